@@ -1,0 +1,1 @@
+"""Pakkeforløp CDS: a CDS Hooks 2.0 service checking Norwegian cancer pathway referral criteria."""

@@ -1,0 +1,215 @@
+"""CDS Hooks 2.0.1 wire models: discovery, request, response (cards) and feedback.
+
+The spec's SHALLs are validators here, so an invalid card cannot be built: ``summary`` under 140
+characters, ``selectionBehavior`` whenever there are suggestions, at most one ``isRecommended``
+with ``at-most-one``, ``display`` on override reasons, no ``appContext`` on absolute links.
+Serialise with :func:`dump` (``by_alias``, ``exclude_none``) so no ``null`` or empty value leaves
+the service (spec §Use of JSON).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+SUMMARY_MAX = 139  # spec: "<140-character"
+
+
+class Wire(BaseModel):
+    """Base for wire models: camelCase aliases, unknown fields tolerated on input."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="allow")
+
+
+class Coding(Wire):
+    system: str
+    code: str
+    display: str | None = None
+
+
+# --- discovery ----------------------------------------------------------------------------------
+
+
+class ServiceDefinition(Wire):
+    hook: str
+    id: str
+    title: str
+    description: str
+    prefetch: dict[str, str] | None = None
+    usage_requirements: str | None = Field(default=None, alias="usageRequirements")
+
+
+class Discovery(Wire):
+    services: list[ServiceDefinition]
+
+
+# --- request ------------------------------------------------------------------------------------
+
+
+class FhirAuthorization(Wire):
+    access_token: str = Field(min_length=1)
+    token_type: str
+    expires_in: int
+    scope: str
+    subject: str
+    patient: str | None = None
+
+
+class HookRequest(Wire):
+    """The body of ``POST /cds-services/{id}``; ``context`` and ``prefetch`` stay raw JSON."""
+
+    hook: str = Field(min_length=1)
+    hook_instance: str = Field(alias="hookInstance", min_length=1)
+    fhir_server: str | None = Field(default=None, alias="fhirServer")
+    fhir_authorization: FhirAuthorization | None = Field(default=None, alias="fhirAuthorization")
+    context: dict[str, Any]
+    prefetch: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _auth_needs_server(self) -> HookRequest:
+        if self.fhir_authorization is not None and not self.fhir_server:
+            raise ValueError("fhirAuthorization requires fhirServer")
+        return self
+
+    @field_validator("context")
+    @classmethod
+    def _context_has_patient(cls, value: dict[str, Any]) -> dict[str, Any]:
+        patient_id = value.get("patientId")
+        if not isinstance(patient_id, str) or not patient_id or "/" in patient_id:
+            raise ValueError("context.patientId must be a plain FHIR id")
+        user_id = value.get("userId")
+        if user_id is not None and not isinstance(user_id, str):
+            raise ValueError("context.userId must be a string")
+        return value
+
+
+# --- response -----------------------------------------------------------------------------------
+
+
+class Source(Wire):
+    label: str = Field(min_length=1)
+    url: str | None = None
+    icon: str | None = None
+    topic: Coding | None = None
+
+
+class Action(Wire):
+    type: Literal["create", "update", "delete"]
+    description: str = Field(min_length=1)
+    resource: dict[str, Any] | None = None
+    resource_id: str | None = Field(default=None, alias="resourceId")
+
+    @model_validator(mode="after")
+    def _payload(self) -> Action:
+        if self.type in ("create", "update") and not self.resource:
+            raise ValueError(f"{self.type} action needs a resource")
+        if self.type == "delete" and not self.resource_id:
+            raise ValueError("delete action needs resourceId")
+        return self
+
+
+class Suggestion(Wire):
+    label: str = Field(min_length=1)
+    uuid: str
+    is_recommended: bool | None = Field(default=None, alias="isRecommended")
+    actions: list[Action] | None = None
+
+
+class Link(Wire):
+    label: str
+    url: str
+    type: Literal["absolute", "smart"]
+    app_context: str | None = Field(default=None, alias="appContext")
+
+    @model_validator(mode="after")
+    def _absolute_has_no_context(self) -> Link:
+        if self.type == "absolute" and self.app_context is not None:
+            raise ValueError("appContext only on smart links")
+        return self
+
+
+class OverrideReason(Coding):
+    display: str  # REQUIRED in override reasons
+
+
+class Card(Wire):
+    uuid: str
+    summary: str = Field(min_length=1, max_length=SUMMARY_MAX)
+    detail: str | None = None
+    indicator: Literal["info", "warning", "critical"]
+    source: Source
+    suggestions: list[Suggestion] | None = None
+    selection_behavior: Literal["at-most-one", "any"] | None = Field(
+        default=None, alias="selectionBehavior"
+    )
+    override_reasons: list[OverrideReason] | None = Field(default=None, alias="overrideReasons")
+    links: list[Link] | None = None
+
+    @model_validator(mode="after")
+    def _suggestion_rules(self) -> Card:
+        if self.suggestions and self.selection_behavior is None:
+            raise ValueError("selectionBehavior is required with suggestions")
+        if self.selection_behavior == "at-most-one" and self.suggestions:
+            recommended = [s for s in self.suggestions if s.is_recommended]
+            if len(recommended) > 1:
+                raise ValueError("at most one isRecommended suggestion with at-most-one")
+        return self
+
+
+class CdsResponse(Wire):
+    cards: list[Card] = Field(default_factory=list)
+    system_actions: list[Action] | None = Field(default=None, alias="systemActions")
+
+
+# --- feedback -----------------------------------------------------------------------------------
+
+
+class AcceptedSuggestion(Wire):
+    id: str = Field(min_length=1)
+
+
+class FeedbackOverrideReason(Wire):
+    reason: Coding | None = None
+    user_comment: str | None = Field(default=None, alias="userComment")
+
+
+class FeedbackItem(Wire):
+    card: str = Field(min_length=1)
+    outcome: Literal["accepted", "overridden"]
+    accepted_suggestions: list[AcceptedSuggestion] | None = Field(
+        default=None, alias="acceptedSuggestions"
+    )
+    override_reason: FeedbackOverrideReason | None = Field(default=None, alias="overrideReason")
+    outcome_timestamp: str = Field(alias="outcomeTimestamp", min_length=1)
+
+    @model_validator(mode="after")
+    def _accepted_names_suggestions(self) -> FeedbackItem:
+        if self.outcome == "accepted" and not self.accepted_suggestions:
+            raise ValueError("accepted feedback requires acceptedSuggestions")
+        return self
+
+
+class FeedbackRequest(Wire):
+    feedback: list[FeedbackItem] = Field(min_length=1)
+
+
+def dump(model: BaseModel) -> dict[str, Any]:
+    """JSON-ready dict with spec names and no ``null``/empty values (``cards: []`` is kept)."""
+    data = model.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return _prune(data, keep_top=("cards", "services"))  # type: ignore[no-any-return]
+
+
+def _prune(value: Any, keep_top: tuple[str, ...] = ()) -> Any:
+    """Drop empty strings, lists and objects below the top level (spec §Use of JSON)."""
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            pruned = _prune(item)
+            if pruned in ("", [], {}) and key not in keep_top:
+                continue
+            out[key] = pruned
+        return out
+    if isinstance(value, list):
+        return [_prune(v) for v in value if _prune(v) not in ("", [], {})]
+    return value

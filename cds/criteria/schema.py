@@ -1,0 +1,347 @@
+"""The schema every criteria file must satisfy, checked at start-up (``extra="forbid"``, frozen).
+
+A criteria file (``criteria/<pathway>.yaml``) holds one pathway: its identity and sources, the
+*features* (clinical elements such as «Anemi») with the record sources that establish them, the
+*rules* that combine features into an outcome, the *filter tests* the GP must take first, and
+what the referral must contain. Code lists live in ``criteria/codes/*.yaml``. Every key is
+documented in ``criteria/README.md``; every rule and feature quotes its source word for word.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+HookName = Literal["patient-view", "order-select", "order-sign"]
+ALL_HOOKS: tuple[HookName, ...] = ("patient-view", "order-select", "order-sign")
+
+
+class Strict(BaseModel):
+    """Base for every criteria model: unknown keys are errors and loaded data cannot change."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Citation(Strict):
+    """A sentence from a source document in ../shared/seeds, quoted word for word."""
+
+    file: str  # e.g. "001_886705ff86f0ea9c.txt"
+    section: str  # the heading the quote stands under, e.g. "Begrunnet mistanke – kriterier ..."
+    quote: str  # word for word; whitespace is normalised when checked against the file
+
+
+# --- code lists (criteria/codes/*.yaml) ------------------------------------------------------
+
+
+class CodeRef(Strict):
+    """One code. ``system`` is a family name (nlk, loinc, icd10, icpc2, snomed, atc, v2-0074, ...).
+
+    ICD-10 and ICPC-2 codes match their sub-codes (``C90`` matches ``C900``); a range
+    ``D50-D64`` matches every three-character code between the two, inclusive.
+    """
+
+    system: str
+    code: str
+    display: str | None = None
+
+
+class Analyte(Strict):
+    """A laboratory analyte or measurement and the codes that identify it."""
+
+    label: str  # Norwegian, as shown in cards ("Hemoglobin")
+    unit: str | None = None  # canonical UCUM unit values are converted to before comparison
+    molar_mass: float | None = None  # g/mol, enables mass <-> substance conversions (g/dL <-> mmol/L)
+    codes: tuple[CodeRef, ...]
+    order: CodeRef | None = None  # code used when we suggest ordering this test
+    source: str  # where the codes come from
+
+
+class CodeSet(Strict):
+    """A named set of diagnosis/symptom/finding/medication codes."""
+
+    label: str
+    codes: tuple[CodeRef, ...]
+    source: str
+
+
+class CodeBook(Strict):
+    """All code lists, merged from criteria/codes/*.yaml."""
+
+    analytes: dict[str, Analyte] = Field(default_factory=dict)
+    codesets: dict[str, CodeSet] = Field(default_factory=dict)
+
+
+# --- feature sources ---------------------------------------------------------------------------
+
+
+class Threshold(Strict):
+    """A numeric cut-off. Sex-specific values win; ``default`` applies when sex is unknown."""
+
+    unit: str
+    value: float | None = None
+    female: float | None = None
+    male: float | None = None
+    default: float | None = None
+    source: str  # where the number comes from (document or reference note, with section)
+
+    @model_validator(mode="after")
+    def _one_way(self) -> Threshold:
+        if self.value is None and (self.female is None or self.male is None or self.default is None):
+            raise ValueError("give either value, or female + male + default")
+        return self
+
+
+class LabSource(Strict):
+    """Latest result of ``analyte`` within ``window_days`` is below/above the threshold.
+
+    With ``use_reference_range`` the result's own interpretation flag, then its reference range,
+    decide; the threshold is the fallback. Only the newest result in the window counts.
+    """
+
+    kind: Literal["lab"]
+    analyte: str
+    direction: Literal["low", "high"]
+    threshold: Threshold
+    use_reference_range: bool = True
+    window_days: int
+
+
+class CorrectedCalciumSource(Strict):
+    """Albumin-corrected calcium Ca + factor × (reference_albumin − albumin g/L) above threshold.
+
+    Uses the newest total calcium in the window and an albumin taken within ``pairing_days`` of it.
+    """
+
+    kind: Literal["corrected_calcium"]
+    calcium: str
+    albumin: str
+    factor: float
+    reference_albumin: float  # g/L
+    threshold: Threshold
+    pairing_days: int
+    window_days: int
+
+
+class ConditionSource(Strict):
+    """An active Condition with a code in ``codeset`` dated within ``window_days`` (undated counts)."""
+
+    kind: Literal["condition"]
+    codeset: str
+    window_days: int
+    include_history: bool = False  # also count resolved/inactive conditions
+
+
+class ConditionCountSource(Strict):
+    """At least ``min_count`` separately dated Conditions from ``codeset`` within the window."""
+
+    kind: Literal["condition_count"]
+    codeset: str
+    min_count: int
+    window_days: int
+
+
+class TextSource(Strict):
+    """Norwegian text of lab results (``analytes``) and/or reports (``report_kinds``) says the finding.
+
+    A sentence counts when a ``patterns`` regex matches and no ``negations`` regex matches in the
+    same sentence. Patterns are case-insensitive Python regexes.
+    """
+
+    kind: Literal["text"]
+    analytes: tuple[str, ...] = ()
+    report_kinds: tuple[Literal["radiology", "pathology", "laboratory", "other"], ...] = ()
+    report_title_patterns: tuple[str, ...] = ()  # restrict reports by title, e.g. "elektroforese"
+    patterns: tuple[str, ...]
+    negations: tuple[str, ...]
+    window_days: int
+
+
+FeatureSource = Annotated[
+    LabSource | CorrectedCalciumSource | ConditionSource | ConditionCountSource | TextSource,
+    Field(discriminator="kind"),
+]
+
+
+class Feature(Strict):
+    """A clinical element («Anemi»); present when any of its sources says so."""
+
+    label: str  # Norwegian, as shown in cards
+    cite: Citation
+    sources: tuple[FeatureSource, ...]
+    note: str | None = None  # why these sources / thresholds (for reviewers)
+
+
+# --- rule expressions -------------------------------------------------------------------------
+
+
+class FeatureTerm(Strict):
+    feature: str
+    label: str | None = None
+
+
+class AllTerm(Strict):
+    all: tuple[Term, ...]
+    label: str | None = None
+
+
+class AnyTerm(Strict):
+    any: tuple[Term, ...]
+    label: str | None = None
+
+
+class AtLeastTerm(Strict):
+    at_least: int
+    of: tuple[Term, ...]
+    label: str | None = None
+
+
+class NotTerm(Strict):
+    not_: Term = Field(alias="not")
+    label: str | None = None
+
+
+class FlagTerm(Strict):
+    """A fact about the situation rather than the patient.
+
+    ``filter_tests_incomplete``: a filter test marked ``trigger`` is missing or stale.
+    ``draft_labelled``: a draft order in ``draftOrders`` is labelled with this pathway's title.
+    ``related_draft_referral``: a draft referral concerns this pathway's features (its reason codes
+    match a feature's code set, its reason references point at evidence, or its text names the
+    pathway).
+    """
+
+    flag: Literal["filter_tests_incomplete", "draft_labelled", "related_draft_referral"]
+    label: str | None = None
+
+
+Term = FeatureTerm | AllTerm | AnyTerm | AtLeastTerm | NotTerm | FlagTerm
+
+
+Outcome = Literal["acute", "begrunnet", "mistanke", "not_met", "unsupported_referral"]
+
+
+class Rule(Strict):
+    """When ``when`` holds (for one of ``hooks``), the pathway's outcome is ``outcome``.
+
+    Rules are tried in file order; the first that holds decides. ``unmet_of`` names the rule
+    whose failed top-level terms explain a ``not_met``/``unsupported_referral`` card.
+    """
+
+    id: str
+    outcome: Outcome
+    cite: tuple[Citation, ...]
+    when: Term
+    hooks: tuple[HookName, ...] = ALL_HOOKS
+    unmet_of: str | None = None
+    note: str | None = None
+
+
+class FilterTest(Strict):
+    """A test the GP must take before referral (``Filterfunksjon``)."""
+
+    id: str
+    label: str
+    analytes: tuple[str, ...]  # any one of these, within max_age_days, counts as taken
+    max_age_days: int
+    trigger: bool = False  # missing/stale triggers the mistanke card
+    cite: Citation
+
+
+class PathwayTime(Strict):
+    label: str  # "Fra henvisning mottatt til første fremmøte ved utredende avdeling"
+    time: str  # "7 kalenderdager"
+    cite: Citation
+
+
+class ReferralSpec(Strict):
+    """What the pre-filled referral must say and carry."""
+
+    label: str  # «Pakkeforløp for myelomatose» — the exact marking the source demands
+    label_cite: Citation
+    performer_type: str  # Norwegian text for ServiceRequest.performerType
+    performer_type_code: CodeRef | None = None
+    performer_cite: Citation
+    content: tuple[ReferralContent, ...]
+    patient_information: tuple[str, ...]  # what the patient is told, word for word from source
+    patient_information_cite: Citation
+    acute_instruction: str | None = None
+    acute_cite: Citation | None = None
+    already_referred_days: int  # a labelled referral this recent suppresses new suggestions
+
+
+class ReferralContent(Strict):
+    """An item the source says the referral must contain (medications, comorbidity, frailty)."""
+
+    id: Literal["medications", "comorbidity", "frailty"]
+    label: str  # Norwegian
+    analytes: tuple[str, ...] = ()  # for frailty: score analytes
+    cite: Citation
+
+
+class SourceInfo(Strict):
+    label: str  # card.source.label
+    url: str  # card.source.url and the main link
+    links: tuple[LinkInfo, ...] = ()
+
+
+class LinkInfo(Strict):
+    label: str
+    url: str
+
+
+class RegistrationCode(Strict):
+    code: str
+    display: str
+
+
+class Pathway(Strict):
+    """One criteria file."""
+
+    id: str  # "myelomatose"; never reused
+    version: str  # semver: fix = patch, new criterion = minor, removal/rename = major
+    effective: date
+    title: str  # "Pakkeforløp for myelomatose"
+    code: str  # "A04"
+    organ_specific: bool = True
+    registration_codes: tuple[RegistrationCode, ...]
+    source: SourceInfo
+    features: dict[str, Feature]
+    rules: tuple[Rule, ...]
+    filter_tests: tuple[FilterTest, ...] = ()
+    referral: ReferralSpec
+    times: tuple[PathwayTime, ...]
+    acute_times: tuple[PathwayTime, ...] = ()
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> Pathway:
+        rule_ids = {r.id for r in self.rules}
+        if len(rule_ids) != len(self.rules):
+            raise ValueError("duplicate rule id")
+        for rule in self.rules:
+            if rule.unmet_of is not None and rule.unmet_of not in rule_ids:
+                raise ValueError(f"rule {rule.id}: unmet_of names unknown rule {rule.unmet_of}")
+            for name in _feature_names(rule.when):
+                if name not in self.features:
+                    raise ValueError(f"rule {rule.id}: unknown feature {name!r}")
+        return self
+
+
+def _feature_names(term: Term) -> list[str]:
+    """Every feature id a rule expression mentions."""
+    if isinstance(term, FeatureTerm):
+        return [term.feature]
+    if isinstance(term, AllTerm):
+        return [n for t in term.all for n in _feature_names(t)]
+    if isinstance(term, AnyTerm):
+        return [n for t in term.any for n in _feature_names(t)]
+    if isinstance(term, AtLeastTerm):
+        return [n for t in term.of for n in _feature_names(t)]
+    if isinstance(term, NotTerm):
+        return _feature_names(term.not_)
+    return []
+
+
+for _model in (AllTerm, AnyTerm, AtLeastTerm, NotTerm, Rule, ReferralSpec, SourceInfo):
+    _model.model_rebuild()

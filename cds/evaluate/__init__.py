@@ -1,0 +1,1 @@
+"""Evaluate stage: pure functions of facts and criteria (clock passed in, no I/O)."""

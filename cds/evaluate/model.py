@@ -1,0 +1,77 @@
+"""What the evaluate stage concludes about one pathway for one patient: the input to render.
+
+Plain frozen dataclasses, no FHIR. ``Assessment.outcome`` is ``None`` when the service should say
+nothing about this pathway.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+from cds.criteria.schema import Outcome
+from cds.facts.model import OrderFact
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One dated piece of evidence for a feature, readable by a GP.
+
+    ``text`` is Norwegian and self-contained, e.g. «Hb 10,9 g/dL (ref. 11,7–15,3)»; the date is
+    kept apart so cards and the referral can format it the same way.
+    """
+
+    ref: str  # "Observation/hb-1"
+    when: date | None
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureHit:
+    """A feature that is present, with all evidence found for it (newest first)."""
+
+    feature: str
+    label: str
+    evidence: tuple[Evidence, ...]
+
+
+FilterState = Literal["ok", "missing", "stale"]
+
+
+@dataclass(frozen=True, slots=True)
+class FilterTestStatus:
+    """Whether a filter test was taken recently enough."""
+
+    test: str  # FilterTest.id
+    label: str
+    state: FilterState
+    last: date | None  # date of the newest result, if any
+    trigger: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """The evaluate stage's verdict on one pathway.
+
+    ``outcome``/``rule`` come from the first rule that held for this hook (``None``: say nothing).
+    ``hits`` holds every present feature, whether or not the deciding rule used it, so the
+    referral can describe relevant findings. ``unmet`` explains, in Norwegian, which top-level
+    terms of the referral rule failed (for not_met / unsupported_referral cards).
+    """
+
+    pathway: str
+    outcome: Outcome | None
+    rule: str | None
+    hits: dict[str, FeatureHit]
+    filter_tests: tuple[FilterTestStatus, ...] = ()
+    unmet: tuple[str, ...] = ()
+    already_referred: OrderFact | None = None  # a labelled referral within already_referred_days
+    draft_referral: OrderFact | None = None  # the draft referral to update, if any
+    missing_content: tuple[str, ...] = ()  # referral content ids absent from the record ("frailty")
+    notes: tuple[str, ...] = ()  # data-quality remarks (unknown units, unknown sex, ...)
+
+    @property
+    def missing_filter_tests(self) -> tuple[FilterTestStatus, ...]:
+        """Filter tests not taken or too old, in criteria-file order."""
+        return tuple(t for t in self.filter_tests if t.state != "ok")

@@ -1,0 +1,122 @@
+"""Code systems as they arrive in Norwegian records, normalised to (family, code) pairs.
+
+A record names the same code system in several ways (NLK under four URIs, ICD-10 with or without
+the dot, ICPC-2 under three). Rules name a *family* instead (``nlk``, ``icd10``, ...). Sources:
+../shared/reference/record-conventions.md «General rules» and
+../shared/reference/norwegian-codes-and-pathways.md §2.1.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from cds.criteria.schema import CodeRef
+from cds.facts.model import Code
+
+SYSTEM_FAMILIES: dict[str, str] = {
+    # Norsk laboratoriekodeverk (NLK): four URIs for one code system.
+    "urn:oid:2.16.578.1.12.4.1.1.7280": "nlk",
+    "urn:oid:2.16.578.1.12.4.1.1.7230": "nlk",
+    "http://helsedir.no/fhir/CodeSystem/no-kodeverk-7280-nlk": "nlk",
+    "http://ehelse.no/fhir/CodeSystem/no-kodeverk-7280-nlk": "nlk",
+    "http://loinc.org": "loinc",
+    "http://snomed.info/sct": "snomed",
+    "http://hl7.org/fhir/sid/icd-10-no": "icd10",
+    "urn:oid:2.16.578.1.12.4.1.1.7110": "icd10",
+    "http://hl7.org/fhir/sid/icd-10": "icd10",
+    "http://hl7.org/fhir/sid/icpc-2": "icpc2",
+    "urn:oid:2.16.840.1.113883.6.139": "icpc2",
+    "urn:oid:2.16.578.1.12.4.1.1.7170": "icpc2",
+    "http://www.whocc.no/atc": "atc",
+    "urn:oid:2.16.578.1.12.4.1.1.7180": "atc",
+    "http://terminology.hl7.org/CodeSystem/v2-0074": "v2-0074",
+    "http://terminology.hl7.org/CodeSystem/observation-category": "obs-category",
+    "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation": "v3-interpretation",
+}
+
+# Families whose codes are hierarchical by prefix (a criterion's "C90" covers "C900").
+PREFIX_FAMILIES = frozenset({"icd10", "icpc2", "atc"})
+
+_RANGE = re.compile(r"^([A-Z])(\d{2})-([A-Z])(\d{2})$")
+
+
+def family_of(system: str | None) -> str | None:
+    """The family name for a system URI, or None when we do not use that system.
+
+    Lab-local codes (``urn:oid:2.16.578.1.12.4.1.1.8212``) and unknown systems are ignored on
+    purpose: their codes mean different things at different labs.
+    """
+    if not system:
+        return None
+    return SYSTEM_FAMILIES.get(system.strip())
+
+
+def normalise_code(family: str, code: str) -> str:
+    """Canonical spelling: upper case, no spaces, and for ICD-10 no dot (``C90.0`` -> ``C900``)."""
+    code = code.strip().upper().replace(" ", "")
+    if family == "icd10":
+        code = code.replace(".", "")
+    return code
+
+
+def codes_of(concept: Any) -> frozenset[Code]:
+    """All recognised codes of a CodeableConcept (or a list of them) as (family, code) pairs."""
+    found: set[Code] = set()
+    concepts = concept if isinstance(concept, list) else [concept]
+    for item in concepts:
+        if not isinstance(item, dict):
+            continue
+        codings = item.get("coding")
+        if not isinstance(codings, list):
+            continue
+        for coding in codings:
+            if not isinstance(coding, dict):
+                continue
+            family = family_of(coding.get("system"))
+            code = coding.get("code")
+            if family and isinstance(code, str) and code.strip():
+                found.add((family, normalise_code(family, code)))
+    return frozenset(found)
+
+
+class CodeMatcher:
+    """Matches normalised codes against a code list, with prefix and range semantics."""
+
+    __slots__ = ("_exact", "_prefixes", "_ranges")
+
+    def __init__(self, refs: Iterable[CodeRef]) -> None:
+        self._exact: set[Code] = set()
+        self._prefixes: dict[str, tuple[str, ...]] = {}
+        self._ranges: list[tuple[str, str, str]] = []  # (family, low, high), 3-char bounds
+        prefixes: dict[str, list[str]] = {}
+        for ref in refs:
+            code = normalise_code(ref.system, ref.code)
+            match = _RANGE.match(code)
+            if match and ref.system in PREFIX_FAMILIES:
+                low = match.group(1) + match.group(2)
+                high = match.group(3) + match.group(4)
+                self._ranges.append((ref.system, low, high))
+            elif ref.system in PREFIX_FAMILIES:
+                prefixes.setdefault(ref.system, []).append(code)
+            else:
+                self._exact.add((ref.system, code))
+        self._prefixes = {fam: tuple(codes) for fam, codes in prefixes.items()}
+
+    def match(self, codes: Iterable[Code]) -> Code | None:
+        """The first of ``codes`` that the list covers, or None."""
+        for family, code in codes:
+            if (family, code) in self._exact:
+                return (family, code)
+            prefixes = self._prefixes.get(family)
+            if prefixes and code.startswith(prefixes):
+                return (family, code)
+            for fam, low, high in self._ranges:
+                if fam == family and low <= code[:3] <= high:
+                    return (family, code)
+        return None
+
+    def matches(self, codes: Iterable[Code]) -> bool:
+        """True when any of ``codes`` is in the list."""
+        return self.match(codes) is not None

@@ -1,0 +1,133 @@
+"""What the rules may know about a patient: plain, typed facts extracted from FHIR JSON.
+
+The *facts* stage (``cds.facts.extract``) is the only code that walks FHIR JSON. Everything
+downstream (evaluate, render) works on these frozen dataclasses, so the rules never see a
+system URI alias, a unit spelling or a partial date.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal
+
+Sex = Literal["female", "male", "other", "unknown"]
+
+# A code after normalisation: (family, code). Families are the short names in
+# cds.facts.codes.SYSTEM_FAMILIES ("nlk", "loinc", "icd10", "icpc2", "snomed", "atc", ...).
+# ICD-10 codes are stored without the dot and upper-cased ("C900"); ICPC-2 upper-cased.
+Code = tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Quantity:
+    """A numeric value with a normalised UCUM unit (e.g. ``g/dL``, ``umol/L``, ``mL/min/{1.73_m2}``)."""
+
+    value: float
+    unit: str
+
+
+@dataclass(frozen=True, slots=True)
+class LabResult:
+    """One laboratory or measurement Observation, indexed under the analyte it matched.
+
+    ``ref`` is the FHIR relative reference (``Observation/123``) used as evidence and in
+    ``reasonReference``. ``value`` is ``None`` when the result has no usable number (text result,
+    or a unit we refuse to guess: then ``unit_problem`` says why, in Norwegian).
+    ``text`` joins valueString, note texts and any coded value's display, for text findings.
+    """
+
+    ref: str
+    analyte: str
+    when: date | None
+    value: Quantity | None = None
+    text: str = ""
+    ref_low: Quantity | None = None
+    ref_high: Quantity | None = None
+    interpretation: frozenset[str] = frozenset()  # normalised v3 codes: "L", "LL", "H", "HH", "A", "N", "POS", "NEG", ...
+    unit_problem: str | None = None
+    display: str = ""  # the code's display / code.text as the lab sent it
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionFact:
+    """A Condition (diagnosis, symptom, problem), also used for Encounter/Observation-coded findings."""
+
+    ref: str
+    codes: frozenset[Code]
+    when: date | None  # onset, else recordedDate
+    active: bool  # False: resolved/inactive/remission -> history only
+    text: str = ""  # code.text or first display
+
+
+@dataclass(frozen=True, slots=True)
+class ReportFact:
+    """A DiagnosticReport (radiology, pathology or laboratory) with its Norwegian conclusion text."""
+
+    ref: str
+    kind: Literal["radiology", "pathology", "laboratory", "other"]
+    when: date | None
+    codes: frozenset[Code]
+    conclusion_codes: frozenset[Code]
+    title: str  # code.text / display, e.g. "MR lår" or "Proteinelektroforese"
+    conclusion: str  # conclusion + presentedForm text when plain text; may be ""
+    modality: str | None = None  # "MR", "CT", "RTG", "UL" when recognisable
+
+
+@dataclass(frozen=True, slots=True)
+class MedicationFact:
+    """A MedicationStatement or MedicationRequest in the record."""
+
+    ref: str
+    name: str
+    codes: frozenset[Code]  # ATC under family "atc"
+    when: date | None
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFact:
+    """A ServiceRequest (or Procedure) in the record or in ``draftOrders``.
+
+    ``labels`` holds every human text the order carries (code.text, displays, note, category
+    text, orderDetail text) lower-cased, so "Pakkeforløp for myelomatose" and biopsy words can be
+    matched without walking JSON again.
+    """
+
+    ref: str
+    resource_type: str
+    when: date | None  # authoredOn / performed / occurrence
+    status: str
+    is_referral: bool
+    codes: frozenset[Code]
+    labels: tuple[str, ...]
+    reason_codes: frozenset[Code] = frozenset()
+    reason_refs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PatientFacts:
+    """Everything the evaluators may use about one patient at one moment (``today``)."""
+
+    patient_ref: str  # "Patient/123"
+    today: date
+    sex: Sex
+    birth_date: date | None
+    age_years: int | None
+    labs: dict[str, tuple[LabResult, ...]] = field(default_factory=dict)  # analyte -> newest first
+    conditions: tuple[ConditionFact, ...] = ()
+    reports: tuple[ReportFact, ...] = ()
+    medications: tuple[MedicationFact, ...] = ()
+    orders: tuple[OrderFact, ...] = ()  # in the record (already sent / performed)
+    draft_orders: tuple[OrderFact, ...] = ()  # context.draftOrders, same order as sent
+    selections: tuple[str, ...] = ()  # context.selections ("ServiceRequest/abc")
+    draft_resources: dict[str, dict[str, object]] = field(default_factory=dict)  # ref -> raw JSON, for update actions
+    postal_code: str | None = None
+    municipality: str | None = None
+    county: str | None = None
+    notes: tuple[str, ...] = ()  # data-quality remarks (Norwegian) to show as "Merk:" in cards
+
+    def latest(self, analyte: str) -> LabResult | None:
+        """Newest result for an analyte, or None."""
+        results = self.labs.get(analyte)
+        return results[0] if results else None

@@ -1,0 +1,1 @@
+"""Gathering the record: prefetch decoding and the FHIR server fallback."""

@@ -1,0 +1,1 @@
+"""Render stage: cards, the pre-filled referral ServiceRequest and its Norwegian narrative."""
