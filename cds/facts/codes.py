@@ -22,7 +22,9 @@ SYSTEM_FAMILIES: dict[str, str] = {
     "http://helsedir.no/fhir/CodeSystem/no-kodeverk-7280-nlk": "nlk",
     "http://ehelse.no/fhir/CodeSystem/no-kodeverk-7280-nlk": "nlk",
     "http://loinc.org": "loinc",
+    "urn:oid:2.16.840.1.113883.6.1": "loinc",  # LOINC's HL7 OID, used by some v2-derived feeds
     "http://snomed.info/sct": "snomed",
+    "urn:oid:2.16.840.1.113883.6.96": "snomed",  # SNOMED CT's HL7 OID
     "http://hl7.org/fhir/sid/icd-10-no": "icd10",
     "urn:oid:2.16.578.1.12.4.1.1.7110": "icd10",
     "http://hl7.org/fhir/sid/icd-10": "icd10",
@@ -39,7 +41,10 @@ SYSTEM_FAMILIES: dict[str, str] = {
 # Families whose codes are hierarchical by prefix (a criterion's "C90" covers "C900").
 PREFIX_FAMILIES = frozenset({"icd10", "icpc2", "atc"})
 
-_RANGE = re.compile(r"^([A-Z])(\d{2})-([A-Z])(\d{2})$")
+# A range between two codes of a prefix family: "D50-D64", also with sub-code bounds "C450-C499".
+_RANGE = re.compile(r"^([A-Z]\d{2}[0-9A-Z]*)-([A-Z]\d{2}[0-9A-Z]*)$")
+# Criteria authors copy ranges from documents that print an en or em dash ("D50–D64").
+_DASHES = str.maketrans({"\u2013": "-", "\u2014": "-", "\u2212": "-"})
 
 
 def family_of(system: str | None) -> str | None:
@@ -48,7 +53,7 @@ def family_of(system: str | None) -> str | None:
     Lab-local codes (``urn:oid:2.16.578.1.12.4.1.1.8212``) and unknown systems are ignored on
     purpose: their codes mean different things at different labs.
     """
-    if not system:
+    if not isinstance(system, str) or not system:  # parsed JSON may hold any type here
         return None
     return SYSTEM_FAMILIES.get(system.strip())
 
@@ -89,15 +94,13 @@ class CodeMatcher:
     def __init__(self, refs: Iterable[CodeRef]) -> None:
         self._exact: set[Code] = set()
         self._prefixes: dict[str, tuple[str, ...]] = {}
-        self._ranges: list[tuple[str, str, str]] = []  # (family, low, high), 3-char bounds
+        self._ranges: list[tuple[str, str, str]] = []  # (family, low, high)
         prefixes: dict[str, list[str]] = {}
         for ref in refs:
-            code = normalise_code(ref.system, ref.code)
+            code = normalise_code(ref.system, ref.code.translate(_DASHES))
             match = _RANGE.match(code)
             if match and ref.system in PREFIX_FAMILIES:
-                low = match.group(1) + match.group(2)
-                high = match.group(3) + match.group(4)
-                self._ranges.append((ref.system, low, high))
+                self._ranges.append((ref.system, match.group(1), match.group(2)))
             elif ref.system in PREFIX_FAMILIES:
                 prefixes.setdefault(ref.system, []).append(code)
             else:
@@ -113,7 +116,9 @@ class CodeMatcher:
             if prefixes and code.startswith(prefixes):
                 return (family, code)
             for fam, low, high in self._ranges:
-                if fam == family and low <= code[:3] <= high:
+                # Each bound is compared at its own length, so "C45-C499" covers C450..C499x
+                # and a three-character range covers every sub-code of its ends.
+                if fam == family and low <= code[: len(low)] and code[: len(high)] <= high:
                     return (family, code)
         return None
 

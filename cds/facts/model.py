@@ -126,6 +126,9 @@ class PatientFacts:
     municipality: str | None = None
     county: str | None = None
     notes: tuple[str, ...] = ()  # data-quality remarks (Norwegian) to show as "Merk:" in cards
+    # Prefetch keys whose data could be had neither from prefetch nor from the FHIR server
+    # (Record.missing): an empty list there means "unknown", not "none".
+    unavailable: tuple[str, ...] = ()
 
     def latest(self, analyte: str) -> LabResult | None:
         """Newest result for an analyte, or None."""

@@ -14,8 +14,9 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 # Sentence ends, semicolons and line breaks close a statement; «, men» opens a new clause so that
-# «Ingen osteolyse, men kompresjonsfraktur L2» still reports the fracture.
-_SPLIT = re.compile(r"(?<!\d)[.;!?](?!\d)|\n|,\s*(?:men|but)\b", re.IGNORECASE)
+# «Ingen osteolyse, men kompresjonsfraktur L2» still reports the fracture. A point between two
+# digits is a decimal (4.5 g/L) and does not split, but one after a digit does («... L2. Ingen»).
+_SPLIT = re.compile(r"[;!?]|\.(?!\d)|(?<!\d)\.|\n|,\s*(?:men|but)\b", re.IGNORECASE)
 
 
 @lru_cache(maxsize=512)
@@ -28,9 +29,7 @@ def clauses(text: str) -> list[str]:
     return [part.strip() for part in _SPLIT.split(text) if part and part.strip()]
 
 
-def positive_statements(
-    text: str, patterns: Iterable[str], negations: Iterable[str]
-) -> list[str]:
+def positive_statements(text: str, patterns: Iterable[str], negations: Iterable[str]) -> list[str]:
     """Clauses of ``text`` that assert a finding: a pattern matches and no negation does.
 
     Patterns are case-insensitive Python regexes (validated when criteria load).

@@ -1,0 +1,84 @@
+"""FHIR ``date`` / ``dateTime`` / ``instant`` strings -> ``datetime.date``, defensively.
+
+Choices (record-conventions.md «General rules» says partial dates occur):
+
+* **Partial dates** (``2026-03``, ``2026``) become the *first* day of the month or year. The
+  alternative (last day) would make an old result look newer than it is; the first day errs
+  towards "too old", so a time window can only exclude a borderline result, never let a stale
+  one count as recent. An age computed from a partial birth date may be up to a year too high.
+* **Date-times with a time zone** keep the calendar date *as written* (``2026-03-05T23:30:00+01:00``
+  -> 5 March). The sender's local date is the clinical date; converting to UTC would move late
+  evening results to the wrong day.
+* Anything that is not a valid date (wrong type, ``2026-02-30``, free text) gives None.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+_DATETIME = re.compile(
+    r"(\d{4})(?:-(\d{2})(?:-(\d{2})"
+    r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?)?)?"
+)
+
+
+def parse_datetime(value: object) -> datetime | None:
+    """A FHIR date/dateTime/instant as a naive datetime in the sender's local time, or None.
+
+    Missing parts default to the first month/day and midnight (see the module docstring).
+    Used to order results taken on the same day; use :func:`parse_date` for the date.
+    """
+    if not isinstance(value, str):
+        return None
+    match = _DATETIME.fullmatch(value.strip())
+    if match is None:
+        return None
+    year, month, day, hour, minute, second = (
+        int(part) if part is not None else None for part in match.groups()
+    )
+    try:
+        return datetime(
+            year or 0,  # year 0000 is invalid: let datetime refuse it
+            month or 1,
+            day or 1,
+            hour or 0,
+            minute or 0,
+            second or 0,
+        )
+    except ValueError:  # out-of-range part such as month 13 or 30 February
+        return None
+
+
+def parse_date(value: object) -> date | None:
+    """The calendar date of a FHIR date/dateTime/instant string, or None."""
+    moment = parse_datetime(value)
+    return moment.date() if moment is not None else None
+
+
+def first_datetime(*values: object) -> datetime | None:
+    """The first of ``values`` that parses (FHIR's «effectiveDateTime, else period start, ...»)."""
+    for value in values:
+        moment = parse_datetime(value)
+        if moment is not None:
+            return moment
+    return None
+
+
+def first_date(*values: object) -> date | None:
+    """The date of the first of ``values`` that parses."""
+    moment = first_datetime(*values)
+    return moment.date() if moment is not None else None
+
+
+def age_years(birth_date: date | None, today: date) -> int | None:
+    """Completed years at ``today``; None without a birth date or when it lies in the future."""
+    if birth_date is None or birth_date > today:
+        return None
+    before_birthday = (today.month, today.day) < (birth_date.month, birth_date.day)
+    return today.year - birth_date.year - int(before_birthday)
+
+
+def display_date(value: date | None) -> str:
+    """Norwegian display form (``05.03.2026``), or «udatert» without a date."""
+    return value.strftime("%d.%m.%Y") if value is not None else "udatert"

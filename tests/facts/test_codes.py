@@ -1,0 +1,139 @@
+"""Code systems: family aliases, ICD-10 spelling, prefix and range matching."""
+
+from __future__ import annotations
+
+import pytest
+
+from cds.criteria.schema import CodeRef
+from cds.facts.codes import CodeMatcher, codes_of, family_of, normalise_code
+
+NLK_URIS = [
+    "urn:oid:2.16.578.1.12.4.1.1.7280",
+    "urn:oid:2.16.578.1.12.4.1.1.7230",
+    "http://helsedir.no/fhir/CodeSystem/no-kodeverk-7280-nlk",
+    "http://ehelse.no/fhir/CodeSystem/no-kodeverk-7280-nlk",
+]
+LOCAL = "urn:oid:2.16.578.1.12.4.1.1.8212"
+
+
+def refs(*pairs: tuple[str, str]) -> list[CodeRef]:
+    return [CodeRef(system=s, code=c) for s, c in pairs]
+
+
+@pytest.mark.parametrize("uri", NLK_URIS)
+def test_nlk_under_every_uri_is_one_family(uri: str) -> None:
+    concept = {"coding": [{"system": uri, "code": "NOR05172"}]}
+    assert codes_of(concept) == frozenset({("nlk", "NOR05172")})
+    assert CodeMatcher(refs(("nlk", "NOR05172"))).matches(codes_of(concept))
+
+
+def test_lab_local_coding_is_ignored() -> None:
+    concept = {
+        "coding": [
+            {"system": LOCAL, "code": "HB"},
+            {"system": NLK_URIS[1], "code": "NOR05172"},
+        ]
+    }
+    assert codes_of(concept) == frozenset({("nlk", "NOR05172")})
+    assert family_of(LOCAL) is None
+    # A local code equal to an NLK code still does not match: its meaning is lab-specific.
+    local_only = {"coding": [{"system": LOCAL, "code": "NOR05172"}]}
+    assert not CodeMatcher(refs(("nlk", "NOR05172"))).matches(codes_of(local_only))
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "http://hl7.org/fhir/sid/icd-10-no",
+        "urn:oid:2.16.578.1.12.4.1.1.7110",
+        "http://hl7.org/fhir/sid/icd-10",
+    ],
+)
+@pytest.mark.parametrize("code", ["C90.0", "C900", "c90.0", " C90.0 "])
+def test_icd10_with_or_without_dot(uri: str, code: str) -> None:
+    assert codes_of({"coding": [{"system": uri, "code": code}]}) == frozenset({("icd10", "C900")})
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "http://hl7.org/fhir/sid/icpc-2",
+        "urn:oid:2.16.840.1.113883.6.139",
+        "urn:oid:2.16.578.1.12.4.1.1.7170",
+    ],
+)
+def test_icpc2_aliases(uri: str) -> None:
+    assert codes_of({"coding": [{"system": uri, "code": "b74"}]}) == frozenset({("icpc2", "B74")})
+
+
+def test_normalise_code() -> None:
+    assert normalise_code("icd10", " d47.2 ") == "D472"
+    assert normalise_code("loinc", "718-7") == "718-7"
+
+
+@pytest.mark.parametrize(
+    ("criterion", "code", "expected"),
+    [
+        ("C90", "C900", True),  # a three-character code covers its sub-codes
+        ("C90.0", "C900", True),  # the criterion may be written with a dot
+        ("C90", "C91", False),
+        ("C900", "C90", False),  # a sub-code does not cover its parent
+        ("D50-D64", "D649", True),  # range, inclusive, over sub-codes
+        ("D50-D64", "D50", True),
+        ("D50-D64", "D640", True),
+        ("D50-D64", "D65", False),
+        ("D50-D64", "D49", False),
+        ("D50–D64", "D630", True),  # en dash as printed in documents
+        ("C45-C49", "C499", True),
+        ("C450-C499", "C499", True),  # sub-code bounds
+        ("C450-C499", "C500", False),
+        ("C00-C97", "C979", True),
+        ("C00-C97", "D00", False),
+    ],
+)
+def test_icd10_prefix_and_range_matching(criterion: str, code: str, expected: bool) -> None:
+    matcher = CodeMatcher(refs(("icd10", criterion)))
+    assert matcher.matches([("icd10", code)]) is expected
+
+
+def test_prefix_matching_is_per_family() -> None:
+    matcher = CodeMatcher(refs(("icd10", "C90")))
+    assert not matcher.matches([("icpc2", "C900")])
+
+
+def test_exact_families_do_not_prefix_match() -> None:
+    matcher = CodeMatcher(refs(("loinc", "718-7")))
+    assert matcher.matches([("loinc", "718-7")])
+    assert not matcher.matches([("loinc", "718-70")])
+
+
+def test_match_returns_the_matching_code() -> None:
+    matcher = CodeMatcher(refs(("icpc2", "B80"), ("icd10", "D50-D64")))
+    assert matcher.match([("snomed", "1"), ("icd10", "D649")]) == ("icd10", "D649")
+    assert matcher.match([("icd10", "R53")]) is None
+
+
+@pytest.mark.parametrize(
+    "concept",
+    [
+        None,
+        "C90",
+        5,
+        [],
+        {},
+        {"coding": "x"},
+        {"coding": [None, "x", {"system": 5, "code": 1}]},
+        [{"coding": [{"system": "http://loinc.org"}]}],
+        {"coding": [{"code": "718-7"}]},
+    ],
+)
+def test_codes_of_malformed_is_empty(concept: object) -> None:
+    assert codes_of(concept) == frozenset()
+
+
+def test_codes_of_list_of_concepts() -> None:
+    concepts = [
+        {"coding": [{"system": "http://loinc.org", "code": "718-7"}]},
+        {"coding": [{"system": "http://snomed.info/sct", "code": "3457005"}]},
+    ]
+    assert codes_of(concepts) == frozenset({("loinc", "718-7"), ("snomed", "3457005")})
