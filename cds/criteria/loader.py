@@ -1,0 +1,279 @@
+"""Loads ``criteria/`` at start-up into a :class:`~cds.criteria.registry.Registry`, or refuses to.
+
+``criteria/codes/*.yaml`` are merged into one :class:`~cds.criteria.schema.CodeBook`;
+every ``criteria/*.yaml`` is one :class:`~cds.criteria.schema.Pathway`. Beyond the pydantic schema
+the loader checks what the schema cannot see on its own: that every analyte and code set a
+pathway names exists, that thresholds are written in the analyte's canonical unit, that every
+regex compiles, and that code systems are families the facts stage produces. A criteria error
+must stop the service from starting: a silently ignored rule is a missed referral.
+
+YAML is read with a *safe* loader that also rejects duplicate keys (plain ``safe_load`` keeps the
+last of two ``anemi:`` features without a word).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Hashable, Iterable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import ValidationError
+
+from cds.criteria.registry import Registry
+from cds.criteria.schema import (
+    Analyte,
+    CodeBook,
+    CodeRef,
+    CodeSet,
+    ConditionCountSource,
+    ConditionSource,
+    CorrectedCalciumSource,
+    LabSource,
+    Pathway,
+    TextSource,
+)
+from cds.facts.codes import SYSTEM_FAMILIES
+from cds.facts.units import CANONICAL_UNITS
+
+CODES_DIR = "codes"
+_KNOWN_FAMILIES = frozenset(SYSTEM_FAMILIES.values())
+_SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
+# Albumin-corrected calcium formulas take albumin in g/L (reference_albumin is in g/L).
+_ALBUMIN_UNIT = "g/L"
+
+_Model = TypeVar("_Model", Pathway, CodeBook)
+_Entry = TypeVar("_Entry", Analyte, CodeSet)
+
+
+class CriteriaError(ValueError):
+    """A criteria file is invalid. The message names the file and the field path of each problem."""
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses duplicate mapping keys instead of keeping the last."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
+        seen: set[object] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            # Complex (unhashable) keys are left for the schema to reject.
+            if isinstance(key, Hashable) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+            if isinstance(key, Hashable):
+                seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def load_registry(criteria_dir: Path) -> Registry:
+    """Every pathway in ``criteria_dir`` (sorted by id) and the merged code book, validated.
+
+    Raises :class:`CriteriaError` naming the file and field path of every problem found.
+    """
+    codebook = _load_codebook(criteria_dir / CODES_DIR, criteria_dir)
+    pathways: dict[str, tuple[Pathway, Path]] = {}
+    problems: list[str] = []
+    for path in sorted(criteria_dir.glob("*.yaml")):
+        pathway = _parse(path, Pathway, criteria_dir)
+        if pathway.id in pathways:
+            other = _shown(pathways[pathway.id][1], criteria_dir)
+            raise CriteriaError(
+                f"{_shown(path, criteria_dir)}: id: pathway id {pathway.id!r} "
+                f"is already used by {other}"
+            )
+        pathways[pathway.id] = (pathway, path)
+        problems.extend(
+            f"{_shown(path, criteria_dir)}: {problem}"
+            for problem in check_pathway(pathway, codebook)
+        )
+    if problems:
+        raise CriteriaError("\n".join(problems))
+    ordered = tuple(pathways[key][0] for key in sorted(pathways))
+    return Registry(pathways=ordered, codebook=codebook)
+
+
+def _load_codebook(codes_dir: Path, criteria_dir: Path) -> CodeBook:
+    """All ``codes/*.yaml`` merged; an analyte or code set id defined twice is an error."""
+    analytes: dict[str, Analyte] = {}
+    codesets: dict[str, CodeSet] = {}
+    origin: dict[str, Path] = {}  # "analytes.hemoglobin" -> file that defined it
+    problems: list[str] = []
+    for path in sorted(codes_dir.glob("*.yaml")) if codes_dir.is_dir() else []:
+        part = _parse(path, CodeBook, criteria_dir)
+        _merge("analytes", part.analytes, analytes, origin, path, criteria_dir)
+        _merge("codesets", part.codesets, codesets, origin, path, criteria_dir)
+        problems.extend(
+            f"{_shown(path, criteria_dir)}: {problem}" for problem in check_codebook(part)
+        )
+    if problems:
+        raise CriteriaError("\n".join(problems))
+    return CodeBook(analytes=analytes, codesets=codesets)
+
+
+def _merge(
+    kind: str,
+    found: dict[str, _Entry],
+    merged: dict[str, _Entry],
+    origin: dict[str, Path],
+    path: Path,
+    criteria_dir: Path,
+) -> None:
+    """Adds one file's entries; an id another file already defined is an error."""
+    for key, value in found.items():
+        at = f"{kind}.{key}"
+        if at in origin:
+            raise CriteriaError(
+                f"{_shown(path, criteria_dir)}: {at}: already defined in "
+                f"{_shown(origin[at], criteria_dir)}"
+            )
+        origin[at] = path
+        merged[key] = value
+
+
+def _parse(path: Path, model: type[_Model], criteria_dir: Path) -> _Model:
+    """One YAML file validated as ``model``; any problem becomes a :class:`CriteriaError`."""
+    shown = _shown(path, criteria_dir)
+    try:
+        with path.open(encoding="utf-8") as handle:
+            data = yaml.load(handle, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        raise CriteriaError(f"{shown}: not valid YAML: {exc}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CriteriaError(f"{shown}: cannot be read: {exc}") from exc
+    if not isinstance(data, dict):
+        raise CriteriaError(
+            f"{shown}: expected a mapping at the top level, got {type(data).__name__}"
+        )
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        lines = [f"{shown}: {_loc(err['loc'])}: {err['msg']}" for err in exc.errors()]
+        raise CriteriaError("\n".join(lines)) from exc
+
+
+def check_codebook(codebook: CodeBook) -> list[str]:
+    """Problems in one code-book file: unknown code systems, non-canonical units."""
+    problems: list[str] = []
+    for key, analyte in codebook.analytes.items():
+        at = f"analytes.{key}"
+        if analyte.unit is not None and analyte.unit not in CANONICAL_UNITS:
+            problems.append(
+                f"{at}.unit: {analyte.unit!r} is not a canonical unit (cds/facts/units.py)"
+            )
+        problems.extend(_check_codes(analyte.codes, f"{at}.codes"))
+        if analyte.order is not None:
+            problems.extend(_check_codes([analyte.order], f"{at}.order"))
+    for key, codeset in codebook.codesets.items():
+        problems.extend(_check_codes(codeset.codes, f"codesets.{key}.codes"))
+    return problems
+
+
+def _check_codes(codes: Iterable[CodeRef], at: str) -> list[str]:
+    return [
+        f"{at}[{i}].system: unknown code system family {ref.system!r} "
+        f"(one of {', '.join(sorted(_KNOWN_FAMILIES))})"
+        for i, ref in enumerate(codes)
+        if ref.system not in _KNOWN_FAMILIES
+    ]
+
+
+def check_pathway(pathway: Pathway, codebook: CodeBook) -> list[str]:
+    """Cross-references the schema cannot check: analytes, code sets, units, regexes, version."""
+    problems: list[str] = []
+    if not _SEMVER.match(pathway.version):
+        problems.append(f"version: {pathway.version!r} is not MAJOR.MINOR.PATCH")
+    for fid, feature in pathway.features.items():
+        for i, source in enumerate(feature.sources):
+            problems.extend(_check_source(source, codebook, f"features.{fid}.sources[{i}]"))
+    seen_tests: set[str] = set()
+    for i, test in enumerate(pathway.filter_tests):
+        at = f"filter_tests[{i}]"
+        if test.id in seen_tests:
+            problems.append(f"{at}.id: duplicate filter test id {test.id!r}")
+        seen_tests.add(test.id)
+        problems.extend(_check_analytes(test.analytes, codebook, f"{at}.analytes"))
+    for i, item in enumerate(pathway.referral.content):
+        problems.extend(_check_analytes(item.analytes, codebook, f"referral.content[{i}].analytes"))
+    return problems
+
+
+def _check_source(source: object, codebook: CodeBook, at: str) -> list[str]:
+    problems: list[str] = []
+    if isinstance(source, LabSource):
+        problems += _check_analytes([source.analyte], codebook, f"{at}.analyte")
+        analyte = codebook.analytes.get(source.analyte)
+        if analyte is not None:
+            problems += _check_unit(source.threshold.unit, analyte, source.analyte, at)
+    elif isinstance(source, CorrectedCalciumSource):
+        problems += _check_analytes([source.calcium], codebook, f"{at}.calcium")
+        problems += _check_analytes([source.albumin], codebook, f"{at}.albumin")
+        calcium = codebook.analytes.get(source.calcium)
+        if calcium is not None:
+            problems += _check_unit(source.threshold.unit, calcium, source.calcium, at)
+        albumin = codebook.analytes.get(source.albumin)
+        if albumin is not None and albumin.unit != _ALBUMIN_UNIT:
+            problems.append(
+                f"{at}.albumin: analyte {source.albumin!r} must have unit {_ALBUMIN_UNIT} "
+                f"(reference_albumin is in g/L), has {albumin.unit!r}"
+            )
+    elif isinstance(source, ConditionSource | ConditionCountSource):
+        if source.codeset not in codebook.codesets:
+            problems.append(f"{at}.codeset: unknown code set {source.codeset!r}")
+    elif isinstance(source, TextSource):
+        problems += _check_analytes(source.analytes, codebook, f"{at}.analytes")
+        for field, patterns in (
+            ("patterns", source.patterns),
+            ("negations", source.negations),
+            ("report_title_patterns", source.report_title_patterns),
+        ):
+            problems += _check_regexes(patterns, f"{at}.{field}")
+        if not source.analytes and not source.report_kinds:
+            problems.append(f"{at}: a text source needs analytes or report_kinds")
+    return problems
+
+
+def _check_analytes(names: Iterable[str], codebook: CodeBook, at: str) -> list[str]:
+    return [f"{at}: unknown analyte {name!r}" for name in names if name not in codebook.analytes]
+
+
+def _check_unit(unit: str, analyte: Analyte, name: str, at: str) -> list[str]:
+    if analyte.unit is None:
+        return [f"{at}.threshold.unit: analyte {name!r} has no unit to compare a threshold in"]
+    if unit != analyte.unit:
+        return [
+            f"{at}.threshold.unit: {unit!r} differs from the canonical unit {analyte.unit!r} "
+            f"of analyte {name!r}"
+        ]
+    return []
+
+
+def _check_regexes(patterns: Sequence[str], at: str) -> list[str]:
+    problems: list[str] = []
+    for i, pattern in enumerate(patterns):
+        try:
+            re.compile(pattern, re.IGNORECASE)
+        except re.error as exc:
+            problems.append(f"{at}[{i}]: invalid regex {pattern!r}: {exc}")
+    return problems
+
+
+def _loc(loc: tuple[int | str, ...]) -> str:
+    """A pydantic error location as a field path: ``features.anemi.sources[0].threshold``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(top level)"
+
+
+def _shown(path: Path, criteria_dir: Path) -> str:
+    """The file as a reviewer knows it: relative to the criteria directory's parent."""
+    try:
+        return str(path.relative_to(criteria_dir.parent))
+    except ValueError:
+        return str(path)

@@ -1,0 +1,410 @@
+"""Whether a feature («Anemi») is present for a patient, from its record sources, with evidence.
+
+One function per source kind (``lab``, ``corrected_calcium``, ``condition``, ``condition_count``,
+``text``); a feature is present when any of its sources is. Semantics (criteria/README.md):
+
+* Labs: only the newest result dated within the window counts (a corrected anaemia stops
+  counting); undated results never count. A result without a usable number (unit problem) makes the
+  source absent and its problem becomes an assessment note. With ``use_reference_range`` the lab's
+  directional flag, then its reference range, decide; the threshold is the fallback. Comparisons
+  are strict (``low``: below, ``high``: above).
+* Total-calcium fallback: in a feature that has a ``corrected_calcium`` source, a ``lab`` source on
+  that source's calcium analyte is evaluated only when no other lab-type source of the feature had
+  a usable result. Total calcium is misleading when albumin is abnormal, and paraproteins can bind
+  calcium; it is used only when nothing better was measured.
+* Conditions: active ones dated within the window (undated ones count); ``include_history`` adds
+  resolved ones. ``condition_count`` counts distinct dates and includes resolved conditions,
+  because it counts episodes (infections resolve).
+* Text: every clause of lab text / report conclusion within the window that matches a pattern and
+  no negation counts; a later negative text does not cancel an earlier positive one.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
+
+from cds.criteria.schema import (
+    CodeBook,
+    CodeSet,
+    ConditionCountSource,
+    ConditionSource,
+    CorrectedCalciumSource,
+    Feature,
+    FeatureSource,
+    LabSource,
+    TextSource,
+    Threshold,
+)
+from cds.evaluate import format as fmt
+from cds.evaluate.model import Evidence, FeatureHit
+from cds.facts.codes import CodeMatcher
+from cds.facts.model import LabResult, PatientFacts, Quantity, Sex
+from cds.facts.text import positive_statements
+
+_LOW_FLAGS = frozenset({"L", "LL", "LU", "<"})
+_HIGH_FLAGS = frozenset({"H", "HH", "HU", ">"})
+_NORMAL_FLAG = "N"
+
+
+@dataclass(slots=True)
+class SourceResult:
+    """What one source found. ``assessed``: a lab-type source had a usable number to judge."""
+
+    present: bool = False
+    assessed: bool = False
+    evidence: list[Evidence] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureResult:
+    """A feature's verdict: the hit (None when absent) and data-quality notes met on the way."""
+
+    hit: FeatureHit | None
+    notes: tuple[str, ...]
+
+
+@lru_cache(maxsize=256)
+def matcher_for(codeset: CodeSet) -> CodeMatcher:
+    """One matcher per code set (criteria models are frozen and hashable), built once."""
+    return CodeMatcher(codeset.codes)
+
+
+@lru_cache(maxsize=512)
+def _regex(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE)
+
+
+def within(when: date, today: date, window_days: int) -> bool:
+    """``when`` is at most ``window_days`` before ``today`` (later dates count: clock skew)."""
+    return (today - when).days <= window_days
+
+
+def evaluate_feature(
+    feature_id: str, feature: Feature, codebook: CodeBook, facts: PatientFacts, today: date
+) -> FeatureResult:
+    """Evaluates every source of ``feature`` and merges what they found."""
+    fallbacks = _fallback_sources(feature.sources)
+    results: list[SourceResult] = []
+    for source in feature.sources:
+        if id(source) not in fallbacks:
+            results.append(_evaluate_source(source, codebook, facts, today))
+    if fallbacks and not any(r.assessed for r in results):
+        for source in feature.sources:
+            if id(source) in fallbacks:
+                results.append(_evaluate_source(source, codebook, facts, today))
+    notes = tuple(note for r in results for note in r.notes)
+    if not any(r.present for r in results):
+        return FeatureResult(None, notes)
+    evidence = _newest_first(e for r in results if r.present for e in r.evidence)
+    return FeatureResult(
+        FeatureHit(feature=feature_id, label=feature.label, evidence=evidence), notes
+    )
+
+
+def _fallback_sources(sources: Sequence[FeatureSource]) -> set[int]:
+    """Lab sources on the calcium analyte of a corrected-calcium source in the same feature."""
+    calcium = {s.calcium for s in sources if isinstance(s, CorrectedCalciumSource)}
+    return {id(s) for s in sources if isinstance(s, LabSource) and s.analyte in calcium}
+
+
+def _evaluate_source(
+    source: FeatureSource, codebook: CodeBook, facts: PatientFacts, today: date
+) -> SourceResult:
+    if isinstance(source, LabSource):
+        return _lab(source, codebook, facts, today)
+    if isinstance(source, CorrectedCalciumSource):
+        return _corrected_calcium(source, codebook, facts, today)
+    if isinstance(source, ConditionSource):
+        return _condition(source, codebook, facts, today)
+    if isinstance(source, ConditionCountSource):
+        return _condition_count(source, codebook, facts, today)
+    return _text(source, codebook, facts, today)
+
+
+# --- labs ------------------------------------------------------------------------------------
+
+
+def newest_in_window(
+    results: Iterable[LabResult], today: date, window_days: int
+) -> LabResult | None:
+    """The newest dated result within the window; on that date one with a number is preferred."""
+    best: LabResult | None = None
+    for result in results:
+        if result.when is None or not within(result.when, today, window_days):
+            continue
+        if best is None or best.when is None or result.when > best.when:
+            best = result
+        elif result.when == best.when and best.value is None and result.value is not None:
+            best = result
+    return best
+
+
+def _usable(
+    result: LabResult, label: str, unit: str, notes: list[str], facts: PatientFacts
+) -> Quantity | None:
+    """The result's number in ``unit``, or None with a note saying why it cannot be used.
+
+    The facts stage may already have noted the same unit problem (cards show both lists); then
+    the GP is told once.
+    """
+    if result.value is None:
+        problem = result.unit_problem
+        if problem and not any(problem in known for known in facts.notes):
+            notes.append(f"{label}: {problem}")
+        return None
+    if result.value.unit != unit:
+        notes.append(
+            f"{label}: enheten {fmt.unit(result.value.unit)} kan ikke sammenlignes med "
+            f"{fmt.unit(unit)} – verdien er ikke brukt"
+        )
+        return None
+    return result.value
+
+
+def threshold_for(threshold: Threshold, sex: Sex) -> tuple[float, str | None]:
+    """The cut-off for this sex and, when the default had to be used, a note saying so."""
+    if threshold.value is not None:
+        return threshold.value, None
+    if sex == "female" and threshold.female is not None:
+        return threshold.female, None
+    if sex == "male" and threshold.male is not None:
+        return threshold.male, None
+    if threshold.default is None:  # excluded by Threshold._one_way; narrows the type
+        raise ValueError("threshold has neither value nor default")
+    return threshold.default, ("Kjønn ukjent" if sex != "other" else "Kjønn «annet»")
+
+
+def beyond(value: float, limit: float, direction: str) -> bool:
+    """Strictly below (``low``) or above (``high``) ``limit``; float noise at the limit is «at»."""
+    if math.isclose(value, limit, rel_tol=1e-9, abs_tol=1e-12):
+        return False
+    return value < limit if direction == "low" else value > limit
+
+
+def _lab(source: LabSource, codebook: CodeBook, facts: PatientFacts, today: date) -> SourceResult:
+    out = SourceResult()
+    analyte = codebook.analytes[source.analyte]
+    result = newest_in_window(facts.labs.get(source.analyte, ()), today, source.window_days)
+    if result is None:
+        return out
+    value = _usable(result, analyte.label, source.threshold.unit, out.notes, facts)
+    if value is None:
+        return out
+    out.assessed = True
+    shown = f"{analyte.label} {fmt.quantity(value.value, value.unit)}"
+    ref_text = _range_text(result, value.unit)
+    if source.use_reference_range:
+        wanted = _LOW_FLAGS if source.direction == "low" else _HIGH_FLAGS
+        opposite = _HIGH_FLAGS if source.direction == "low" else _LOW_FLAGS
+        if result.interpretation & wanted:
+            word = "lav" if source.direction == "low" else "høy"
+            extra = f"; {ref_text}" if ref_text else ""
+            out.present = True
+            out.evidence.append(
+                Evidence(result.ref, result.when, f"{shown} (merket {word} av laboratoriet{extra})")
+            )
+            return out
+        if result.interpretation & opposite or _NORMAL_FLAG in result.interpretation:
+            return out
+        bound = result.ref_low if source.direction == "low" else result.ref_high
+        if bound is not None and bound.unit == value.unit:
+            if beyond(value.value, bound.value, source.direction):
+                out.present = True
+                out.evidence.append(Evidence(result.ref, result.when, f"{shown} ({ref_text})"))
+            return out
+    limit, sex_note = threshold_for(source.threshold, facts.sex)
+    limit_text = fmt.quantity(limit, source.threshold.unit)
+    if sex_note:
+        out.notes.append(f"{sex_note}: brukte grenseverdi {limit_text} for {analyte.label}.")
+    if beyond(value.value, limit, source.direction):
+        word = "under" if source.direction == "low" else "over"
+        out.present = True
+        out.evidence.append(Evidence(result.ref, result.when, f"{shown} ({word} {limit_text})"))
+    return out
+
+
+def _range_text(result: LabResult, unit: str) -> str:
+    """«ref. 11,7–15,3» from the result's own range (only bounds in the value's unit)."""
+    low = result.ref_low if result.ref_low is not None and result.ref_low.unit == unit else None
+    high = result.ref_high if result.ref_high is not None and result.ref_high.unit == unit else None
+    if low is not None and high is not None:
+        return f"ref. {fmt.number(low.value, unit)}–{fmt.number(high.value, unit)}"
+    if low is not None:
+        return f"ref. ≥ {fmt.number(low.value, unit)}"
+    if high is not None:
+        return f"ref. ≤ {fmt.number(high.value, unit)}"
+    return ""
+
+
+def _corrected_calcium(
+    source: CorrectedCalciumSource, codebook: CodeBook, facts: PatientFacts, today: date
+) -> SourceResult:
+    out = SourceResult()
+    calcium_analyte = codebook.analytes[source.calcium]
+    albumin_analyte = codebook.analytes[source.albumin]
+    calcium = newest_in_window(facts.labs.get(source.calcium, ()), today, source.window_days)
+    if calcium is None or calcium.when is None:
+        return out
+    ca = _usable(calcium, calcium_analyte.label, source.threshold.unit, out.notes, facts)
+    if ca is None:
+        return out
+    albumin = _paired_albumin(
+        facts.labs.get(source.albumin, ()), calcium.when, source.pairing_days, albumin_analyte.unit
+    )
+    if albumin is None or albumin.value is None:
+        return out
+    out.assessed = True
+    # Rounded to two decimals as a laboratory reports corrected calcium, so that the value shown
+    # to the GP is the value compared.
+    exact = ca.value + source.factor * (source.reference_albumin - albumin.value.value)
+    corrected = float(Decimal(repr(exact)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    limit, sex_note = threshold_for(source.threshold, facts.sex)
+    if sex_note:
+        out.notes.append(
+            f"{sex_note}: brukte grenseverdi {fmt.quantity(limit, source.threshold.unit)} "
+            "for korrigert kalsium."
+        )
+    if beyond(corrected, limit, "high"):
+        out.present = True
+        unit = source.threshold.unit
+        out.evidence.append(
+            Evidence(
+                calcium.ref,
+                calcium.when,
+                f"Korrigert kalsium {fmt.quantity(corrected, unit)} "
+                f"(Ca {fmt.number(ca.value, unit)}, "
+                f"albumin {fmt.quantity(albumin.value.value, albumin.value.unit)})",
+            )
+        )
+        out.evidence.append(
+            Evidence(
+                albumin.ref,
+                albumin.when,
+                f"Albumin {fmt.quantity(albumin.value.value, albumin.value.unit)} "
+                "(brukt til korrigert kalsium)",
+            )
+        )
+    return out
+
+
+def _paired_albumin(
+    results: Iterable[LabResult], when: date, pairing_days: int, unit: str | None
+) -> LabResult | None:
+    """The albumin closest in time to ``when`` (within ``pairing_days``); ties: the newer one."""
+    candidates: list[tuple[int, int, LabResult]] = []
+    for result in results:
+        if result.when is None or result.value is None or result.value.unit != unit:
+            continue
+        gap = abs((result.when - when).days)
+        if gap <= pairing_days:
+            candidates.append((gap, -result.when.toordinal(), result))
+    if not candidates:
+        return None
+    return min(candidates, key=lambda c: (c[0], c[1]))[2]
+
+
+# --- conditions ------------------------------------------------------------------------------
+
+
+def _condition(
+    source: ConditionSource, codebook: CodeBook, facts: PatientFacts, today: date
+) -> SourceResult:
+    out = SourceResult()
+    codeset = codebook.codesets[source.codeset]
+    matcher = matcher_for(codeset)
+    for condition in facts.conditions:
+        if not condition.active and not source.include_history:
+            continue
+        if condition.when is not None and not within(condition.when, today, source.window_days):
+            continue
+        found = matcher.match(condition.codes)
+        if found is None:
+            continue
+        out.present = True
+        text = condition.text or codeset.label
+        history = ", tidligere" if not condition.active else ""
+        out.evidence.append(
+            Evidence(condition.ref, condition.when, f"{text} ({fmt.code(found)}{history})")
+        )
+    return out
+
+
+def _condition_count(
+    source: ConditionCountSource, codebook: CodeBook, facts: PatientFacts, today: date
+) -> SourceResult:
+    out = SourceResult()
+    codeset = codebook.codesets[source.codeset]
+    matcher = matcher_for(codeset)
+    by_date: dict[date, Evidence] = {}
+    for condition in facts.conditions:
+        # Only dated episodes can be counted as separate; resolved ones count (see module doc).
+        if condition.when is None or not within(condition.when, today, source.window_days):
+            continue
+        found = matcher.match(condition.codes)
+        if found is None or condition.when in by_date:
+            continue
+        text = condition.text or codeset.label
+        by_date[condition.when] = Evidence(
+            condition.ref, condition.when, f"{text} ({fmt.code(found)})"
+        )
+    if len(by_date) >= source.min_count:
+        out.present = True
+        out.evidence.extend(by_date.values())
+    return out
+
+
+# --- text ------------------------------------------------------------------------------------
+
+
+def _text(source: TextSource, codebook: CodeBook, facts: PatientFacts, today: date) -> SourceResult:
+    out = SourceResult()
+    for name in source.analytes:
+        label = codebook.analytes[name].label
+        for result in facts.labs.get(name, ()):
+            if result.when is None or not within(result.when, today, source.window_days):
+                continue
+            clause = _first_statement(result.text, source)
+            if clause:
+                out.present = True
+                out.evidence.append(Evidence(result.ref, result.when, f"{label}: «{clause}»"))
+    titles = [_regex(p) for p in source.report_title_patterns]
+    for report in facts.reports:
+        if report.kind not in source.report_kinds:
+            continue
+        if titles and not any(t.search(report.title) for t in titles):
+            continue
+        if report.when is None or not within(report.when, today, source.window_days):
+            continue
+        clause = _first_statement(report.conclusion, source)
+        if clause:
+            out.present = True
+            title = report.title or "Rapport"
+            out.evidence.append(Evidence(report.ref, report.when, f"{title}: «{clause}»"))
+    return out
+
+
+def _first_statement(text: str, source: TextSource) -> str | None:
+    """The first clause asserting the finding, shortened around the match for display."""
+    if not text:
+        return None
+    found = positive_statements(text, source.patterns, source.negations)
+    if not found:
+        return None
+    clause = found[0]
+    starts = [m.start() for p in source.patterns if (m := _regex(p).search(clause))]
+    return fmt.snippet(clause, min(starts, default=0))
+
+
+def _newest_first(evidence: Iterable[Evidence]) -> tuple[Evidence, ...]:
+    """Evidence without duplicates, newest first (undated last), stable otherwise."""
+    unique: dict[tuple[str, str], Evidence] = {}
+    for item in evidence:
+        unique.setdefault((item.ref, item.text), item)
+    return tuple(sorted(unique.values(), key=lambda e: e.when or date.min, reverse=True))

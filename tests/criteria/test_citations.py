@@ -1,0 +1,126 @@
+"""Every quotation in criteria/ is word for word from its source, and nothing is left unused.
+
+Whitespace is normalised (the seeds are PDF extractions with hard line breaks) and «•» bullets are
+dropped, so a quote may span a line break or a bullet item but must otherwise match exactly.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+
+from cds.criteria.loader import load_registry
+from cds.criteria.schema import (
+    AllTerm,
+    AnyTerm,
+    AtLeastTerm,
+    Citation,
+    FeatureTerm,
+    NotTerm,
+    Pathway,
+    Term,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+SEEDS = REPO.parent / "shared" / "seeds"
+PATHWAYS = load_registry(REPO / "criteria").pathways
+
+
+def normalise(text: str) -> str:
+    return re.sub(r"\s+", " ", text.replace("•", " ")).strip()
+
+
+@cache
+def seed(name: str) -> str:
+    return normalise((SEEDS / name).read_text(encoding="utf-8"))
+
+
+def citations(node: object, path: str = "") -> Iterator[tuple[str, Citation]]:
+    """Every Citation in a criteria model, with where it sits."""
+    if isinstance(node, Citation):
+        yield path, node
+    elif isinstance(node, BaseModel):
+        for name in type(node).model_fields:
+            yield from citations(getattr(node, name), f"{path}.{name}" if path else name)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield from citations(value, f"{path}.{key}")
+    elif isinstance(node, tuple | list):
+        for i, value in enumerate(node):
+            yield from citations(value, f"{path}[{i}]")
+
+
+ALL_CITATIONS = [
+    pytest.param(pathway, cite, id=f"{pathway.id}:{where}")
+    for pathway in PATHWAYS
+    for where, cite in citations(pathway)
+]
+
+
+def test_there_are_citations() -> None:
+    assert len(ALL_CITATIONS) > 20
+
+
+@pytest.mark.parametrize(("pathway", "cite"), ALL_CITATIONS)
+def test_quote_is_word_for_word_under_its_heading(pathway: Pathway, cite: Citation) -> None:
+    text = seed(cite.file)
+    quote, section = normalise(cite.quote), normalise(cite.section)
+    assert quote in text, f"not word for word in {cite.file}: {cite.quote!r}"
+    assert section in text, f"section heading not in {cite.file}: {cite.section!r}"
+    # Some occurrence of the heading must come before the (last) occurrence of the quote.
+    assert text.index(section) < text.rindex(quote), f"{cite.quote!r} is not under {section!r}"
+
+
+@pytest.mark.parametrize("pathway", PATHWAYS, ids=lambda p: p.id)
+def test_patient_information_and_label_are_word_for_word(pathway: Pathway) -> None:
+    text = seed(pathway.referral.label_cite.file)
+    for item in pathway.referral.patient_information:
+        assert normalise(item) in text, item
+    assert normalise(pathway.referral.label) in text
+    assert normalise(pathway.title) in text
+
+
+@pytest.mark.parametrize("pathway", PATHWAYS, ids=lambda p: p.id)
+def test_registration_codes_are_word_for_word(pathway: Pathway) -> None:
+    text = seed(pathway.referral.label_cite.file)
+    for reg in pathway.registration_codes:
+        assert normalise(f"{reg.code} {reg.display}") in text, reg.code
+
+
+def feature_names(term: Term) -> set[str]:
+    if isinstance(term, FeatureTerm):
+        return {term.feature}
+    if isinstance(term, AllTerm):
+        return set().union(*(feature_names(t) for t in term.all))
+    if isinstance(term, AnyTerm):
+        return set().union(*(feature_names(t) for t in term.any))
+    if isinstance(term, AtLeastTerm):
+        return set().union(*(feature_names(t) for t in term.of))
+    if isinstance(term, NotTerm):
+        return feature_names(term.not_)
+    return set()
+
+
+@pytest.mark.parametrize("pathway", PATHWAYS, ids=lambda p: p.id)
+def test_every_feature_is_used_by_a_rule(pathway: Pathway) -> None:
+    used = set().union(*(feature_names(rule.when) for rule in pathway.rules))
+    assert set(pathway.features) - used == set()
+
+
+@pytest.mark.parametrize("pathway", PATHWAYS, ids=lambda p: p.id)
+def test_every_rule_cites_its_source(pathway: Pathway) -> None:
+    assert [rule.id for rule in pathway.rules if not rule.cite] == []
+
+
+@pytest.mark.parametrize("pathway", PATHWAYS, ids=lambda p: p.id)
+def test_every_threshold_names_its_source(pathway: Pathway) -> None:
+    for feature in pathway.features.values():
+        for source in feature.sources:
+            threshold = getattr(source, "threshold", None)
+            if threshold is not None:
+                assert threshold.source.strip()

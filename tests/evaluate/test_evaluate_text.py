@@ -1,0 +1,114 @@
+"""Findings read from Norwegian text (M-component, osteolysis, cord compression), with negation."""
+
+from __future__ import annotations
+
+import pytest
+from factories import Run, condition, facts, lab, report
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Liten M-komponent i gammaområdet, ca 4 g/L",
+        "Se kommentar. M-komponent IgG kappa 12 g/L.",
+        "M-komponent 5 g/L, ingen endring fra forrige.",
+        "Monoklonalt bånd i gammaområdet.",
+    ],
+)
+def test_m_component_text_positive(run: Run, text: str) -> None:
+    assessment = run(facts(labs=[lab("spep", None, text=text)]))
+    assert "m_komponent" in assessment.hits
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ingen M-komponent påvist",
+        "Ikke påvist M-komponent",
+        "M-komponent: ikke påvist",
+        "Negativ for M-komponent.",
+        "Normalt elektroforesemønster uten M-komponent.",
+        "Se kommentar",
+    ],
+)
+def test_m_component_text_negative(run: Run, text: str) -> None:
+    assert "m_komponent" not in run(facts(labs=[lab("spep", None, text=text)])).hits
+
+
+def test_m_component_evidence_quotes_the_clause(run: Run) -> None:
+    result = lab("spep", None, text="Se kommentar. Liten M-komponent i gammaområdet, ca 4 g/L.")
+    hit = run(facts(labs=[result])).hits["m_komponent"]
+    assert (
+        hit.evidence[0].text == "Proteinelektroforese: «Liten M-komponent i gammaområdet, ca 4 g/L»"
+    )
+
+
+def test_urine_immunofixation_text(run: Run) -> None:
+    result = lab("urine_m_component", None, text="Bence Jones protein type kappa påvist.")
+    assert "m_komponent" in run(facts(labs=[result])).hits
+
+
+def test_laboratory_report_conclusion_with_matching_title(run: Run) -> None:
+    rep = report("laboratory", "Proteinelektroforese", "Liten M-komponent, IgA lambda.")
+    assert "m_komponent" in run(facts(reports=[rep])).hits
+
+
+def test_report_with_unrelated_title_is_not_read(run: Run) -> None:
+    rep = report("laboratory", "Urin stiks", "M-komponent kontrolleres hos hematolog.")
+    assert "m_komponent" not in run(facts(reports=[rep])).hits
+
+
+@pytest.mark.parametrize(("days", "fires"), [(365, True), (366, False)])
+def test_m_component_text_window(run: Run, days: int, fires: bool) -> None:
+    result = lab("spep", None, days_ago=days, text="Liten M-komponent.")
+    assert ("m_komponent" in run(facts(labs=[result])).hits) is fires
+
+
+@pytest.mark.parametrize(("grams", "fires"), [(4.0, True), (0.0, False)])
+def test_quantified_m_component(run: Run, grams: float, fires: bool) -> None:
+    assessment = run(facts(labs=[lab("spep", grams, "g/L")]))
+    assert ("m_komponent" in assessment.hits) is fires
+
+
+def test_active_mgus_diagnosis_is_an_m_component(run: Run) -> None:
+    assert "m_komponent" in run(facts(conditions=[condition(("icd10", "D472"), days_ago=800)])).hits
+
+
+def test_resolved_mgus_diagnosis_is_not(run: Run) -> None:
+    mgus = condition(("icd10", "D472"), days_ago=800, active=False)
+    assert "m_komponent" not in run(facts(conditions=[mgus])).hits
+
+
+@pytest.mark.parametrize(
+    ("conclusion", "fires"),
+    [
+        ("Ingen osteolyse, men kompresjonsfraktur L2.", True),
+        ("Kompresjonsfraktur Th12 uten bakre kantaffeksjon.", True),
+        ("Multiple osteolytiske lesjoner i bekkenet.", True),
+        ("Lett sammenfall av L1.", True),
+        ("Ingen osteolytiske forandringer.", False),
+        ("Uten tegn til osteolyse eller sammenfall.", False),
+        ("Degenerative forandringer. Analytisk vurdering: normal.", False),
+    ],
+)
+def test_radiology_osteolysis_or_fracture(run: Run, conclusion: str, fires: bool) -> None:
+    rep = report("radiology", "MR columna", conclusion)
+    assert ("osteolyse_kompresjonsfraktur" in run(facts(reports=[rep])).hits) is fires
+
+
+def test_osteolysis_in_a_laboratory_report_is_not_radiology(run: Run) -> None:
+    rep = report("laboratory", "Proteinelektroforese", "Osteolyse?")
+    assert "osteolyse_kompresjonsfraktur" not in run(facts(reports=[rep])).hits
+
+
+@pytest.mark.parametrize(
+    ("conclusion", "days", "fires"),
+    [
+        ("Truende medullakompresjon ved Th8.", 5, True),
+        ("Ingen tegn til medullakompresjon.", 5, False),
+        ("Truende medullakompresjon ved Th8.", 31, False),
+    ],
+)
+def test_radiology_cord_compression(run: Run, conclusion: str, days: int, fires: bool) -> None:
+    rep = report("radiology", "MR hele columna", conclusion, days_ago=days)
+    assert ("medullakompresjon" in run(facts(reports=[rep])).hits) is fires
