@@ -1,0 +1,449 @@
+"""The pre-filled referral: a FHIR R4 ``ServiceRequest`` marked for one pakkeforløp.
+
+What the referral must carry comes from the pathway document, section «Henvisning til
+pakkeforløp» (001_886705ff86f0ea9c.txt for myelomatose): the begrunnet mistanke, «viktig
+informasjon om pasienten, som f.eks: medikamenter, komorbiditet, skrøpelighetsvurdering», and the
+marking «Pakkeforløp for myelomatose». In FHIR terms (profile
+``fhir_profiles/StructureDefinition-pakkeforlop-henvisning.json``):
+
+* ``code`` = the pathway code in our own code system plus ``text`` = the exact marking;
+* ``reasonReference`` = every piece of evidence behind the present features;
+* ``supportingInfo`` = active medications, other active conditions, the newest frailty score;
+* ``note`` = the begrunnet mistanke in one sentence; ``text`` = a letter-like narrative.
+
+When the GP already has a draft referral in ``draftOrders``, CDS Hooks requires an ``update``
+action to carry the *whole* resource (checklist §1.6 item 30), so we start from the draft, keep
+its id and everything we do not own (its performer, its notes, its reason codes ...), and add or
+overwrite our elements. Every resource built here is validated with ``fhir.resources`` (R4B) and
+with our profile before it leaves; a failure is a bug and raises :class:`RenderError`.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable
+from datetime import date
+from typing import Any
+
+from fhir.resources.R4B.servicerequest import ServiceRequest
+from pydantic import ValidationError
+
+from cds.criteria.schema import (
+    AllTerm,
+    AnyTerm,
+    AtLeastTerm,
+    FeatureTerm,
+    NotTerm,
+    Pathway,
+    ReferralContent,
+    Term,
+)
+from cds.evaluate.model import Assessment, Evidence, FeatureHit
+from cds.facts.model import ConditionFact, LabResult, MedicationFact, PatientFacts
+from cds.profile import load_profile, validate_profile
+from cds.render.format import (
+    PATHWAY_CODE_SYSTEM,
+    REFERRAL_PROFILE_URL,
+    SNOMED,
+    coding_of,
+    disease_of,
+    fmt_date,
+    fmt_lab,
+    join_no,
+    lower_first,
+    one_line,
+    stable_id,
+)
+from cds.render.narrative import (
+    DatedLine,
+    MedicationState,
+    ReferralNarrative,
+    TimeLine,
+    render_referral,
+)
+
+REFERRAL_CATEGORY: dict[str, Any] = {
+    "coding": [{"system": SNOMED, "code": "3457005", "display": "Patient referral"}],
+    "text": "Henvisning",
+}
+PROFILE_NAME = "pakkeforlop-henvisning"
+# The narrative shows at most this many results per feature; reasonReference carries them all.
+_EVIDENCE_PER_FEATURE = 3
+
+
+class RenderError(ValueError):
+    """A resource we built does not validate (a bug in the render stage, never the user's)."""
+
+
+def build_referral(
+    pathway: Pathway,
+    assessment: Assessment,
+    facts: PatientFacts,
+    *,
+    hook_instance: str,
+    requester: str | None,
+    today: date,
+    draft: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The referral ``ServiceRequest`` (FHIR R4 JSON) for a begrunnet or acute assessment.
+
+    With ``draft`` (the raw JSON of the GP's draft referral) the result is that draft, same id,
+    with our elements added or overwritten; otherwise a new draft with a deterministic id.
+    """
+    acute = assessment.outcome == "acute"
+    hits = ordered_hits(pathway, assessment)
+    used = used_hits(pathway, assessment)
+    evidence_refs = {ev.ref for hit in hits for ev in hit.evidence}
+    medications = [m for m in facts.medications if m.active]
+    comorbidities = [c for c in facts.conditions if c.active and c.ref not in evidence_refs]
+    frailty_spec = _content(pathway, "frailty")
+    frailty = _newest_lab(facts, frailty_spec.analytes) if frailty_spec else None
+    reason = reason_sentence(pathway, assessment)
+
+    narrative = ReferralNarrative(
+        title=pathway.referral.label,
+        acute=acute,
+        acute_instruction=pathway.referral.acute_instruction,
+        reason=reason,
+        evidence=tuple(
+            DatedLine(hit.label, one_line(ev.text), fmt_date(ev.when))
+            for hit in used
+            for ev in hit.evidence[:_EVIDENCE_PER_FEATURE]
+        ),
+        findings=_findings(pathway, facts, hits, used),
+        medications=tuple(_medication_line(m) for m in medications),
+        medication_state=_medication_state(medications, assessment),
+        comorbidities=tuple(_condition_line(c) for c in comorbidities),
+        frailty=_frailty_line(
+            frailty, frailty_spec, outdated="frailty" in assessment.missing_content
+        ),
+        patient_information=pathway.referral.patient_information,
+        times=tuple(TimeLine(t.label, t.time) for t in pathway.times),
+        acute_times=tuple(TimeLine(t.label, t.time) for t in pathway.acute_times) if acute else (),
+        performer=pathway.referral.performer_type,
+    )
+
+    performer_type: dict[str, Any] = {"text": pathway.referral.performer_type}
+    performer_code = pathway.referral.performer_type_code
+    performer_coding = coding_of(performer_code) if performer_code else None
+    if performer_coding:
+        performer_type["coding"] = [performer_coding]
+
+    ours: dict[str, Any] = {
+        "resourceType": "ServiceRequest",
+        "id": stable_id(hook_instance, pathway.id, "referral"),
+        "meta": {"profile": [REFERRAL_PROFILE_URL]},
+        "text": {"status": "generated", "div": render_referral(narrative)},
+        "status": "draft",
+        "intent": "order",
+        "category": [copy.deepcopy(REFERRAL_CATEGORY)],
+        "priority": "asap" if acute else "urgent",
+        "code": {
+            "coding": [
+                {"system": PATHWAY_CODE_SYSTEM, "code": pathway.code, "display": pathway.title}
+            ],
+            "text": pathway.referral.label,
+        },
+        "subject": {"reference": facts.patient_ref},
+        "authoredOn": today.isoformat(),
+        "performerType": performer_type,
+        "reasonReference": _reason_references(hits),
+        "supportingInfo": _supporting_info(medications, comorbidities, frailty, frailty_spec),
+        "note": [{"text": reason}],
+    }
+    if requester:
+        ours["requester"] = {"reference": requester}
+    if not ours["supportingInfo"]:
+        del ours["supportingInfo"]  # FHIR and CDS Hooks both forbid empty arrays
+
+    resource = _merge_draft(draft, ours) if draft is not None else ours
+    check_resource(resource, profile=True)
+    return resource
+
+
+def check_resource(resource: dict[str, Any], *, profile: bool) -> None:
+    """Raise :class:`RenderError` unless ``resource`` is a valid R4B ServiceRequest (+ profile).
+
+    Messages name element paths only, never values: values may be patient data.
+    """
+    try:
+        ServiceRequest.model_validate(resource)
+    except ValidationError as exc:
+        where = sorted({".".join(str(p) for p in err["loc"]) for err in exc.errors()})
+        raise RenderError(f"ServiceRequest invalid at {', '.join(where)}") from None
+    if profile:
+        problems = validate_profile(resource, load_profile(PROFILE_NAME))
+        if problems:
+            raise RenderError("; ".join(problems))
+
+
+# --- which hits the deciding rule used ------------------------------------------------------
+
+
+def ordered_hits(pathway: Pathway, assessment: Assessment) -> list[FeatureHit]:
+    """Present features in criteria-file order (unknown feature ids last, as given)."""
+    order = {name: i for i, name in enumerate(pathway.features)}
+    return sorted(assessment.hits.values(), key=lambda h: order.get(h.feature, len(order)))
+
+
+def used_hits(pathway: Pathway, assessment: Assessment) -> list[FeatureHit]:
+    """Present features the deciding rule names; all present features if it names none."""
+    names = _rule_features(pathway, assessment.rule, alternatives_only=False)
+    hits = [h for h in ordered_hits(pathway, assessment) if h.feature in names]
+    return hits or ordered_hits(pathway, assessment)
+
+
+def other_hits(pathway: Pathway, assessment: Assessment) -> list[FeatureHit]:
+    """Present features the deciding rule did not use (relevant other findings)."""
+    used = {h.feature for h in used_hits(pathway, assessment)}
+    return [h for h in ordered_hits(pathway, assessment) if h.feature not in used]
+
+
+def acute_hits(pathway: Pathway, assessment: Assessment) -> list[FeatureHit]:
+    """The features that made an assessment acute.
+
+    An acute rule combines a common part with alternatives («medullakompresjon, hyperkalsemi
+    eller nyresvikt»); the present alternatives are what the GP must hear about, so features
+    under ``any``/``at_least`` win. A rule without alternatives names all its features.
+    """
+    names = _rule_features(pathway, assessment.rule, alternatives_only=True)
+    hits = [h for h in ordered_hits(pathway, assessment) if h.feature in names]
+    return hits or used_hits(pathway, assessment)
+
+
+def _rule_features(pathway: Pathway, rule_id: str | None, *, alternatives_only: bool) -> set[str]:
+    rule = next((r for r in pathway.rules if r.id == rule_id), None)
+    if rule is None:
+        return set()
+    return set(_term_features(rule.when, inside_alternative=not alternatives_only))
+
+
+def _term_features(term: Term, *, inside_alternative: bool) -> Iterable[str]:
+    """Feature ids a rule term requires positively (``not`` terms are skipped: absent features)."""
+    if isinstance(term, FeatureTerm):
+        if inside_alternative:
+            yield term.feature
+    elif isinstance(term, AllTerm):
+        for sub in term.all:
+            yield from _term_features(sub, inside_alternative=inside_alternative)
+    elif isinstance(term, AnyTerm):
+        for sub in term.any:
+            yield from _term_features(sub, inside_alternative=True)
+    elif isinstance(term, AtLeastTerm):
+        for sub in term.of:
+            yield from _term_features(sub, inside_alternative=True)
+    elif isinstance(term, NotTerm):
+        return
+
+
+def newest(hit: FeatureHit) -> Evidence | None:
+    """The newest evidence of a hit (evaluate keeps them newest first)."""
+    return hit.evidence[0] if hit.evidence else None
+
+
+def evidence_phrase(hit: FeatureHit) -> str:
+    """«anemi (Hb 10,9 g/dL, 01.11.2026)» for use inside a sentence."""
+    ev = newest(hit)
+    if ev is None:
+        return lower_first(hit.label)
+    return f"{lower_first(hit.label)} ({one_line(ev.text, 120)}, {fmt_date(ev.when)})"
+
+
+def reason_sentence(pathway: Pathway, assessment: Assessment) -> str:
+    """The begrunnet mistanke in words (the referral note and the letter's first paragraph)."""
+    disease = disease_of(pathway.title)
+    findings = join_no([evidence_phrase(h) for h in used_hits(pathway, assessment)])
+    if assessment.outcome == "acute":
+        acute = join_no([lower_first(h.label) for h in acute_hits(pathway, assessment)])
+        return (
+            f"Akutt: begrunnet mistanke om {disease} med {acute} – henvises telefonisk og "
+            f"skriftlig for akutt innleggelse. Funn: {findings}."
+        )
+    return f"Begrunnet mistanke om {disease}: {findings}."
+
+
+# --- content ------------------------------------------------------------------------------------
+
+
+def _content(pathway: Pathway, content_id: str) -> ReferralContent | None:
+    return next((c for c in pathway.referral.content if c.id == content_id), None)
+
+
+def _newest_lab(facts: PatientFacts, analytes: Iterable[str]) -> LabResult | None:
+    results = [r for a in analytes if (r := facts.latest(a)) is not None]
+    # Undated results sort last: a dated score is the better statement of current frailty.
+    return max(results, key=lambda r: (r.when is not None, r.when or date.min), default=None)
+
+
+def _findings(
+    pathway: Pathway,
+    facts: PatientFacts,
+    hits: list[FeatureHit],
+    used: list[FeatureHit],
+) -> tuple[DatedLine, ...]:
+    """Other present features, then the newest filter-test results not already cited."""
+    used_ids = {h.feature for h in used}
+    lines = [
+        DatedLine(hit.label, one_line(ev.text), fmt_date(ev.when))
+        for hit in hits
+        if hit.feature not in used_ids and (ev := newest(hit)) is not None
+    ]
+    shown = {ev.ref for hit in used for ev in hit.evidence[:_EVIDENCE_PER_FEATURE]}
+    shown |= {ev.ref for hit in hits if hit.feature not in used_ids for ev in hit.evidence[:1]}
+    seen: set[str] = set()
+    for test in pathway.filter_tests:
+        for analyte in test.analytes:
+            result = facts.latest(analyte)
+            if result is None or result.ref in shown or analyte in seen:
+                continue
+            seen.add(analyte)
+            # Without the lab's own name, the filter test's label stands in; analyte ids are
+            # internal and never shown.
+            label = result.display or test.label
+            lines.append(DatedLine("", fmt_lab(result, label), fmt_date(result.when)))
+    return tuple(lines)
+
+
+def _medication_line(med: MedicationFact) -> DatedLine:
+    name = med.name or ", ".join(sorted(code for _, code in med.codes)) or "Legemiddel uten navn"
+    return DatedLine("", one_line(name), fmt_date(med.when) if med.when else "")
+
+
+def _condition_text(cond: ConditionFact) -> str:
+    if cond.text:
+        return one_line(cond.text)
+    codes = sorted(f"{code} ({family.upper()})" for family, code in cond.codes)
+    return ", ".join(codes) or "Tilstand uten tekst"
+
+
+def _condition_line(cond: ConditionFact) -> DatedLine:
+    return DatedLine("", _condition_text(cond), fmt_date(cond.when) if cond.when else "")
+
+
+def _medication_state(meds: list[MedicationFact], assessment: Assessment) -> MedicationState:
+    """«none» vs «unavailable»: an empty list is only «ingen legemidler» if the list was read.
+
+    The evaluate stage marks ``medications`` in ``missing_content`` when the record had no
+    medication data at all (prefetch not satisfied), which we must not present as «no drugs».
+    """
+    if meds:
+        return "listed"
+    return "unavailable" if "medications" in assessment.missing_content else "none"
+
+
+def _frailty_text(result: LabResult, spec: ReferralContent | None) -> str:
+    """«Clinical Frailty Scale 4» (the score's own name when the record gives one)."""
+    return fmt_lab(result, result.display or (spec.label if spec else "Skrøpelighetsskår"))
+
+
+def _frailty_line(
+    result: LabResult | None, spec: ReferralContent | None, *, outdated: bool
+) -> DatedLine | None:
+    """The newest score; flagged when evaluate found no recent one (the card asks for a new)."""
+    if result is None:
+        return None
+    text = _frailty_text(result, spec)
+    if outdated:
+        text = f"{text} – eldre vurdering, bør oppdateres"
+    return DatedLine("", text, fmt_date(result.when))
+
+
+def _reason_references(hits: list[FeatureHit]) -> list[dict[str, str]]:
+    """Every evidence ref once, with a readable display, in feature order."""
+    out: list[dict[str, str]] = []
+    seen: set[str] = set()
+    for hit in hits:
+        for ev in hit.evidence:
+            if ev.ref in seen:
+                continue
+            seen.add(ev.ref)
+            display = f"{hit.label}: {one_line(ev.text, 200)} ({fmt_date(ev.when)})"
+            out.append({"reference": ev.ref, "display": display})
+    return out
+
+
+def _supporting_info(
+    meds: list[MedicationFact],
+    conditions: list[ConditionFact],
+    frailty: LabResult | None,
+    frailty_spec: ReferralContent | None,
+) -> list[dict[str, str]]:
+    out = [{"reference": m.ref, "display": f"Legemiddel: {_medication_line(m).text}"} for m in meds]
+    out += [{"reference": c.ref, "display": f"Tilstand: {_condition_text(c)}"} for c in conditions]
+    if frailty is not None:
+        text = _frailty_text(frailty, frailty_spec)
+        out.append({"reference": frailty.ref, "display": f"Skrøpelighetsvurdering: {text}"})
+    return out
+
+
+# --- updating the GP's draft --------------------------------------------------------------------
+
+
+def _merge_draft(draft: dict[str, Any], ours: dict[str, Any]) -> dict[str, Any]:
+    """The draft with our elements added: lists merged, our scalars win, its id kept.
+
+    Kept from the draft when present, because the GP chose them: ``performerType``,
+    ``requester`` (when the hook gave no user). Lists are merged without duplicates so that an
+    update applied twice gives the same resource (feedback and re-calls stay idempotent).
+    """
+    merged = copy.deepcopy(draft)
+    for key, value in ours.items():
+        if key == "id":
+            continue
+        if key == "meta":
+            meta = _obj(merged.get("meta"))
+            profiles = _union(value["profile"], meta.get("profile") or [], str)
+            merged["meta"] = {**meta, "profile": profiles}
+        elif key == "code":
+            old = _obj(merged.get("code"))
+            codings = _union(value["coding"], old.get("coding") or [], _coding_key)
+            merged["code"] = {**old, "coding": codings, "text": value["text"]}
+        elif key == "performerType" and merged.get("performerType"):
+            continue
+        elif key in ("reasonReference", "supportingInfo"):
+            merged[key] = _union(value, merged.get(key) or [], _reference_key)
+        elif key == "note":
+            # The GP's own notes first, then ours unless an earlier update already added it.
+            merged[key] = _union(merged.get(key) or [], value, _note_key)
+        else:
+            # category too: the profile's pattern applies to every category, so the draft's
+            # other categories (if any) cannot stay beside ours.
+            merged[key] = copy.deepcopy(value)
+    if not merged.get("id"):
+        merged["id"] = ours["id"]
+    return merged
+
+
+def _obj(value: Any) -> dict[str, Any]:
+    """``value`` if it is a JSON object, else an empty one (a malformed draft element)."""
+    return value if isinstance(value, dict) else {}
+
+
+def _union(first: list[Any], second: list[Any], key: Callable[[Any], object]) -> list[Any]:
+    out: list[Any] = []
+    seen: set[object] = set()
+    for item in [*first, *second]:
+        k = key(item)
+        if k in seen:
+            continue
+        seen.add(k)
+        out.append(copy.deepcopy(item))
+    return out
+
+
+def _coding_key(coding: Any) -> object:
+    if isinstance(coding, dict):
+        return (coding.get("system"), coding.get("code"))
+    return repr(coding)
+
+
+def _reference_key(ref: Any) -> object:
+    if isinstance(ref, dict) and ref.get("reference"):
+        return ref["reference"]
+    return repr(ref)
+
+
+def _note_key(note: Any) -> object:
+    if isinstance(note, dict) and isinstance(note.get("text"), str):
+        return " ".join(note["text"].split())
+    return repr(note)

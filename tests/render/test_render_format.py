@@ -1,0 +1,97 @@
+"""Norwegian formatting and Markdown escaping used by every card and referral."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from markdown_it import MarkdownIt
+
+from cds.criteria.schema import CodeRef
+from cds.facts.model import LabResult, Quantity
+from cds.render.format import (
+    coding_of,
+    disease_of,
+    fmt_date,
+    fmt_lab,
+    fmt_number,
+    fmt_quantity,
+    join_no,
+    lower_first,
+    md,
+    stable_id,
+)
+
+
+def test_dates_are_day_month_year_with_dots() -> None:
+    assert fmt_date(date(2026, 11, 21)) == "21.11.2026"
+    assert fmt_date(date(2026, 1, 5)) == "05.01.2026"
+    assert fmt_date(None) == "ukjent dato"
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(10.9, "10,9"), (10.90, "10,9"), (4.0, "4"), (2.456, "2,46"), (0.0, "0"), (-0.001, "0")],
+)
+def test_numbers_use_decimal_comma_without_trailing_zeros(value: float, text: str) -> None:
+    assert fmt_number(value) == text
+
+
+def test_quantities_and_lab_lines() -> None:
+    assert fmt_quantity(Quantity(10.9, "g/dL")) == "10,9 g/dL"
+    assert fmt_quantity(Quantity(4, "{score}")) == "4"
+    assert fmt_quantity(Quantity(38, "mL/min/{1.73_m2}")) == "38 mL/min/1.73 m2"
+    hb = LabResult(
+        ref="Observation/hb",
+        analyte="hb",
+        when=date(2026, 11, 1),
+        value=Quantity(10.9, "g/dL"),
+        ref_low=Quantity(11.7, "g/dL"),
+        ref_high=Quantity(15.3, "g/dL"),
+        display="B-Hemoglobin",
+    )
+    assert fmt_lab(hb) == "B-Hemoglobin 10,9 g/dL (ref. 11,7–15,3)"
+    text = LabResult(ref="Observation/e", analyte="elfo", when=None, text="Se  kommentar\n M")
+    assert fmt_lab(text, "Elfo") == "Elfo: Se kommentar M"
+
+
+def test_lower_first_keeps_acronyms() -> None:
+    assert lower_first("Anemi") == "anemi"
+    assert lower_first("M-komponent") == "M-komponent"
+    assert lower_first("IgG") == "IgG"
+    assert lower_first("LD") == "LD"
+
+
+def test_disease_and_norwegian_lists() -> None:
+    assert disease_of("Pakkeforløp for myelomatose") == "myelomatose"
+    assert disease_of("Diagnostisk pakkeforløp") == "Diagnostisk pakkeforløp"
+    assert join_no(["a"]) == "a"
+    assert join_no(["a", "b", "c"]) == "a, b og c"
+
+
+def test_markdown_escaping_keeps_record_text_literal_and_free_of_html() -> None:
+    hostile = "<script>alert(1)</script> *fet* [lenke](http://x) a|b &lt;img&gt;"
+    html = MarkdownIt("commonmark", {"html": True}).render(md(hostile))
+    assert "<script>" not in html and "<img" not in html
+    assert "<em>" not in html and "<a " not in html
+    assert "&lt;script&gt;" in html
+
+
+def test_coding_of_maps_families_to_uris() -> None:
+    assert coding_of(CodeRef(system="nlk", code="NOR05172")) == {
+        "system": "urn:oid:2.16.578.1.12.4.1.1.7280",
+        "code": "NOR05172",
+    }
+    loinc = coding_of(CodeRef(system="loinc", code="718-7"))
+    snomed = coding_of(CodeRef(system="snomed", code="1"))
+    assert loinc is not None and loinc["system"] == "http://loinc.org"
+    assert snomed is not None and snomed["system"] == "http://snomed.info/sct"
+    assert coding_of(CodeRef(system="local", code="X")) is None
+
+
+def test_stable_ids_are_uuid5_of_hook_pathway_kind() -> None:
+    one = stable_id("hook-1", "myelomatose", "card:begrunnet")
+    assert one == stable_id("hook-1", "myelomatose", "card:begrunnet")
+    assert one != stable_id("hook-2", "myelomatose", "card:begrunnet")
+    assert one != stable_id("hook-1", "myelomatose", "referral")
+    assert one[14] == "5"  # version nibble of a uuid5
