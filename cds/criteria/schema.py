@@ -51,8 +51,8 @@ class Analyte(Strict):
     """A laboratory analyte or measurement and the codes that identify it."""
 
     label: str  # Norwegian, as shown in cards ("Hemoglobin")
-    unit: str | None = None  # canonical UCUM unit values are converted to before comparison
-    molar_mass: float | None = None  # g/mol, enables mass <-> substance conversions (g/dL <-> mmol/L)
+    unit: str | None = None  # canonical UCUM unit; values are converted to it before comparison
+    molar_mass: float | None = None  # g/mol: mass <-> substance conversions (g/dL <-> mmol/L)
     codes: tuple[CodeRef, ...]
     order: CodeRef | None = None  # code used when we suggest ordering this test
     source: str  # where the codes come from
@@ -88,7 +88,8 @@ class Threshold(Strict):
 
     @model_validator(mode="after")
     def _one_way(self) -> Threshold:
-        if self.value is None and (self.female is None or self.male is None or self.default is None):
+        by_sex = (self.female, self.male, self.default)
+        if self.value is None and any(v is None for v in by_sex):
             raise ValueError("give either value, or female + male + default")
         return self
 
@@ -125,7 +126,7 @@ class CorrectedCalciumSource(Strict):
 
 
 class ConditionSource(Strict):
-    """An active Condition with a code in ``codeset`` dated within ``window_days`` (undated counts)."""
+    """An active Condition from ``codeset`` dated within ``window_days`` (undated ones count)."""
 
     kind: Literal["condition"]
     codeset: str
@@ -143,7 +144,7 @@ class ConditionCountSource(Strict):
 
 
 class TextSource(Strict):
-    """Norwegian text of lab results (``analytes``) and/or reports (``report_kinds``) says the finding.
+    """Norwegian text of lab results (``analytes``) and/or reports (``report_kinds``) states it.
 
     A sentence counts when a ``patterns`` regex matches and no ``negations`` regex matches in the
     same sentence. Patterns are case-insensitive Python regexes.

@@ -21,7 +21,7 @@ Code = tuple[str, str]
 
 @dataclass(frozen=True, slots=True)
 class Quantity:
-    """A numeric value with a normalised UCUM unit (e.g. ``g/dL``, ``umol/L``, ``mL/min/{1.73_m2}``)."""
+    """A number with a normalised UCUM unit (``g/dL``, ``umol/L``, ``mL/min/{1.73_m2}``, ...)."""
 
     value: float
     unit: str
@@ -44,14 +44,15 @@ class LabResult:
     text: str = ""
     ref_low: Quantity | None = None
     ref_high: Quantity | None = None
-    interpretation: frozenset[str] = frozenset()  # normalised v3 codes: "L", "LL", "H", "HH", "A", "N", "POS", "NEG", ...
+    # Normalised v3 interpretation codes: "L", "LL", "H", "HH", "A", "N", "POS", "NEG", ...
+    interpretation: frozenset[str] = frozenset()
     unit_problem: str | None = None
     display: str = ""  # the code's display / code.text as the lab sent it
 
 
 @dataclass(frozen=True, slots=True)
 class ConditionFact:
-    """A Condition (diagnosis, symptom, problem), also used for Encounter/Observation-coded findings."""
+    """A Condition (diagnosis, symptom or problem) from the record."""
 
     ref: str
     codes: frozenset[Code]
@@ -62,7 +63,7 @@ class ConditionFact:
 
 @dataclass(frozen=True, slots=True)
 class ReportFact:
-    """A DiagnosticReport (radiology, pathology or laboratory) with its Norwegian conclusion text."""
+    """A DiagnosticReport (radiology, pathology, laboratory) with its Norwegian conclusion."""
 
     ref: str
     kind: Literal["radiology", "pathology", "laboratory", "other"]
@@ -121,7 +122,8 @@ class PatientFacts:
     orders: tuple[OrderFact, ...] = ()  # in the record (already sent / performed)
     draft_orders: tuple[OrderFact, ...] = ()  # context.draftOrders, same order as sent
     selections: tuple[str, ...] = ()  # context.selections ("ServiceRequest/abc")
-    draft_resources: dict[str, dict[str, object]] = field(default_factory=dict)  # ref -> raw JSON, for update actions
+    # ref -> raw draft JSON, so an update action can return the whole resource
+    draft_resources: dict[str, dict[str, object]] = field(default_factory=dict)
     postal_code: str | None = None
     municipality: str | None = None
     county: str | None = None

@@ -251,7 +251,6 @@ def _mistanke(call: _Call) -> Card:
             [_evidence_bullet(h) for h in ordered_hits(pathway, assessment)],
         ),
         _filter_tests(call),
-        _times(pathway, acute=False),
         _notes(call),
     ]
     suggestions: list[Suggestion] = []
@@ -403,8 +402,10 @@ def _times(pathway: Pathway, *, acute: bool) -> str:
             # card already shows; repeating it word for word would only lengthen the card.
             if _squash(f"{t.label} {t.time}") not in quoted:
                 lines.append(f"{md(t.label)}: **{md(t.time)}**")
-    lines += [f"{md(t.label)}: {md(t.time)}" for t in pathway.times]
-    return _bullets(f"Forløpstider ({md(pathway.title)}):", lines)
+    # Only the first pathway time (referral received -> first attendance) is the GP's concern;
+    # the referral letter lists them all. Keeps cards short.
+    lines += [f"{md(t.label)}: {md(t.time)}" for t in pathway.times[:1]]
+    return _bullets(f"Forløpstid ({md(pathway.title)}):", lines)
 
 
 def _squash(text: str) -> str:
@@ -494,7 +495,6 @@ def _unmet_parts(call: _Call, advice: str | None) -> list[str]:
         else f"Ingen funn for {md(pathway.title)} i journalen.",
         _filter_tests(call),
         advice or "",
-        _times(pathway, acute=False),
         _notes(call),
     ]
 
