@@ -1,0 +1,166 @@
+"""FastAPI dependencies: what a route needs, each overridable in tests.
+
+``create_app`` puts ``settings`` on ``app.state``; the lifespan adds ``registry``, ``store`` and
+``http_client``. Tests replace any of them with ``app.dependency_overrides[get_x] = ...``;
+overriding :func:`get_registry` also stops the lifespan from loading criteria from disk.
+
+* ``SettingsDep`` (:func:`get_app_settings`): the app's ``Settings``;
+* ``RegistryDep`` (:func:`get_registry`): criteria, loaded once at start-up;
+* ``ClockDep`` (:func:`get_today`): today's date, the only clock (tests pin it);
+* ``StoreDep`` (:func:`get_store`): the feedback store;
+* ``HttpClientDep`` (:func:`get_http_client`): the shared ``httpx.AsyncClient``;
+* ``ResponderDep`` (:func:`get_responder`): ``cds.pipeline.respond`` (tests capture the Record);
+* ``ServiceDep`` (:func:`get_service_spec`): the service named in the path, or 404;
+* ``JsonBodyDep`` (:func:`read_json_object`): the body as a JSON object (413/400 otherwise);
+* :func:`authenticate_client`: the JWT extension point (a no-op for now).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Annotated, Any, Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import httpx
+from fastapi import Depends, Request
+
+from cds import pipeline
+from cds.cdshooks import CdsResponse, HookRequest
+from cds.criteria.registry import Registry
+from cds.errors import MalformedJson, PayloadTooLarge, UnknownService
+from cds.feedback_store import FeedbackStore
+from cds.record.model import Record
+from cds.services import ServiceSpec, get_service
+from cds.settings import Settings
+
+
+class Responder(Protocol):
+    """The signature of ``cds.pipeline.respond``."""
+
+    def __call__(
+        self,
+        request: HookRequest,
+        record: Record,
+        registry: Registry,
+        settings: Settings,
+        *,
+        today: date,
+    ) -> CdsResponse: ...
+
+
+def _state(request: Request, name: str) -> Any:
+    try:
+        return getattr(request.app.state, name)
+    except AttributeError:
+        # Only when the app runs without its lifespan (e.g. TestClient used without `with`).
+        raise RuntimeError(f"app.state.{name} is not set: was the lifespan run?") from None
+
+
+def get_app_settings(request: Request) -> Settings:
+    """The ``Settings`` given to ``create_app``."""
+    settings: Settings = _state(request, "settings")
+    return settings
+
+
+def get_registry(request: Request) -> Registry:
+    """The criteria registry loaded at start-up."""
+    registry: Registry = _state(request, "registry")
+    return registry
+
+
+def _oslo() -> ZoneInfo | None:
+    try:
+        return ZoneInfo("Europe/Oslo")
+    except ZoneInfoNotFoundError:  # no tz database in the image: fall back to the host's zone
+        return None
+
+
+# The GP's calendar day decides "within 30 days", not the server's (often UTC) clock.
+_OSLO = _oslo()
+
+
+def get_today() -> date:
+    """Today's date in Norway. The one clock of the service: evaluation never reads the time."""
+    return datetime.now(_OSLO).date() if _OSLO is not None else date.today()
+
+
+def get_store(request: Request) -> FeedbackStore:
+    """The feedback store opened at start-up."""
+    store: FeedbackStore = _state(request, "store")
+    return store
+
+
+def get_http_client(request: Request) -> httpx.AsyncClient:
+    """The shared HTTP client for FHIR server reads (one connection pool per process)."""
+    client: httpx.AsyncClient = _state(request, "http_client")
+    return client
+
+
+def get_responder() -> Responder:
+    """``cds.pipeline.respond``, looked up per call so a monkeypatched pipeline is honoured."""
+    return pipeline.respond
+
+
+def get_service_spec(service_id: str) -> ServiceSpec:
+    """The service named by the ``{service_id}`` path parameter; 404 if there is none."""
+    service = get_service(service_id)
+    if service is None:
+        raise UnknownService(service_id)
+    return service
+
+
+async def authenticate_client(request: Request) -> None:
+    """EXTENSION POINT (JWT): verify the CDS Client's JWT here; a no-op for now.
+
+    CDS Hooks §Trusting CDS Clients / checklist §1.9: ``Authorization: Bearer <JWT>`` on discovery,
+    service and feedback calls; check ``iss``/``jku`` allowlist, ``aud`` = this endpoint's public
+    URL (from ``settings.public_base_url``), ``exp``, signature (ES384/RS384 only, key by ``kid``)
+    and ``jti`` replay; on failure raise :class:`cds.errors.Unauthorized` (401, no detail). Never
+    log the JWT. CORS preflights never reach this (the CORS middleware answers them).
+    """
+
+
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+RegistryDep = Annotated[Registry, Depends(get_registry)]
+ClockDep = Annotated[date, Depends(get_today)]
+StoreDep = Annotated[FeedbackStore, Depends(get_store)]
+HttpClientDep = Annotated[httpx.AsyncClient, Depends(get_http_client)]
+ResponderDep = Annotated[Responder, Depends(get_responder)]
+ServiceDep = Annotated[ServiceSpec, Depends(get_service_spec)]
+
+
+async def read_json_object(request: Request, settings: SettingsDep) -> dict[str, Any]:
+    """The request body as a JSON object.
+
+    413 if longer than ``settings.max_body_bytes``: checked on ``Content-Length`` and again while
+    reading, since the header may be missing (chunked) or lie. 400 if not JSON or not an object.
+    """
+    limit = settings.max_body_bytes
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(limit)
+        chunks.append(chunk)
+    try:
+        data = json.loads(b"".join(chunks), parse_constant=_reject_constant)
+    except RecursionError:  # absurdly deep nesting
+        raise MalformedJson("body nests too deeply") from None
+    except ValueError:  # JSONDecodeError, bad UTF-8, NaN/Infinity, over-long integers
+        raise MalformedJson("body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise MalformedJson("body must be a JSON object")
+    return data
+
+
+def _reject_constant(name: str) -> None:
+    # NaN and Infinity are not JSON (RFC 8259); Python accepts them by default.
+    raise ValueError(f"{name} is not JSON")
+
+
+JsonBodyDep = Annotated[dict[str, Any], Depends(read_json_object)]

@@ -1,0 +1,83 @@
+"""The FastAPI application: routes, error mapping, CORS, and what lives for the whole process.
+
+Run with ``uvicorn --factory cds.app:create_app`` (``cds serve`` does this). The lifespan loads
+the criteria registry once, opens the feedback store and one shared ``httpx.AsyncClient`` for
+FHIR server reads, and closes them on shutdown.
+
+JWT verification of the CDS Client is NOT done yet: the extension point is
+:func:`cds.api.deps.authenticate_client`, already attached to the discovery, service and feedback
+routers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from starlette.concurrency import run_in_threadpool
+
+from cds.api import discovery, feedback, hooks
+from cds.api.deps import get_registry
+from cds.errors import install_error_handlers
+from cds.feedback_store import FeedbackStore
+from cds.logs import configure_logging
+from cds.settings import Settings, get_settings
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Load criteria, open the feedback store and the HTTP client; close them at shutdown."""
+    settings: Settings = app.state.settings
+    if get_registry not in app.dependency_overrides:
+        # Imported here so that tests overriding the registry never read criteria from disk.
+        from cds.criteria.loader import load_registry
+
+        # A broken criteria file must stop the start-up, naming file and field (loader's job).
+        app.state.registry = await run_in_threadpool(load_registry, settings.criteria_dir)
+    store = await run_in_threadpool(FeedbackStore.from_url, settings.database_url)
+    app.state.store = store
+    try:
+        # Redirects are never followed: one could carry the FHIR access token to another host.
+        async with httpx.AsyncClient(
+            follow_redirects=False, timeout=httpx.Timeout(settings.fhir_timeout_s)
+        ) as client:
+            app.state.http_client = client
+            yield
+    finally:
+        store.close()
+
+
+async def healthz() -> dict[str, str]:
+    """Liveness: the process answers."""
+    return {"status": "ok"}
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The service, configured by ``settings`` (default: from the environment)."""
+    settings = settings if settings is not None else get_settings()
+    configure_logging(settings.log_level)
+    app = FastAPI(
+        title="Pakkeforløp CDS",
+        summary="CDS Hooks 2.0 service for Norwegian cancer patient pathway referrals",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.include_router(discovery.router)
+    app.include_router(hooks.router)
+    app.include_router(feedback.router)
+    app.add_api_route("/healthz", healthz, methods=["GET"], include_in_schema=False)
+    install_error_handlers(app)
+    # Added last, so it is the outermost layer: error responses carry CORS headers too, and the
+    # browser shows the OperationOutcome instead of an opaque CORS failure.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=list(settings.cors_origins),
+        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "Accept"],
+        # The JWT travels in a header, never in cookies: no credentials mode needed.
+        allow_credentials=False,
+    )
+    return app

@@ -1,0 +1,171 @@
+"""The three CDS services we publish, and the prefetch templates they ask the EHR for.
+
+This module is data: discovery (``GET /cds-services``) is generated from it, and gather
+(``cds/record/prefetch.py``) reads which keys are REQUIRED and which are OPTIONAL.
+
+* REQUIRED keys (``patient``, ``observations``, ``conditions``, ``diagnosticReports``,
+  ``serviceRequests``): without them no sound assessment is possible, so if they can be had neither
+  from prefetch nor from ``fhirServer`` the call is answered ``412`` (spec §Prefetch Template).
+* OPTIONAL keys (``medicationStatements``, ``medicationRequests``): when unavailable the call still
+  succeeds; the key is put in ``Record.missing`` and the referral says the list was unavailable.
+
+Templates stay inside the spec's recommended query subset (§Prefetch query restrictions: read,
+``patient=`` reference search, token equality, ``_sort``, ``_count``) and use only
+``{{context.patientId}}``, a root-level primitive that every hook marks "Prefetch Token: Yes".
+``draftOrders``/``selections`` are never tokens (2.0 forbids it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from cds.cdshooks import Discovery, ServiceDefinition
+
+
+@dataclass(frozen=True, slots=True)
+class PrefetchKey:
+    """One prefetch template: a ``read`` of one resource or a ``search`` returning a Bundle."""
+
+    key: str
+    template: str
+    resource_type: str
+    kind: Literal["read", "search"]
+    required: bool
+
+
+PREFETCH: tuple[PrefetchKey, ...] = (
+    PrefetchKey("patient", "Patient/{{context.patientId}}", "Patient", "read", required=True),
+    # Newest first, so that a client that sends only the first page still gives the latest values.
+    PrefetchKey(
+        "observations",
+        "Observation?patient={{context.patientId}}&_sort=-date&_count=500",
+        "Observation",
+        "search",
+        required=True,
+    ),
+    PrefetchKey(
+        "conditions",
+        "Condition?patient={{context.patientId}}",
+        "Condition",
+        "search",
+        required=True,
+    ),
+    PrefetchKey(
+        "medicationStatements",
+        "MedicationStatement?patient={{context.patientId}}",
+        "MedicationStatement",
+        "search",
+        required=False,
+    ),
+    PrefetchKey(
+        "medicationRequests",
+        "MedicationRequest?patient={{context.patientId}}&status=active",
+        "MedicationRequest",
+        "search",
+        required=False,
+    ),
+    PrefetchKey(
+        "diagnosticReports",
+        "DiagnosticReport?patient={{context.patientId}}&_sort=-date&_count=100",
+        "DiagnosticReport",
+        "search",
+        required=True,
+    ),
+    # Earlier referrals: needed to suppress a card when the patient is already referred.
+    PrefetchKey(
+        "serviceRequests",
+        "ServiceRequest?patient={{context.patientId}}&_sort=-authored&_count=100",
+        "ServiceRequest",
+        "search",
+        required=True,
+    ),
+)
+
+REQUIRED_KEYS: frozenset[str] = frozenset(p.key for p in PREFETCH if p.required)
+OPTIONAL_KEYS: frozenset[str] = frozenset(p.key for p in PREFETCH if not p.required)
+
+_USAGE = (
+    "Krever pasientens Patient, Observation, Condition, DiagnosticReport og ServiceRequest, enten "
+    "som prefetch eller lesbare fra fhirServer med fhirAuthorization. MedicationStatement og "
+    "MedicationRequest brukes når de finnes. / Needs the patient's Patient, Observation, "
+    "Condition, DiagnosticReport and ServiceRequest, prefetched or readable from fhirServer with "
+    "fhirAuthorization (otherwise 412). Medications are used when available."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceSpec:
+    """One published CDS service: id, hook, texts and prefetch keys."""
+
+    id: str
+    hook: str
+    title: str
+    description: str
+    prefetch: tuple[PrefetchKey, ...] = PREFETCH
+    usage_requirements: str = _USAGE
+
+    @property
+    def is_order_hook(self) -> bool:
+        """True for hooks whose context carries ``draftOrders`` (and ``selections``)."""
+        return self.hook in ("order-select", "order-sign")
+
+    def definition(self) -> ServiceDefinition:
+        """This service's discovery entry."""
+        return ServiceDefinition(
+            hook=self.hook,
+            id=self.id,
+            title=self.title,
+            description=self.description,
+            prefetch={p.key: p.template for p in self.prefetch},
+            usage_requirements=self.usage_requirements,
+        )
+
+
+SERVICES: tuple[ServiceSpec, ...] = (
+    ServiceSpec(
+        id="pakkeforlop-patient-view",
+        hook="patient-view",
+        title="Pakkeforløp kreft: mulige henvisningskriterier",
+        description=(
+            "Når journalen åpnes: sjekker lab-svar, diagnoser, medisiner og tidligere "
+            "henvisninger mot Helsedirektoratets kriterier for henvisning til pakkeforløp for "
+            "kreft, og viser et kort når kriteriene er oppfylt eller bør utredes videre. / On "
+            "chart open: checks the record against the Norwegian cancer patient pathway referral "
+            "criteria and shows a card when they are met or worth working up."
+        ),
+    ),
+    ServiceSpec(
+        id="pakkeforlop-order-select",
+        hook="order-select",
+        title="Pakkeforløp kreft: kontroll ved valg av henvisning",
+        description=(
+            "Når en henvisning eller rekvisisjon velges: vurderer om pasienten oppfyller "
+            "kriteriene for pakkeforløp og foreslår en utfylt henvisning eller manglende prøver. "
+            "/ On order select: assesses the cancer pathway criteria and suggests a pre-filled "
+            "referral or the missing lab tests."
+        ),
+    ),
+    ServiceSpec(
+        id="pakkeforlop-order-sign",
+        hook="order-sign",
+        title="Pakkeforløp kreft: kontroll før signering av henvisning",
+        description=(
+            "Før signering: kontrollerer at en henvisning til pakkeforløp er begrunnet og "
+            "komplett, og foreslår oppdatering av utkastet. / Before signing: checks that a "
+            "cancer pathway referral is justified and complete, and suggests updating the draft."
+        ),
+    ),
+)
+
+_BY_ID: dict[str, ServiceSpec] = {service.id: service for service in SERVICES}
+
+
+def get_service(service_id: str) -> ServiceSpec | None:
+    """The service with this id, or ``None``."""
+    return _BY_ID.get(service_id)
+
+
+def discovery() -> Discovery:
+    """The ``GET /cds-services`` response."""
+    return Discovery(services=[service.definition() for service in SERVICES])
