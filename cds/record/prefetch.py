@@ -106,7 +106,7 @@ class _KeyData:
 _ABSENT = object()
 
 
-def _decode(spec: PrefetchKey, value: object) -> _KeyData | None:
+def _decode(spec: PrefetchKey, value: object, context: dict[str, Any]) -> _KeyData | None:
     """A prefetched value as data, or ``None`` when it counts as absent (see module docstring)."""
     if value is None:
         return _KeyData()
@@ -115,6 +115,10 @@ def _decode(spec: PrefetchKey, value: object) -> _KeyData | None:
         return None
     if spec.kind == "read":
         if isinstance(value, dict) and value.get("resourceType") == spec.resource_type:
+            if not _is_the_requested(spec, value, context):
+                # Another patient's record must never be evaluated for this one.
+                logger.warning("prefetch %s is not the resource the context names", spec.key)
+                return None
             return _KeyData([value])
     elif is_bundle(value):
         if has_error_outcome(value):
@@ -124,6 +128,14 @@ def _decode(spec: PrefetchKey, value: object) -> _KeyData | None:
         return _KeyData(bundle_resources(value), complete=next_link(value) is None)
     logger.warning("prefetch %s has the wrong shape; treated as absent", spec.key)
     return None
+
+
+def _is_the_requested(spec: PrefetchKey, resource: Resource, context: dict[str, Any]) -> bool:
+    """A read's resource id matches the id its template asks for (e.g. ``context.patientId``)."""
+    relative = fill_template(spec.template, context)
+    if relative is None or "?" in relative:
+        return True
+    return relative.rsplit("/", 1)[-1] == resource.get("id")
 
 
 class _Gatherer:
@@ -166,6 +178,8 @@ class _Gatherer:
         if spec.kind == "read":
             if data.get("resourceType") != spec.resource_type:
                 return _KeyData(unavailable="unexpected resourceType")
+            if not _is_the_requested(spec, data, context):
+                return _KeyData(unavailable="server returned another resource than requested")
             return _KeyData([data])
         if not is_bundle(data):
             return _KeyData(unavailable="search did not return a Bundle")
@@ -190,7 +204,7 @@ async def gather_record(
     pending: dict[str, Coroutine[Any, Any, _KeyData]] = {}
     for spec in service.prefetch:
         value = prefetch.get(spec.key, _ABSENT)
-        decoded = None if value is _ABSENT else _decode(spec, value)
+        decoded = None if value is _ABSENT else _decode(spec, value, request.context)
         if decoded is None:
             pending[spec.key] = gatherer.fetch(spec, request.context)
             continue

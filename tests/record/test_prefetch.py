@@ -125,6 +125,27 @@ def test_a_bundle_for_the_patient_read_is_the_wrong_shape(gather: Gather) -> Non
     assert caught.value.keys == ("patient",)
 
 
+def test_another_patient_in_prefetch_is_refetched_never_used(gather: Gather) -> None:
+    prefetch = full_prefetch()
+    prefetch["patient"] = res("Patient", "someone-else")
+    seen: list[httpx.Request] = []
+    record = gather(body(prefetch), server_answering({f"Patient/{PID}": res("Patient", PID)}, seen))
+    assert record.patient == res("Patient", PID)
+    assert [r.url.path for r in seen] == [f"/fhir/Patient/{PID}"]
+    with pytest.raises(DataUnavailable) as caught:
+        gather(body(prefetch, server=False))
+    assert caught.value.keys == ("patient",)
+
+
+def test_server_returning_another_patient_is_unavailable(gather: Gather) -> None:
+    prefetch = full_prefetch()
+    del prefetch["patient"]
+    answers = {f"Patient/{PID}": res("Patient", "someone-else")}
+    with pytest.raises(DataUnavailable) as caught:
+        gather(body(prefetch), server_answering(answers))
+    assert caught.value.keys == ("patient",)
+
+
 def test_a_resource_for_a_search_is_the_wrong_shape(gather: Gather) -> None:
     prefetch = full_prefetch()
     prefetch["medicationRequests"] = res("MedicationRequest", "m1")
