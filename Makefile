@@ -1,0 +1,53 @@
+# Pakkeforløp CDS: every developer and CI command. `make help` lists them.
+#
+# The virtualenv is (re)built only when pyproject.toml changes: the stamp file records the last
+# successful install. PORT can be given on the command line (`make run PORT=9000`) or in the
+# environment (`PORT=9000 make run`).
+
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PORT   ?= 8080
+IMAGE  ?= pakkeforlop-cds
+
+.DEFAULT_GOAL := help
+.PHONY: help venv run test pytest lint bench examples golden docker clean
+
+help:  ## list the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)  ## create .venv and install the service with its dev tools
+
+run: venv  ## serve on http://127.0.0.1:8080 (PORT=9000 to change; SQLite feedback store)
+	PORT=$(PORT) $(BIN)/cds serve
+
+test: pytest lint  ## the whole gate: pytest, then ruff and mypy (what CI runs)
+
+pytest: venv  ## the test suite only
+	$(BIN)/pytest
+
+lint: venv  ## ruff over the repository, mypy --strict over cds/
+	$(BIN)/ruff check .
+	$(BIN)/mypy cds
+
+bench: venv  ## hook latency, p50/p95/max per hook (not part of make test)
+	$(BIN)/python bench/bench_hooks.py
+
+examples: venv  ## regenerate examples/requests/*.json from the example Bundles
+	$(BIN)/python examples/make_requests.py
+
+golden: venv  ## regenerate tests/golden/**/*.request.json (expected: pytest tests/golden --update-golden)
+	$(BIN)/python tests/golden/build_cases.py
+
+docker:  ## build the container image (needs a Docker engine)
+	docker build -t $(IMAGE) .
+
+clean:  ## remove caches and the virtualenv
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .benchmarks build *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

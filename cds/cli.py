@@ -1,0 +1,243 @@
+"""The ``cds`` command: ``cds serve`` runs the service, ``cds evaluate`` checks one record offline.
+
+``cds evaluate RECORD.json`` takes a patient record Bundle, builds the CDS Hooks request an EHR
+with full prefetch would send (:func:`cds.record.bundle.request_from_bundle`), and runs it through
+the same gather -> facts -> evaluate -> render pipeline as the HTTP service, without a server.
+Output is the response JSON, or (``--format text``) the cards as a GP would read them.
+
+Exit codes: 0 done; 1 the service itself failed (bad criteria, internal error); 2 usage or input
+error (unreadable file, invalid JSON, not a Bundle), with the reason on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import textwrap
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from cds.record.bundle import HOOKS, BundleError, request_from_bundle
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+_INDICATOR_LABEL = {"critical": "KRITISK", "warning": "ADVARSEL", "info": "INFO"}
+
+
+class UsageError(Exception):
+    """Bad input from the user: reported on stderr with exit code 2."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit code (the console script exits with it)."""
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits on --help (0) and on usage errors (2)
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    try:
+        if args.command == "serve":
+            return _serve(args.host, args.port)
+        return _evaluate(args.record, hook=args.hook, today=args.today, fmt=args.format)
+    except UsageError as exc:
+        print(f"cds {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:  # a terminal tool: one clear line instead of a traceback
+        print(f"cds {args.command}: failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cds", description="Pakkeforløp CDS: CDS Hooks service for Norwegian GPs."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the CDS Hooks service (uvicorn)")
+    serve.add_argument("--host", help="interface to bind (default: settings, 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default: $PORT or 8080)")
+
+    evaluate = commands.add_parser(
+        "evaluate", help="evaluate one patient record Bundle and print the cards"
+    )
+    evaluate.add_argument("record", help="FHIR Bundle JSON file with the patient record, or -")
+    evaluate.add_argument("--hook", choices=HOOKS, default="patient-view")
+    evaluate.add_argument(
+        "--today", type=_iso_date, default=None, help="the date to evaluate at (YYYY-MM-DD)"
+    )
+    evaluate.add_argument("--format", choices=("json", "text"), default="json")
+    return parser
+
+
+def _iso_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
+# --- serve ------------------------------------------------------------------------------------
+
+
+def _serve(host: str | None, port: int | None) -> int:
+    import uvicorn
+
+    settings = _settings()
+    # The factory builds the app (and loads the criteria) in uvicorn's process, once.
+    uvicorn.run(
+        "cds.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level=settings.log_level.lower(),
+    )
+    return EXIT_OK
+
+
+# --- evaluate ---------------------------------------------------------------------------------
+
+
+def _evaluate(source: str, *, hook: str, today: date | None, fmt: str) -> int:
+    bundle = _read_json(source)
+    try:
+        body = request_from_bundle(bundle, hook=hook)
+    except BundleError as exc:
+        raise UsageError(f"{source}: {exc}") from None
+    response = _respond(body, today or date.today())  # the CLI is an edge: it may read the clock
+    if fmt == "json":
+        print(json.dumps(response, ensure_ascii=False, indent=2))
+    else:
+        print(render_text(response))
+    return EXIT_OK
+
+
+def _read_json(source: str) -> Any:
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise UsageError(f"cannot read {source}: {reason}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(
+            f"{source} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from None
+
+
+def _settings() -> Any:
+    from cds.settings import Settings
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(str(e["msg"]) for e in exc.errors())
+        raise UsageError(f"invalid settings: {problems}") from None
+
+
+def _respond(body: dict[str, Any], today: date) -> dict[str, Any]:
+    """The response JSON for one request body, through the same stages as the HTTP service."""
+    from cds.cdshooks import HookRequest, dump
+
+    try:
+        request = HookRequest.model_validate(body)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise UsageError(f"the record gives no valid hook request: {problems}") from None
+    settings = _settings()
+
+    # Imported only now: the pipeline pulls in fhir.resources, which is slow to import.
+    import httpx
+
+    from cds.criteria.loader import load_registry
+    from cds.pipeline import respond
+    from cds.record.prefetch import gather_record
+    from cds.services import SERVICES
+
+    service = next(s for s in SERVICES if s.hook == request.hook)
+    registry = load_registry(settings.criteria_dir)
+
+    async def gather() -> Any:
+        # Full prefetch: no FHIR server is called, but gather still decodes it like the service.
+        async with httpx.AsyncClient() as client:
+            return await gather_record(request, service, settings, client)
+
+    record = asyncio.run(gather())
+    return dump(respond(request, record, registry, settings, today=today))
+
+
+# --- text rendering -----------------------------------------------------------------------------
+
+
+def render_text(response: dict[str, Any]) -> str:
+    """The cards as plain terminal text: indicator, summary, detail, suggestions and links."""
+    cards = response.get("cards", [])
+    if not cards:
+        return "Ingen kort (no cards): nothing to say about this patient."
+    blocks = [_card_text(card) for card in cards]
+    return "\n\n".join(blocks)
+
+
+def _card_text(card: dict[str, Any]) -> str:
+    indicator = card.get("indicator", "info")
+    lines = [f"[{_INDICATOR_LABEL.get(indicator, indicator.upper())}] {card.get('summary', '')}"]
+    source = card.get("source", {})
+    if source.get("label"):
+        url = f" <{source['url']}>" if "url" in source else ""
+        lines.append(f"  Kilde: {source['label']}{url}")
+    if card.get("detail"):
+        lines.append("")
+        lines += [_indent(line) for line in card["detail"].splitlines()]
+    suggestions = card.get("suggestions", [])
+    if suggestions:
+        lines.append("")
+        lines.append(f"  Forslag ({card.get('selectionBehavior', '')}):")
+        for suggestion in suggestions:
+            star = " (anbefalt)" if suggestion.get("isRecommended") else ""
+            lines.append(f"    -> {suggestion.get('label', '')}{star}")
+            for action in suggestion.get("actions", []):
+                lines.append(f"       {action.get('type', '?')} {_action_target(action)}")
+                if action.get("description"):
+                    lines.append(f"         {action['description']}")
+    for link in card.get("links", []):
+        lines.append(f"  Lenke: {link.get('label', '')} <{link.get('url', '')}>")
+    return "\n".join(lines)
+
+
+def _action_target(action: dict[str, Any]) -> str:
+    """``ServiceRequest «label»`` for create/update, ``Type/id`` for delete."""
+    resource = action.get("resource")
+    if not isinstance(resource, dict):
+        return str(action.get("resourceId", ""))
+    label = _resource_label(resource)
+    kind = str(resource.get("resourceType", "?"))
+    return f"{kind} «{label}»" if label else kind
+
+
+def _resource_label(resource: dict[str, Any]) -> str:
+    code = resource.get("code")
+    if isinstance(code, dict):
+        if code.get("text"):
+            return str(code["text"])
+        for coding in code.get("coding", []):
+            if isinstance(coding, dict) and coding.get("display"):
+                return str(coding["display"])
+    return ""
+
+
+def _indent(line: str) -> str:
+    if not line.strip() or line.lstrip().startswith(("|", "-", "*")):
+        return "  " + line if line.strip() else ""  # tables and lists keep their layout
+    wrapped = textwrap.wrap(line, width=96, subsequent_indent="  ")
+    return "\n".join("  " + part if part else "" for part in wrapped)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

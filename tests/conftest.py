@@ -1,0 +1,96 @@
+"""Fixtures shared by the whole test suite: the fixed clock, the app on a throw-away database,
+and ``hook``, which posts a CDS Hooks request and checks every 200 response for conformance.
+
+The clock is fixed at 2026-11-20, the "today" of examples/ and tests/golden/, so that results a
+few weeks old stay "recent" forever. Folders keep their own fixtures in their own conftest.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from conformance import assert_conformant
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+    from httpx import Response
+
+    from cds.settings import Settings
+
+TODAY = date(2026, 11, 20)
+REPO = Path(__file__).resolve().parent.parent
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        default=False,
+        help="rewrite tests/golden/**/*.expected.json from the service's current output",
+    )
+
+
+@pytest.fixture(scope="session")
+def today() -> date:
+    """The fixed date every test evaluates at."""
+    return TODAY
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Default settings with the feedback database in a temporary file."""
+    from cds.settings import Settings
+
+    return Settings(database_url=f"sqlite:///{tmp_path / 'feedback.sqlite3'}")
+
+
+@pytest.fixture
+def app(settings: Settings, today: date) -> FastAPI:
+    """The ASGI app with our settings and the clock fixed at :data:`TODAY`."""
+    from cds.api.deps import get_today
+    from cds.app import create_app
+
+    application = create_app(settings)
+    application.dependency_overrides[get_today] = lambda: today
+    return application
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    """A TestClient with the app's lifespan run (criteria loaded, database opened)."""
+    from fastapi.testclient import TestClient
+
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def service_id_for(hook_name: str) -> str:
+    """The id of the service that answers ``hook_name``."""
+    from cds.services import SERVICES
+
+    for service in SERVICES:
+        if service.hook == hook_name:
+            return service.id
+    raise KeyError(hook_name)
+
+
+@pytest.fixture
+def hook(client: TestClient) -> Callable[..., Response]:
+    """``hook(request_body, service_id=None)``: POST it; assert conformance if the answer is 200.
+
+    The service defaults to the one registered for ``request_body["hook"]``.
+    """
+
+    def post(body: dict[str, Any], service_id: str | None = None) -> Response:
+        target = service_id or service_id_for(str(body.get("hook")))
+        response = client.post(f"/cds-services/{target}", json=body)
+        if response.status_code == 200:
+            assert_conformant(response.json(), body)
+        return response
+
+    return post

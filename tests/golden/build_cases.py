@@ -1,0 +1,521 @@
+"""Generate the golden request files: tests/golden/<rule-id>/<case>.request.json and index.json.
+
+Each case starts from an example record (examples/<name>.json), applies a few small edits that put
+it on one side of a clinical boundary, and is turned into a hook request with
+:func:`cds.record.bundle.request_from_bundle`. Case names state the boundary
+(``hb-11.6-kvinne-henvis`` / ``hb-11.7-kvinne-stille``); ``index.json`` records, per case, the
+hook, whether the folder's rule is expected to fire, and why, for the meta-tests in
+test_golden.py. The clock of every case is 2026-11-20 (examples/README.md).
+
+Run ``python tests/golden/build_cases.py`` after changing a case or an example; the output is
+deterministic. Expected responses are written by ``pytest tests/golden --update-golden``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from cds.record.bundle import request_from_bundle
+
+HERE = Path(__file__).resolve().parent
+EXAMPLES = HERE.parent.parent / "examples"
+TODAY = date(2026, 11, 20)
+
+Bundle = dict[str, Any]
+Edit = Callable[[Bundle], None]
+
+NLK = "urn:oid:2.16.578.1.12.4.1.1.7280"
+LOINC = "http://loinc.org"
+ICD = "http://hl7.org/fhir/sid/icd-10-no"
+ICPC = "http://hl7.org/fhir/sid/icpc-2"
+SCT = "http://snomed.info/sct"
+
+
+# --- edits --------------------------------------------------------------------------------------
+
+
+def _resource(bundle: Bundle, rid: str) -> dict[str, Any]:
+    for entry in bundle["entry"]:
+        if entry["resource"].get("id") == rid:
+            return entry["resource"]  # type: ignore[no-any-return]
+    raise KeyError(rid)
+
+
+def _days_ago(days: int) -> str:
+    return (TODAY - timedelta(days=days)).isoformat()
+
+
+def lab(rid: str, value: float | None = None, *, unit: str | None = None, flag: str | None = "keep",
+        ref: str = "keep", days_ago: int | None = None) -> Edit:
+    """Change a result: ``value``; ``flag=None`` drops the interpretation; ``ref="drop"``
+    drops the reference range; ``days_ago`` moves the sample date."""
+
+    def apply(bundle: Bundle) -> None:
+        obs = _resource(bundle, rid)
+        if value is not None:
+            obs["valueQuantity"]["value"] = value
+        if unit is not None:
+            obs["valueQuantity"]["unit"] = unit
+            obs["valueQuantity"].pop("code", None)
+            obs["valueQuantity"].pop("system", None)
+        if flag is None:
+            obs.pop("interpretation", None)
+        elif flag != "keep":
+            system = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+            obs["interpretation"] = [{"coding": [{"system": system, "code": flag}]}]
+        if ref == "drop":
+            obs.pop("referenceRange", None)
+        if days_ago is not None:
+            when = _days_ago(days_ago)
+            obs["effectiveDateTime"] = when + "T08:30:00+01:00"
+            obs["issued"] = when + "T14:00:00+01:00"
+
+    return apply
+
+
+def normal(rid: str, value: float) -> Edit:
+    """A normal result: new value, no flag (the reference range stays)."""
+    return lab(rid, value, flag=None)
+
+
+def ref_low(rid: str, value: float) -> Edit:
+    """Set the lower limit of the result's own reference range."""
+
+    def apply(bundle: Bundle) -> None:
+        _resource(bundle, rid)["referenceRange"][0]["low"]["value"] = value
+
+    return apply
+
+
+def note(rid: str, text: str) -> Edit:
+    def apply(bundle: Bundle) -> None:
+        _resource(bundle, rid)["note"] = [{"text": text}]
+
+    return apply
+
+
+def remove(*rids: str) -> Edit:
+    def apply(bundle: Bundle) -> None:
+        bundle["entry"] = [e for e in bundle["entry"] if e["resource"].get("id") not in rids]
+
+    return apply
+
+
+def add(resource: dict[str, Any]) -> Edit:
+    def apply(bundle: Bundle) -> None:
+        patient = next(e["resource"]["id"] for e in bundle["entry"]
+                       if e["resource"]["resourceType"] == "Patient")
+        res = copy.deepcopy(resource)
+        if res["resourceType"] != "Patient":
+            res["subject"] = {"reference": f"Patient/{patient}"}
+        bundle["entry"].append({"resource": res})
+
+    return apply
+
+
+def sex(gender: str) -> Edit:
+    def apply(bundle: Bundle) -> None:
+        for entry in bundle["entry"]:
+            if entry["resource"]["resourceType"] == "Patient":
+                entry["resource"]["gender"] = gender
+
+    return apply
+
+
+def observation(rid: str, codes: list[tuple[str, str, str]], *, days_ago: int = 10,
+                value: float | None = None, unit: str | None = None,
+                value_string: str | None = None, text_note: str | None = None,
+                low: float | None = None, high: float | None = None) -> Edit:
+    when = _days_ago(days_ago)
+    res: dict[str, Any] = {
+        "resourceType": "Observation",
+        "id": rid,
+        "status": "final",
+        "category": [{"coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+            "code": "laboratory"}]}],
+        "code": {"coding": [{"system": s, "code": c, "display": d} for s, c, d in codes]},
+        "effectiveDateTime": when + "T08:30:00+01:00",
+        "issued": when + "T14:00:00+01:00",
+    }
+    if value is not None:
+        res["valueQuantity"] = {"value": value, "unit": unit}
+    if value_string is not None:
+        res["valueString"] = value_string
+    if text_note:
+        res["note"] = [{"text": text_note}]
+    if low is not None and high is not None:
+        res["referenceRange"] = [{"low": {"value": low, "unit": unit},
+                                  "high": {"value": high, "unit": unit}}]
+    return add(res)
+
+
+def condition(rid: str, system: str, code: str, display: str, *, days_ago: int = 10,
+              status: str = "active") -> Edit:
+    when = _days_ago(days_ago)
+    return add({
+        "resourceType": "Condition",
+        "id": rid,
+        "clinicalStatus": {"coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": status}]},
+        "verificationStatus": {"coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
+            "code": "confirmed"}]},
+        "code": {"coding": [{"system": system, "code": code, "display": display}],
+                 "text": display},
+        "onsetDateTime": when,
+        "recordedDate": when,
+    })
+
+
+def referral(rid: str, *, status: str, days_ago: int = 0, text: str,
+             label: str | None = None, reason: tuple[str, str, str] | None = None,
+             note_text: str | None = None) -> Edit:
+    """A referral ServiceRequest; ``label`` goes in orderDetail (e.g. «Pakkeforløp for …»)."""
+    res: dict[str, Any] = {
+        "resourceType": "ServiceRequest",
+        "id": rid,
+        "status": status,
+        "intent": "order",
+        "category": [{"coding": [{"system": SCT, "code": "3457005",
+                                  "display": "Patient referral"}], "text": "Henvisning"}],
+        "priority": "routine",
+        "code": {"text": text},
+        "authoredOn": _days_ago(days_ago),
+        "requester": {"reference": "Practitioner/fastlege-eksempel"},
+    }
+    if label:
+        res["orderDetail"] = [{"text": label}]
+    if reason:
+        system, code, display = reason
+        res["reasonCode"] = [{"coding": [{"system": system, "code": code, "display": display}]}]
+    if note_text:
+        res["note"] = [{"text": note_text}]
+    return add(res)
+
+
+PATHWAY = "Pakkeforløp for myelomatose"
+HEMATOLOGI = "Henvisning hematologisk poliklinikk"
+SPEP = [(NLK, "NPU03300", "P-Proteinelektroforese")]
+FLC = [(LOINC, "48378-4", "Kappa/Lambda free [Mass Ratio] in Serum")]
+ICA = [(NLK, "NPU04144", "P-Kalsium, fritt (pH 7,4)")]
+NO_M = "Ingen M-komponent påvist."
+
+# Edits that take the begrunnet example's only additional element (anaemia) away.
+HB_NORMAL_BEGRUNNET = normal("hb-begrunnet", 13.0)
+# The akutt example without its acute elements: normal calcium, kidney function acceptable.
+AKUTT_CA_NORMAL = [normal("ca-akutt", 2.30), normal("alb-akutt", 40)]
+AKUTT_KIDNEY_OK = [normal("egfr-akutt", 75), normal("krea-akutt", 95)]
+# The mistanke example with anaemia as its only symptom.
+MISTANKE_ONLY_ANAEMIA = [normal("egfr-mistanke", 75), normal("krea-mistanke", 95),
+                         remove("ryggsmerter-mistanke")]
+
+
+# --- cases --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Case:
+    """One golden case: ``folder`` is a rule id (or ``silent``); ``fires`` says whether that
+    rule's card is expected."""
+
+    folder: str
+    name: str
+    base: str
+    hook: str
+    fires: bool
+    why: str
+    edits: list[Edit] = field(default_factory=list)
+
+
+B, A, G, M, F = ("myelomatose-begrunnet", "myelomatose-akutt", "myelomatose-mgus",
+                 "myelomatose-mistanke", "frisk")
+PV, OSEL, OSIGN = "patient-view", "order-select", "order-sign"
+BEG, AKU, SIG = "myelomatose.begrunnet", "myelomatose.akutt", "myelomatose.signert-uten-grunnlag"
+MGUS, MPV, MBE = "myelomatose.mgus", "myelomatose.mistanke.patient-view", \
+    "myelomatose.mistanke.bestilling"
+
+CASES: list[Case] = [
+    # --- myelomatose.begrunnet: M-component + one element -------------------------------------
+    Case(BEG, "eksempel-patient-view", B, PV, True,
+         "M-komponent i notat + Hb 10,2 g/dL flagget L hos kvinne"),
+    Case(BEG, "hb-11.6-kvinne-henvis", B, PV, True,
+         "Hb 11,6 < 11,7 (kvinne), uten flagg og referanseområde: terskelen avgjør",
+         [lab("hb-begrunnet", 11.6, flag=None, ref="drop")]),
+    Case(BEG, "hb-11.7-kvinne-stille", B, PV, False,
+         "Hb 11,7 er ikke under 11,7: M-komponent alene gir ikke kort i patient-view",
+         [lab("hb-begrunnet", 11.7, flag=None, ref="drop")]),
+    Case(BEG, "hb-13.3-mann-henvis", B, PV, True,
+         "Hb 13,3 < 13,4 (mann), uten flagg og referanseområde",
+         [sex("male"), lab("hb-begrunnet", 13.3, flag=None, ref="drop")]),
+    Case(BEG, "hb-13.4-mann-stille", B, PV, False,
+         "Hb 13,4 er ikke under 13,4 (mann)",
+         [sex("male"), lab("hb-begrunnet", 13.4, flag=None, ref="drop")]),
+    Case(BEG, "hb-12.2-lab-referanse-12.5-henvis", B, PV, True,
+         "laboratoriets egen nedre grense (12,5) går foran terskelen 11,7",
+         [lab("hb-begrunnet", 12.2, flag=None), ref_low("hb-begrunnet", 12.5)]),
+    Case(BEG, "hb-90-dager-henvis", B, PV, True,
+         "Hb-svaret er 90 dager gammelt: innenfor vinduet på 90 dager",
+         [lab("hb-begrunnet", days_ago=90)]),
+    Case(BEG, "hb-91-dager-stille", B, PV, False,
+         "Hb-svaret er 91 dager gammelt: utenfor vinduet, anemi teller ikke",
+         [lab("hb-begrunnet", days_ago=91)]),
+    Case(BEG, "egfr-59-henvis", B, PV, True,
+         "eGFR 59 < 60: redusert nyrefunksjon",
+         [HB_NORMAL_BEGRUNNET, lab("egfr-begrunnet", 59)]),
+    Case(BEG, "egfr-60-stille", B, PV, False,
+         "eGFR 60 er ikke under 60",
+         [HB_NORMAL_BEGRUNNET, lab("egfr-begrunnet", 60)]),
+    Case(BEG, "kreatinin-106-mann-henvis", B, PV, True,
+         "kreatinin 106 > 105 µmol/L (mann), uten referanseområde",
+         [sex("male"), normal("hb-begrunnet", 14.5), lab("krea-begrunnet", 106, ref="drop")]),
+    Case(BEG, "kreatinin-105-mann-stille", B, PV, False,
+         "kreatinin 105 er ikke over 105 (mann)",
+         [sex("male"), normal("hb-begrunnet", 14.5), lab("krea-begrunnet", 105, ref="drop")]),
+    Case(BEG, "kreatinin-91-kvinne-henvis", B, PV, True,
+         "kreatinin 91 > 90 µmol/L (kvinne), uten referanseområde",
+         [HB_NORMAL_BEGRUNNET, lab("krea-begrunnet", 91, ref="drop")]),
+    Case(BEG, "m-komponent-tekst-negert-stille", B, PV, False,
+         "«Ingen M-komponent påvist»: ingen M-komponent, bare anemi (ett funn) gir ikke kort",
+         [note("elfo-begrunnet", NO_M)]),
+    Case(BEG, "m-komponent-i-rapportkonklusjon-henvis", B, PV, True,
+         "M-komponenten står i DiagnosticReport.conclusion, ikke i notatet",
+         [note("elfo-begrunnet", "Se rapport."), add({
+             "resourceType": "DiagnosticReport", "id": "elfo-rapport", "status": "final",
+             "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0074",
+                                       "code": "LAB"}]}],
+             "code": {"coding": [{"system": NLK, "code": "NPU03300"}],
+                      "text": "Proteinelektroforese"},
+             "effectiveDateTime": "2026-11-06T08:40:00+01:00",
+             "issued": "2026-11-10T11:20:00+01:00",
+             "result": [{"reference": "Observation/elfo-begrunnet"}],
+             "conclusion": "Liten M-komponent i gammaområdet, ca 4 g/L."})]),
+    Case(BEG, "m-komponent-kvantifisert-loinc-henvis", B, PV, True,
+         "M-komponent som tall (LOINC 33358-3, 4 g/L) i stedet for tekst",
+         [remove("elfo-begrunnet"),
+          observation("m-protein", [(LOINC, "33358-3", "Protein.monoclonal")], days_ago=14,
+                      value=4, unit="g/L")]),
+    Case(BEG, "kjent-myelomatose-stille", B, PV, False,
+         "kjent myelomatose (C90.0 i remisjon): tilbakefall henvises ikke til nytt pakkeforløp",
+         [condition("myelom", ICD, "C90.0", "Myelomatose", days_ago=900, status="remission")]),
+    Case(BEG, "mgus-og-nye-ryggsmerter-henvis", G, PV, True,
+         "kjent MGUS + ryggsmerter (L03) siste 180 dager: M-komponent + skjelettsmerter",
+         [condition("rygg", ICPC, "L03", "Korsrygg symptomer/plager", days_ago=12)]),
+    Case(BEG, "allerede-henvist-59-dager-stille", B, PV, False,
+         "merket henvisning sendt for 59 dager siden (grense 60): ikke foreslå ny",
+         [referral("sendt", status="active", days_ago=59, text=HEMATOLOGI, label=PATHWAY)]),
+    Case(BEG, "allerede-henvist-60-dager", B, PV, False,
+         "merket henvisning sendt for nøyaktig 60 dager siden: fortsatt innenfor grensen",
+         [referral("sendt", status="active", days_ago=60, text=HEMATOLOGI, label=PATHWAY)]),
+    Case(BEG, "allerede-henvist-61-dager-henvis", B, PV, True,
+         "merket henvisning sendt for 61 dager siden: utenfor grensen, kortet vises igjen",
+         [referral("sendt", status="active", days_ago=61, text=HEMATOLOGI, label=PATHWAY)]),
+    Case(BEG, "allerede-henvist-umerket-henvis", B, PV, True,
+         "en umerket henvisning til hematolog for 20 dager siden teller ikke som pakkeforløp",
+         [referral("sendt", status="active", days_ago=20, text=HEMATOLOGI)]),
+    Case(BEG, "order-select-utkast-oppdateres", B, OSEL, True,
+         "begrunnet + utkast til henvisning: forslaget er update av utkastet"),
+    Case(BEG, "order-sign-begrunnet", B, OSIGN, True,
+         "begrunnet ved signering av umerket utkast: foreslå merking og innhold"),
+    Case(BEG, "order-sign-merket-og-begrunnet", B, OSIGN, True,
+         "utkastet er allerede merket «Pakkeforløp for myelomatose» og kriteriet er oppfylt",
+         [remove("henvisning-utkast-begrunnet"),
+          referral("utkast-merket", status="draft", text=HEMATOLOGI, label=PATHWAY)]),
+    # --- myelomatose.akutt: M-component + hypercalcaemia / kidney failure / cord compression ----
+    Case(AKU, "eksempel-patient-view", A, PV, True,
+         "korrigert Ca 2,89 (Ca 2,78, albumin 36) og eGFR 24 med M-komponent i rapport"),
+    Case(AKU, "eksempel-order-sign", A, OSIGN, True, "akutt også ved signering"),
+    Case(AKU, "egfr-29-akutt", A, PV, True, "eGFR 29 < 30: nyresvikt",
+         [*AKUTT_CA_NORMAL, lab("egfr-akutt", 29), normal("krea-akutt", 150)]),
+    Case(AKU, "egfr-30-ikke-akutt", A, PV, False,
+         "eGFR 30 er ikke nyresvikt, men redusert nyrefunksjon: begrunnet (warning)",
+         [*AKUTT_CA_NORMAL, lab("egfr-akutt", 30), normal("krea-akutt", 150)]),
+    Case(AKU, "kreatinin-178-akutt", A, PV, True, "kreatinin 178 > 177 µmol/L: nyresvikt",
+         [*AKUTT_CA_NORMAL, normal("egfr-akutt", 35), lab("krea-akutt", 178)]),
+    Case(AKU, "kreatinin-177-ikke-akutt", A, PV, False,
+         "kreatinin 177 er ikke over 177: redusert nyrefunksjon gir begrunnet",
+         [*AKUTT_CA_NORMAL, normal("egfr-akutt", 35), lab("krea-akutt", 177)]),
+    Case(AKU, "korrigert-kalsium-over-2.51-akutt", A, PV, True,
+         "Ca 2,41 og albumin 36: korrigert 2,516 → 2,52 > 2,51 (totalkalsium er normal)",
+         [*AKUTT_KIDNEY_OK, normal("ca-akutt", 2.41), lab("alb-akutt", 36)]),
+    Case(AKU, "korrigert-kalsium-lik-2.51-ikke-akutt", A, PV, False,
+         "Ca 2,40 og albumin 36: korrigert 2,506 → 2,51, ikke over 2,51",
+         [*AKUTT_KIDNEY_OK, normal("ca-akutt", 2.40), lab("alb-akutt", 36)]),
+    Case(AKU, "ionisert-1.36-akutt", A, PV, True,
+         "fritt kalsium 1,36 > 1,35 (ingen totalkalsium/albumin)",
+         [*AKUTT_KIDNEY_OK, remove("ca-akutt", "alb-akutt"),
+          observation("ica", ICA, value=1.36, unit="mmol/L", low=1.15, high=1.35, days_ago=3)]),
+    Case(AKU, "ionisert-1.35-ikke-akutt", A, PV, False,
+         "fritt kalsium 1,35 er ikke over 1,35",
+         [*AKUTT_KIDNEY_OK, remove("ca-akutt", "alb-akutt"),
+          observation("ica", ICA, value=1.35, unit="mmol/L", low=1.15, high=1.35, days_ago=3)]),
+    Case(AKU, "totalkalsium-2.52-uten-albumin-akutt", A, PV, True,
+         "totalkalsium 2,52 uten albumin å korrigere med: reserveregelen",
+         [*AKUTT_KIDNEY_OK, remove("alb-akutt"), lab("ca-akutt", 2.52, flag=None, ref="drop")]),
+    Case(AKU, "medullakompresjon-g95.2-akutt", B, PV, True,
+         "M-komponent + G95.2 registrert for 5 dager siden",
+         [condition("medulla", ICD, "G95.2", "Uspesifisert kompresjon av ryggmargen",
+                    days_ago=5)]),
+    Case(AKU, "medullakompresjon-31-dager-ikke-akutt", B, PV, False,
+         "G95.2 registrert for 31 dager siden: utenfor 30-dagersvinduet (anemi gir begrunnet)",
+         [condition("medulla", ICD, "G95.2", "Uspesifisert kompresjon av ryggmargen",
+                    days_ago=31)]),
+    Case(AKU, "hyperkalsemi-uten-m-komponent-ikke-akutt", A, PV, False,
+         "hyperkalsemi og nyresvikt uten M-komponent: ikke akutt-kortet (lette kjeder mangler)",
+         [remove("elfo-rapport-akutt"), note("elfo-akutt", NO_M)]),
+    Case(AKU, "kjent-myelomatose-fortsatt-akutt", A, PV, True,
+         "kjent myelomatose utelukker ikke akutt-kortet",
+         [condition("myelom", ICD, "C90.0", "Myelomatose", days_ago=700, status="remission")]),
+    Case(AKU, "allerede-henvist-fortsatt-akutt", A, PV, True,
+         "merket henvisning for 20 dager siden: akutt vises likevel (uten ny skriftlig henvisning)",
+         [referral("sendt", status="active", days_ago=20, text=HEMATOLOGI, label=PATHWAY)]),
+    # --- myelomatose.signert-uten-grunnlag: order-sign, labelled draft, criterion not met -----
+    Case(SIG, "order-sign-merket-uten-grunnlag", M, OSIGN, True,
+         "utkast merket «Pakkeforløp for myelomatose», ingen M-komponent i journalen"),
+    Case(SIG, "order-sign-merket-frisk", F, OSIGN, True,
+         "frisk pasient, utkast merket for pakkeforløp: kortet lister hva som mangler",
+         [referral("utkast-merket", status="draft", text=HEMATOLOGI, label=PATHWAY)]),
+    Case(SIG, "order-select-merket-frisk-stille", F, OSEL, False,
+         "samme utkast ved order-select: regelen gjelder bare order-sign",
+         [remove("henvisning-utkast-frisk"),
+          referral("utkast-merket", status="draft", text=HEMATOLOGI, label=PATHWAY)]),
+    Case(SIG, "order-sign-umerket-frisk-stille", F, OSIGN, False,
+         "umerket ortopedihenvisning for kneplager: ingenting å si"),
+    Case(SIG, "order-sign-merket-og-begrunnet-stille", B, OSIGN, False,
+         "merket og begrunnet: begrunnet-kortet, ikke «uten grunnlag»",
+         [remove("henvisning-utkast-begrunnet"),
+          referral("utkast-merket", status="draft", text=HEMATOLOGI, label=PATHWAY)]),
+    # --- myelomatose.mgus: M-component without additional elements, related draft --------------
+    Case(MGUS, "mgus-patient-view-stille", G, PV, False,
+         "MGUS alene gir ikke kort i patient-view"),
+    Case(MGUS, "mgus-order-select-info", G, OSEL, True,
+         "henvisning med årsak D47.2: kriteriet for pakkeforløp er ikke oppfylt (info)"),
+    Case(MGUS, "mgus-order-sign-info", G, OSIGN, True, "samme ved signering"),
+    Case(MGUS, "mgus-urelatert-henvisning-stille", G, OSEL, False,
+         "henvisning til ortoped for kneartrose: ikke relatert, ingen kort",
+         [remove("henvisning-utkast-mgus"),
+          referral("utkast-kne", status="draft", text="Henvisning ortopedisk poliklinikk",
+                   reason=(ICPC, "L90", "Kneartrose"))]),
+    Case(MGUS, "m-komponent-uten-tilleggsfunn-order-select", B, OSEL, True,
+         "M-komponent, normal Hb: utkastet gjelder funnene, men kriteriet er ikke oppfylt",
+         [HB_NORMAL_BEGRUNNET]),
+    Case(MGUS, "ukjent-hb-enhet-order-select", "myelomatose-ukjent-enhet", OSEL, True,
+         "Hb med ukjent enhet («enh») kan ikke brukes: M-komponent uten tilleggsfunn + merknad"),
+    # --- myelomatose.mistanke.patient-view: >= 2 symptoms, filter tests missing ----------------
+    Case(MPV, "eksempel-3-funn", M, PV, True, "ryggsmerter, anemi og eGFR 52; ingen elektroforese"),
+    Case(MPV, "mistanke-2-funn", M, PV, True, "ryggsmerter og anemi (eGFR normal)",
+         [normal("egfr-mistanke", 75), normal("krea-mistanke", 95)]),
+    Case(MPV, "mistanke-1-funn-stille", M, PV, False,
+         "bare anemi: ett funn er for lite for et kort i patient-view (policy: minst to)",
+         [*MISTANKE_ONLY_ANAEMIA]),
+    Case(MPV, "tre-luftveisinfeksjoner-og-anemi", M, PV, True,
+         "tre luftveisinfeksjoner siste år (økt infeksjonstendens) + anemi",
+         [*MISTANKE_ONLY_ANAEMIA,
+          condition("inf-1", ICPC, "R74", "Akutt øvre luftveisinfeksjon", days_ago=300,
+                    status="resolved"),
+          condition("inf-2", ICPC, "R78", "Akutt bronkitt/bronkiolitt", days_ago=150,
+                    status="resolved"),
+          condition("inf-3", ICPC, "R81", "Lungebetennelse", days_ago=40, status="resolved")]),
+    Case(MPV, "filterprover-tatt-stille", M, PV, False,
+         "elektroforese og lette kjeder tatt og normale: filterfunksjonen er gjort",
+         [observation("spep", SPEP, value_string="Se kommentar", text_note=NO_M),
+          observation("flc", FLC, value=1.1, unit="1", low=0.26, high=1.65)]),
+    Case(MPV, "lette-kjeder-mangler", M, PV, True,
+         "elektroforese normal, men lette kjeder ikke tatt",
+         [observation("spep", SPEP, value_string="Se kommentar", text_note=NO_M)]),
+    Case(MPV, "allerede-henvist-stille", M, PV, False,
+         "merket henvisning for 20 dager siden undertrykker mistanke-kortet",
+         [referral("sendt", status="active", days_ago=20, text=HEMATOLOGI, label=PATHWAY)]),
+    # --- myelomatose.mistanke.bestilling: order hooks, >= 1 symptom, related draft ------------
+    Case(MBE, "eksempel-order-select", M, OSEL, True,
+         "utkast merket for pakkeforløp, filterprøvene mangler"),
+    Case(MBE, "order-select-1-funn-henvisning", M, OSEL, True,
+         "bare anemi, men henvisningen gjelder myelomatose: ett funn holder ved bestilling",
+         [*MISTANKE_ONLY_ANAEMIA]),
+    Case(MBE, "order-select-urelatert-henvisning-stille", M, OSEL, False,
+         "anemi, men utkastet er en ortopedihenvisning for kneplager: ikke relatert",
+         [*MISTANKE_ONLY_ANAEMIA,
+          remove("henvisning-utkast-mistanke"),
+          referral("utkast-kne", status="draft", text="Henvisning ortopedisk poliklinikk",
+                   reason=(ICPC, "L15", "Kne symptomer/plager"))]),
+    Case(MBE, "order-sign-umerket-henvisning-anemi", M, OSIGN, True,
+         "umerket henvisning med årsak anemi (D64.9) ved signering",
+         [remove("henvisning-utkast-mistanke"),
+          referral("utkast-anemi", status="draft", text=HEMATOLOGI,
+                   reason=(ICD, "D64.9", "Uspesifisert anemi"))]),
+    Case(MBE, "fysioterapi-for-ryggsmerter-alene", M, OSEL, True,
+         "bare ryggsmerter (Hb og nyrefunksjon normale), henvisning til fysioterapi med årsak L03:"
+         " regnes som relatert og gir kortet (se REVIEWER i kriteriene)",
+         [normal("hb-mistanke", 14.6), normal("egfr-mistanke", 75), normal("krea-mistanke", 95),
+          remove("henvisning-utkast-mistanke"),
+          referral("utkast-fysio", status="draft", text="Henvisning fysioterapi",
+                   reason=(ICPC, "L03", "Korsrygg symptomer/plager"))]),
+    Case(MBE, "order-sign-merket-stille", M, OSIGN, False,
+         "merket utkast ved signering: «uten grunnlag» går foran (regelrekkefølge)"),
+    # --- silent: nothing to say ----------------------------------------------------------------
+    Case("silent", "frisk-patient-view", F, PV, False, "frisk 45-åring, normale prøver"),
+    Case("silent", "frisk-order-select", F, OSEL, False, "urelatert ortopedihenvisning"),
+    Case("silent", "frisk-order-sign", F, OSIGN, False, "urelatert ortopedihenvisning"),
+    Case("silent", "anemi-alene-patient-view", F, PV, False,
+         "bare lav Hb (flagget L), ingen andre funn",
+         [lab("hb-frisk", 12.8, flag="L")]),
+    Case("silent", "allerede-henvist-patient-view", "myelomatose-allerede-henvist", PV, False,
+         "begrunnet, men merket henvisning sendt for 20 dager siden"),
+    Case("silent", "ukjent-hb-enhet-patient-view", "myelomatose-ukjent-enhet", PV, False,
+         "M-komponent, Hb med ukjent enhet: ingen regel holder i patient-view"),
+]
+
+
+def build(case: Case) -> dict[str, Any]:
+    """The request body of one case."""
+    bundle = json.loads((EXAMPLES / f"{case.base}.json").read_text(encoding="utf-8"))
+    for edit in case.edits:
+        edit(bundle)
+    return request_from_bundle(bundle, hook=case.hook)
+
+
+def render(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+def main() -> int:
+    """Write every case's request file and index.json; remove request files of deleted cases."""
+    names = [f"{c.folder}/{c.name}" for c in CASES]
+    duplicates = {n for n in names if names.count(n) > 1}
+    if duplicates:
+        sys.stderr.write(f"duplicate case names: {sorted(duplicates)}\n")
+        return 1
+    index: dict[str, Any] = {}
+    written: set[Path] = set()
+    for case in CASES:
+        folder = HERE / case.folder
+        folder.mkdir(exist_ok=True)
+        path = folder / f"{case.name}.request.json"
+        text = render(build(case))
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
+        written.add(path)
+        index[f"{case.folder}/{case.name}"] = {
+            "rule": None if case.folder == "silent" else case.folder,
+            "hook": case.hook,
+            "base": case.base,
+            "fires": case.fires,
+            "why": case.why,
+        }
+    for stale in HERE.glob("*/*.request.json"):
+        if stale not in written:
+            stale.unlink()
+            stale.with_name(stale.name.replace(".request.", ".expected.")).unlink(missing_ok=True)
+    (HERE / "index.json").write_text(render(index), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,210 @@
+"""``cds evaluate`` and ``cds serve``, run in-process through ``main()``."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cds import cli
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+BEGRUNNET = EXAMPLES / "myelomatose-begrunnet.json"
+FRISK = EXAMPLES / "frisk.json"
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+# --- evaluate: the happy path ---------------------------------------------------------------------
+
+
+def test_evaluate_json_prints_the_response(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "evaluate", str(BEGRUNNET), "--today", "2026-11-20")
+    assert code == 0, err
+    response = json.loads(out)
+    assert [card["indicator"] for card in response["cards"]] == ["warning"]
+
+
+def test_evaluate_text_shows_card_and_suggestions(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(
+        capsys, "evaluate", str(BEGRUNNET), "--hook", "order-select", "--today", "2026-11-20",
+        "--format", "text",
+    )
+    assert code == 0, err
+    assert out.startswith("[ADVARSEL] ")
+    assert "Forslag (at-most-one):" in out
+    assert "update ServiceRequest «" in out  # the draft referral is updated, not duplicated
+
+
+def test_evaluate_reads_stdin(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(FRISK.read_text(encoding="utf-8")))
+    code, out, err = run(capsys, "evaluate", "-", "--today", "2026-11-20", "--format", "text")
+    assert code == 0, err
+    assert out.startswith("Ingen kort")
+
+
+def test_render_text_of_every_part() -> None:
+    text = cli.render_text(
+        {
+            "cards": [
+                {
+                    "summary": "Kort",
+                    "indicator": "critical",
+                    "source": {"label": "Kilde", "url": "https://example.org"},
+                    "detail": "Linje\n\n| a | b |\n|---|---|",
+                    "selectionBehavior": "any",
+                    "suggestions": [
+                        {
+                            "label": "Slett",
+                            "isRecommended": True,
+                            "actions": [
+                                {"type": "delete", "description": "Slett utkast",
+                                 "resourceId": "ServiceRequest/1"}
+                            ],
+                        }
+                    ],
+                    "links": [{"label": "Les", "url": "https://example.org/l", "type": "absolute"}],
+                }
+            ]
+        }
+    )
+    assert text.splitlines()[0] == "[KRITISK] Kort"
+    assert "  | a | b |" in text
+    assert "-> Slett (anbefalt)" in text
+    assert "delete ServiceRequest/1" in text
+    assert "Lenke: Les <https://example.org/l>" in text
+
+
+# --- evaluate: bad input ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "is not valid JSON (line 1"),
+        ("[]", "not a FHIR Bundle"),
+        ('{"resourceType": "Patient", "id": "p"}', "not a FHIR Bundle"),
+        ('{"resourceType": "Bundle", "type": "collection"}', "exactly one Patient (found 0)"),
+        ('{"resourceType": "Bundle", "entry": [{"resource": {"id": "x"}}]}', "entry[0]"),
+        ('{"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "Patient"}}]}',
+         "the Patient has no id"),
+        ('{"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "Patient", '
+         '"id": "a/b"}}]}', "context.patientId"),
+    ],
+    ids=["bad-json", "array", "not-bundle", "no-patient", "no-resource-type", "patient-no-id",
+         "patient-id-with-slash"],
+)
+def test_evaluate_bad_input_exits_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, content: str, message: str
+) -> None:
+    path = tmp_path / "record.json"
+    path.write_text(content, encoding="utf-8")
+    code, out, err = run(capsys, "evaluate", str(path))
+    assert code == 2
+    assert out == ""
+    assert err.startswith("cds evaluate: ")
+    assert message in err
+
+
+def test_evaluate_missing_file_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = run(capsys, "evaluate", str(tmp_path / "finnes-ikke.json"))
+    assert code == 2
+    assert "cannot read" in err and "No such file" in err
+
+
+def test_evaluate_directory_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = run(capsys, "evaluate", str(tmp_path))
+    assert code == 2
+    assert "cannot read" in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["evaluate"],
+        ["evaluate", "x.json", "--hook", "encounter-start"],
+        ["evaluate", "x.json", "--today", "20.11.2026"],
+        ["evaluate", "x.json", "--format", "xml"],
+        ["unknown"],
+        [],
+    ],
+    ids=["no-record", "bad-hook", "bad-date", "bad-format", "bad-command", "no-command"],
+)
+def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    code, _, err = run(capsys, *argv)
+    assert code == 2
+    assert "usage: cds" in err
+
+
+def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--help")
+    assert code == 0
+    assert "evaluate" in out and "serve" in out
+
+
+# --- serve ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def uvicorn_calls(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    calls: list[dict[str, Any]] = []
+
+    def fake_run(app: str, **kwargs: Any) -> None:
+        calls.append({"app": app, **kwargs})
+
+    monkeypatch.setattr("uvicorn.run", fake_run)
+    monkeypatch.delenv("PORT", raising=False)
+    monkeypatch.delenv("CDS_PORT", raising=False)
+    monkeypatch.delenv("CDS_HOST", raising=False)
+    return calls
+
+
+def test_serve_defaults(
+    capsys: pytest.CaptureFixture[str], uvicorn_calls: list[dict[str, Any]]
+) -> None:
+    assert run(capsys, "serve")[0] == 0
+    [call] = uvicorn_calls
+    assert call["app"] == "cds.app:create_app"
+    assert call["factory"] is True
+    assert (call["host"], call["port"]) == ("127.0.0.1", 8080)
+
+
+def test_serve_port_from_environment(
+    capsys: pytest.CaptureFixture[str],
+    uvicorn_calls: list[dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PORT", "9000")
+    assert run(capsys, "serve")[0] == 0
+    assert uvicorn_calls[0]["port"] == 9000
+
+
+def test_serve_arguments_win(
+    capsys: pytest.CaptureFixture[str],
+    uvicorn_calls: list[dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PORT", "9000")
+    assert run(capsys, "serve", "--host", "0.0.0.0", "--port", "9100")[0] == 0
+    assert (uvicorn_calls[0]["host"], uvicorn_calls[0]["port"]) == ("0.0.0.0", 9100)
+
+
+def test_serve_invalid_settings_exit_2(
+    capsys: pytest.CaptureFixture[str],
+    uvicorn_calls: list[dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CDS_DISABLED_CARDS", "acute,unknown-card")
+    code, _, err = run(capsys, "serve")
+    assert code == 2
+    assert "CDS_DISABLED_CARDS" in err
+    assert uvicorn_calls == []
