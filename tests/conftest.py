@@ -94,3 +94,30 @@ def hook(client: TestClient) -> Callable[..., Response]:
         return response
 
     return post
+
+
+@pytest.fixture(autouse=True)
+def every_hook_response_conforms(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Check every CDS Hooks response any test makes the service produce, not only golden ones.
+
+    Wraps the serialiser the hook route uses. The route turns exceptions into ``{"cards": []}``
+    (graceful degradation), so a failed check is recorded here and fails the test at teardown.
+    """
+    import cds.api.hooks as hooks_module
+    from cds.cdshooks import CdsResponse
+
+    original = hooks_module.dump
+    failures: list[str] = []
+
+    def checked(model: Any) -> dict[str, Any]:
+        data = original(model)
+        if isinstance(model, CdsResponse):
+            try:
+                assert_conformant(data)
+            except AssertionError as exc:
+                failures.append(str(exc))
+        return data
+
+    monkeypatch.setattr(hooks_module, "dump", checked)
+    yield
+    assert not failures, f"non-conformant CDS Hooks response: {failures[0]}"
