@@ -224,9 +224,15 @@ def _lab(source: LabSource, codebook: CodeBook, facts: PatientFacts, today: date
     if sex_note:
         out.notes.append(f"{sex_note}: brukte grenseverdi {limit_text} for {analyte.label}.")
     if beyond(value.value, limit, source.direction):
-        word = "under" if source.direction == "low" else "over"
         out.present = True
-        out.evidence.append(Evidence(result.ref, result.when, f"{shown} ({word} {limit_text})"))
+        if limit == 0 and source.direction == "high":
+            # "Any amount": «M-komponent 4 g/L (over 0 g/L)» would read oddly.
+            out.evidence.append(Evidence(result.ref, result.when, f"{shown} (påvist)"))
+        else:
+            word = "under" if source.direction == "low" else "over"
+            out.evidence.append(
+                Evidence(result.ref, result.when, f"{shown} ({word} {limit_text})")
+            )
     return out
 
 

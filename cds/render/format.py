@@ -15,6 +15,7 @@ import uuid
 from datetime import date
 
 from cds.criteria.schema import CodeRef
+from cds.evaluate import format as evaluate_format
 from cds.facts.model import LabResult, Quantity
 
 # Our own namespace for the pathway codes («A04» = Pakkeforløp for myelomatose). Helsedirektoratet
@@ -68,15 +69,14 @@ def fmt_number(value: float, max_decimals: int = 2) -> str:
 
 
 def fmt_quantity(quantity: Quantity) -> str:
-    """«10,9 g/dL»; UCUM annotations such as ``{1.73_m2}`` are shown without braces.
+    """«10,9 g/dL», «5,1 ×10⁹/L», «67 mL/min/1,73 m²»: the same spelling the evidence uses.
 
-    A unit that is only an annotation (``{score}``, UCUM for "unity") is left out: «4».
+    A unit that is only an annotation (``{score}``) or UCUM's unity ``1`` is left out: «4».
     """
-    if re.fullmatch(r"\{[^{}]*\}", quantity.unit.strip()):
+    unit = quantity.unit.strip()
+    if unit in ("", "1") or re.fullmatch(r"\{[^{}]*\}", unit):
         return fmt_number(quantity.value)
-    unit = quantity.unit.replace("{", "").replace("}", "").replace("_", " ")
-    number = fmt_number(quantity.value)
-    return f"{number} {unit}".strip()
+    return evaluate_format.quantity(quantity.value, unit)
 
 
 def fmt_range(low: Quantity | None, high: Quantity | None) -> str:

@@ -32,6 +32,16 @@ def test_hb_evidence_text_with_threshold(run: Run) -> None:
     assert hit.evidence[0].text == "Hemoglobin 10,9 g/dL (under 11,7 g/dL)"
 
 
+@pytest.mark.parametrize(("grams", "fires"), [(0.1, True), (0.0, False)])
+def test_quantified_m_component_any_amount_is_demonstrated(
+    run: Run, grams: float, fires: bool
+) -> None:
+    hits = run(facts(labs=[lab("spep", grams, "g/L", ref="Observation/spep-1")])).hits
+    assert ("m_komponent" in hits) is fires
+    if fires:
+        assert hits["m_komponent"].evidence[0].text == "Proteinelektroforese 0,1 g/L (påvist)"
+
+
 def test_unknown_sex_uses_default_and_says_so(run: Run) -> None:
     fired = run(facts(sex="unknown", labs=[lab("hemoglobin", 11.6, "g/dL")]))
     assert "anemi" in fired.hits

@@ -40,7 +40,10 @@ def test_numbers_use_decimal_comma_without_trailing_zeros(value: float, text: st
 def test_quantities_and_lab_lines() -> None:
     assert fmt_quantity(Quantity(10.9, "g/dL")) == "10,9 g/dL"
     assert fmt_quantity(Quantity(4, "{score}")) == "4"
-    assert fmt_quantity(Quantity(38, "mL/min/{1.73_m2}")) == "38 mL/min/1.73 m2"
+    assert fmt_quantity(Quantity(3, "1")) == "3"  # UCUM unity, e.g. a frailty score
+    assert fmt_quantity(Quantity(38, "mL/min/{1.73_m2}")) == "38 mL/min/1,73 m²"
+    assert fmt_quantity(Quantity(5.1, "10*9/L")) == "5,1 ×10⁹/L"
+    assert fmt_quantity(Quantity(78, "umol/L")) == "78 µmol/L"
     hb = LabResult(
         ref="Observation/hb",
         analyte="hb",
