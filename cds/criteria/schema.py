@@ -66,11 +66,21 @@ class CodeSet(Strict):
     source: str
 
 
+class Region(Strict):
+    """A health region (helseregion) and how to recognise a patient's address in it."""
+
+    label: str  # "Helse Sør-Øst"
+    counties: tuple[str, ...]  # county names as in Patient.address.state, lower-case
+    postal_prefixes: tuple[str, ...]  # first digits of the postal code, used when no county
+    source: str
+
+
 class CodeBook(Strict):
     """All code lists, merged from criteria/codes/*.yaml."""
 
     analytes: dict[str, Analyte] = Field(default_factory=dict)
     codesets: dict[str, CodeSet] = Field(default_factory=dict)
+    regions: dict[str, Region] = Field(default_factory=dict)
 
 
 # --- feature sources ---------------------------------------------------------------------------
@@ -107,6 +117,10 @@ class LabSource(Strict):
     threshold: Threshold
     use_reference_range: bool = True
     window_days: int
+    # Only results whose site text (bodySite, method, notes: LabResult.site) matches one of these
+    # regexes and none of ``site_negations`` (e.g. a tumour «dyp»/«subkutan», «lyske»).
+    site_patterns: tuple[str, ...] = ()
+    site_negations: tuple[str, ...] = ()
 
 
 class CorrectedCalciumSource(Strict):
@@ -132,6 +146,8 @@ class ConditionSource(Strict):
     codeset: str
     window_days: int
     include_history: bool = False  # also count resolved/inactive conditions
+    site_patterns: tuple[str, ...] = ()  # as LabSource, against ConditionFact.site
+    site_negations: tuple[str, ...] = ()
 
 
 class ConditionCountSource(Strict):
@@ -154,13 +170,65 @@ class TextSource(Strict):
     analytes: tuple[str, ...] = ()
     report_kinds: tuple[Literal["radiology", "pathology", "laboratory", "other"], ...] = ()
     report_title_patterns: tuple[str, ...] = ()  # restrict reports by title, e.g. "elektroforese"
+    modalities: tuple[Literal["MR", "CT", "RTG", "UL"], ...] = ()  # restrict radiology by modality
     patterns: tuple[str, ...]
     negations: tuple[str, ...]
     window_days: int
 
 
+class LabFlagSource(Strict):
+    """The newest result of any of ``analytes`` within the window carries one of ``flags``.
+
+    For «alarmerende laboratorieprøver»: the laboratory's own critical flags (v3 HH, LL, AA).
+    """
+
+    kind: Literal["lab_flag"]
+    analytes: tuple[str, ...]
+    flags: tuple[str, ...]
+    window_days: int
+
+
+class WeightLossSource(Strict):
+    """Unintended weight loss computed from body-weight results.
+
+    Present when the newest weight (within ``window_days``) is at least ``percent`` % below the
+    highest weight measured in the ``within_days`` before it.
+    """
+
+    kind: Literal["weight_loss"]
+    analyte: str
+    percent: float
+    within_days: int
+    window_days: int
+
+
+class UsageIncreaseSource(Strict):
+    """A marked increase in health-care contacts (Encounters) or in use of medicines (``codeset``).
+
+    Present when the last ``recent_days`` hold at least ``min_recent`` events, the
+    ``baseline_days`` before them held at most ``max_baseline`` events, and the recent rate per
+    day is at least ``factor`` times the baseline rate (a baseline of zero always qualifies).
+    Medicines count MedicationFact dates (prescriptions/statements) whose ATC is in ``codeset``.
+    """
+
+    kind: Literal["encounter_increase", "medication_increase"]
+    codeset: str | None = None  # required for medication_increase
+    recent_days: int
+    baseline_days: int
+    min_recent: int
+    max_baseline: int
+    factor: float
+
+
 FeatureSource = Annotated[
-    LabSource | CorrectedCalciumSource | ConditionSource | ConditionCountSource | TextSource,
+    LabSource
+    | CorrectedCalciumSource
+    | ConditionSource
+    | ConditionCountSource
+    | TextSource
+    | LabFlagSource
+    | WeightLossSource
+    | UsageIncreaseSource,
     Field(discriminator="kind"),
 ]
 
@@ -217,10 +285,60 @@ class FlagTerm(Strict):
     label: str | None = None
 
 
-Term = FeatureTerm | AllTerm | AnyTerm | AtLeastTerm | NotTerm | FlagTerm
+class AgeTerm(Strict):
+    """The patient's age in whole years is below ``age_below`` / at least ``age_at_least``.
+
+    Unknown age never satisfies an age term.
+    """
+
+    age_below: int | None = None
+    age_at_least: int | None = None
+    label: str | None = None
 
 
-Outcome = Literal["acute", "begrunnet", "mistanke", "not_met", "unsupported_referral"]
+class DraftOrderMatch(Strict):
+    """Draft orders (``draftOrders``) whose text matches ``patterns`` or codes are in ``codeset``."""
+
+    patterns: tuple[str, ...] = ()
+    codeset: str | None = None
+
+
+class DraftOrderTerm(Strict):
+    """A draft order matches (e.g. a biopsy or excision of the lump). Matching drafts are kept in
+    ``Assessment.blocked_orders`` so a ``stop_order`` card can suggest deleting them."""
+
+    draft_order: DraftOrderMatch
+    label: str | None = None
+
+
+Term = (
+    FeatureTerm
+    | AllTerm
+    | AnyTerm
+    | AtLeastTerm
+    | NotTerm
+    | FlagTerm
+    | AgeTerm
+    | DraftOrderTerm
+)
+
+
+Outcome = Literal[
+    "acute", "begrunnet", "mistanke", "not_met", "unsupported_referral", "advice", "stop_order"
+]
+
+
+class Advice(Strict):
+    """The card text of an ``advice`` or ``stop_order`` rule (Norwegian).
+
+    ``advice``: a card that redirects (children to the paediatric department; positive faecal
+    blood to another pathway). ``stop_order``: a critical card that suggests deleting the matching
+    draft orders (``blocked_orders``) and referring instead.
+    """
+
+    indicator: Literal["info", "warning", "critical"]
+    summary: str = Field(max_length=139)
+    detail: str  # GitHub-flavoured Markdown, no HTML; quote the source
 
 
 class Rule(Strict):
@@ -236,7 +354,18 @@ class Rule(Strict):
     when: Term
     hooks: tuple[HookName, ...] = ALL_HOOKS
     unmet_of: str | None = None
+    # Filter tests this rule is about (ids): the ``filter_tests_incomplete`` flag and the mistanke
+    # card consider only these. Empty: every filter test of the pathway.
+    filter_tests: tuple[str, ...] = ()
+    advice: Advice | None = None  # required for advice / stop_order outcomes
+    receiver_kind: str | None = None  # which receivers fit a referral from this rule ("bone")
     note: str | None = None
+
+    @model_validator(mode="after")
+    def _advice_when_needed(self) -> Rule:
+        if self.outcome in ("advice", "stop_order") and self.advice is None:
+            raise ValueError(f"rule {self.id}: outcome {self.outcome} needs advice")
+        return self
 
 
 class FilterTest(Strict):
@@ -244,10 +373,26 @@ class FilterTest(Strict):
 
     id: str
     label: str
-    analytes: tuple[str, ...]  # any one of these, within max_age_days, counts as taken
+    analytes: tuple[str, ...] = ()  # any one of these, within max_age_days, counts as taken
+    # Or an examination: a DiagnosticReport of these kinds/modalities (e.g. radiology "MR")
+    # whose title matches one of report_title_patterns (if given).
+    report_kinds: tuple[Literal["radiology", "pathology", "laboratory", "other"], ...] = ()
+    modalities: tuple[Literal["MR", "CT", "RTG", "UL"], ...] = ()
+    report_title_patterns: tuple[str, ...] = ()
     max_age_days: int
     trigger: bool = False  # missing/stale triggers the mistanke card
+    sex: Literal["female", "male"] | None = None  # only for this sex (e.g. PSA: men)
+    min_age: int | None = None  # only from this age (e.g. PSA: over 50 -> 51)
+    # What to order when missing; default: the first analyte's `order` code, as a lab order.
+    order: CodeRef | None = None
+    order_category: Literal["laboratory", "imaging"] = "laboratory"
     cite: Citation
+
+    @model_validator(mode="after")
+    def _something_to_check(self) -> FilterTest:
+        if not self.analytes and not self.report_kinds:
+            raise ValueError(f"filter test {self.id}: give analytes or report_kinds")
+        return self
 
 
 class PathwayTime(Strict):
@@ -292,6 +437,19 @@ class LinkInfo(Strict):
     url: str
 
 
+class Receiver(Strict):
+    """A receiving unit (e.g. a sarcoma centre) and the health regions it serves.
+
+    ``kinds`` says which referrals it takes (rule.receiver_kind, e.g. "bone", "soft_tissue");
+    empty: all. The region is read from the patient's county or postal code (CodeBook.regions).
+    """
+
+    name: str
+    regions: tuple[str, ...]
+    kinds: tuple[str, ...] = ()
+    cite: Citation
+
+
 class RegistrationCode(Strict):
     code: str
     display: str
@@ -314,6 +472,7 @@ class Pathway(Strict):
     referral: ReferralSpec
     times: tuple[PathwayTime, ...]
     acute_times: tuple[PathwayTime, ...] = ()
+    receivers: tuple[Receiver, ...] = ()
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Pathway:
@@ -344,5 +503,5 @@ def _feature_names(term: Term) -> list[str]:
     return []
 
 
-for _model in (AllTerm, AnyTerm, AtLeastTerm, NotTerm, Rule, ReferralSpec, SourceInfo):
+for _model in (AllTerm, AnyTerm, AtLeastTerm, NotTerm, Rule, ReferralSpec, SourceInfo, Pathway):
     _model.model_rebuild()

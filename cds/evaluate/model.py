@@ -70,6 +70,13 @@ class Assessment:
     draft_referral: OrderFact | None = None  # the draft referral to update, if any
     missing_content: tuple[str, ...] = ()  # referral content ids absent from the record ("frailty")
     notes: tuple[str, ...] = ()  # data-quality remarks (unknown units, unknown sex, ...)
+    # Draft orders (refs) a DraftOrderTerm of the deciding rule matched: a stop_order card
+    # suggests deleting them (e.g. a biopsy before a sarcoma referral).
+    blocked_orders: tuple[str, ...] = ()
+    # Receivers that fit the deciding rule (Pathway.receivers by rule.receiver_kind), the one for
+    # the patient's region first; region is its label, None when the address gives none.
+    receivers: tuple[str, ...] = ()
+    region: str | None = None
 
     @property
     def missing_filter_tests(self) -> tuple[FilterTestStatus, ...]:

@@ -48,6 +48,9 @@ class LabResult:
     interpretation: frozenset[str] = frozenset()
     unit_problem: str | None = None
     display: str = ""  # the code's display / code.text as the lab sent it
+    # bodySite text and displays, method text and note text, lower-cased: where the finding is
+    # and how deep («dyp», «subkutan», «lår»), for site-restricted sources (tumour size).
+    site: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +62,7 @@ class ConditionFact:
     when: date | None  # onset, else recordedDate
     active: bool  # False: resolved/inactive/remission -> history only
     text: str = ""  # code.text or first display
+    site: str = ""  # bodySite text/displays and note text, lower-cased (see LabResult.site)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +111,16 @@ class OrderFact:
 
 
 @dataclass(frozen=True, slots=True)
+class EncounterFact:
+    """A contact with the health service (Encounter), for «økning i antall kontakter»."""
+
+    ref: str
+    when: date | None  # period.start
+    status: str
+    klass: str  # Encounter.class code (AMB, VR, HH, IMP, EMER, ...), "" when absent
+
+
+@dataclass(frozen=True, slots=True)
 class PatientFacts:
     """Everything the evaluators may use about one patient at one moment (``today``)."""
 
@@ -120,6 +134,7 @@ class PatientFacts:
     reports: tuple[ReportFact, ...] = ()
     medications: tuple[MedicationFact, ...] = ()
     orders: tuple[OrderFact, ...] = ()  # in the record (already sent / performed)
+    encounters: tuple[EncounterFact, ...] = ()  # newest first; cancelled/entered-in-error left out
     draft_orders: tuple[OrderFact, ...] = ()  # context.draftOrders, same order as sent
     selections: tuple[str, ...] = ()  # context.selections ("ServiceRequest/abc")
     # ref -> raw draft JSON, so an update action can return the whole resource

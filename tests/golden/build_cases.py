@@ -14,6 +14,7 @@ deterministic. Expected responses are written by ``pytest tests/golden --update-
 from __future__ import annotations
 
 import copy
+import importlib
 import json
 import sys
 from collections.abc import Callable
@@ -471,6 +472,25 @@ CASES: list[Case] = [
     Case("silent", "ukjent-hb-enhet-patient-view", "myelomatose-ukjent-enhet", PV, False,
          "M-komponent, Hb med ukjent enhet: ingen regel holder i patient-view"),
 ]
+
+
+def _pathway_cases() -> list[Case]:
+    """Cases of further pathways: every tests/golden/cases_*.py exports ``CASES``.
+
+    One module per pathway keeps their authors out of each other's way; they import the edit
+    helpers and ``Case`` from this module.
+    """
+    if str(HERE) not in sys.path:
+        sys.path.insert(0, str(HERE))
+    sys.modules.setdefault("build_cases", sys.modules[__name__])
+    found: list[Case] = []
+    for path in sorted(HERE.glob("cases_*.py")):
+        module = importlib.import_module(path.stem)
+        found.extend(module.CASES)
+    return found
+
+
+CASES += _pathway_cases()
 
 
 def build(case: Case) -> dict[str, Any]:
