@@ -6,8 +6,10 @@ This module is data: discovery (``GET /cds-services``) is generated from it, and
 * REQUIRED keys (``patient``, ``observations``, ``conditions``, ``diagnosticReports``,
   ``serviceRequests``): without them no sound assessment is possible, so if they can be had neither
   from prefetch nor from ``fhirServer`` the call is answered ``412`` (spec §Prefetch Template).
-* OPTIONAL keys (``medicationStatements``, ``medicationRequests``): when unavailable the call still
-  succeeds; the key is put in ``Record.missing`` and the referral says the list was unavailable.
+* OPTIONAL keys (``medicationStatements``, ``medicationRequests``, ``encounters``): when unavailable
+  the call still succeeds; the key is put in ``Record.missing``, the referral says the medication
+  list was unavailable, and criteria that count contacts or prescriptions say they were not
+  assessed.
 
 Templates stay inside the spec's recommended query subset (§Prefetch query restrictions: read,
 ``patient=`` reference search, token equality, ``_sort``, ``_count``) and use only
@@ -58,10 +60,21 @@ PREFETCH: tuple[PrefetchKey, ...] = (
         "search",
         required=False,
     ),
+    # No status filter: finished prescriptions (antibiotics, analgesics) are needed to see a rise
+    # in medicine use; the facts stage marks which are still active for the referral.
     PrefetchKey(
         "medicationRequests",
-        "MedicationRequest?patient={{context.patientId}}&status=active",
+        "MedicationRequest?patient={{context.patientId}}&_sort=-authoredon&_count=200",
         "MedicationRequest",
+        "search",
+        required=False,
+    ),
+    # Contacts over time, for «økning i antall kontakter» (diagnostic pathway). Optional: an EHR
+    # that cannot give them still gets every other assessment.
+    PrefetchKey(
+        "encounters",
+        "Encounter?patient={{context.patientId}}&_sort=-date&_count=200",
+        "Encounter",
         "search",
         required=False,
     ),
@@ -87,10 +100,11 @@ OPTIONAL_KEYS: frozenset[str] = frozenset(p.key for p in PREFETCH if not p.requi
 
 _USAGE = (
     "Krever pasientens Patient, Observation, Condition, DiagnosticReport og ServiceRequest, enten "
-    "som prefetch eller lesbare fra fhirServer med fhirAuthorization. MedicationStatement og "
-    "MedicationRequest brukes når de finnes. / Needs the patient's Patient, Observation, "
-    "Condition, DiagnosticReport and ServiceRequest, prefetched or readable from fhirServer with "
-    "fhirAuthorization (otherwise 412). Medications are used when available."
+    "som prefetch eller lesbare fra fhirServer med fhirAuthorization. MedicationStatement, "
+    "MedicationRequest og Encounter brukes når de finnes. / Needs the patient's Patient, "
+    "Observation, Condition, DiagnosticReport and ServiceRequest, prefetched or readable from "
+    "fhirServer with fhirAuthorization (otherwise 412). Medications and encounters are used when "
+    "available."
 )
 
 

@@ -16,9 +16,19 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
-CardType = str  # "acute" | "begrunnet" | "mistanke" | "not_met" | "unsupported_referral"
+# The outcomes of docs/architecture.md «Outcomes and cards»; "begrunnet" also switches off the
+# card that merges several begrunnet pathways.
+CardType = str  # "acute" | "begrunnet" | "mistanke" | "not_met" | "unsupported_referral" | ...
 ALL_CARD_TYPES: frozenset[str] = frozenset(
-    {"acute", "begrunnet", "mistanke", "not_met", "unsupported_referral"}
+    {
+        "acute",
+        "begrunnet",
+        "mistanke",
+        "not_met",
+        "unsupported_referral",
+        "advice",
+        "stop_order",
+    }
 )
 
 

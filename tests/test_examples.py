@@ -92,10 +92,16 @@ def test_nothing_is_dated_after_today(path: Path) -> None:
 
 @pytest.mark.parametrize("path", BUNDLES, ids=[p.stem for p in BUNDLES])
 def test_lab_results_are_recent(path: Path) -> None:
+    """The newest result of each test is recent; older ones are history (e.g. earlier weights)."""
     labs = [r for r in resources(load(path), "Observation") if "effectiveDateTime" in r]
     assert labs
+    newest: dict[str, date] = {}
     for lab in labs:
-        assert TODAY - date.fromisoformat(lab["effectiveDateTime"][:10]) <= timedelta(weeks=6)
+        code = lab["code"].get("text") or lab["code"]["coding"][0]["code"]
+        when = date.fromisoformat(lab["effectiveDateTime"][:10])
+        newest[code] = max(when, newest.get(code, when))
+    for when in newest.values():
+        assert TODAY - when <= timedelta(weeks=6)
 
 
 def test_the_already_referred_example_was_referred_20_days_ago() -> None:
@@ -276,11 +282,14 @@ def test_feedback_example_names_a_real_card(
 
 
 def test_prefetch_follows_the_templates_status_and_sort() -> None:
-    """medicationRequests asks for status=active; observations and serviceRequests newest first."""
+    """Every key follows its template: medication requests newest first (all statuses, so a rise
+    in antibiotic use is visible), observations and serviceRequests newest first."""
     bundle = _patients("p")
     bundle["entry"] += [
-        {"resource": {"resourceType": "MedicationRequest", "id": "stopped", "status": "stopped"}},
-        {"resource": {"resourceType": "MedicationRequest", "id": "active", "status": "active"}},
+        {"resource": {"resourceType": "MedicationRequest", "id": "stopped", "status": "stopped",
+                      "authoredOn": "2026-03-01"}},
+        {"resource": {"resourceType": "MedicationRequest", "id": "active", "status": "active",
+                      "authoredOn": "2026-10-01"}},
         {"resource": {"resourceType": "Observation", "id": "old",
                       "effectiveDateTime": "2026-01-02"}},
         {"resource": {"resourceType": "Observation", "id": "undated"}},
@@ -296,6 +305,19 @@ def test_prefetch_follows_the_templates_status_and_sort() -> None:
     def ids(key: str) -> list[str]:
         return [e["resource"]["id"] for e in prefetch[key].get("entry", [])]
 
-    assert ids("medicationRequests") == ["active"]
+    assert ids("medicationRequests") == ["active", "stopped"]
     assert ids("observations") == ["new", "old", "undated"]
     assert ids("serviceRequests") == ["b", "a"]
+
+
+def test_encounters_are_prefetched_newest_first() -> None:
+    """The encounters template sorts by date: Encounter.period.start."""
+    bundle = _patients("p")
+    bundle["entry"] += [
+        {"resource": {"resourceType": "Encounter", "id": "old", "status": "finished",
+                      "period": {"start": "2025-01-02"}}},
+        {"resource": {"resourceType": "Encounter", "id": "new", "status": "finished",
+                      "period": {"start": "2026-10-01"}}},
+    ]
+    prefetch = request_from_bundle(bundle, hook="patient-view")["prefetch"]
+    assert [e["resource"]["id"] for e in prefetch["encounters"]["entry"]] == ["new", "old"]

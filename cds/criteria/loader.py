@@ -1,11 +1,13 @@
 """Loads ``criteria/`` at start-up into a :class:`~cds.criteria.registry.Registry`, or refuses to.
 
-``criteria/codes/*.yaml`` are merged into one :class:`~cds.criteria.schema.CodeBook`;
-every ``criteria/*.yaml`` is one :class:`~cds.criteria.schema.Pathway`. Beyond the pydantic schema
-the loader checks what the schema cannot see on its own: that every analyte and code set a
-pathway names exists, that thresholds are written in the analyte's canonical unit, that every
-regex compiles, and that code systems are families the facts stage produces. A criteria error
-must stop the service from starting: a silently ignored rule is a missed referral.
+``criteria/codes/*.yaml`` are merged into one :class:`~cds.criteria.schema.CodeBook` (analytes,
+code sets and health regions; an id defined twice is an error); every ``criteria/*.yaml`` is one
+:class:`~cds.criteria.schema.Pathway`. Beyond the pydantic schema the loader checks what the
+schema cannot see on its own: that every analyte, code set, filter test and region a pathway names
+exists, that thresholds are written in the analyte's canonical unit, that every regex compiles,
+that code systems are families the facts stage produces, and that a rule's ``receiver_kind`` is
+one some receiver takes. A criteria error must stop the service from starting: a silently ignored
+rule is a missed referral.
 
 YAML is read with a *safe* loader that also rejects duplicate keys (plain ``safe_load`` keeps the
 last of two ``anemi:`` features without a word).
@@ -23,16 +25,27 @@ from pydantic import ValidationError
 
 from cds.criteria.registry import Registry
 from cds.criteria.schema import (
+    AgeTerm,
+    AllTerm,
     Analyte,
+    AnyTerm,
+    AtLeastTerm,
     CodeBook,
     CodeRef,
     CodeSet,
     ConditionCountSource,
     ConditionSource,
     CorrectedCalciumSource,
+    DraftOrderTerm,
+    LabFlagSource,
     LabSource,
+    NotTerm,
     Pathway,
+    Region,
+    Term,
     TextSource,
+    UsageIncreaseSource,
+    WeightLossSource,
 )
 from cds.facts.codes import SYSTEM_FAMILIES
 from cds.facts.units import CANONICAL_UNITS
@@ -44,7 +57,8 @@ _SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
 _ALBUMIN_UNIT = "g/L"
 
 _Model = TypeVar("_Model", Pathway, CodeBook)
-_Entry = TypeVar("_Entry", Analyte, CodeSet)
+_Entry = TypeVar("_Entry", Analyte, CodeSet, Region)
+_POSTAL_PREFIX = re.compile(r"^\d{1,4}$")
 
 
 class CriteriaError(ValueError):
@@ -96,21 +110,23 @@ def load_registry(criteria_dir: Path) -> Registry:
 
 
 def _load_codebook(codes_dir: Path, criteria_dir: Path) -> CodeBook:
-    """All ``codes/*.yaml`` merged; an analyte or code set id defined twice is an error."""
+    """All ``codes/*.yaml`` merged; an analyte, code set or region id defined twice is an error."""
     analytes: dict[str, Analyte] = {}
     codesets: dict[str, CodeSet] = {}
+    regions: dict[str, Region] = {}
     origin: dict[str, Path] = {}  # "analytes.hemoglobin" -> file that defined it
     problems: list[str] = []
     for path in sorted(codes_dir.glob("*.yaml")) if codes_dir.is_dir() else []:
         part = _parse(path, CodeBook, criteria_dir)
         _merge("analytes", part.analytes, analytes, origin, path, criteria_dir)
         _merge("codesets", part.codesets, codesets, origin, path, criteria_dir)
+        _merge("regions", part.regions, regions, origin, path, criteria_dir)
         problems.extend(
             f"{_shown(path, criteria_dir)}: {problem}" for problem in check_codebook(part)
         )
     if problems:
         raise CriteriaError("\n".join(problems))
-    return CodeBook(analytes=analytes, codesets=codesets)
+    return CodeBook(analytes=analytes, codesets=codesets, regions=regions)
 
 
 def _merge(
@@ -168,6 +184,12 @@ def check_codebook(codebook: CodeBook) -> list[str]:
             problems.extend(_check_codes([analyte.order], f"{at}.order"))
     for key, codeset in codebook.codesets.items():
         problems.extend(_check_codes(codeset.codes, f"codesets.{key}.codes"))
+    for key, region in codebook.regions.items():
+        for i, prefix in enumerate(region.postal_prefixes):
+            if not _POSTAL_PREFIX.match(prefix):
+                problems.append(
+                    f"regions.{key}.postal_prefixes[{i}]: {prefix!r} is not 1-4 digits"
+                )
     return problems
 
 
@@ -195,8 +217,56 @@ def check_pathway(pathway: Pathway, codebook: CodeBook) -> list[str]:
             problems.append(f"{at}.id: duplicate filter test id {test.id!r}")
         seen_tests.add(test.id)
         problems.extend(_check_analytes(test.analytes, codebook, f"{at}.analytes"))
+        problems.extend(
+            _check_regexes(test.report_title_patterns, f"{at}.report_title_patterns")
+        )
+        if test.order is not None:
+            problems.extend(_check_codes([test.order], f"{at}.order"))
     for i, item in enumerate(pathway.referral.content):
         problems.extend(_check_analytes(item.analytes, codebook, f"referral.content[{i}].analytes"))
+    receiver_kinds = {kind for receiver in pathway.receivers for kind in receiver.kinds}
+    for i, rule in enumerate(pathway.rules):
+        at = f"rules[{i}]"
+        problems.extend(_check_term(rule.when, codebook, f"{at}.when"))
+        for j, test_id in enumerate(rule.filter_tests):
+            if test_id not in seen_tests:
+                problems.append(f"{at}.filter_tests[{j}]: unknown filter test {test_id!r}")
+        if rule.receiver_kind is not None and rule.receiver_kind not in receiver_kinds:
+            problems.append(
+                f"{at}.receiver_kind: no receiver takes kind {rule.receiver_kind!r}"
+            )
+    for i, receiver in enumerate(pathway.receivers):
+        for j, region in enumerate(receiver.regions):
+            if region not in codebook.regions:
+                problems.append(f"receivers[{i}].regions[{j}]: unknown region {region!r}")
+    return problems
+
+
+def _check_term(term: Term, codebook: CodeBook, at: str) -> list[str]:
+    """Age terms need a bound; draft-order terms need something to match, known code sets and
+    valid regexes."""
+    problems: list[str] = []
+    if isinstance(term, AllTerm):
+        for i, part in enumerate(term.all):
+            problems += _check_term(part, codebook, f"{at}.all[{i}]")
+    elif isinstance(term, AnyTerm):
+        for i, part in enumerate(term.any):
+            problems += _check_term(part, codebook, f"{at}.any[{i}]")
+    elif isinstance(term, AtLeastTerm):
+        for i, part in enumerate(term.of):
+            problems += _check_term(part, codebook, f"{at}.of[{i}]")
+    elif isinstance(term, NotTerm):
+        problems += _check_term(term.not_, codebook, f"{at}.not")
+    elif isinstance(term, AgeTerm):
+        if term.age_below is None and term.age_at_least is None:
+            problems.append(f"{at}: an age term needs age_below or age_at_least")
+    elif isinstance(term, DraftOrderTerm):
+        match = term.draft_order
+        if not match.patterns and match.codeset is None:
+            problems.append(f"{at}.draft_order: give patterns or a codeset")
+        if match.codeset is not None and match.codeset not in codebook.codesets:
+            problems.append(f"{at}.draft_order.codeset: unknown code set {match.codeset!r}")
+        problems += _check_regexes(match.patterns, f"{at}.draft_order.patterns")
     return problems
 
 
@@ -222,6 +292,17 @@ def _check_source(source: object, codebook: CodeBook, at: str) -> list[str]:
     elif isinstance(source, ConditionSource | ConditionCountSource):
         if source.codeset not in codebook.codesets:
             problems.append(f"{at}.codeset: unknown code set {source.codeset!r}")
+    elif isinstance(source, LabFlagSource):
+        problems += _check_analytes(source.analytes, codebook, f"{at}.analytes")
+        if not source.analytes or not source.flags:
+            problems.append(f"{at}: a lab_flag source needs analytes and flags")
+    elif isinstance(source, WeightLossSource):
+        problems += _check_analytes([source.analyte], codebook, f"{at}.analyte")
+        analyte = codebook.analytes.get(source.analyte)
+        if analyte is not None and analyte.unit is None:
+            problems.append(f"{at}.analyte: analyte {source.analyte!r} has no unit to compare in")
+    elif isinstance(source, UsageIncreaseSource):
+        problems += _check_usage(source, codebook, at)
     elif isinstance(source, TextSource):
         problems += _check_analytes(source.analytes, codebook, f"{at}.analytes")
         for field, patterns in (
@@ -232,6 +313,22 @@ def _check_source(source: object, codebook: CodeBook, at: str) -> list[str]:
             problems += _check_regexes(patterns, f"{at}.{field}")
         if not source.analytes and not source.report_kinds:
             problems.append(f"{at}: a text source needs analytes or report_kinds")
+    if isinstance(source, LabSource | ConditionSource):
+        problems += _check_regexes(source.site_patterns, f"{at}.site_patterns")
+        problems += _check_regexes(source.site_negations, f"{at}.site_negations")
+    return problems
+
+
+def _check_usage(source: UsageIncreaseSource, codebook: CodeBook, at: str) -> list[str]:
+    problems: list[str] = []
+    if source.kind == "medication_increase" and source.codeset is None:
+        problems.append(f"{at}.codeset: medication_increase needs a codeset")
+    if source.kind == "encounter_increase" and source.codeset is not None:
+        problems.append(f"{at}.codeset: encounter_increase counts every contact; remove codeset")
+    if source.codeset is not None and source.codeset not in codebook.codesets:
+        problems.append(f"{at}.codeset: unknown code set {source.codeset!r}")
+    if source.recent_days <= 0 or source.baseline_days <= 0:
+        problems.append(f"{at}: recent_days and baseline_days must be positive")
     return problems
 
 

@@ -297,7 +297,8 @@ class AgeTerm(Strict):
 
 
 class DraftOrderMatch(Strict):
-    """Draft orders (``draftOrders``) whose text matches ``patterns`` or codes are in ``codeset``."""
+    """Draft orders (``draftOrders``) whose text matches ``patterns`` or whose codes are in
+    ``codeset``."""
 
     patterns: tuple[str, ...] = ()
     codeset: str | None = None

@@ -4,17 +4,24 @@ Pure: no I/O and no clock (``today`` is passed in). Every feature is evaluated o
 the rules are tried in file order for this hook; the first that holds decides. A labelled
 referral already sent within ``referral.already_referred_days`` silences begrunnet, mistanke and
 not_met (the patient is in the pathway); acute and unsupported_referral still speak.
+
+Per rule: a rule that lists ``filter_tests`` sees a ``filter_tests_incomplete`` flag computed
+over those tests only (``referral_state.filter_tests_incomplete``), and when it decides, the
+assessment carries only those tests. The deciding rule's draft-order terms give
+``blocked_orders``; its ``receiver_kind`` chooses the receivers (``cds.evaluate.receivers``).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from cds.criteria.schema import CodeBook, HookName, Outcome, Pathway, Rule
 from cds.evaluate import referral_state as rs
 from cds.evaluate.features import evaluate_feature
-from cds.evaluate.model import Assessment, FeatureHit
-from cds.evaluate.terms import TermContext, holds, unmet_labels
+from cds.evaluate.model import Assessment, FeatureHit, FilterTestStatus
+from cds.evaluate.receivers import choose_receivers
+from cds.evaluate.terms import TermContext, blocking_drafts, draft_matches, holds, unmet_labels
 from cds.facts.model import PatientFacts
 
 # Outcomes an earlier pathway referral makes redundant.
@@ -38,23 +45,32 @@ def evaluate(
     ctx = TermContext(
         present=frozenset(hits),
         flags={
-            "filter_tests_incomplete": any(t.trigger and t.state != "ok" for t in filter_tests),
+            "filter_tests_incomplete": rs.filter_tests_incomplete(filter_tests),
             "draft_labelled": rs.draft_labelled(pathway, facts),
             "related_draft_referral": rs.related_draft_referral(
                 pathway, codebook, facts, evidence_refs
             ),
         },
+        age_years=facts.age_years,
+        drafts=draft_matches(pathway.rules, codebook, facts.draft_orders),
     )
 
-    rule = _deciding_rule(pathway.rules, ctx, hook)
+    rule = _deciding_rule(pathway.rules, ctx, filter_tests, hook)
     referred = rs.already_referred(pathway, facts, today)
     if rule is not None and referred is not None and rule.outcome in _SUPPRESSED_WHEN_REFERRED:
         rule = None
 
     unmet: tuple[str, ...] = ()
-    if rule is not None and rule.unmet_of is not None:
-        target = next(r for r in pathway.rules if r.id == rule.unmet_of)
-        unmet = unmet_labels(target, ctx, pathway.features)
+    blocked: tuple[str, ...] = ()
+    if rule is not None:
+        if rule.unmet_of is not None:
+            target = next(r for r in pathway.rules if r.id == rule.unmet_of)
+            unmet = unmet_labels(target, _rule_context(target, ctx, filter_tests), pathway.features)
+        blocked = blocking_drafts(rule.when, ctx)
+        if rule.filter_tests:
+            filter_tests = tuple(t for t in filter_tests if t.test in rule.filter_tests)
+    receivers = choose_receivers(pathway, rule, codebook, facts)
+    notes.update(dict.fromkeys(receivers.notes))
 
     return Assessment(
         pathway=pathway.id,
@@ -67,12 +83,31 @@ def evaluate(
         draft_referral=rs.draft_referral(facts),
         missing_content=rs.missing_content(pathway, facts, today),
         notes=tuple(notes),
+        blocked_orders=blocked,
+        receivers=receivers.names,
+        region=receivers.region,
     )
 
 
-def _deciding_rule(rules: tuple[Rule, ...], ctx: TermContext, hook: HookName) -> Rule | None:
+def _rule_context(
+    rule: Rule, ctx: TermContext, filter_tests: tuple[FilterTestStatus, ...]
+) -> TermContext:
+    """``ctx`` as this rule sees it: its own ``filter_tests_incomplete`` when it lists tests."""
+    if not rule.filter_tests:
+        return ctx
+    flags = dict(ctx.flags)
+    flags["filter_tests_incomplete"] = rs.filter_tests_incomplete(filter_tests, rule.filter_tests)
+    return replace(ctx, flags=flags)
+
+
+def _deciding_rule(
+    rules: tuple[Rule, ...],
+    ctx: TermContext,
+    filter_tests: tuple[FilterTestStatus, ...],
+    hook: HookName,
+) -> Rule | None:
     """The first rule for this hook whose expression holds."""
     for rule in rules:
-        if hook in rule.hooks and holds(rule.when, ctx):
+        if hook in rule.hooks and holds(rule.when, _rule_context(rule, ctx, filter_tests)):
             return rule
     return None

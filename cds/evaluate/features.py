@@ -1,13 +1,22 @@
 """Whether a feature («Anemi») is present for a patient, from its record sources, with evidence.
 
 One function per source kind (``lab``, ``corrected_calcium``, ``condition``, ``condition_count``,
-``text``); a feature is present when any of its sources is. Semantics (criteria/README.md):
+``text``, ``lab_flag``; ``weight_loss`` and the usage increases live in ``cds.evaluate.trends``); a
+feature is present when any of its sources is. Semantics (criteria/README.md):
 
 * Labs: only the newest result dated within the window counts (a corrected anaemia stops
   counting); undated results never count. A result without a usable number (unit problem) makes the
   source absent and its problem becomes an assessment note. With ``use_reference_range`` the lab's
   directional flag, then its reference range, decide; the threshold is the fallback. Comparisons
   are strict (``low``: below, ``high``: above).
+* Site-restricted labs (``site_patterns``/``site_negations``, e.g. tumour size «dyp»): results whose
+  site text fails the patterns are set aside *first*, so the newest result *whose site matches*
+  decides, even when a newer result of the analyte exists elsewhere in the body (a superficial lump
+  measured last week must not hide a deep one measured last month). Conditions are filtered the
+  same way against their site text.
+* Lab flags: per listed analyte, the newest result within the window carries one of the flags
+  (the laboratory's own «kritisk» marking); an older flagged result that a newer one replaced no
+  longer counts.
 * Total-calcium fallback: in a feature that has a ``corrected_calcium`` source, a ``lab`` source on
   that source's calcium analyte is evaluated only when no other lab-type source of the feature had
   a usable result. Total calcium is misleading when albumin is abnormal, and paraproteins can bind
@@ -16,34 +25,38 @@ One function per source kind (``lab``, ``corrected_calcium``, ``condition``, ``c
   resolved ones. ``condition_count`` counts distinct dates and includes resolved conditions,
   because it counts episodes (infections resolve).
 * Text: every clause of lab text / report conclusion within the window that matches a pattern and
-  no negation counts; a later negative text does not cancel an earlier positive one.
+  no negation counts; a later negative text does not cancel an earlier positive one. ``modalities``
+  restrict radiology reports (other report kinds have no modality and are not restricted).
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from functools import lru_cache
 
 from cds.criteria.schema import (
     CodeBook,
-    CodeSet,
     ConditionCountSource,
     ConditionSource,
     CorrectedCalciumSource,
     Feature,
     FeatureSource,
+    LabFlagSource,
     LabSource,
     TextSource,
     Threshold,
+    UsageIncreaseSource,
+    WeightLossSource,
 )
 from cds.evaluate import format as fmt
+from cds.evaluate import trends
+from cds.evaluate.common import SourceResult, modality_fits, regex, regexes, site_matches
+from cds.evaluate.common import matcher_for as matcher_for  # re-exported: referral_state
+from cds.evaluate.common import within as within  # re-exported: referral_state
 from cds.evaluate.model import Evidence, FeatureHit
-from cds.facts.codes import CodeMatcher
 from cds.facts.model import LabResult, PatientFacts, Quantity, Sex
 from cds.facts.text import positive_statements
 
@@ -52,38 +65,12 @@ _HIGH_FLAGS = frozenset({"H", "HH", "HU", ">"})
 _NORMAL_FLAG = "N"
 
 
-@dataclass(slots=True)
-class SourceResult:
-    """What one source found. ``assessed``: a lab-type source had a usable number to judge."""
-
-    present: bool = False
-    assessed: bool = False
-    evidence: list[Evidence] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-
 @dataclass(frozen=True, slots=True)
 class FeatureResult:
     """A feature's verdict: the hit (None when absent) and data-quality notes met on the way."""
 
     hit: FeatureHit | None
     notes: tuple[str, ...]
-
-
-@lru_cache(maxsize=256)
-def matcher_for(codeset: CodeSet) -> CodeMatcher:
-    """One matcher per code set (criteria models are frozen and hashable), built once."""
-    return CodeMatcher(codeset.codes)
-
-
-@lru_cache(maxsize=512)
-def _regex(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.IGNORECASE)
-
-
-def within(when: date, today: date, window_days: int) -> bool:
-    """``when`` is at most ``window_days`` before ``today`` (later dates count: clock skew)."""
-    return (today - when).days <= window_days
 
 
 def evaluate_feature(
@@ -125,7 +112,15 @@ def _evaluate_source(
         return _condition(source, codebook, facts, today)
     if isinstance(source, ConditionCountSource):
         return _condition_count(source, codebook, facts, today)
-    return _text(source, codebook, facts, today)
+    if isinstance(source, TextSource):
+        return _text(source, codebook, facts, today)
+    if isinstance(source, LabFlagSource):
+        return _lab_flag(source, codebook, facts, today)
+    if isinstance(source, WeightLossSource):
+        return trends.weight_loss(source, codebook, facts, today)
+    if isinstance(source, UsageIncreaseSource):
+        return trends.usage_increase(source, codebook, facts, today)
+    raise TypeError(f"unknown feature source {type(source).__name__}")  # the schema prevents it
 
 
 # --- labs ------------------------------------------------------------------------------------
@@ -191,7 +186,14 @@ def beyond(value: float, limit: float, direction: str) -> bool:
 def _lab(source: LabSource, codebook: CodeBook, facts: PatientFacts, today: date) -> SourceResult:
     out = SourceResult()
     analyte = codebook.analytes[source.analyte]
-    result = newest_in_window(facts.labs.get(source.analyte, ()), today, source.window_days)
+    results: Iterable[LabResult] = facts.labs.get(source.analyte, ())
+    restricted = bool(source.site_patterns or source.site_negations)
+    if restricted:
+        # Set aside results from elsewhere first: the newest result *at the site* decides.
+        results = [
+            r for r in results if site_matches(r.site, source.site_patterns, source.site_negations)
+        ]
+    result = newest_in_window(results, today, source.window_days)
     if result is None:
         return out
     value = _usable(result, analyte.label, source.threshold.unit, out.notes, facts)
@@ -199,6 +201,9 @@ def _lab(source: LabSource, codebook: CodeBook, facts: PatientFacts, today: date
         return out
     out.assessed = True
     shown = f"{analyte.label} {fmt.quantity(value.value, value.unit)}"
+    if restricted:
+        where = _site_shown(result.site, source.site_patterns)
+        shown = f"{shown}, {where}" if where else shown
     ref_text = _range_text(result, value.unit)
     if source.use_reference_range:
         wanted = _LOW_FLAGS if source.direction == "low" else _HIGH_FLAGS
@@ -234,6 +239,19 @@ def _lab(source: LabSource, codebook: CodeBook, facts: PatientFacts, today: date
                 Evidence(result.ref, result.when, f"{shown} ({word} {limit_text})")
             )
     return out
+
+
+def _site_shown(site: str, patterns: tuple[str, ...]) -> str:
+    """The part of a site text that made the result count («dyp, venstre lår»), shortened.
+
+    The first line a pattern matches; with only negations, the first line. "" without a site.
+    """
+    lines = [line for line in site.split("\n") if line.strip()]
+    compiled = regexes(patterns)
+    for line in lines:
+        if not compiled or any(p.search(line) for p in compiled):
+            return fmt.snippet(line, limit=60)
+    return ""
 
 
 def _range_text(result: LabResult, unit: str) -> str:
@@ -325,6 +343,7 @@ def _condition(
     out = SourceResult()
     codeset = codebook.codesets[source.codeset]
     matcher = matcher_for(codeset)
+    restricted = bool(source.site_patterns or source.site_negations)
     for condition in facts.conditions:
         if not condition.active and not source.include_history:
             continue
@@ -333,11 +352,17 @@ def _condition(
         found = matcher.match(condition.codes)
         if found is None:
             continue
+        if restricted and not site_matches(
+            condition.site, source.site_patterns, source.site_negations
+        ):
+            continue
         out.present = True
         text = condition.text or codeset.label
         history = ", tidligere" if not condition.active else ""
+        where = _site_shown(condition.site, source.site_patterns) if restricted else ""
+        site = f", {where}" if where else ""
         out.evidence.append(
-            Evidence(condition.ref, condition.when, f"{text} ({fmt.code(found)}{history})")
+            Evidence(condition.ref, condition.when, f"{text} ({fmt.code(found)}{history}{site})")
         )
     return out
 
@@ -380,9 +405,11 @@ def _text(source: TextSource, codebook: CodeBook, facts: PatientFacts, today: da
             if clause:
                 out.present = True
                 out.evidence.append(Evidence(result.ref, result.when, f"{label}: «{clause}»"))
-    titles = [_regex(p) for p in source.report_title_patterns]
+    titles = regexes(source.report_title_patterns)
     for report in facts.reports:
         if report.kind not in source.report_kinds:
+            continue
+        if not modality_fits(report.kind, report.modality, source.modalities):
             continue
         if titles and not any(t.search(report.title) for t in titles):
             continue
@@ -404,8 +431,52 @@ def _first_statement(text: str, source: TextSource) -> str | None:
     if not found:
         return None
     clause = found[0]
-    starts = [m.start() for p in source.patterns if (m := _regex(p).search(clause))]
+    starts = [m.start() for p in source.patterns if (m := regex(p).search(clause))]
     return fmt.snippet(clause, min(starts, default=0))
+
+
+# --- laboratory flags ------------------------------------------------------------------------
+
+# How the laboratory's flags read in evidence («merket kritisk høy av laboratoriet»).
+_FLAG_WORDS: dict[str, str] = {
+    "HH": "kritisk høy",
+    "LL": "kritisk lav",
+    "AA": "kritisk unormal",
+    "HU": "svært høy",
+    "LU": "svært lav",
+    "H": "høy",
+    "L": "lav",
+    "A": "unormal",
+    "POS": "positiv",
+}
+
+
+def _lab_flag(
+    source: LabFlagSource, codebook: CodeBook, facts: PatientFacts, today: date
+) -> SourceResult:
+    out = SourceResult()
+    wanted = frozenset(flag.upper() for flag in source.flags)
+    for name in source.analytes:
+        result = newest_in_window(facts.labs.get(name, ()), today, source.window_days)
+        if result is None:
+            continue
+        out.assessed = True
+        found = sorted(result.interpretation & wanted)
+        if not found:
+            continue
+        out.present = True
+        label = codebook.analytes[name].label
+        if result.value is not None:
+            shown = f"{label} {fmt.quantity(result.value.value, result.value.unit)}"
+        elif result.text:
+            shown = f"{label}: «{fmt.snippet(result.text, limit=60)}»"
+        else:
+            shown = label
+        words = " og ".join(_FLAG_WORDS.get(flag, flag) for flag in found)
+        out.evidence.append(
+            Evidence(result.ref, result.when, f"{shown} (merket {words} av laboratoriet)")
+        )
+    return out
 
 
 def _newest_first(evidence: Iterable[Evidence]) -> tuple[Evidence, ...]:

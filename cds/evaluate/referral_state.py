@@ -1,7 +1,15 @@
 """The situation around a referral: filter tests taken, earlier and draft referrals, content.
 
-* Filter tests: *missing* when no result of any of the test's analytes exists, *stale* when the
-  newest is older than ``max_age_days`` (or undated: its age cannot be shown to be recent).
+* Filter tests: *missing* when no result of any of the test's analytes exists (nor, for an
+  examination, a report of its kinds — radiology restricted to its ``modalities`` — whose title
+  matches its ``report_title_patterns``), *stale* when the newest is older than ``max_age_days``
+  (or undated: its age cannot be shown to be recent). A test for one sex or from ``min_age`` that
+  does not apply to the patient is left out entirely; so is one whose condition cannot be checked
+  (unknown or «other» sex, unknown age): asking for a PSA we cannot show is indicated would be
+  wrong more often than helpful, and the GP decides.
+* ``filter_tests_incomplete``: a ``trigger`` test is missing or stale. For a rule that lists
+  ``filter_tests``, only those count: its trigger tests, or — when none of them is a trigger —
+  any of them.
 * A referral is *labelled* for a pathway when one of its texts contains the pathway's referral
   label («pakkeforløp for myelomatose») or title (case and spacing ignored).
 * *Already referred*: a labelled order in the record (not a draft) authored within
@@ -31,7 +39,7 @@ from cds.criteria.schema import (
     FilterTest,
     Pathway,
 )
-from cds.evaluate.features import matcher_for, within
+from cds.evaluate.common import matcher_for, modality_fits, regexes, within
 from cds.evaluate.model import FilterState, FilterTestStatus
 from cds.facts.model import OrderFact, PatientFacts
 
@@ -47,14 +55,25 @@ _STEM_LENGTH = 6
 def filter_test_status(
     tests: Iterable[FilterTest], facts: PatientFacts, today: date
 ) -> tuple[FilterTestStatus, ...]:
-    """The state of every filter test, in criteria-file order."""
+    """The state of every filter test that applies to the patient, in criteria-file order."""
     statuses: list[FilterTestStatus] = []
     for test in tests:
-        results = [r for name in test.analytes for r in facts.labs.get(name, ())]
-        dates = [r.when for r in results if r.when is not None]
+        if not applies(test, facts):
+            continue
+        taken = [r.when for name in test.analytes for r in facts.labs.get(name, ())]
+        if test.report_kinds:
+            titles = regexes(test.report_title_patterns)
+            taken.extend(
+                report.when
+                for report in facts.reports
+                if report.kind in test.report_kinds
+                and modality_fits(report.kind, report.modality, test.modalities)
+                and (not titles or any(t.search(report.title) for t in titles))
+            )
+        dates = [when for when in taken if when is not None]
         last = max(dates, default=None)
         state: FilterState
-        if not results:
+        if not taken:
             state = "missing"
         elif last is None or not within(last, today, test.max_age_days):
             state = "stale"
@@ -62,6 +81,27 @@ def filter_test_status(
             state = "ok"
         statuses.append(FilterTestStatus(test.id, test.label, state, last, test.trigger))
     return tuple(statuses)
+
+
+def applies(test: FilterTest, facts: PatientFacts) -> bool:
+    """The test is meant for this patient (sex, ``min_age``); unknown sex or age: it is not."""
+    if test.sex is not None and facts.sex != test.sex:
+        return False
+    return test.min_age is None or (facts.age_years is not None and facts.age_years >= test.min_age)
+
+
+def filter_tests_incomplete(
+    statuses: Iterable[FilterTestStatus], listed: tuple[str, ...] = ()
+) -> bool:
+    """The ``filter_tests_incomplete`` flag over ``statuses`` (see the module docstring).
+
+    ``listed``: the deciding rule's ``filter_tests``; empty means every trigger test counts.
+    """
+    considered = [s for s in statuses if not listed or s.test in listed]
+    triggers = [s for s in considered if s.trigger]
+    if listed and not triggers:
+        triggers = considered
+    return any(s.state != "ok" for s in triggers)
 
 
 def _normalise(text: str) -> str:

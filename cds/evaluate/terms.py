@@ -1,19 +1,25 @@
 """Rule expressions: whether a term holds, and how a failed term is explained in Norwegian.
 
-A term is evaluated against the set of present features and the situation flags (see
-``cds.criteria.schema.FlagTerm``). ``unmet_labels`` names the top-level ``all`` terms of a rule
-that failed, for not_met / unsupported_referral cards.
+A term is evaluated against the set of present features, the situation flags (see
+``cds.criteria.schema.FlagTerm``), the patient's age and the draft orders each ``draft_order``
+match found (computed once per assessment by :func:`draft_matches`). ``unmet_labels`` names the
+top-level ``all`` terms of a rule that failed, for not_met / unsupported_referral cards;
+``blocking_drafts`` names the draft orders a rule's draft-order terms held on.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 
 from cds.criteria.schema import (
+    AgeTerm,
     AllTerm,
     AnyTerm,
     AtLeastTerm,
+    CodeBook,
+    DraftOrderMatch,
+    DraftOrderTerm,
     Feature,
     FeatureTerm,
     FlagTerm,
@@ -21,6 +27,8 @@ from cds.criteria.schema import (
     Rule,
     Term,
 )
+from cds.evaluate.common import matcher_for, regexes
+from cds.facts.model import OrderFact
 
 FLAG_TEXT: dict[str, str] = {
     "filter_tests_incomplete": "filterprøvene er ikke tatt",
@@ -35,6 +43,9 @@ class TermContext:
 
     present: frozenset[str]  # ids of present features
     flags: Mapping[str, bool]
+    age_years: int | None = None  # None: unknown, and then no age term holds
+    # DraftOrderMatch -> refs of the draft orders it matches (empty: none)
+    drafts: Mapping[DraftOrderMatch, tuple[str, ...]] = field(default_factory=dict)
 
 
 def holds(term: Term, ctx: TermContext) -> bool:
@@ -49,7 +60,75 @@ def holds(term: Term, ctx: TermContext) -> bool:
         return sum(1 for t in term.of if holds(t, ctx)) >= term.at_least
     if isinstance(term, NotTerm):
         return not holds(term.not_, ctx)
-    return ctx.flags.get(term.flag, False)
+    if isinstance(term, FlagTerm):
+        return ctx.flags.get(term.flag, False)
+    if isinstance(term, AgeTerm):
+        return _age_holds(term, ctx.age_years)
+    return bool(ctx.drafts.get(term.draft_order))
+
+
+def _age_holds(term: AgeTerm, age: int | None) -> bool:
+    """Both given bounds hold; unknown age never does (the loader requires a bound)."""
+    if age is None:
+        return False
+    if term.age_below is not None and not age < term.age_below:
+        return False
+    return term.age_at_least is None or age >= term.age_at_least
+
+
+def draft_order_terms(term: Term, *, under_not: bool = True) -> Iterator[DraftOrderTerm]:
+    """Every draft-order term inside ``term``; those under a ``not`` only with ``under_not``."""
+    if isinstance(term, DraftOrderTerm):
+        yield term
+    elif isinstance(term, AllTerm):
+        for part in term.all:
+            yield from draft_order_terms(part, under_not=under_not)
+    elif isinstance(term, AnyTerm):
+        for part in term.any:
+            yield from draft_order_terms(part, under_not=under_not)
+    elif isinstance(term, AtLeastTerm):
+        for part in term.of:
+            yield from draft_order_terms(part, under_not=under_not)
+    elif isinstance(term, NotTerm) and under_not:
+        yield from draft_order_terms(term.not_, under_not=under_not)
+
+
+def draft_matches(
+    rules: tuple[Rule, ...], codebook: CodeBook, drafts: tuple[OrderFact, ...]
+) -> dict[DraftOrderMatch, tuple[str, ...]]:
+    """For every draft-order match the rules use: the refs of the draft orders it matches.
+
+    A draft matches when one of its labels (lower-cased texts) matches one of the ``patterns``
+    (case-insensitive regex search) or one of its codes is in the ``codeset``.
+    """
+    found: dict[DraftOrderMatch, tuple[str, ...]] = {}
+    for rule in rules:
+        for term in draft_order_terms(rule.when):
+            match = term.draft_order
+            if match in found:
+                continue
+            patterns = regexes(match.patterns)
+            matcher = matcher_for(codebook.codesets[match.codeset]) if match.codeset else None
+            found[match] = tuple(
+                order.ref
+                for order in drafts
+                if any(p.search(label) for label in order.labels for p in patterns)
+                or (matcher is not None and matcher.matches(order.codes))
+            )
+    return found
+
+
+def blocking_drafts(term: Term, ctx: TermContext) -> tuple[str, ...]:
+    """Refs of the drafts that the draft-order terms of ``term`` held on, without repeats.
+
+    Terms under a ``not`` are skipped: a draft there is a reason *against* the rule, never one to
+    stop.
+    """
+    refs: dict[str, None] = {}
+    for found in draft_order_terms(term, under_not=False):
+        if holds(found, ctx):
+            refs.update(dict.fromkeys(ctx.drafts.get(found.draft_order, ())))
+    return tuple(refs)
 
 
 def describe(term: Term, features: Mapping[str, Feature]) -> str:
@@ -70,6 +149,15 @@ def describe(term: Term, features: Mapping[str, Feature]) -> str:
         return f"ikke {describe(term.not_, features)}"
     if isinstance(term, FlagTerm):
         return FLAG_TEXT.get(term.flag, term.flag)
+    if isinstance(term, AgeTerm):
+        bounds = []
+        if term.age_at_least is not None:
+            bounds.append(f"minst {term.age_at_least} år")
+        if term.age_below is not None:
+            bounds.append(f"under {term.age_below} år")
+        return "alder " + " og ".join(bounds)
+    if isinstance(term, DraftOrderTerm):
+        return "en bestilling under arbeid som gjelder dette"
     return ""
 
 

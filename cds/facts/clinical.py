@@ -3,7 +3,10 @@
 Status handling follows record-conventions.md «General rules»: refuted and entered-in-error
 conditions are ignored, resolved/inactive/remission ones count only as history; medication
 entries entered in error (or never taken / cancelled) are ignored, stopped and completed ones are
-kept as inactive so the referral can still list recent medication.
+kept as inactive so the referral can still list recent medication. A condition's ``site`` is its
+bodySite and note text (``cds.facts.sites``). Medication dates (``authoredOn`` of a prescription;
+``effective[x]``, else ``dateAsserted`` of a statement) date each entry, so use can be counted over
+time.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from cds.facts import fhirjson as fj
 from cds.facts.codes import codes_of
 from cds.facts.dates import first_date
 from cds.facts.model import ConditionFact, MedicationFact
+from cds.facts.sites import site_text
 
 _REFUTED = frozenset({"refuted", "entered-in-error"})
 _HISTORY = frozenset({"resolved", "inactive", "remission"})
@@ -45,6 +49,7 @@ def extract_conditions(conditions: Iterable[dict[str, Any]]) -> tuple[ConditionF
                 ),
                 active=not (clinical & _HISTORY),
                 text=fj.concept_title(cond.get("code")),
+                site=site_text(cond, with_method=False),
             )
         )
     return tuple(facts)

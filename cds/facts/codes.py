@@ -108,8 +108,12 @@ class CodeMatcher:
         self._prefixes = {fam: tuple(codes) for fam, codes in prefixes.items()}
 
     def match(self, codes: Iterable[Code]) -> Code | None:
-        """The first of ``codes`` that the list covers, or None."""
-        for family, code in codes:
+        """The first of ``codes`` (in sorted order) that the list covers, or None.
+
+        Sorted, because facts hold codes in frozensets whose iteration order changes with
+        PYTHONHASHSEED: the code shown as evidence must not change from one run to the next.
+        """
+        for family, code in sorted(codes):
             if (family, code) in self._exact:
                 return (family, code)
             prefixes = self._prefixes.get(family)

@@ -21,6 +21,12 @@ _DATETIME = re.compile(
     r"(\d{4})(?:-(\d{2})(?:-(\d{2})"
     r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?)?)?"
 )
+# The shapes nearly every record uses, ASCII digits only: ``2026-03-05`` and
+# ``2026-03-05T08:40:00`` with ``Z``, ``±hh:mm`` or no zone. Matched first because reading its
+# groups is cheaper than the general pattern's; it never decides differently from it.
+_COMMON = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2}):(\d{2})(?:Z|[+-]\d{2}:\d{2})?)?", re.ASCII
+)
 
 
 def parse_datetime(value: object) -> datetime | None:
@@ -31,7 +37,43 @@ def parse_datetime(value: object) -> datetime | None:
     """
     if not isinstance(value, str):
         return None
-    match = _DATETIME.fullmatch(value.strip())
+    try:
+        return _memo[value]
+    except KeyError:
+        pass
+    moment = _parse(value)
+    # A panel's results share one timestamp, and a record holds many panels: remember the
+    # answers, bounded so that a hostile sender cannot grow the memo without limit.
+    if len(_memo) >= _MEMO_LIMIT:
+        _memo.clear()
+    _memo[value] = moment
+    return moment
+
+
+_MEMO_LIMIT = 4096
+_memo: dict[str, datetime | None] = {}
+
+
+def _parse(value: str) -> datetime | None:
+    text = value.strip()
+    common = _COMMON.fullmatch(text)
+    if common is not None:
+        year_s, month_s, day_s, hour_s, minute_s, second_s = common.groups()
+        try:
+            # «or»: the same defaults as below (month or day 00 reads as 1, year 0 is refused).
+            if hour_s is None:
+                return datetime(int(year_s) or 0, int(month_s) or 1, int(day_s) or 1)
+            return datetime(
+                int(year_s) or 0,
+                int(month_s) or 1,
+                int(day_s) or 1,
+                int(hour_s),
+                int(minute_s),
+                int(second_s),
+            )
+        except ValueError:
+            return None
+    match = _DATETIME.fullmatch(text)
     if match is None:
         return None
     year, month, day, hour, minute, second = (

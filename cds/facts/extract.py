@@ -4,7 +4,7 @@ This is the only place the service walks incoming FHIR JSON (docs/architecture.m
 validates with ``fhir.resources`` and never raises on a bad shape: unusable parts are skipped,
 and values we refuse to interpret (unknown units, non-numbers) are noted in Norwegian in
 ``PatientFacts.notes``. Per resource type the work lives in ``labs``, ``clinical``, ``reports``,
-``orders`` and ``patient``; this module wires them.
+``orders``, ``encounters`` and ``patient``; this module wires them.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 from cds.criteria.schema import CodeBook
 from cds.facts import fhirjson as fj
 from cds.facts.clinical import MedicationResolver, extract_conditions, extract_medications
+from cds.facts.encounters import extract_encounters
 from cds.facts.labs import AnalyteIndex, extract_labs
 from cds.facts.model import PatientFacts
 from cds.facts.orders import extract_drafts, extract_orders
@@ -77,6 +78,7 @@ def extract_facts(
         orders=extract_orders(
             fj.of_type(resources, "ServiceRequest"), fj.of_type(resources, "Procedure")
         ),
+        encounters=extract_encounters(fj.of_type(resources, "Encounter")),
         draft_orders=drafts,
         selections=selections,
         draft_resources=draft_resources,

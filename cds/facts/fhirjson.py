@@ -21,6 +21,8 @@ def dicts(value: object) -> list[dict[str, Any]]:
     A lone object where a list is expected is taken as a one-item list: senders that get the
     cardinality wrong still mean the item, and reading it cannot mislead.
     """
+    if value is None:  # the usual case for optional fields; checked first on the hot path
+        return []
     if isinstance(value, dict):
         return [value]
     if isinstance(value, list):
@@ -59,8 +61,29 @@ def concept_texts(concept: object) -> list[str]:
 
 def concept_title(concept: object) -> str:
     """``text`` or the first display of a CodeableConcept, or ""."""
-    texts = concept_texts(concept)
-    return texts[0] if texts else ""
+    # The first item concept_texts() would give, without building the list: called for every
+    # lab result of a record, so the helpers are inlined.
+    if isinstance(concept, dict):
+        concept = [concept]
+    elif not isinstance(concept, list):
+        return ""
+    for item in concept:
+        if not isinstance(item, dict):
+            continue
+        value = item.get("text")
+        if isinstance(value, str) and (value := value.strip()):
+            return value
+        codings = item.get("coding")
+        if isinstance(codings, dict):
+            codings = [codings]
+        elif not isinstance(codings, list):
+            continue
+        for coding in codings:
+            if isinstance(coding, dict):
+                value = coding.get("display")
+                if isinstance(value, str) and (value := value.strip()):
+                    return value
+    return ""
 
 
 def raw_codes(concept: object) -> set[str]:

@@ -12,15 +12,16 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
 from cds.criteria.schema import Analyte, CodeBook
 from cds.facts import fhirjson as fj
-from cds.facts.codes import PREFIX_FAMILIES, CodeMatcher, codes_of, normalise_code
-from cds.facts.dates import display_date, first_datetime
+from cds.facts.codes import PREFIX_FAMILIES, CodeMatcher, family_of, normalise_code
+from cds.facts.dates import display_date, first_datetime, parse_datetime
 from cds.facts.model import Code, LabResult, Quantity, Sex
+from cds.facts.sites import site_text
 from cds.facts.units import normalise_unit, to_canonical
 
 _UCUM = "http://unitsofmeasure.org"
@@ -105,10 +106,12 @@ class AnalyteIndex:
     (ICD-10, ICPC-2, ATC) keep a ``CodeMatcher`` with its prefix/range semantics.
     """
 
-    __slots__ = ("_exact", "_matchers", "_order")
+    __slots__ = ("_by_coding", "_exact", "_matchers", "_order")
 
     def __init__(self, codebook: CodeBook) -> None:
         self._order = {name: i for i, name in enumerate(codebook.analytes)}
+        # (system, code) exactly as sent -> analyte ids: see names_in.
+        self._by_coding: dict[tuple[object, object], tuple[str, ...]] = {}
         self._exact: dict[Code, list[str]] = {}
         self._matchers: list[tuple[str, CodeMatcher]] = []
         for name, analyte in codebook.analytes.items():
@@ -136,6 +139,66 @@ class AnalyteIndex:
                 found.add(name)
         return sorted(found, key=self._order.__getitem__)
 
+    def names_in(self, concept: object) -> tuple[str, ...]:
+        """``analytes_for(codes_of(concept))`` as a tuple, for a CodeableConcept or a list of them.
+
+        The hot path of lab extraction: a record sends the same few (system, code) pairs
+        thousands of times, so the analytes of each pair as sent are remembered (bounded), and
+        the pairs' answers are united. That gives the same answer as matching all codes at once,
+        since an analyte matches a set of codes when it matches any one of them.
+        """
+        memo = self._by_coding
+        if isinstance(concept, dict):
+            # The usual shape, one coding: answered by the memo alone.
+            codings = concept.get("coding")
+            if isinstance(codings, list) and len(codings) == 1:
+                coding = codings[0]
+                if isinstance(coding, dict):
+                    try:
+                        return memo[(coding.get("system"), coding.get("code"))]
+                    except (KeyError, TypeError):
+                        pass  # the general path below remembers it, or refuses it
+        concepts = concept if isinstance(concept, list) else (concept,)
+        found: tuple[str, ...] = ()
+        merged: set[str] | None = None
+        for item in concepts:
+            if not isinstance(item, dict):
+                continue
+            codings = item.get("coding")
+            if not isinstance(codings, list):
+                continue
+            for coding in codings:
+                if not isinstance(coding, dict):
+                    continue
+                key = (coding.get("system"), coding.get("code"))
+                try:
+                    names = memo[key]
+                except KeyError:
+                    names = self._coding_names(*key)
+                    if len(memo) >= _MEMO_LIMIT:
+                        memo.clear()
+                    memo[key] = names
+                except TypeError:  # an unhashable system or code is no code (codes_of)
+                    continue
+                if not names or names == found:
+                    continue
+                if not found:
+                    found = names
+                    continue
+                if merged is None:
+                    merged = set(found)
+                merged.update(names)
+        if merged is not None:
+            return tuple(sorted(merged, key=self._order.__getitem__))
+        return found
+
+    def _coding_names(self, system: object, code: object) -> tuple[str, ...]:
+        """Analyte ids for one coding's raw system and code (what ``codes_of`` would give)."""
+        family = family_of(system if isinstance(system, str) else None)
+        if not family or not isinstance(code, str) or not code.strip():
+            return ()
+        return tuple(self.analytes_for([(family, normalise_code(family, code))]))
+
 
 @dataclass(slots=True)
 class _Context:
@@ -152,6 +215,8 @@ def to_number(value: object) -> float | None:
     Booleans are not numbers here. Strings with a decimal comma are refused: «1,234» is
     ambiguous between a Norwegian decimal and an English thousands separator.
     """
+    if value.__class__ is float:  # the usual case, first (bool is an int, never a float)
+        return value if math.isfinite(value) else None
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
@@ -167,20 +232,47 @@ def interpretation_codes(value: object) -> frozenset[str]:
     """Normalised flags from ``interpretation`` (list of CodeableConcept, or one)."""
     flags: set[str] = set()
     for concept in fj.dicts(value):
-        texts: list[object] = [concept.get("text")]
+        flag = _word_flag(concept.get("text"))
+        if flag:
+            flags.add(flag)
         for coding in fj.dicts(concept.get("coding")):
-            code = fj.text(coding.get("code"))
-            if code and code.upper() in _V3_FLAGS:
-                flags.add(code.upper())
-            elif code:
-                texts.append(code)
-            texts.append(coding.get("display"))
-        for item in texts:
-            word = fj.text(item)
-            flag = _TEXT_FLAGS.get(word.casefold()) if word else None
-            if flag:
-                flags.add(flag)
+            # Hot path: a record repeats a few (code, display) pairs; their flags are memoised.
+            key = (coding.get("code"), coding.get("display"))
+            try:
+                flags.update(_coding_flags[key])
+                continue
+            except KeyError:
+                found = _flags_of_coding(*key)
+            except TypeError:  # an unhashable (malformed) code or display: no memo
+                flags.update(_flags_of_coding(*key))
+                continue
+            if len(_coding_flags) >= _MEMO_LIMIT:
+                _coding_flags.clear()
+            _coding_flags[key] = found
+            flags.update(found)
     return frozenset(flags)
+
+
+def _flags_of_coding(code: object, display: object) -> frozenset[str]:
+    """The flags one interpretation coding gives: its v3 code, else the code or display as text."""
+    found: set[str] = set()
+    code_text = fj.text(code)
+    if code_text and code_text.upper() in _V3_FLAGS:
+        found.add(code_text.upper())
+    elif code_text:
+        flag = _word_flag(code_text)
+        if flag:
+            found.add(flag)
+    flag = _word_flag(display)
+    if flag:
+        found.add(flag)
+    return frozenset(found)
+
+
+def _word_flag(value: object) -> str | None:
+    """The flag a printed word («Høy», «low») stands for, or None."""
+    word = fj.text(value)
+    return _TEXT_FLAGS.get(word.casefold()) if word else None
 
 
 def _unit_spelling(quantity: dict[str, Any]) -> tuple[str | None, str | None]:
@@ -189,15 +281,39 @@ def _unit_spelling(quantity: dict[str, Any]) -> tuple[str | None, str | None]:
     When code and unit are both recognised but disagree we refuse: one of them is wrong and we
     cannot tell which.
     """
-    system = fj.text(quantity.get("system"))
-    code = fj.text(quantity.get("code")) if system in (None, _UCUM) else None
-    unit = fj.text(quantity.get("unit"))
-    code_unit, printed_unit = normalise_unit(code), normalise_unit(unit)
+    # Hot path: a record repeats a handful of (system, code, unit) triples thousands of times.
+    key = (quantity.get("system"), quantity.get("code"), quantity.get("unit"))
+    try:
+        return _spellings[key]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable (malformed) field: decided without the memo
+        return _spell(*key)
+    found = _spell(*key)
+    if len(_spellings) >= _MEMO_LIMIT:  # bounded: garbage units must not grow it for ever
+        _spellings.clear()
+    _spellings[key] = found
+    return found
+
+
+def _spell(system: object, code: object, unit: object) -> tuple[str | None, str | None]:
+    """:func:`_unit_spelling` for a quantity's raw ``system``, ``code`` and ``unit``."""
+    system_text = fj.text(system)
+    code_text = fj.text(code) if system_text in (None, _UCUM) else None
+    unit_text = fj.text(unit)
+    code_unit, printed_unit = normalise_unit(code_text), normalise_unit(unit_text)
     if code_unit and printed_unit and code_unit != printed_unit:
-        return None, f"motstridende enheter «{code}» og «{unit}» – verdien er ikke brukt"
+        return None, f"motstridende enheter «{code_text}» og «{unit_text}» – verdien er ikke brukt"
     if code_unit:
-        return code, None
-    return unit or code, None
+        return code_text, None
+    return unit_text or code_text, None
+
+
+# Memos of the hot path, each bounded to this many entries (cleared when full).
+_MEMO_LIMIT = 4096
+_spellings: dict[tuple[object, object, object], tuple[str | None, str | None]] = {}
+_coding_flags: dict[tuple[object, object], frozenset[str]] = {}
+_bounds: dict[tuple[object, ...], Quantity | None] = {}
 
 
 def _read_quantity(
@@ -258,17 +374,48 @@ def _reference_range(
     many senders leave the unit off the range.
     """
     for rng in fj.dicts(holder.get("referenceRange")):
-        if not _range_applies(rng, ctx.sex, ctx.age):
+        # A range without appliesTo and age applies to everyone (_range_applies is then True).
+        restricted = rng.get("appliesTo") is not None or rng.get("age") is not None
+        if restricted and not _range_applies(rng, ctx.sex, ctx.age):
             continue
-        bounds: list[Quantity | None] = []
-        for key in ("low", "high"):
-            quantity = fj.as_dict(rng.get(key))
-            bounds.append(
-                _read_quantity(quantity, analyte, value_unit)[0] if quantity is not None else None
-            )
-        if bounds[0] is not None or bounds[1] is not None:
-            return bounds[0], bounds[1]
+        low = _bound(rng.get("low"), analyte, value_unit)
+        high = _bound(rng.get("high"), analyte, value_unit)
+        if low is not None or high is not None:
+            return low, high
     return None, None
+
+
+def _bound(value: object, analyte: Analyte, value_unit: str | None) -> Quantity | None:
+    """One reference-range bound in the analyte's unit (None when absent or unusable)."""
+    if not isinstance(value, dict):
+        return None
+    # Hot path: a lab sends the same range with every result of an analyte, so bounds are
+    # memoised on everything _read_quantity reads. The number's class is part of the key (True
+    # and 1 are equal keys but not equal numbers here); zero is left out (-0.0 == 0.0).
+    number = value.get("value")
+    if not number:
+        return _read_quantity(value, analyte, value_unit)[0]
+    key = (
+        value.get("system"),
+        value.get("code"),
+        value.get("unit"),
+        number.__class__,
+        number,
+        analyte.unit,
+        analyte.molar_mass,
+        value_unit,
+    )
+    try:
+        return _bounds[key]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable (malformed) field: no memo
+        return _read_quantity(value, analyte, value_unit)[0]
+    found = _read_quantity(value, analyte, value_unit)[0]
+    if len(_bounds) >= _MEMO_LIMIT:
+        _bounds.clear()
+    _bounds[key] = found
+    return found
 
 
 def _value_texts(holder: dict[str, Any]) -> list[str]:
@@ -280,25 +427,46 @@ def _value_texts(holder: dict[str, Any]) -> list[str]:
     return found
 
 
+_NO_FLAGS: frozenset[str] = frozenset()
+
+# What every analyte's result from one holder (Observation or component) shares:
+# (text, interpretation, display).
+_Shared = tuple[str, frozenset[str], str]
+
+
+def _shared(holder: dict[str, Any], extra_texts: list[str], extra_flags: frozenset[str]) -> _Shared:
+    """The analyte-independent parts of a holder's results, worked out once per holder."""
+    text = ""
+    if extra_texts or "valueString" in holder or "valueCodeableConcept" in holder:
+        texts = _value_texts(holder)
+        texts.extend(t for t in extra_texts if t)
+        text = "\n".join(dict.fromkeys(texts))
+    interpretation = holder.get("interpretation")
+    flags = extra_flags if interpretation is None else interpretation_codes(interpretation)
+    if interpretation is not None and extra_flags:
+        flags = flags | extra_flags
+    return text, flags, fj.concept_title(holder.get("code"))
+
+
 def _result(
     holder: dict[str, Any],
+    shared: _Shared,
     *,
     analyte_id: str,
     analyte: Analyte,
     ref: str,
     when: date | None,
-    extra_texts: list[str],
-    extra_flags: frozenset[str],
     ctx: _Context,
 ) -> LabResult:
     """One LabResult from an Observation or one of its components (``holder``)."""
     value: Quantity | None = None
     problem: str | None = None
     value_unit: str | None = None
-    quantity = fj.as_dict(holder.get("valueQuantity"))
-    if quantity is not None:
+    quantity = holder.get("valueQuantity")
+    if isinstance(quantity, dict):
         value, problem, value_unit = _read_quantity(quantity, analyte, None)
-        comparator = fj.text(quantity.get("comparator"))
+        raw_comparator = quantity.get("comparator")
+        comparator = fj.text(raw_comparator) if raw_comparator is not None else None
         if value is not None and comparator:
             shown = f"{comparator}{quantity.get('value')} {value_unit or ''}".strip()
             ctx.notes.append(
@@ -311,24 +479,40 @@ def _result(
             value, problem = to_canonical(number, None, analyte.unit, analyte.molar_mass)
     if problem:
         ctx.notes.append(f"{analyte.label} {display_date(when)}: {problem}")
-    low, high = _reference_range(holder, analyte, value_unit, ctx)
-    texts = _value_texts(holder) + [t for t in extra_texts if t]
+    low: Quantity | None = None
+    high: Quantity | None = None
+    if holder.get("referenceRange") is not None:
+        low, high = _reference_range(holder, analyte, value_unit, ctx)
+    text, interpretation, display = shared
     return LabResult(
         ref=ref,
         analyte=analyte_id,
         when=when,
         value=value,
-        text="\n".join(dict.fromkeys(texts)),
+        text=text,
         ref_low=low,
         ref_high=high,
-        interpretation=interpretation_codes(holder.get("interpretation")) | extra_flags,
+        interpretation=interpretation,
         unit_problem=problem,
-        display=fj.concept_title(holder.get("code")),
+        display=display,
     )
 
 
 def _is_empty(result: LabResult) -> bool:
     return result.value is None and not result.text and result.unit_problem is None
+
+
+def _moment(obs: dict[str, Any]) -> datetime | None:
+    """The first parsable of effectiveDateTime, effectivePeriod.start, effectiveInstant, issued."""
+    moment = parse_datetime(obs.get("effectiveDateTime"))
+    if moment is not None:
+        return moment
+    period = obs.get("effectivePeriod")
+    return first_datetime(
+        period.get("start") if isinstance(period, dict) else None,
+        obs.get("effectiveInstant"),
+        obs.get("issued"),
+    )
 
 
 def extract_labs(
@@ -341,64 +525,88 @@ def extract_labs(
     notes: list[str],
 ) -> dict[str, tuple[LabResult, ...]]:
     """Analyte id -> results, newest first (undated last); unusable values noted in ``notes``."""
+    # The hot path of a large record (make bench): every Observation passes here, so the work
+    # for one that names no analyte is kept to a status check and a memoised code lookup, and
+    # what an Observation's results share is worked out once (_shared), not per analyte.
     ctx = _Context(sex=sex, age=age, notes=notes)
-    found: dict[str, list[tuple[datetime | None, int, LabResult]]] = {}
-    for position, obs in enumerate(observations):
-        if fj.status_of(obs) in _SKIP_STATUS:
+    analytes = codebook.analytes
+    names_in = index.names_in
+    found: dict[str, list[tuple[datetime | None, LabResult]]] = {}
+    for obs in observations:
+        status = obs.get("status")  # fj.status_of, inline
+        if isinstance(status, str) and status.strip().lower() in _SKIP_STATUS:
             continue
-        top = index.analytes_for(codes_of(obs.get("code")))
-        components = [
-            (comp, index.analytes_for(codes_of(comp.get("code"))))
-            for comp in fj.dicts(obs.get("component"))
-        ]
+        top = names_in(obs.get("code"))
+        raw_components = obs.get("component")
+        components = (
+            [(comp, names_in(comp.get("code"))) for comp in fj.dicts(raw_components)]
+            if raw_components is not None
+            else []
+        )
         if not top and not any(names for _, names in components):
             continue
-        period = fj.as_dict(obs.get("effectivePeriod")) or {}
-        moment = first_datetime(
-            obs.get("effectiveDateTime"),
-            period.get("start"),
-            obs.get("effectiveInstant"),
-            obs.get("issued"),
-        )
+        moment = _moment(obs)
         when = moment.date() if moment is not None else None
         ref = fj.ref_of("Observation", obs)
-        notes_text = fj.note_texts(obs)
+        notes_text = fj.note_texts(obs) if "note" in obs else []
         per_obs: dict[str, LabResult] = {}
-        for name in top:
-            per_obs[name] = _result(
-                obs,
-                analyte_id=name,
-                analyte=codebook.analytes[name],
-                ref=ref,
-                when=when,
-                extra_texts=notes_text,
-                extra_flags=frozenset(),
-                ctx=ctx,
-            )
+        if top:
+            shared = _shared(obs, notes_text, _NO_FLAGS)
+            for name in top:
+                per_obs[name] = _result(
+                    obs,
+                    shared,
+                    analyte_id=name,
+                    analyte=analytes[name],
+                    ref=ref,
+                    when=when,
+                    ctx=ctx,
+                )
+        panel_flags: frozenset[str] | None = None
         for comp, names in components:
+            comp_shared: _Shared | None = None
             for name in names:
                 if name in per_obs and not _is_empty(per_obs[name]):
                     continue
-                # The Observation-level flag and notes describe the whole panel; keep them.
+                if comp_shared is None:
+                    # The Observation-level flag and notes describe the whole panel; keep them.
+                    if panel_flags is None:
+                        panel_flags = interpretation_codes(obs.get("interpretation"))
+                    comp_shared = _shared(comp, notes_text, panel_flags)
                 per_obs[name] = _result(
                     comp,
+                    comp_shared,
                     analyte_id=name,
-                    analyte=codebook.analytes[name],
+                    analyte=analytes[name],
                     ref=ref,
                     when=when,
-                    extra_texts=notes_text,
-                    extra_flags=interpretation_codes(obs.get("interpretation")),
                     ctx=ctx,
                 )
+        # Where the finding is (bodySite, method, notes), for site-restricted sources such as
+        # tumour size; a component shares its Observation's site.
+        site = site_text(obs, with_method=True)
         for name, result in per_obs.items():
-            found.setdefault(name, []).append((moment, position, result))
+            if site:
+                result = replace(result, site=site)
+            bucket = found.get(name)
+            if bucket is None:
+                found[name] = bucket = []
+            bucket.append((moment, result))
     return {name: _newest_first(items) for name, items in found.items()}
 
 
-def _newest_first(items: list[tuple[datetime | None, int, LabResult]]) -> tuple[LabResult, ...]:
-    """Newest first, undated last; equal times keep record order."""
-    dated = sorted(
-        (i for i in items if i[0] is not None), key=lambda i: (i[0], -i[1]), reverse=True
-    )
-    undated = [i for i in items if i[0] is None]
-    return tuple(item[2] for item in (*dated, *undated))
+def _newest_first(items: list[tuple[datetime | None, LabResult]]) -> tuple[LabResult, ...]:
+    """Newest first, undated last; equal times keep record order.
+
+    ``items`` are in record order; a reverse sort is stable in Python, so equal times stay so.
+    """
+    dated = [(moment, result) for moment, result in items if moment is not None]
+    dated.sort(key=_moment_of, reverse=True)
+    newest = [result for _, result in dated]
+    if len(dated) < len(items):
+        newest.extend(result for moment, result in items if moment is None)
+    return tuple(newest)
+
+
+def _moment_of(item: tuple[datetime, LabResult]) -> datetime:
+    return item[0]

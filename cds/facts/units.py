@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
+from typing import Any
 
 from cds.facts.model import Quantity
 
@@ -264,27 +265,83 @@ def to_canonical(
     its own unit in canonical spelling. A unit-less value is only accepted for a dimensionless
     target (``1`` or none): anything else would be a guess.
     """
-    target_unit = normalise_unit(target) if target else None
-    if target and target_unit is None:
-        return None, f"analysens enhet «{target}» er ukjent – verdien er ikke brukt"
+    # Everything but the arithmetic depends only on (unit, target, molar mass): a record repeats
+    # a handful of those thousands of times, so the decision is worked out once (``_plan``).
+    key = (unit, target, molar_mass)
+    try:
+        plan = _plans[key]
+    except KeyError:
+        plan = _plan(unit, target, molar_mass)
+        if len(_plans) >= _MEMO_LIMIT:  # bounded, like the spelling memo
+            _plans.clear()
+        _plans[key] = plan
+    except TypeError:  # an unhashable unit from a malformed caller: no memo
+        plan = _plan(unit, target, molar_mass)
+    kind = plan[0]
+    if kind == _REFUSE_ALWAYS:
+        return None, plan[1]
     if not math.isfinite(value):
         return None, "verdien er ikke et endelig tall – verdien er ikke brukt"
+    if kind == _KEEP:
+        return Quantity(value, plan[1]), None
+    if kind == _REFUSE:
+        return None, plan[1]
+    # _SCALE: exactly convert()'s arithmetic, in the same order, so results are identical.
+    _, message, target_unit, src_factor, molar_op, molar, dst_factor = plan
+    base = value * src_factor
+    if molar_op == 1:
+        base = base / molar  # g/L -> mol/L
+    elif molar_op == 2:
+        base = base * molar  # mol/L -> g/L
+    result = base / dst_factor
+    if math.isfinite(result):
+        return Quantity(_tidy(result), target_unit), None
+    return None, message
+
+
+# Plan kinds for to_canonical, first item of a plan tuple.
+_REFUSE_ALWAYS = 0  # (kind, reason): refused whatever the value (unknown target unit)
+_KEEP = 1  # (kind, unit): the value as it is, in this canonical unit
+_REFUSE = 2  # (kind, reason): refused once the value is known to be finite
+_SCALE = 3  # (kind, reason, target, source factor, molar op, molar mass, target factor)
+
+
+_Plan = tuple[Any, ...]
+_plans: dict[tuple[object, object, object], _Plan] = {}
+
+
+def _plan(unit: str | None, target: str | None, molar_mass: float | None) -> _Plan:
+    """What :func:`to_canonical` does for a finite value in ``unit`` (see its checks, in order)."""
+    target_unit = normalise_unit(target) if target else None
+    if target and target_unit is None:
+        return (_REFUSE_ALWAYS, f"analysens enhet «{target}» er ukjent – verdien er ikke brukt")
     raw = unit.strip() if isinstance(unit, str) else ""
     if not raw:
         if target_unit in (None, "1"):
-            return Quantity(value, "1"), None
-        return None, "enhet mangler – verdien er ikke brukt"
+            return (_KEEP, "1")
+        return (_REFUSE, "enhet mangler – verdien er ikke brukt")
     source_unit = normalise_unit(raw)
     if source_unit is None:
-        return None, f"ukjent enhet «{_short(raw)}» – verdien er ikke brukt"
-    if target_unit is None:
-        return Quantity(value, source_unit), None
-    converted = convert(value, source_unit, target_unit, molar_mass)
-    if converted is None:
-        return None, (
-            f"enheten «{_short(raw)}» kan ikke regnes om til {target_unit} – verdien er ikke brukt"
-        )
-    return Quantity(converted, target_unit), None
+        return (_REFUSE, f"ukjent enhet «{_short(raw)}» – verdien er ikke brukt")
+    if target_unit is None or source_unit == target_unit:
+        # convert() returns an unchanged value for equal units (no rounding either).
+        return (_KEEP, target_unit or source_unit)
+    message = (
+        f"enheten «{_short(raw)}» kan ikke regnes om til {target_unit} – verdien er ikke brukt"
+    )
+    src_dim, src_factor, _ = _UNITS[source_unit]
+    dst_dim, dst_factor, _ = _UNITS[target_unit]
+    molar_op = 0
+    if src_dim != dst_dim:
+        if molar_mass is None or not math.isfinite(molar_mass) or molar_mass <= 0:
+            return (_REFUSE, message)
+        if src_dim == "mass_conc" and dst_dim == "subst_conc":
+            molar_op = 1
+        elif src_dim == "subst_conc" and dst_dim == "mass_conc":
+            molar_op = 2
+        else:
+            return (_REFUSE, message)
+    return (_SCALE, message, target_unit, src_factor, molar_op, molar_mass, dst_factor)
 
 
 def _short(raw: str, limit: int = 30) -> str:

@@ -147,8 +147,16 @@ def _prefetch(patient: Resource, history: list[Resource]) -> dict[str, Any]:
 
 # Search parameters of our templates -> the resource's date, for ``_sort``.
 _SORT_DATES: dict[str, tuple[str, ...]] = {
-    "date": ("effectiveDateTime", "effectivePeriod.start", "effectiveInstant", "issued"),
-    "authored": ("authoredOn",),
+    # Observation/DiagnosticReport dates, then Encounter.period (a resource has only one kind).
+    "date": (
+        "effectiveDateTime",
+        "effectivePeriod.start",
+        "effectiveInstant",
+        "issued",
+        "period.start",
+    ),
+    "authored": ("authoredOn",),  # ServiceRequest
+    "authoredon": ("authoredOn",),  # MedicationRequest
 }
 
 

@@ -1,17 +1,25 @@
 """CDS Hooks cards (Norwegian bokmål) for the assessments of one hook call.
 
-One card per pathway with an outcome, at most; cards are few and short against alert fatigue
-(checklist §7, §5 «Card rendering»). What each outcome shows (docs/architecture.md «Outcomes and
-cards»):
+Which assessments become cards is decided first, for all pathways together, by
+:func:`cds.evaluate.combine.combine` (docs/architecture.md «Several pathways»: acute beats
+everything, one pathway at a time, organ-specific before diagnostic); the card types a site has
+switched off are removed after that. Then there is one card per pathway, or one card for a group of
+pathways with begrunnet mistanke; cards are few and short against alert fatigue (checklist §7, §5
+«Card rendering»). What each outcome shows (docs/architecture.md «Outcomes and cards»):
 
 =====================  =========  =====================================================
 outcome                indicator  suggestion
 =====================  =========  =====================================================
 acute                  critical   written referral, priority asap (none if already referred)
-begrunnet              warning    referral: update of the GP's draft, else create
-mistanke               info       create lab orders for missing/stale filter tests
+begrunnet              warning    referral: update of the GP's draft, else create; one per
+                                  receiver (sarcoma centres, the patient's region first); a
+                                  diagnostic pathway also orders its missing tests
+begrunnet (group)      warning    one referral per pathway, organ-specific recommended
+mistanke               info       create lab or imaging orders for missing/stale filter tests
 not_met                info       none
 unsupported_referral   warning    none
+advice                 the rule's none (the rule's own text: children, faecal blood)
+stop_order             critical   delete the blocked draft orders and create the referral
 =====================  =========  =====================================================
 
 Every card carries the pathway name in its summary (≤ 139 characters, spec «<140»), the
@@ -19,30 +27,33 @@ pathway source (label, url, coded topic), absolute links to the pathway document
 times in its detail (GitHub-flavoured Markdown, record text escaped so it can never become HTML).
 Cards that suggest something carry override reasons so dismissals can be learnt from.
 
-A referral or lab order that fails validation is a bug in this stage: it is logged (hook instance
+A referral or order that fails validation is a bug in this stage: it is logged (hook instance
 and pathway only) and the card goes out without that suggestion, because the card itself (perhaps
 an acute one) matters more than the pre-filled order.
 
 All ids are deterministic (:func:`cds.render.format.stable_id`): the same request gives the same
-response, and feedback on a card or suggestion can be matched to what was shown.
+response, and feedback on a card or suggestion can be matched to what was shown. A group card
+takes the id its first (recommended) pathway's begrunnet card would have had.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from cds.cdshooks import SUMMARY_MAX, Action, Card, Coding, Link, OverrideReason, Source, Suggestion
-from cds.criteria.schema import CodeBook, HookName, Outcome, Pathway, ReferralContent
+from cds.criteria.schema import Advice, CodeBook, HookName, Outcome, Pathway, ReferralContent, Rule
+from cds.evaluate.combine import combine
 from cds.evaluate.model import Assessment, FeatureHit
-from cds.facts.model import PatientFacts
+from cds.facts.model import OrderFact, PatientFacts
 from cds.render.format import (
     OVERRIDE_REASON_SYSTEM,
     PATHWAY_CODE_SYSTEM,
-    disease_of,
+    disease_for,
     fmt_date,
     join_no,
     lower_first,
@@ -50,7 +61,7 @@ from cds.render.format import (
     one_line,
     stable_id,
 )
-from cds.render.lab_orders import build_lab_orders
+from cds.render.lab_orders import build_orders, is_imaging, missing_filter_tests, missing_tests
 from cds.render.referral import (
     RenderError,
     acute_hits,
@@ -64,6 +75,8 @@ from cds.render.referral import (
 logger = logging.getLogger(__name__)
 
 _INDICATOR_RANK = {"critical": 0, "warning": 1, "info": 2}
+
+Selection = Literal["at-most-one", "any"]
 
 # Why a GP dismissed a card that suggested something (CDS Hooks overrideReasons, checklist §7).
 SUGGESTION_OVERRIDES: tuple[OverrideReason, ...] = (
@@ -95,15 +108,40 @@ UNSUPPORTED_OVERRIDES: tuple[OverrideReason, ...] = (
         display="Klinisk vurdert: henvisning til pakkeforløp er begrunnet",
     ),
 )
+# Why a GP keeps an order a stop_order card objects to: the sarcoma source lets a sarcoma centre
+# take part in the filter function («et sarkomsenter også kunne inngå i filterfunksjonen før
+# eventuelt henvisning til pakkeforløp», 000_29d6fa47ee5f8e28.txt «Filterfunksjon»), so the
+# order may have been agreed with it; or the GP judges that there is no suspicion.
+STOP_ORDER_OVERRIDES: tuple[OverrideReason, ...] = (
+    OverrideReason(
+        system=OVERRIDE_REASON_SYSTEM,
+        code="agreed-with-receiver",
+        display="Avtalt med sykehuset som skal utrede",
+    ),
+    OverrideReason(
+        system=OVERRIDE_REASON_SYSTEM,
+        code="criteria-not-met",
+        display="Klinisk vurdert: kriteriene er ikke oppfylt",
+    ),
+)
 
 # Card detail headings and fixed phrases, kept together so wording is reviewed in one place.
 _MET = "Kriteriene for begrunnet mistanke er oppfylt:"
 _NOT_MET = "Kriteriene for begrunnet mistanke er ikke oppfylt:"
+_GROUP_SUMMARY = "Begrunnet mistanke: flere pakkeforløp kan være aktuelle – henvis til ett"
+_ONE_AT_A_TIME = "pasienten henvises til ett pakkeforløp om gangen."
+# The diagnostic pathway's own words for its list («Før henvisning foreslås:»,
+# 002_4ffeb5e25cae056f.txt «Undersøkelser»): suggested, not filter tests that gate the referral.
+_BEFORE_REFERRAL = "Før henvisning foreslås – dette mangler eller er for gammelt:"
 _MISSING_CONTENT_TAIL = {
     "frailty": "legg den til i henvisningen.",
     "medications": "legg dem til i henvisningen.",
     "comorbidity": "legg dem til i henvisningen.",
 }
+# The diagnostic pathway's criterion that sends organ-specific suspicion elsewhere.
+_ORGAN_ASSESSMENT = re.compile(r"\borganspesifikk\s+utredning", re.IGNORECASE)
+# A FHIR id as a relative reference: what a delete action's resourceId must look like.
+_RELATIVE_REF = re.compile(r"^[A-Z][A-Za-z]+/[A-Za-z0-9\-.]{1,64}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,13 +156,24 @@ class _Call:
     hook_instance: str
     user_ref: str | None
     today: date
+    # Every pathway referral the record holds within its window (any pathway), from combine().
+    referred: tuple[tuple[Pathway, OrderFact], ...] = ()
 
     def id(self, kind: str) -> str:
         return stable_id(self.hook_instance, self.pathway.id, kind)
 
     @property
     def disease(self) -> str:
-        return disease_of(self.pathway.title)
+        return disease_for(self.pathway)
+
+    @property
+    def rule(self) -> Rule | None:
+        return next((r for r in self.pathway.rules if r.id == self.assessment.rule), None)
+
+    @property
+    def advice(self) -> Advice | None:
+        rule = self.rule
+        return rule.advice if rule is not None else None
 
 
 def render_cards(
@@ -138,29 +187,66 @@ def render_cards(
     today: date,
     disabled: frozenset[str],
 ) -> list[Card]:
-    """Cards for every pathway with an outcome not switched off, ordered critical, warning, info.
+    """The cards for one hook call, ordered critical, warning, info (then registry order).
 
-    ``user_ref`` (the hook's ``userId``, e.g. ``Practitioner/123``) becomes the requester of
-    suggested orders; ``disabled`` holds outcome names a site has switched off.
+    :func:`cds.evaluate.combine.combine` decides which assessments are shown and which
+    begrunnet pathways share one card; ``disabled`` (card types a site has switched off) applies
+    after that. ``user_ref`` (the hook's ``userId``, e.g. ``Practitioner/123``) becomes the
+    requester of suggested orders.
     """
-    cards: list[Card] = []
-    for pathway, assessment in results:
-        outcome = assessment.outcome
-        if outcome is None or outcome in disabled:
-            continue
-        call = _Call(pathway, assessment, facts, codebook, hook, hook_instance, user_ref, today)
-        cards.append(_BUILDERS[outcome](call))
+    combined = combine(results)
+    for dropped in combined.dropped:
         logger.debug(
-            "card rendered",
+            "card left out: several pathways",
             extra={
                 "hookInstance": hook_instance,
                 "hook": hook,
-                "pathway": pathway.id,
-                "outcome": outcome,
+                "pathway": dropped.pathway,
+                "outcome": dropped.outcome,
+                "reason": dropped.reason,
             },
         )
-    # sorted() is stable, so pathways keep registry order within one indicator.
-    return sorted(cards, key=lambda c: _INDICATOR_RANK[c.indicator])
+    referred = tuple(
+        (p, a.already_referred) for p, a in combined.referred if a.already_referred is not None
+    )
+    # Registry position by assessment identity: the same pathway may appear twice in tests.
+    position = {id(a): i for i, (_, a) in enumerate(results)}
+
+    def call_for(pathway: Pathway, assessment: Assessment) -> _Call:
+        return _Call(
+            pathway, assessment, facts, codebook, hook, hook_instance, user_ref, today, referred
+        )
+
+    planned: list[tuple[int, Card]] = []
+    for pathway, assessment in combined.singles:
+        outcome = assessment.outcome
+        if outcome is None or outcome in disabled:
+            continue
+        planned.append(
+            (position[id(assessment)], _BUILDERS[outcome](call_for(pathway, assessment)))
+        )
+        _log_rendered(hook_instance, hook, pathway.id, outcome)
+    if "begrunnet" not in disabled:
+        for group in combined.groups:
+            calls = [call_for(p, a) for p, a in group.members]
+            recommended = (
+                next(i for i, m in enumerate(group.members) if m is group.recommended)
+                if group.recommended is not None
+                else None
+            )
+            first = min(position[id(a)] for _, a in group.members)
+            planned.append((first, _group_card(calls, recommended)))
+            for p, _ in group.members:
+                _log_rendered(hook_instance, hook, p.id, "begrunnet")
+    planned.sort(key=lambda item: (_INDICATOR_RANK[item[1].indicator], item[0]))
+    return [card for _, card in planned]
+
+
+def _log_rendered(hook_instance: str, hook: str, pathway: str, outcome: str) -> None:
+    logger.debug(
+        "card rendered",
+        extra={"hookInstance": hook_instance, "hook": hook, "pathway": pathway, "outcome": outcome},
+    )
 
 
 # --- one builder per outcome --------------------------------------------------------------------
@@ -183,6 +269,7 @@ def _acute(call: _Call) -> Card:
             f"**Henvist til pakkeforløp {fmt_date(referred.when)}.** "
             "Ved akutte funn må pasienten likevel henvises telefonisk for akutt innleggelse."
         )
+    parts.append(_other_referrals(call))
     if pathway.referral.acute_instruction:
         parts.append(f"> «{md(pathway.referral.acute_instruction)}»")
     parts.append(_bullets("Funn:", [_evidence_bullet(h) for h in used_hits(pathway, assessment)]))
@@ -194,7 +281,8 @@ def _acute(call: _Call) -> Card:
     suggestions: list[Suggestion] = []
     if referred is None:
         parts.append(_missing_content(call))
-        suggestion = _referral_suggestion(call, acute=True)
+        receiver = assessment.receivers[0] if assessment.receivers else None
+        suggestion = _referral_suggestion(call, acute=True, receiver=receiver)
         if suggestion is not None:
             suggestions.append(suggestion)
             if suggestion.actions and suggestion.actions[0].type == "update":
@@ -215,27 +303,60 @@ def _begrunnet(call: _Call) -> Card:
         f"Begrunnet mistanke om {call.disease}: henvis til {label}",
         f"Begrunnet mistanke: henvis til {label}",
     )
+    # A diagnostic pathway lists what should be done before referral («Før henvisning
+    # foreslås»); an organ-specific begrunnet mistanke needs nothing more before referral.
+    diagnostic = not pathway.organ_specific
+    orders = _orders(call) if diagnostic else []
     parts = [
         _bullets(_MET, [_evidence_bullet(h) for h in used_hits(pathway, assessment)]),
         _bullets(
             "Andre relevante funn:", [_evidence_bullet(h) for h in other_hits(pathway, assessment)]
         ),
+        _filter_tests(call, heading=_BEFORE_REFERRAL) if diagnostic else "",
+        _receivers(call),
         _missing_content(call),
         _patient_information(call),
         _times(pathway, acute=False),
         _notes(call),
     ]
-    suggestion = _referral_suggestion(call, acute=False)
-    suggestions = [suggestion] if suggestion is not None else []
+    # With "any", two receiver alternatives could both be accepted: beside lab orders, only the
+    # patient's own region is offered.
+    receivers = assessment.receivers[:1] if orders else assessment.receivers
+    suggestions = _referral_suggestions(call, receivers)
+    selection: Selection = "at-most-one"
+    if orders:
+        # The referral and the tests may both be wanted, so "any"; the referral stays the
+        # recommended step because the criteria are met.
+        suggestions.append(_orders_suggestion(call, orders, recommended=False))
+        selection = "any"
     return _card(
-        call, "warning", summary, parts, suggestions, SUGGESTION_OVERRIDES if suggestions else ()
+        call,
+        "warning",
+        summary,
+        parts,
+        suggestions,
+        SUGGESTION_OVERRIDES if suggestions else (),
+        selection=selection,
     )
 
 
 def _mistanke(call: _Call) -> Card:
     pathway, assessment = call.pathway, call.assessment
-    missing = assessment.missing_filter_tests
-    if missing:
+    missing = missing_tests(pathway, assessment, call.facts)
+    exams = [
+        test
+        for _, test in missing_filter_tests(pathway, assessment, call.facts)
+        if test.order_category == "imaging"
+    ]
+    names = join_no([lower_first(t.label) for t in exams])
+    if exams:
+        rest = " og ta filterprøvene" if len(exams) < len(missing) else ""
+        summary = _fit(
+            f"Mulig {call.disease}: bestill {names}{rest}",
+            f"Mulig {call.disease}: bestill {names}",
+            f"Mulig {call.disease}: bestill bildediagnostikk",
+        )
+    elif missing:
         summary = _fit(
             f"Mulig {call.disease}: ta filterprøvene før du vurderer henvisning",
             f"Mulig {call.disease}: ta filterprøvene",
@@ -246,6 +367,7 @@ def _mistanke(call: _Call) -> Card:
             f"Mulig {call.disease}: vurder henvisning",
         )
     parts = [
+        f"Bestill {md(names)}." if exams else "",
         _bullets(
             f"Funn som kan gi mistanke om {call.disease}:",
             [_evidence_bullet(h) for h in ordered_hits(pathway, assessment)],
@@ -253,41 +375,8 @@ def _mistanke(call: _Call) -> Card:
         _filter_tests(call),
         _notes(call),
     ]
-    suggestions: list[Suggestion] = []
-    try:
-        orders = build_lab_orders(
-            pathway,
-            call.codebook,
-            assessment,
-            call.facts,
-            hook_instance=call.hook_instance,
-            requester=call.user_ref,
-            today=call.today,
-        )
-    except RenderError:
-        # A bug on our side: the card still tells the GP which tests are missing.
-        logger.error(
-            "lab order failed validation; card sent without suggestion",
-            extra={"hookInstance": call.hook_instance, "pathway": pathway.id},
-        )
-        orders = []
-    if orders:
-        actions = [
-            Action(
-                type="create",
-                resource=order,
-                description=f"Bestill {order['code']['text']} (utkast til rekvisisjon)",
-            )
-            for order in orders
-        ]
-        suggestions.append(
-            Suggestion(
-                label="Bestill manglende prøver",
-                uuid=call.id("suggestion:mistanke:lab-orders"),
-                is_recommended=True,
-                actions=actions,
-            )
-        )
+    orders = _orders(call)
+    suggestions = [_orders_suggestion(call, orders, recommended=True)] if orders else []
     return _card(
         call, "info", summary, parts, suggestions, SUGGESTION_OVERRIDES if suggestions else ()
     )
@@ -320,13 +409,142 @@ def _unsupported(call: _Call) -> Card:
     return _card(call, "warning", summary, _unmet_parts(call, advice), [], UNSUPPORTED_OVERRIDES)
 
 
+def _advice(call: _Call) -> Card:
+    """The rule's own advice (children to the paediatric department, faecal blood to the
+    colorectal pathway) with the dated findings it rests on; nothing to order from here."""
+    advice = call.advice
+    summary = _fit(advice.summary if advice else f"Vurder {call.pathway.title}")
+    parts = [
+        advice.detail if advice else "",
+        _bullets("Funn:", [_evidence_bullet(h) for h in used_hits(call.pathway, call.assessment)]),
+        _notes(call),
+    ]
+    return _card(call, advice.indicator if advice else "info", summary, parts, [], ())
+
+
+def _stop_order(call: _Call) -> Card:
+    """A draft order the pathway forbids before referral (a biopsy or operation of a lump that
+    may be a sarcoma): critical, with one suggestion that deletes it and refers instead."""
+    pathway, assessment = call.pathway, call.assessment
+    label = pathway.referral.label
+    advice = call.advice
+    summary = _fit(
+        advice.summary if advice else f"Stopp bestillingen: henvis til {label} i stedet",
+        f"Stopp bestillingen: henvis til {label}",
+    )
+    blocked = [(ref, _draft_text(call, ref)) for ref in assessment.blocked_orders]
+    referred = bool(call.referred)
+    parts = [
+        advice.detail if advice else "",
+        _bullets("Bestillinger som bør slettes:", [f"**{md(text)}**" for _, text in blocked]),
+        _bullets("Funn:", [_evidence_bullet(h) for h in used_hits(pathway, assessment)]),
+        _own_referral(call),
+        _other_referrals(call),
+        "" if referred else _receivers(call),
+        "" if referred else _missing_content(call),
+        _times(pathway, acute=False),
+        _notes(call),
+    ]
+    suggestions: list[Suggestion] = []
+    if not referred:
+        # Already in a pathway (this or another): one pathway at a time, so no new referral; and
+        # a delete alone is not offered (a delete must come with a create, checklist §4.3).
+        suggestion = _stop_order_suggestion(call, [ref for ref, _ in blocked])
+        if suggestion is not None:
+            suggestions.append(suggestion)
+    return _card(call, "critical", summary, parts, suggestions, STOP_ORDER_OVERRIDES)
+
+
 _BUILDERS: dict[Outcome, Callable[[_Call], Card]] = {
     "acute": _acute,
     "begrunnet": _begrunnet,
     "mistanke": _mistanke,
     "not_met": _not_met,
     "unsupported_referral": _unsupported,
+    "advice": _advice,
+    "stop_order": _stop_order,
 }
+
+
+# --- several pathways with begrunnet mistanke: one card -----------------------------------------
+
+
+def _group_card(calls: list[_Call], recommended: int | None) -> Card:
+    """One warning card for several begrunnet pathways, one referral suggestion each.
+
+    ``calls`` are ordered organ-specific first (combine); ``recommended`` is the index of the
+    one to mark ``isRecommended``, None when no pathway stands out.
+    """
+    lead = calls[recommended if recommended is not None else 0]
+    parts = [_group_reason(calls, recommended), _group_quote(calls)]
+    for i, call in enumerate(calls):
+        mark = " (anbefalt)" if i == recommended else ""
+        heading = f"**{md(call.pathway.referral.label)}**{mark} – {_MET[0].lower()}{_MET[1:]}"
+        hits = used_hits(call.pathway, call.assessment)
+        parts.append(_bullets(heading, [_evidence_bullet(h) for h in hits]))
+        parts.append(_receivers(call))
+    parts += [_missing_content(lead), _patient_information(lead)]
+    parts += [_times(call.pathway, acute=False) for call in calls]
+    parts.append(_notes(*calls))
+    suggestions: list[Suggestion] = []
+    for i, call in enumerate(calls):
+        # Keep it to one choice per pathway: the recommended receiver (the patient's region).
+        receiver = call.assessment.receivers[0] if call.assessment.receivers else None
+        suggestion = _referral_suggestion(
+            call, acute=False, receiver=receiver, recommended=i == recommended
+        )
+        if suggestion is not None:
+            suggestions.append(suggestion)
+    links: list[Link] = []
+    for call in calls:
+        links += [link for link in _links(call.pathway) if link.url not in {k.url for k in links}]
+    return _card(
+        lead,
+        "warning",
+        _group_summary(calls, recommended),
+        parts,
+        suggestions,
+        SUGGESTION_OVERRIDES if suggestions else (),
+        links=links,
+    )
+
+
+def _group_reason(calls: list[_Call], recommended: int | None) -> str:
+    """Why one pathway is recommended (or why the GP must choose)."""
+    organ = [c.pathway.referral.label for c in calls if c.pathway.organ_specific]
+    other = [c.pathway.referral.label for c in calls if not c.pathway.organ_specific]
+    if organ and other:
+        first = "Organspesifikt pakkeforløp" if len(organ) == 1 else "Organspesifikke pakkeforløp"
+        text = f"{first} går foran {md(join_no(other))}; {_ONE_AT_A_TIME}"
+    else:
+        text = _ONE_AT_A_TIME[0].upper() + _ONE_AT_A_TIME[1:]
+    if recommended is not None:
+        return f"{text} Anbefalt: **{md(calls[recommended].pathway.referral.label)}**."
+    if len(organ) > 1:
+        # Nothing in the sources ranks one organ-specific pathway above another.
+        return (
+            f"{text} Kriteriene er oppfylt for flere organspesifikke pakkeforløp "
+            f"({md(join_no(organ))}): velg det som passer best med det kliniske bildet."
+        )
+    return f"{text} Velg det som passer best med det kliniske bildet."
+
+
+def _group_quote(calls: list[_Call]) -> str:
+    """The diagnostic pathway's own criterion about organ-specific assessment, if its rule
+    cites it («Sykdomsbildet tilsier at organspesifikk utredning ikke er hensiktsmessig»)."""
+    if all(c.pathway.organ_specific for c in calls):
+        return ""
+    for call in calls:
+        rule = call.rule
+        if call.pathway.organ_specific or rule is None:
+            continue
+        for cite in rule.cite:
+            if _ORGAN_ASSESSMENT.search(cite.quote):
+                return (
+                    f"> «{md(one_line(cite.quote))}» ({md(call.pathway.source.label)}, "
+                    f"«{md(one_line(cite.section))}»)"
+                )
+    return ""
 
 
 # --- shared pieces ------------------------------------------------------------------------------
@@ -339,6 +557,9 @@ def _card(
     parts: list[str],
     suggestions: list[Suggestion],
     overrides: Sequence[OverrideReason],
+    *,
+    selection: Selection = "at-most-one",
+    links: list[Link] | None = None,
 ) -> Card:
     pathway = call.pathway
     outcome = call.assessment.outcome
@@ -354,10 +575,24 @@ def _card(
                 topic=Coding(system=PATHWAY_CODE_SYSTEM, code=pathway.code, display=pathway.title),
             ),
             "suggestions": suggestions or None,
-            "selectionBehavior": "at-most-one" if suggestions else None,
+            "selectionBehavior": selection if suggestions else None,
             "overrideReasons": list(overrides) or None,
-            "links": _links(pathway),
+            "links": links or _links(pathway),
         }
+    )
+
+
+def _group_summary(calls: list[_Call], recommended: int | None) -> str:
+    """Name the recommended pathway first, so the summary alone tells the GP what to do."""
+    if recommended is None:
+        return _fit(_GROUP_SUMMARY)
+    best = calls[recommended]
+    others = " / ".join(c.pathway.referral.label for i, c in enumerate(calls) if i != recommended)
+    label = best.pathway.referral.label
+    return _fit(
+        f"Begrunnet mistanke om {best.disease}: henvis til {label} (alternativ: {others})",
+        f"Begrunnet mistanke om {best.disease}: henvis til {label} (se alternativ)",
+        _GROUP_SUMMARY,
     )
 
 
@@ -412,8 +647,10 @@ def _squash(text: str) -> str:
     return " ".join(text.lower().split())
 
 
-def _notes(call: _Call) -> str:
-    notes = dict.fromkeys([*call.assessment.notes, *call.facts.notes])  # ordered, deduplicated
+def _notes(*calls: _Call) -> str:
+    notes: dict[str, None] = {}  # ordered, deduplicated (a group shares the facts' notes)
+    for call in calls:
+        notes.update(dict.fromkeys([*call.assessment.notes, *call.facts.notes]))
     return "\n\n".join(f"Merk: {md(note)}" for note in notes)
 
 
@@ -442,21 +679,66 @@ def _patient_information(call: _Call) -> str:
     return _bullets("Informer pasienten om:", items)
 
 
-def _filter_tests(call: _Call) -> str:
+def _receivers(call: _Call) -> str:
+    """Which health region the address gave, and which receiver that means (or that none did)."""
+    receivers = [md(r) for r in call.assessment.receivers]
+    if not receivers:
+        return ""
+    region = call.assessment.region
+    if region is None:
+        if len(receivers) == 1:
+            return f"Helseregion: ikke funnet i adressen. Mottaker: **{receivers[0]}**."
+        return f"Helseregion: ikke funnet i adressen – velg mottaker: {join_no(receivers)}."
+    text = f"Helseregion: {md(region)} (fra adressen). Mottaker: **{receivers[0]}**"
+    if len(receivers) > 1:
+        return f"{text}; andre mulige mottakere: {join_no(receivers[1:])}."
+    return f"{text}."
+
+
+def _own_referral(call: _Call) -> str:
+    referred = call.assessment.already_referred
+    if referred is None:
+        return ""
+    return (
+        f"**Henvist til {md(call.pathway.referral.label)} {fmt_date(referred.when)}.** "
+        "Videre utredning skjer i pakkeforløpet."
+    )
+
+
+def _other_referrals(call: _Call) -> str:
+    """Referrals to other pathways: the GP should know the patient is already in one."""
+    return "\n\n".join(
+        f"Pasienten er henvist til {md(pathway.referral.label)} {fmt_date(order.when)}."
+        for pathway, order in call.referred
+        if pathway.id != call.pathway.id
+    )
+
+
+def _filter_tests(call: _Call, heading: str | None = None) -> str:
     """Exactly which filter tests are missing or stale, and the source sentence, once."""
-    pathway, assessment = call.pathway, call.assessment
-    max_age = {t.id: t.max_age_days for t in pathway.filter_tests}
+    pathway = call.pathway
+    tests = {t.id: t for t in pathway.filter_tests}
     lines = []
-    for status in assessment.missing_filter_tests:
+    kinds: set[str] = set()
+    for status in missing_tests(pathway, call.assessment, call.facts):
+        test = tests.get(status.test)
+        kind = test.order_category if test is not None else "laboratory"
+        kinds.add(kind)
         if status.state == "stale":
-            age = max_age.get(status.test)
-            older = f"eldre enn {age} dager" if age is not None else "for gammel"
-            lines.append(f"{md(status.label)} — {older}, sist tatt {fmt_date(status.last)}")
+            older = f"eldre enn {test.max_age_days} dager" if test is not None else "for gammel"
+            done = "sist utført" if kind == "imaging" else "sist tatt"
+            lines.append(f"{md(status.label)} — {older}, {done} {fmt_date(status.last)}")
         else:
             lines.append(f"{md(status.label)} — mangler")
     if not lines:
         return ""
-    text = _bullets("Filterprøver som mangler eller er for gamle:", lines)
+    if heading is None:
+        what = {
+            frozenset({"laboratory"}): "Filterprøver",
+            frozenset({"imaging"}): "Undersøkelser",
+        }.get(frozenset(kinds), "Filterprøver og undersøkelser")
+        heading = f"{what} som mangler eller er for gamle:"
+    text = _bullets(heading, lines)
     citation = _filter_citation(call)
     return f"{text}\n\n{citation}" if citation else text
 
@@ -469,13 +751,13 @@ def _filter_citation(call: _Call) -> str:
     ta:»). The introducing sentence says *why* the tests are listed, so it wins; without it the
     tests' own quotes are shown, joined with «…» to mark the omitted text between them.
     """
-    pathway, assessment = call.pathway, call.assessment
-    missing = {s.test for s in assessment.missing_filter_tests}
+    pathway = call.pathway
+    missing = {s.test for s in missing_tests(pathway, call.assessment, call.facts)}
     tests = [t for t in pathway.filter_tests if t.id in missing]
     if not tests:
         return ""
     section = tests[0].cite.section
-    rule = next((r for r in pathway.rules if r.id == assessment.rule), None)
+    rule = call.rule
     intro = [c.quote for c in (rule.cite if rule else ()) if c.section == section]
     quotes = intro[:1] or list(
         dict.fromkeys(t.cite.quote for t in tests if t.cite.section == section)
@@ -499,17 +781,132 @@ def _unmet_parts(call: _Call, advice: str | None) -> list[str]:
     ]
 
 
-def _referral_suggestion(call: _Call, *, acute: bool) -> Suggestion | None:
+# --- suggestions --------------------------------------------------------------------------------
+
+
+def _orders(call: _Call) -> list[dict[str, Any]]:
+    """Draft orders for the missing/stale filter tests ([] if none, or if one is invalid)."""
+    try:
+        return build_orders(
+            call.pathway,
+            call.codebook,
+            call.assessment,
+            call.facts,
+            hook_instance=call.hook_instance,
+            requester=call.user_ref,
+            today=call.today,
+        )
+    except RenderError:
+        # A bug on our side: the card still tells the GP which tests are missing.
+        logger.error(
+            "lab order failed validation; card sent without suggestion",
+            extra={"hookInstance": call.hook_instance, "pathway": call.pathway.id},
+        )
+        return []
+
+
+def _orders_suggestion(
+    call: _Call, orders: list[dict[str, Any]], *, recommended: bool
+) -> Suggestion:
+    imaging = [o for o in orders if is_imaging(o)]
+    if len(orders) == 1 and imaging:
+        label = f"Bestill {lower_first(orders[0]['code']['text'])}"
+    elif imaging and len(imaging) == len(orders):
+        label = "Bestill manglende undersøkelser"
+    elif imaging:
+        label = "Bestill manglende prøver og undersøkelser"
+    else:
+        label = "Bestill manglende prøver"
+    actions = [
+        Action(
+            type="create",
+            resource=order,
+            # Lab descriptions keep the test's own capitals (golden-tested wording); an
+            # examination reads as a phrase («Bestill røntgen av skjelettet»).
+            description=(
+                f"Bestill {lower_first(order['code']['text'])} (utkast til rekvisisjon, "
+                "bildediagnostikk)"
+                if is_imaging(order)
+                else f"Bestill {order['code']['text']} (utkast til rekvisisjon)"
+            ),
+        )
+        for order in orders
+    ]
+    return Suggestion(
+        label=label,
+        uuid=call.id(f"suggestion:{call.assessment.outcome}:lab-orders"),
+        is_recommended=recommended,
+        actions=actions,
+    )
+
+
+def _referral_suggestions(call: _Call, receivers: Sequence[str]) -> list[Suggestion]:
+    """One referral suggestion, or one per receiver (the patient's region first).
+
+    The first receiver is recommended only when the address gave a region (or it is the only
+    one): without a region the service has no ground to prefer a centre.
+    """
+    if not receivers:
+        suggestion = _referral_suggestion(call, acute=False)
+        return [suggestion] if suggestion is not None else []
+    recommend = call.assessment.region is not None or len(receivers) == 1
+    out = []
+    for i, receiver in enumerate(receivers):
+        suggestion = _referral_suggestion(
+            call,
+            acute=False,
+            receiver=receiver,
+            variant=None if i == 0 else receiver,
+            recommended=recommend and i == 0,
+        )
+        if suggestion is not None:
+            out.append(suggestion)
+    return out
+
+
+def _referral_suggestion(
+    call: _Call,
+    *,
+    acute: bool,
+    receiver: str | None = None,
+    variant: str | None = None,
+    recommended: bool = True,
+) -> Suggestion | None:
     """The referral suggestion: update the GP's draft when we have it, else create one.
 
-    None only if the referral we built fails validation (a bug, logged).
+    ``variant`` (an alternative receiver) makes the suggestion's and resource's ids differ from
+    the first one's. None only if the referral we built fails validation (a bug, logged).
     """
+    action = _referral_action(call, receiver=receiver, variant=variant)
+    if action is None:
+        return None
+    label = call.pathway.referral.label
+    target = f"{label} – {receiver}" if receiver else label
+    if action.type == "update":
+        text = f"Oppdater henvisning: {target}"
+    elif receiver:
+        text = f"Henvis til {target}"
+    else:
+        text = f"Opprett henvisning: {label}"
+    if acute:
+        text = f"{text} (akutt)"
+    kind = f"suggestion:{call.assessment.outcome}:referral"
+    return Suggestion(
+        label=text,
+        uuid=call.id(kind if variant is None else f"{kind}:{variant}"),
+        is_recommended=recommended,
+        actions=[action],
+    )
+
+
+def _referral_action(call: _Call, *, receiver: str | None, variant: str | None) -> Action | None:
+    """``update`` of the GP's draft referral if possible, else ``create``; None on a bug."""
     label = call.pathway.referral.label
     draft = _draft(call)
     resource: dict[str, Any] | None = None
     if draft is not None:
         try:
-            resource = _referral(call, draft)
+            resource = _referral(call, draft, receiver=receiver, variant=variant)
         except RenderError:
             # The draft holds something our validation rejects; a new referral is still useful.
             logger.warning(
@@ -517,42 +914,130 @@ def _referral_suggestion(call: _Call, *, acute: bool) -> Suggestion | None:
                 extra={"hookInstance": call.hook_instance, "pathway": call.pathway.id},
             )
     if resource is not None:
-        action = Action(
+        to = f", adresser det til {receiver}" if receiver else ""
+        return Action(
             type="update",
             resource=resource,
-            description=f"Oppdater henvisningsutkastet: merk det «{label}» og fyll inn begrunnet "
-            "mistanke, legemidler, komorbiditet og forløpstider.",
+            description=f"Oppdater henvisningsutkastet: merk det «{label}»{to} og fyll inn "
+            "begrunnet mistanke, legemidler, komorbiditet og forløpstider.",
         )
-        text = f"Oppdater henvisning: {label}"
-    else:
-        try:
-            created = _referral(call, None)
-        except RenderError:
-            # A bug on our side. The card itself (possibly an acute one) must still reach the GP,
-            # so it goes out without the suggestion rather than failing the whole response.
-            logger.error(
-                "referral failed validation; card sent without suggestion",
-                extra={"hookInstance": call.hook_instance, "pathway": call.pathway.id},
-            )
-            return None
-        action = Action(
-            type="create",
-            resource=created,
-            description=f"Opprett utkast til henvisning merket «{label}» med begrunnet mistanke, "
-            "legemidler, komorbiditet og forløpstider.",
-        )
-        text = f"Opprett henvisning: {label}"
-    if acute:
-        text = f"{text} (akutt)"
-    return Suggestion(
-        label=text,
-        uuid=call.id(f"suggestion:{call.assessment.outcome}:referral"),
-        is_recommended=True,
-        actions=[action],
+    created = _created_referral(call, receiver=receiver, variant=variant)
+    if created is None:
+        return None
+    to = f" til {receiver}" if receiver else ""
+    return Action(
+        type="create",
+        resource=created,
+        description=f"Opprett utkast til henvisning{to} merket «{label}» med begrunnet mistanke, "
+        "legemidler, komorbiditet og forløpstider.",
     )
 
 
-def _referral(call: _Call, draft: dict[str, Any] | None) -> dict[str, Any]:
+def _created_referral(
+    call: _Call, *, receiver: str | None, variant: str | None = None
+) -> dict[str, Any] | None:
+    try:
+        return _referral(call, None, receiver=receiver, variant=variant)
+    except RenderError:
+        # A bug on our side. The card itself (possibly an acute one) must still reach the GP,
+        # so it goes out without the suggestion rather than failing the whole response.
+        logger.error(
+            "referral failed validation; card sent without suggestion",
+            extra={"hookInstance": call.hook_instance, "pathway": call.pathway.id},
+        )
+        return None
+
+
+def _stop_order_suggestion(call: _Call, blocked: list[str]) -> Suggestion | None:
+    """Delete the blocked drafts and refer instead, as one suggestion.
+
+    CDS Hooks test kits require a ``delete`` to come with a ``create`` of the same resource type
+    in the same suggestion (checklist §4.3), so the referral is always *created*: a separate
+    draft referral of the GP's is replaced — deleted, and created again with its content kept
+    (performer, notes, codes) plus ours — rather than updated. Only ServiceRequest drafts that
+    the request carries are deleted; anything else is left to the GP (the card names it).
+    """
+    pathway = call.pathway
+    label = pathway.referral.label
+    receiver = call.assessment.receivers[0] if call.assessment.receivers else None
+    deletable = [
+        ref
+        for ref in blocked
+        if ref.startswith("ServiceRequest/")
+        and _RELATIVE_REF.match(ref)
+        and ref in call.facts.draft_resources
+    ]
+    actions = [
+        Action(
+            type="delete",
+            resource_id=ref,
+            description=f"Slett bestillingsutkastet «{_draft_text(call, ref)}»: det skal ikke "
+            f"utføres før henvisning til {label}.",
+        )
+        for ref in deletable
+    ]
+    draft = _draft(call)
+    draft_ref = call.assessment.draft_referral.ref if call.assessment.draft_referral else None
+    resource: dict[str, Any] | None = None
+    if draft is not None and draft_ref is not None and draft_ref not in blocked:
+        if not deletable:
+            # Nothing to delete: the ordinary update of the GP's draft is the right action.
+            action = _referral_action(call, receiver=receiver, variant=None)
+            return _stop_suggestion(call, [action] if action else [], receiver, deleted=0)
+        content = {k: v for k, v in draft.items() if k != "id"}
+        try:
+            resource = _referral(call, content, receiver=receiver)
+            actions.append(
+                Action(
+                    type="delete",
+                    resource_id=draft_ref,
+                    description=f"Slett henvisningsutkastet «{_draft_text(call, draft_ref)}»; "
+                    f"det erstattes av henvisningen merket «{label}» med samme innhold.",
+                )
+            )
+        except RenderError:
+            logger.warning(
+                "draft referral could not be replaced; offering a new one",
+                extra={"hookInstance": call.hook_instance, "pathway": pathway.id},
+            )
+    if resource is None:
+        resource = _created_referral(call, receiver=receiver)
+    if resource is None:
+        return None
+    to = f" til {receiver}" if receiver else ""
+    actions.append(
+        Action(
+            type="create",
+            resource=resource,
+            description=f"Opprett utkast til henvisning{to} merket «{label}» med mistanken, "
+            "legemidler, komorbiditet og forløpstider.",
+        )
+    )
+    return _stop_suggestion(call, actions, receiver, deleted=len(deletable))
+
+
+def _stop_suggestion(
+    call: _Call, actions: list[Action], receiver: str | None, *, deleted: int
+) -> Suggestion | None:
+    if not actions:
+        return None
+    target = call.pathway.referral.label + (f" – {receiver}" if receiver else "")
+    what = "bestillingen" if deleted == 1 else "bestillingene"
+    return Suggestion(
+        label=f"Slett {what} og henvis til {target}" if deleted else f"Henvis til {target}",
+        uuid=call.id("suggestion:stop_order:referral"),
+        is_recommended=True,
+        actions=actions,
+    )
+
+
+def _referral(
+    call: _Call,
+    draft: dict[str, Any] | None,
+    *,
+    receiver: str | None = None,
+    variant: str | None = None,
+) -> dict[str, Any]:
     return build_referral(
         call.pathway,
         call.assessment,
@@ -561,6 +1046,8 @@ def _referral(call: _Call, draft: dict[str, Any] | None) -> dict[str, Any]:
         requester=call.user_ref,
         today=call.today,
         draft=draft,
+        receiver=receiver,
+        variant=variant,
     )
 
 
@@ -576,3 +1063,20 @@ def _draft(call: _Call) -> dict[str, Any] | None:
     if not draft.get("id"):
         draft["id"] = order.ref.partition("/")[2]  # the id is what makes it an update
     return draft if draft["id"] else None
+
+
+def _draft_text(call: _Call, ref: str) -> str:
+    """A draft order's own name («Biopsi av kul i lår»), for the GP to recognise it."""
+    raw = call.facts.draft_resources.get(ref)
+    code = raw.get("code") if isinstance(raw, dict) else None
+    if isinstance(code, dict):
+        text = code.get("text")
+        if isinstance(text, str) and text.strip():
+            return one_line(text, 120)
+        for coding in code.get("coding") or []:
+            if isinstance(coding, dict) and isinstance(coding.get("display"), str):
+                return one_line(coding["display"], 120)
+    order = next((o for o in call.facts.draft_orders if o.ref == ref), None)
+    if order is not None and order.labels:
+        return one_line(order.labels[0], 120)
+    return "bestillingsutkast"

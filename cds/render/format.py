@@ -14,7 +14,7 @@ import re
 import uuid
 from datetime import date
 
-from cds.criteria.schema import CodeRef
+from cds.criteria.schema import CodeRef, Pathway
 from cds.evaluate import format as evaluate_format
 from cds.facts.model import LabResult, Quantity
 
@@ -125,6 +125,24 @@ def disease_of(title: str) -> str:
     """The disease a pathway is named after: «Pakkeforløp for myelomatose» -> «myelomatose»."""
     match = re.match(r"^\s*pakkeforløp\s+for\s+(.+)$", title, flags=re.IGNORECASE)
     return match.group(1).strip() if match else title
+
+
+# What the diagnostic pathway is about, in its own words: «Begrunnet mistanke om alvorlig sykdom
+# som kan være kreft» (002_4ffeb5e25cae056f.txt «Informasjon og dialog med pasienten»). Its title
+# names no disease, and «Mulig Diagnostisk pakkeforløp» would make no sense in a card.
+NON_SPECIFIC_DISEASE = "alvorlig sykdom som kan være kreft"
+
+
+def disease_for(pathway: Pathway) -> str:
+    """The disease a pathway is about, for sentences such as «Begrunnet mistanke om …».
+
+    «Pakkeforløp for sarkom» -> «sarkom»; a pathway that is not organ-specific and whose title
+    is not of that form («Diagnostisk pakkeforløp») -> «alvorlig sykdom som kan være kreft».
+    """
+    disease = disease_of(pathway.title)
+    if disease == pathway.title and not pathway.organ_specific:
+        return NON_SPECIFIC_DISEASE
+    return disease
 
 
 def join_no(items: list[str]) -> str:

@@ -11,11 +11,16 @@ marking «Pakkeforløp for myelomatose». In FHIR terms (profile
 * ``supportingInfo`` = active medications, other active conditions, the newest frailty score;
 * ``note`` = the begrunnet mistanke in one sentence; ``text`` = a letter-like narrative.
 
+A pathway with receivers (the sarcoma centres) gets the chosen one as ``performer`` (display
+only: the centres are named in the source, not identified by an address-book id); the card offers
+one referral per receiver so the GP can choose another.
+
 When the GP already has a draft referral in ``draftOrders``, CDS Hooks requires an ``update``
 action to carry the *whole* resource (checklist §1.6 item 30), so we start from the draft, keep
-its id and everything we do not own (its performer, its notes, its reason codes ...), and add or
-overwrite our elements. Every resource built here is validated with ``fhir.resources`` (R4B) and
-with our profile before it leaves; a failure is a bug and raises :class:`RenderError`.
+its id and everything we do not own (its notes, its reason codes, its performer unless we suggest
+another receiver ...), and add or overwrite our elements. Every resource built here is validated
+with ``fhir.resources`` (R4B) and with our profile before it leaves; a failure is a bug and raises
+:class:`RenderError`.
 """
 
 from __future__ import annotations
@@ -46,7 +51,7 @@ from cds.render.format import (
     REFERRAL_PROFILE_URL,
     SNOMED,
     coding_of,
-    disease_of,
+    disease_for,
     fmt_date,
     fmt_lab,
     join_no,
@@ -84,11 +89,16 @@ def build_referral(
     requester: str | None,
     today: date,
     draft: dict[str, Any] | None,
+    receiver: str | None = None,
+    variant: str | None = None,
 ) -> dict[str, Any]:
-    """The referral ``ServiceRequest`` (FHIR R4 JSON) for a begrunnet or acute assessment.
+    """The referral ``ServiceRequest`` (FHIR R4 JSON) for a begrunnet, acute or stop_order
+    assessment.
 
     With ``draft`` (the raw JSON of the GP's draft referral) the result is that draft, same id,
     with our elements added or overwritten; otherwise a new draft with a deterministic id.
+    ``receiver`` names the receiving unit (``performer``). ``variant`` tells alternative
+    referrals of one pathway apart (one per receiver) so their ids differ; None for the first.
     """
     acute = assessment.outcome == "acute"
     hits = ordered_hits(pathway, assessment)
@@ -120,7 +130,7 @@ def build_referral(
         patient_information=pathway.referral.patient_information,
         times=tuple(TimeLine(t.label, t.time) for t in pathway.times),
         acute_times=tuple(TimeLine(t.label, t.time) for t in pathway.acute_times) if acute else (),
-        performer=pathway.referral.performer_type,
+        performer=_performer_text(pathway, receiver),
     )
 
     performer_type: dict[str, Any] = {"text": pathway.referral.performer_type}
@@ -131,7 +141,9 @@ def build_referral(
 
     ours: dict[str, Any] = {
         "resourceType": "ServiceRequest",
-        "id": stable_id(hook_instance, pathway.id, "referral"),
+        "id": stable_id(
+            hook_instance, pathway.id, "referral" if variant is None else f"referral:{variant}"
+        ),
         "meta": {"profile": [REFERRAL_PROFILE_URL]},
         "text": {"status": "generated", "div": render_referral(narrative)},
         "status": "draft",
@@ -153,6 +165,8 @@ def build_referral(
     }
     if requester:
         ours["requester"] = {"reference": requester}
+    if receiver:
+        ours["performer"] = [{"display": receiver}]
     if not ours["supportingInfo"]:
         del ours["supportingInfo"]  # FHIR and CDS Hooks both forbid empty arrays
 
@@ -251,7 +265,7 @@ def evidence_phrase(hit: FeatureHit) -> str:
 
 def reason_sentence(pathway: Pathway, assessment: Assessment) -> str:
     """The begrunnet mistanke in words (the referral note and the letter's first paragraph)."""
-    disease = disease_of(pathway.title)
+    disease = disease_for(pathway)
     findings = join_no([evidence_phrase(h) for h in used_hits(pathway, assessment)])
     if assessment.outcome == "acute":
         acute = join_no([lower_first(h.label) for h in acute_hits(pathway, assessment)])
@@ -259,10 +273,19 @@ def reason_sentence(pathway: Pathway, assessment: Assessment) -> str:
             f"Akutt: begrunnet mistanke om {disease} med {acute} – henvises telefonisk og "
             f"skriftlig for akutt innleggelse. Funn: {findings}."
         )
+    if assessment.outcome == "stop_order":
+        # Referred instead of a biopsy or operation: the rule said «mistanke», not «begrunnet».
+        return f"Mistanke om {disease}: {findings}."
     return f"Begrunnet mistanke om {disease}: {findings}."
 
 
 # --- content ------------------------------------------------------------------------------------
+
+
+def _performer_text(pathway: Pathway, receiver: str | None) -> str:
+    """«Haukeland universitetssykehus (offentlig sykehus med sarkomsenter)» for the letter."""
+    kind = pathway.referral.performer_type
+    return f"{receiver} ({lower_first(kind)})" if receiver else kind
 
 
 def _content(pathway: Pathway, content_id: str) -> ReferralContent | None:
@@ -383,8 +406,10 @@ def _merge_draft(draft: dict[str, Any], ours: dict[str, Any]) -> dict[str, Any]:
     """The draft with our elements added: lists merged, our scalars win, its id kept.
 
     Kept from the draft when present, because the GP chose them: ``performerType``,
-    ``requester`` (when the hook gave no user). Lists are merged without duplicates so that an
-    update applied twice gives the same resource (feedback and re-calls stay idempotent).
+    ``requester`` (when the hook gave no user), and ``performer`` when it already names the
+    receiver we suggest (it may carry the EHR's own reference to it). Lists are merged without
+    duplicates so that an update applied twice gives the same resource (feedback and re-calls
+    stay idempotent).
     """
     merged = copy.deepcopy(draft)
     for key, value in ours.items():
@@ -400,6 +425,8 @@ def _merge_draft(draft: dict[str, Any], ours: dict[str, Any]) -> dict[str, Any]:
             merged["code"] = {**old, "coding": codings, "text": value["text"]}
         elif key == "performerType" and merged.get("performerType"):
             continue
+        elif key == "performer" and _names_receiver(merged.get("performer"), value):
+            continue
         elif key in ("reasonReference", "supportingInfo"):
             merged[key] = _union(value, merged.get(key) or [], _reference_key)
         elif key == "note":
@@ -412,6 +439,18 @@ def _merge_draft(draft: dict[str, Any], ours: dict[str, Any]) -> dict[str, Any]:
     if not merged.get("id"):
         merged["id"] = ours["id"]
     return merged
+
+
+def _names_receiver(performers: Any, ours: list[dict[str, str]]) -> bool:
+    """True when the draft's performer already names our receiver (same display, any case)."""
+    if not isinstance(performers, list):
+        return False
+    wanted = {" ".join(p["display"].casefold().split()) for p in ours}
+    for performer in performers:
+        display = performer.get("display") if isinstance(performer, dict) else None
+        if isinstance(display, str) and " ".join(display.casefold().split()) in wanted:
+            return True
+    return False
 
 
 def _obj(value: Any) -> dict[str, Any]:

@@ -22,6 +22,7 @@ ALL_KEYS = (
     "conditions",
     "medicationStatements",
     "medicationRequests",
+    "encounters",
     "diagnosticReports",
     "serviceRequests",
 )
@@ -30,6 +31,7 @@ TYPE_OF_KEY = {
     "conditions": "Condition",
     "medicationStatements": "MedicationStatement",
     "medicationRequests": "MedicationRequest",
+    "encounters": "Encounter",
     "diagnosticReports": "DiagnosticReport",
     "serviceRequests": "ServiceRequest",
 }

@@ -75,5 +75,5 @@ def test_required_and_optional_keys_are_marked() -> None:
         "diagnosticReports",
         "serviceRequests",
     }
-    assert OPTIONAL_KEYS == {"medicationStatements", "medicationRequests"}
+    assert OPTIONAL_KEYS == {"medicationStatements", "medicationRequests", "encounters"}
     assert all(service.prefetch == PREFETCH for service in SERVICES)

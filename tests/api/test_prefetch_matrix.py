@@ -107,7 +107,11 @@ def test_p2_absent_keys_are_fetched_with_the_token(
         "_sort": "-date",
         "_count": "500",
     }
-    assert by_type["MedicationRequest"].params["status"] == "active"
+    assert by_type["MedicationRequest"].params == {
+        "patient": PATIENT_ID,
+        "_sort": "-authoredon",
+        "_count": "200",
+    }
     record = capture.record
     assert record.patient == patient()
     assert record.missing == ()

@@ -824,6 +824,8 @@ def full_record() -> tuple[dict[str, Any], dict[str, list[Any]], dict[str, Any]]
         interpretation=[{"coding": [{"code": "L"}], "text": "Lav"}],
         note=[{"text": "Se kommentar"}],
         valueString="x",
+        bodySite={"text": "Lår", "coding": [coding(SNOMED, "68367000", "Thigh")]},
+        method={"text": "Ultralyd"},
         component=[
             {
                 "code": {"coding": [coding(LOINC, "33728-7")]},
@@ -840,7 +842,18 @@ def full_record() -> tuple[dict[str, Any], dict[str, list[Any]], dict[str, Any]]
                 onsetPeriod={"start": "2026"},
                 clinicalStatus={"coding": [{"code": "active"}], "text": "Aktiv"},
                 verificationStatus={"coding": [{"code": "confirmed"}]},
+                bodySite=[{"text": "Lår"}],
+                note=[{"text": "dyp"}],
             )
+        ],
+        "Encounter": [
+            {
+                "resourceType": "Encounter",
+                "id": "e1",
+                "status": "finished",
+                "class": {"code": "AMB"},
+                "period": {"start": "2026-01-01"},
+            }
         ],
         "DiagnosticReport": [
             report(
@@ -935,6 +948,11 @@ def test_full_record_is_read(codebook: CodeBook) -> None:
     assert facts.labs["tumour_size"][0].value == Quantity(5.0, "cm")
     assert len(facts.conditions) == len(facts.reports) == len(facts.orders) - 1 == 1
     assert len(facts.medications) == 2 and len(facts.draft_orders) == 1
+    assert facts.labs["hemoglobin"][0].site == "lår\nthigh\nultralyd\nse kommentar"
+    assert facts.conditions[0].site == "lår\ndyp"
+    assert [(e.ref, e.when, e.klass) for e in facts.encounters] == [
+        ("Encounter/e1", date(2026, 1, 1), "AMB")
+    ]
 
 
 def test_every_field_replaced_by_junk_never_raises(codebook: CodeBook) -> None:

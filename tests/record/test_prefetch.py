@@ -154,6 +154,14 @@ def test_a_resource_for_a_search_is_the_wrong_shape(gather: Gather) -> None:
     assert record.of_type("MedicationRequest") == []
 
 
+def test_encounters_are_optional(gather: Gather) -> None:
+    prefetch = full_prefetch()
+    del prefetch["encounters"]
+    record = gather(body(prefetch, server=False))
+    assert record.missing == ("encounters",)
+    assert record.of_type("Encounter") == []
+
+
 def test_missing_keep_template_order(gather: Gather) -> None:
     prefetch = full_prefetch()
     del prefetch["medicationRequests"], prefetch["medicationStatements"]

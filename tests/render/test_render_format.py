@@ -7,10 +7,11 @@ from datetime import date
 import pytest
 from markdown_it import MarkdownIt
 
-from cds.criteria.schema import CodeRef
+from cds.criteria.schema import CodeRef, Pathway
 from cds.facts.model import LabResult, Quantity
 from cds.render.format import (
     coding_of,
+    disease_for,
     disease_of,
     fmt_date,
     fmt_lab,
@@ -70,6 +71,23 @@ def test_disease_and_norwegian_lists() -> None:
     assert disease_of("Diagnostisk pakkeforløp") == "Diagnostisk pakkeforløp"
     assert join_no(["a"]) == "a"
     assert join_no(["a", "b", "c"]) == "a, b og c"
+
+
+def test_the_disease_of_a_pathway_that_is_not_organ_specific(pathway: Pathway) -> None:
+    assert disease_for(pathway) == disease_of(pathway.title)
+    diagnostic = pathway.model_copy(
+        update={"title": "Diagnostisk pakkeforløp", "organ_specific": False}
+    )
+    assert disease_for(diagnostic) == "alvorlig sykdom som kan være kreft"
+    long = diagnostic.model_copy(
+        update={"title": "Diagnostisk pakkeforløp for pasienter med uspesifikke symptomer"}
+    )
+    assert disease_for(long) == "alvorlig sykdom som kan være kreft"
+    # A pathway named «Pakkeforløp for …» keeps its own disease even if not organ-specific.
+    unknown_primary = diagnostic.model_copy(
+        update={"title": "Pakkeforløp for metastaser med ukjent primærtumor"}
+    )
+    assert disease_for(unknown_primary) == "metastaser med ukjent primærtumor"
 
 
 def test_markdown_escaping_keeps_record_text_literal_and_free_of_html() -> None:

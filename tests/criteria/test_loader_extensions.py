@@ -1,0 +1,251 @@
+"""``load_registry`` on the extended schema: regions are merged, and every new cross-reference
+(lab flags, weight loss, usage increases, age and draft-order terms, a rule's filter tests,
+receivers and their regions, site regexes) is refused by name when it does not resolve."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_loader import CITE, CODES, PATHWAY, Mutate, refused, write
+
+from cds.criteria.loader import load_registry
+
+REGION = {
+    "label": "Helse Vest",
+    "counties": ["vestland", "rogaland"],
+    "postal_prefixes": ["40", "5"],
+    "source": "t",
+}
+CODES_WITH_REGIONS: dict[str, Any] = {**copy.deepcopy(CODES), "regions": {"vest": REGION}}
+RECEIVER = {"name": "Haukeland", "regions": ["vest"], "kinds": ["soft_tissue"], "cite": CITE}
+
+
+def criteria(tmp_path: Path, mutate: Mutate, codes: dict[str, Any] | None = None) -> Path:
+    data = copy.deepcopy(PATHWAY)
+    mutate(data)
+    return write(
+        tmp_path,
+        pathways={"test.yaml": data},
+        codes={"codes.yaml": codes if codes is not None else CODES_WITH_REGIONS},
+    )
+
+
+def add_source(source: dict[str, Any]) -> Mutate:
+    def mutate(d: dict[str, Any]) -> None:
+        d["features"]["anemi"]["sources"].append(source)
+
+    return mutate
+
+
+def add_rule(when: dict[str, Any], **extra: Any) -> Mutate:
+    def mutate(d: dict[str, Any]) -> None:
+        d["rules"].append(
+            {"id": "r2", "outcome": "mistanke", "cite": [CITE], "when": when, **extra}
+        )
+
+    return mutate
+
+
+USAGE = {"recent_days": 90, "baseline_days": 365, "min_recent": 4, "max_baseline": 2, "factor": 2}
+
+
+# --- what loads ---------------------------------------------------------------------------------
+
+
+def test_extended_pathway_loads_and_regions_are_merged(tmp_path: Path) -> None:
+    def extend(d: dict[str, Any]) -> None:
+        d["receivers"] = [RECEIVER]
+        d["filter_tests"].append(
+            {
+                "id": "mr",
+                "label": "MR",
+                "report_kinds": ["radiology"],
+                "modalities": ["MR"],
+                "report_title_patterns": ["lår"],
+                "max_age_days": 60,
+                "order": {"system": "snomed", "code": "113091000"},
+                "order_category": "imaging",
+                "cite": CITE,
+            }
+        )
+        sources = d["features"]["anemi"]["sources"]
+        sources[0].update(site_patterns=[r"\bdyp"], site_negations=["subkutan"])
+        sources += [
+            {"kind": "lab_flag", "analytes": ["hb"], "flags": ["LL"], "window_days": 30},
+            {
+                "kind": "weight_loss",
+                "analyte": "hb",
+                "percent": 5,
+                "within_days": 180,
+                "window_days": 90,
+            },
+            {"kind": "encounter_increase", **USAGE},
+            {"kind": "medication_increase", "codeset": "anemi", **USAGE},
+        ]
+        d["rules"].append(
+            {
+                "id": "r2",
+                "outcome": "stop_order",
+                "cite": [CITE],
+                "when": {"all": [{"age_at_least": 18}, {"draft_order": {"patterns": ["biopsi"]}}]},
+                "advice": {"indicator": "critical", "summary": "Stopp", "detail": "Stopp."},
+                "filter_tests": ["mr"],
+                "receiver_kind": "soft_tissue",
+            }
+        )
+
+    registry = load_registry(criteria(tmp_path, extend))
+    assert registry.codebook.regions["vest"].label == "Helse Vest"
+
+
+def test_regions_from_several_code_files_are_merged(tmp_path: Path) -> None:
+    north = {"regions": {"nord": {**REGION, "label": "Helse Nord", "postal_prefixes": ["8"]}}}
+    path = write(tmp_path, codes={"a.yaml": CODES_WITH_REGIONS, "b.yaml": north})
+    assert set(load_registry(path).codebook.regions) == {"vest", "nord"}
+
+
+# --- code book ----------------------------------------------------------------------------------
+
+
+def test_duplicate_region_across_code_files(tmp_path: Path) -> None:
+    again = {"regions": {"vest": REGION}}
+    message = refused(write(tmp_path, codes={"a.yaml": CODES_WITH_REGIONS, "b.yaml": again}))
+    assert (
+        "criteria/codes/b.yaml: regions.vest: already defined in criteria/codes/a.yaml" in message
+    )
+
+
+@pytest.mark.parametrize("prefix", ["5x", "", "12345"])
+def test_postal_prefix_must_be_digits(tmp_path: Path, prefix: str) -> None:
+    codes = copy.deepcopy(CODES_WITH_REGIONS)
+    codes["regions"]["vest"]["postal_prefixes"] = ["40", prefix]
+    message = refused(write(tmp_path, codes={"codes.yaml": codes}))
+    assert f"regions.vest.postal_prefixes[1]: {prefix!r} is not 1-4 digits" in message
+
+
+# --- pathway cross-references -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (
+            add_source({"kind": "lab_flag", "analytes": ["k"], "flags": ["HH"], "window_days": 1}),
+            "features.anemi.sources[4].analytes: unknown analyte 'k'",
+        ),
+        (
+            add_source({"kind": "lab_flag", "analytes": ["hb"], "flags": [], "window_days": 1}),
+            "features.anemi.sources[4]: a lab_flag source needs analytes and flags",
+        ),
+        (
+            add_source(
+                {
+                    "kind": "weight_loss",
+                    "analyte": "vekt",
+                    "percent": 5,
+                    "within_days": 180,
+                    "window_days": 90,
+                }
+            ),
+            "features.anemi.sources[4].analyte: unknown analyte 'vekt'",
+        ),
+        (
+            add_source(
+                {
+                    "kind": "weight_loss",
+                    "analyte": "score",
+                    "percent": 5,
+                    "within_days": 180,
+                    "window_days": 90,
+                }
+            ),
+            "features.anemi.sources[4].analyte: analyte 'score' has no unit to compare in",
+        ),
+        (
+            add_source({"kind": "medication_increase", **USAGE}),
+            "features.anemi.sources[4].codeset: medication_increase needs a codeset",
+        ),
+        (
+            add_source({"kind": "medication_increase", "codeset": "opioider", **USAGE}),
+            "features.anemi.sources[4].codeset: unknown code set 'opioider'",
+        ),
+        (
+            add_source({"kind": "encounter_increase", "codeset": "anemi", **USAGE}),
+            "features.anemi.sources[4].codeset: encounter_increase counts every contact",
+        ),
+        (
+            add_source({"kind": "encounter_increase", **{**USAGE, "baseline_days": 0}}),
+            "features.anemi.sources[4]: recent_days and baseline_days must be positive",
+        ),
+        (
+            add_rule({"all": [{"feature": "anemi"}, {"label": "Voksen"}]}),
+            "rules[1].when.all[1]: an age term needs age_below or age_at_least",
+        ),
+        (
+            add_rule({"not": {"draft_order": {}}}),
+            "rules[1].when.not.draft_order: give patterns or a codeset",
+        ),
+        (
+            add_rule({"any": [{"draft_order": {"codeset": "biopsi"}}]}),
+            "rules[1].when.any[0].draft_order.codeset: unknown code set 'biopsi'",
+        ),
+        (
+            add_rule({"at_least": 1, "of": [{"draft_order": {"patterns": ["(biopsi"]}}]}),
+            "rules[1].when.of[0].draft_order.patterns[0]: invalid regex '(biopsi'",
+        ),
+        (
+            add_rule({"feature": "anemi"}, filter_tests=["hb", "psa"]),
+            "rules[1].filter_tests[1]: unknown filter test 'psa'",
+        ),
+        (
+            add_rule({"feature": "anemi"}, receiver_kind="bone"),
+            "rules[1].receiver_kind: no receiver takes kind 'bone'",
+        ),
+        (
+            lambda d: d.update(receivers=[{**RECEIVER, "regions": ["vest", "sor"]}]),
+            "receivers[0].regions[1]: unknown region 'sor'",
+        ),
+        (
+            lambda d: d["features"]["anemi"]["sources"][0].update(site_patterns=["(dyp"]),
+            "features.anemi.sources[0].site_patterns[0]: invalid regex '(dyp'",
+        ),
+        (
+            lambda d: d["features"]["anemi"]["sources"][1].update(site_negations=["[lår"]),
+            "features.anemi.sources[1].site_negations[0]: invalid regex '[lår'",
+        ),
+        (
+            lambda d: d["filter_tests"][0].update(report_title_patterns=["(mr"]),
+            "filter_tests[0].report_title_patterns[0]: invalid regex '(mr'",
+        ),
+        (
+            lambda d: d["filter_tests"][0].update(order={"system": "nkkk", "code": "1"}),
+            "filter_tests[0].order[0].system: unknown code system family 'nkkk'",
+        ),
+    ],
+    ids=[
+        "lab-flag-analyte",
+        "lab-flag-empty",
+        "weight-analyte",
+        "weight-unit",
+        "medication-needs-codeset",
+        "medication-codeset",
+        "encounter-codeset",
+        "usage-days",
+        "age-bound",
+        "draft-empty",
+        "draft-codeset",
+        "draft-regex",
+        "rule-filter-test",
+        "receiver-kind",
+        "receiver-region",
+        "site-pattern",
+        "site-negation",
+        "filter-title-regex",
+        "filter-order-system",
+    ],
+)
+def test_unresolved_reference_is_refused(tmp_path: Path, mutate: Mutate, expected: str) -> None:
+    assert f"criteria/test.yaml: {expected}" in refused(criteria(tmp_path, mutate))
