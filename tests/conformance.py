@@ -297,7 +297,13 @@ def _fhir(path: str, resource: dict[str, Any]) -> list[str]:
 
 
 def _labelled(resource: dict[str, Any]) -> bool:
-    """True when any text of the resource carries a «Pakkeforløp for …» marking."""
+    """True for our pathway referrals: a coding in our pathway code system (any pathway,
+    «Diagnostisk pakkeforløp» included) or a «Pakkeforløp for …» marking in its text."""
+    from cds.render.format import PATHWAY_CODE_SYSTEM
+
+    codings = (resource.get("code") or {}).get("coding") or []
+    if any(c.get("system") == PATHWAY_CODE_SYSTEM for c in codings if isinstance(c, dict)):
+        return True
     return PATHWAY_LABEL.lower() in json.dumps(resource, ensure_ascii=False).lower()
 
 

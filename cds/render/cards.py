@@ -370,7 +370,9 @@ def _mistanke(call: _Call) -> Card:
         f"Bestill {md(names)}." if exams else "",
         _bullets(
             f"Funn som kan gi mistanke om {call.disease}:",
-            [_evidence_bullet(h) for h in ordered_hits(pathway, assessment)],
+            # Only the deciding rule's findings: an unrelated lipoma must not read as a reason
+            # for the pelvic CT this card orders.
+            [_evidence_bullet(h) for h in used_hits(pathway, assessment)],
         ),
         _filter_tests(call),
         _notes(call),

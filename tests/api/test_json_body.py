@@ -1,0 +1,71 @@
+"""The request body parser gives exactly what ``json.loads`` gave, with NaN and Infinity refused.
+
+``cds.api.deps.parse_json`` tries pydantic's Rust parser first and leaves whatever it refuses
+to ``json.loads``; these tests pin that the two never disagree on what they both accept, and
+that bodies only the standard library accepts still parse as before.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from cds.api.deps import parse_json
+
+
+def _reference(raw: bytes) -> Any:
+    def refuse(name: str) -> None:
+        raise ValueError(name)
+
+    return json.loads(raw, parse_constant=refuse)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"a": 1, "a": 2}',  # the last duplicate wins
+        b'{"x": -0, "y": -0.0, "z": 1.0, "n": 12345678901234567890123}',
+        b'{"big": 1e400, "tiny": 1e-400, "f": 0.1, "e": -1.5E-7}',
+        b'{"s": "\\u00e6\\u00f8\\u00e5 \\/ \\u0000 \\u2028", "t": "\xc3\xa6"}',
+        b'{"k": [true, false, null, {}, []], "order": {"b": 1, "a": 2}}',
+        b' {"padded": 1}\n',
+        b'"\\ud83d\\ude00"',
+        b"9" * 4300,
+    ],
+)
+def test_same_value_as_json_loads(raw: bytes) -> None:
+    expected = _reference(raw)
+    got = parse_json(raw)
+    assert repr(got) == repr(expected)  # repr: int vs float, -0.0, key order
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{"a": 1}'.encode("utf-16"),  # json.loads detects UTF-16 and UTF-32
+        b'{"x": "\\ud800"}',  # a lone surrogate escape
+        b'"\xed\xa0\x80"',  # a surrogate encoded in UTF-8
+        b"[" * 300 + b"]" * 300,  # deeper than the fast parser goes
+    ],
+)
+def test_what_only_the_standard_library_accepts_still_parses(raw: bytes) -> None:
+    assert repr(parse_json(raw)) == repr(_reference(raw))
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"NaN", b'{"x": Infinity}', b"[-Infinity]", b"{", b"\xff\xfe{", b"9" * 4301, b"[1,]"],
+)
+def test_refused_as_before(raw: bytes) -> None:
+    with pytest.raises(ValueError):
+        _reference(raw)
+    with pytest.raises(ValueError):
+        parse_json(raw)
+
+
+def test_absurd_nesting_is_still_a_recursion_error() -> None:
+    raw = b"[" * 100_000 + b"]" * 100_000
+    with pytest.raises(RecursionError):
+        parse_json(raw)
