@@ -166,6 +166,11 @@ def extract_reports(reports: Iterable[dict[str, Any]]) -> tuple[ReportFact, ...]
             content = _attachment_text(attachment)
             if content and content not in parts:
                 parts.append(content)
+        # Coded conclusions (conclusionCode) count as findings too: their text and displays are
+        # read by the same patterns and negations as the written conclusion, one line each.
+        for coded in fj.concept_texts(report.get("conclusionCode")):
+            if coded not in parts:
+                parts.append(coded)
         period = fj.as_dict(report.get("effectivePeriod")) or {}
         facts.append(
             ReportFact(

@@ -142,6 +142,7 @@ def test_codes_of_list_of_concepts() -> None:
 def test_match_is_deterministic_whatever_the_set_order() -> None:
     # A condition coded twice (ICPC-2 A03 and ICD-10 R50.9) shows the same evidence code on every
     # run, although frozenset iteration order depends on PYTHONHASHSEED.
-    matcher = CodeMatcher([CodeRef(system="icpc2", code="A03"), CodeRef(system="icd10", code="R50")])
+    refs = [CodeRef(system="icpc2", code="A03"), CodeRef(system="icd10", code="R50")]
+    matcher = CodeMatcher(refs)
     codes = [("icpc2", "A03"), ("icd10", "R509")]
     assert matcher.match(codes) == matcher.match(list(reversed(codes))) == ("icd10", "R509")

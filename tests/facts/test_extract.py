@@ -1003,3 +1003,23 @@ def test_junk_patient_and_context(codebook: CodeBook) -> None:
     record = Record(patient="x", resources="x")  # type: ignore[arg-type]
     facts = extract_facts(record, codebook, today=TODAY, context="x")  # type: ignore[arg-type]
     assert facts.patient_ref == "" and facts.sex == "unknown" and facts.labs == {}
+
+
+def test_coded_conclusions_are_read_as_conclusion_text() -> None:
+    from cds.facts.reports import extract_reports
+
+    report = {
+        "resourceType": "DiagnosticReport",
+        "id": "mr-1",
+        "status": "final",
+        "code": {"text": "MR lår"},
+        "effectiveDateTime": "2026-11-10",
+        "conclusion": "Tumor i m. vastus lateralis.",
+        "conclusionCode": [
+            {"coding": [{"system": "http://snomed.info/sct", "code": "424413001",
+                         "display": "Malignitetssuspekt bløtvevstumor"}]}
+        ],
+    }
+    (fact,) = extract_reports([report])
+    assert fact.conclusion == "Tumor i m. vastus lateralis.\nMalignitetssuspekt bløtvevstumor"
+    assert ("snomed", "424413001") in fact.conclusion_codes
