@@ -6,10 +6,10 @@ This module is data: discovery (``GET /cds-services``) is generated from it, and
 * REQUIRED keys (``patient``, ``observations``, ``conditions``, ``diagnosticReports``,
   ``serviceRequests``): without them no sound assessment is possible, so if they can be had neither
   from prefetch nor from ``fhirServer`` the call is answered ``412`` (spec §Prefetch Template).
-* OPTIONAL keys (``medicationStatements``, ``medicationRequests``, ``encounters``): when unavailable
-  the call still succeeds; the key is put in ``Record.missing``, the referral says the medication
-  list was unavailable, and criteria that count contacts or prescriptions say they were not
-  assessed.
+* OPTIONAL keys (``medicationStatements``, ``medicationRequests``, ``encounters``,
+  ``procedures``): when unavailable the call still succeeds; the key is put in ``Record.missing``,
+  the referral says the medication list was unavailable, and criteria that count contacts or
+  prescriptions, or look for earlier operations, say they were not assessed.
 
 Templates stay inside the spec's recommended query subset (§Prefetch query restrictions: read,
 ``patient=`` reference search, token equality, ``_sort``, ``_count``) and use only
@@ -93,6 +93,15 @@ PREFETCH: tuple[PrefetchKey, ...] = (
         "search",
         required=True,
     ),
+    # Earlier operations, for «tilbakefall etter tidligere kirurgi» (sarkom): a lump where a tumour
+    # was removed before. Optional: without it that criterion is read from the GP's notes only.
+    PrefetchKey(
+        "procedures",
+        "Procedure?patient={{context.patientId}}&_sort=-date&_count=100",
+        "Procedure",
+        "search",
+        required=False,
+    ),
 )
 
 REQUIRED_KEYS: frozenset[str] = frozenset(p.key for p in PREFETCH if p.required)
@@ -101,10 +110,10 @@ OPTIONAL_KEYS: frozenset[str] = frozenset(p.key for p in PREFETCH if not p.requi
 _USAGE = (
     "Krever pasientens Patient, Observation, Condition, DiagnosticReport og ServiceRequest, enten "
     "som prefetch eller lesbare fra fhirServer med fhirAuthorization. MedicationStatement, "
-    "MedicationRequest og Encounter brukes når de finnes. / Needs the patient's Patient, "
-    "Observation, Condition, DiagnosticReport and ServiceRequest, prefetched or readable from "
-    "fhirServer with fhirAuthorization (otherwise 412). Medications and encounters are used when "
-    "available."
+    "MedicationRequest, Encounter og Procedure brukes når de finnes. / Needs the patient's "
+    "Patient, Observation, Condition, DiagnosticReport and ServiceRequest, prefetched or readable "
+    "from fhirServer with fhirAuthorization (otherwise 412). Medications, encounters and "
+    "procedures are used when available."
 )
 
 

@@ -321,3 +321,31 @@ def test_encounters_are_prefetched_newest_first() -> None:
     ]
     prefetch = request_from_bundle(bundle, hook="patient-view")["prefetch"]
     assert [e["resource"]["id"] for e in prefetch["encounters"]["entry"]] == ["new", "old"]
+
+
+# --- earlier operations (optional prefetch key) --------------------------------------------------
+
+
+def test_earlier_operation_is_prefetched_and_read(hook: Callable[..., Any]) -> None:
+    body = request_from_bundle(
+        load(EXAMPLES / "sarkom-residiv-etter-lipom.json"), hook="patient-view"
+    )
+    [entry] = body["prefetch"]["procedures"]["entry"]
+    assert entry["resource"]["code"]["text"] == "Eksisjon av lipom"
+    [card] = hook(body).json()["cards"]
+    assert "Kul der en svulst er operert bort tidligere" in card["detail"]
+    assert "eksisjon av lipom 15.03.2022" in card["detail"]
+
+
+def test_without_procedures_the_recurrence_is_not_assumed(hook: Callable[..., Any]) -> None:
+    # The lump alone (3 cm, subcutaneous, thigh) is no sarcoma criterion; without the optional
+    # `procedures` key (and no fhirServer to fetch it from) the earlier excision is unknown.
+    body = request_from_bundle(
+        load(EXAMPLES / "sarkom-residiv-etter-lipom.json"), hook="patient-view"
+    )
+    del body["prefetch"]["procedures"]
+    body.pop("fhirServer", None)
+    body.pop("fhirAuthorization", None)
+    response = hook(body)
+    assert response.status_code == 200
+    assert response.json() == {"cards": []}

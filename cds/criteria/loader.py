@@ -30,18 +30,22 @@ from cds.criteria.schema import (
     Analyte,
     AnyTerm,
     AtLeastTerm,
+    BodySite,
     CodeBook,
     CodeRef,
     CodeSet,
     ConditionCountSource,
     ConditionSource,
     CorrectedCalciumSource,
+    DraftOrderMatch,
     DraftOrderTerm,
     LabFlagSource,
     LabSource,
+    LumpAfterSurgerySource,
     NotTerm,
     Pathway,
     Region,
+    SizeIncreaseSource,
     Term,
     TextSource,
     UsageIncreaseSource,
@@ -57,7 +61,7 @@ _SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
 _ALBUMIN_UNIT = "g/L"
 
 _Model = TypeVar("_Model", Pathway, CodeBook)
-_Entry = TypeVar("_Entry", Analyte, CodeSet, Region)
+_Entry = TypeVar("_Entry", Analyte, CodeSet, Region, BodySite)
 _POSTAL_PREFIX = re.compile(r"^\d{1,4}$")
 
 
@@ -114,6 +118,7 @@ def _load_codebook(codes_dir: Path, criteria_dir: Path) -> CodeBook:
     analytes: dict[str, Analyte] = {}
     codesets: dict[str, CodeSet] = {}
     regions: dict[str, Region] = {}
+    body_sites: dict[str, BodySite] = {}
     origin: dict[str, Path] = {}  # "analytes.hemoglobin" -> file that defined it
     problems: list[str] = []
     for path in sorted(codes_dir.glob("*.yaml")) if codes_dir.is_dir() else []:
@@ -121,12 +126,13 @@ def _load_codebook(codes_dir: Path, criteria_dir: Path) -> CodeBook:
         _merge("analytes", part.analytes, analytes, origin, path, criteria_dir)
         _merge("codesets", part.codesets, codesets, origin, path, criteria_dir)
         _merge("regions", part.regions, regions, origin, path, criteria_dir)
+        _merge("body_sites", part.body_sites, body_sites, origin, path, criteria_dir)
         problems.extend(
             f"{_shown(path, criteria_dir)}: {problem}" for problem in check_codebook(part)
         )
     if problems:
         raise CriteriaError("\n".join(problems))
-    return CodeBook(analytes=analytes, codesets=codesets, regions=regions)
+    return CodeBook(analytes=analytes, codesets=codesets, regions=regions, body_sites=body_sites)
 
 
 def _merge(
@@ -187,9 +193,11 @@ def check_codebook(codebook: CodeBook) -> list[str]:
     for key, region in codebook.regions.items():
         for i, prefix in enumerate(region.postal_prefixes):
             if not _POSTAL_PREFIX.match(prefix):
-                problems.append(
-                    f"regions.{key}.postal_prefixes[{i}]: {prefix!r} is not 1-4 digits"
-                )
+                problems.append(f"regions.{key}.postal_prefixes[{i}]: {prefix!r} is not 1-4 digits")
+    for key, site in codebook.body_sites.items():
+        if not site.patterns:
+            problems.append(f"body_sites.{key}.patterns: give at least one pattern")
+        problems.extend(_check_regexes(site.patterns, f"body_sites.{key}.patterns"))
     return problems
 
 
@@ -217,9 +225,7 @@ def check_pathway(pathway: Pathway, codebook: CodeBook) -> list[str]:
             problems.append(f"{at}.id: duplicate filter test id {test.id!r}")
         seen_tests.add(test.id)
         problems.extend(_check_analytes(test.analytes, codebook, f"{at}.analytes"))
-        problems.extend(
-            _check_regexes(test.report_title_patterns, f"{at}.report_title_patterns")
-        )
+        problems.extend(_check_regexes(test.report_title_patterns, f"{at}.report_title_patterns"))
         if test.order is not None:
             problems.extend(_check_codes([test.order], f"{at}.order"))
     for i, item in enumerate(pathway.referral.content):
@@ -232,9 +238,7 @@ def check_pathway(pathway: Pathway, codebook: CodeBook) -> list[str]:
             if test_id not in seen_tests:
                 problems.append(f"{at}.filter_tests[{j}]: unknown filter test {test_id!r}")
         if rule.receiver_kind is not None and rule.receiver_kind not in receiver_kinds:
-            problems.append(
-                f"{at}.receiver_kind: no receiver takes kind {rule.receiver_kind!r}"
-            )
+            problems.append(f"{at}.receiver_kind: no receiver takes kind {rule.receiver_kind!r}")
     for i, receiver in enumerate(pathway.receivers):
         for j, region in enumerate(receiver.regions):
             if region not in codebook.regions:
@@ -261,12 +265,19 @@ def _check_term(term: Term, codebook: CodeBook, at: str) -> list[str]:
         if term.age_below is None and term.age_at_least is None:
             problems.append(f"{at}: an age term needs age_below or age_at_least")
     elif isinstance(term, DraftOrderTerm):
-        match = term.draft_order
-        if not match.patterns and match.codeset is None:
-            problems.append(f"{at}.draft_order: give patterns or a codeset")
-        if match.codeset is not None and match.codeset not in codebook.codesets:
-            problems.append(f"{at}.draft_order.codeset: unknown code set {match.codeset!r}")
-        problems += _check_regexes(match.patterns, f"{at}.draft_order.patterns")
+        problems += _check_order_match(term.draft_order, codebook, f"{at}.draft_order")
+    return problems
+
+
+def _check_order_match(match: DraftOrderMatch, codebook: CodeBook, at: str) -> list[str]:
+    """An order match needs something to match, a known code set and valid regexes."""
+    problems: list[str] = []
+    if not match.patterns and match.codeset is None:
+        problems.append(f"{at}: give patterns or a codeset")
+    if match.codeset is not None and match.codeset not in codebook.codesets:
+        problems.append(f"{at}.codeset: unknown code set {match.codeset!r}")
+    problems += _check_regexes(match.patterns, f"{at}.patterns")
+    problems += _check_regexes(match.negations, f"{at}.negations")
     return problems
 
 
@@ -303,6 +314,23 @@ def _check_source(source: object, codebook: CodeBook, at: str) -> list[str]:
             problems.append(f"{at}.analyte: analyte {source.analyte!r} has no unit to compare in")
     elif isinstance(source, UsageIncreaseSource):
         problems += _check_usage(source, codebook, at)
+    elif isinstance(source, SizeIncreaseSource):
+        problems += _check_analytes([source.analyte], codebook, f"{at}.analyte")
+        analyte = codebook.analytes.get(source.analyte)
+        if analyte is not None and analyte.unit is None:
+            problems.append(f"{at}.analyte: analyte {source.analyte!r} has no unit to compare in")
+        if source.percent <= 0 and source.min_increase <= 0:
+            problems.append(
+                f"{at}: percent or min_increase must be positive (else any change counts)"
+            )
+        problems += _check_body_sites(codebook, at)
+    elif isinstance(source, LumpAfterSurgerySource):
+        problems += _check_order_match(source.procedure, codebook, f"{at}.procedure")
+        if source.lump_codeset not in codebook.codesets:
+            problems.append(f"{at}.lump_codeset: unknown code set {source.lump_codeset!r}")
+        if source.lump_analyte is not None:
+            problems += _check_analytes([source.lump_analyte], codebook, f"{at}.lump_analyte")
+        problems += _check_body_sites(codebook, at)
     elif isinstance(source, TextSource):
         problems += _check_analytes(source.analytes, codebook, f"{at}.analytes")
         for field, patterns in (
@@ -313,10 +341,20 @@ def _check_source(source: object, codebook: CodeBook, at: str) -> list[str]:
             problems += _check_regexes(patterns, f"{at}.{field}")
         if not source.analytes and not source.report_kinds:
             problems.append(f"{at}: a text source needs analytes or report_kinds")
-    if isinstance(source, LabSource | ConditionSource):
+    if isinstance(source, LabSource | ConditionSource | SizeIncreaseSource):
         problems += _check_regexes(source.site_patterns, f"{at}.site_patterns")
+    if isinstance(
+        source, LabSource | ConditionSource | SizeIncreaseSource | LumpAfterSurgerySource
+    ):
         problems += _check_regexes(source.site_negations, f"{at}.site_negations")
     return problems
+
+
+def _check_body_sites(codebook: CodeBook, at: str) -> list[str]:
+    """Sources that compare places need body regions in the code book."""
+    if any(site.kind == "region" for site in codebook.body_sites.values()):
+        return []
+    return [f"{at}: compares body sites, but the code book has no body_sites regions"]
 
 
 def _check_usage(source: UsageIncreaseSource, codebook: CodeBook, at: str) -> list[str]:

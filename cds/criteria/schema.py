@@ -75,12 +75,26 @@ class Region(Strict):
     source: str
 
 
+class BodySite(Strict):
+    """A body region («lår») or a side («venstre») and how site texts name it.
+
+    Used to tell whether two findings are at the same place: two measurements of one lump, or a
+    lump where a tumour was removed before (``cds/evaluate/sites.py``).
+    """
+
+    label: str
+    kind: Literal["region", "side"]
+    patterns: tuple[str, ...]  # case-insensitive regexes searched in a lower-cased site text
+    source: str
+
+
 class CodeBook(Strict):
     """All code lists, merged from criteria/codes/*.yaml."""
 
     analytes: dict[str, Analyte] = Field(default_factory=dict)
     codesets: dict[str, CodeSet] = Field(default_factory=dict)
     regions: dict[str, Region] = Field(default_factory=dict)
+    body_sites: dict[str, BodySite] = Field(default_factory=dict)
 
 
 # --- feature sources ---------------------------------------------------------------------------
@@ -220,6 +234,57 @@ class UsageIncreaseSource(Strict):
     factor: float
 
 
+class DraftOrderMatch(Strict):
+    """Orders whose text matches ``patterns`` or whose codes are in ``codeset``, unless their text
+    matches one of ``negations``. Used for draft orders (``draftOrders``) and for earlier
+    operations (``lump_after_surgery``)."""
+
+    patterns: tuple[str, ...] = ()
+    codeset: str | None = None
+    negations: tuple[str, ...] = ()
+
+
+class SizeIncreaseSource(Strict):
+    """A measured lump has grown («vekst»).
+
+    The newest result of ``analyte`` dated within ``window_days`` (whose site passes
+    ``site_patterns``/``site_negations``) is compared with the *smallest* result of the same lump
+    measured in the ``within_days`` before it. Present when the increase is at least
+    ``min_increase`` (in the analyte's unit) **and** at least ``percent`` % of the earlier size.
+    Same lump: an earlier result whose site names another body region or the other side
+    (CodeBook.body_sites) is another lump; one without a recognisable place is taken as the same.
+    """
+
+    kind: Literal["size_increase"]
+    analyte: str
+    percent: float
+    min_increase: float
+    within_days: int
+    window_days: int
+    site_patterns: tuple[str, ...] = ()
+    site_negations: tuple[str, ...] = ()
+    source: str  # where the numbers come from
+
+
+class LumpAfterSurgerySource(Strict):
+    """A lump where a tumour was operated on before («tilbakefall etter tidligere kirurgi»).
+
+    A lump (an active Condition in ``lump_codeset``, or a result of ``lump_analyte``) dated within
+    ``window_days``, whose site passes ``site_negations``, at the same body region and side as an
+    earlier completed Procedure matching ``procedure`` that was performed at least
+    ``min_days_after`` days before the lump was recorded. Both places must be recognisable
+    (CodeBook.body_sites): an operation or a lump without a place is never «the same place».
+    """
+
+    kind: Literal["lump_after_surgery"]
+    procedure: DraftOrderMatch
+    lump_codeset: str
+    lump_analyte: str | None = None
+    window_days: int
+    min_days_after: int
+    site_negations: tuple[str, ...] = ()
+
+
 FeatureSource = Annotated[
     LabSource
     | CorrectedCalciumSource
@@ -228,7 +293,9 @@ FeatureSource = Annotated[
     | TextSource
     | LabFlagSource
     | WeightLossSource
-    | UsageIncreaseSource,
+    | UsageIncreaseSource
+    | SizeIncreaseSource
+    | LumpAfterSurgerySource,
     Field(discriminator="kind"),
 ]
 
@@ -296,14 +363,6 @@ class AgeTerm(Strict):
     label: str | None = None
 
 
-class DraftOrderMatch(Strict):
-    """Draft orders (``draftOrders``) whose text matches ``patterns`` or whose codes are in
-    ``codeset``."""
-
-    patterns: tuple[str, ...] = ()
-    codeset: str | None = None
-
-
 class DraftOrderTerm(Strict):
     """A draft order matches (e.g. a biopsy or excision of the lump). Matching drafts are kept in
     ``Assessment.blocked_orders`` so a ``stop_order`` card can suggest deleting them."""
@@ -312,16 +371,7 @@ class DraftOrderTerm(Strict):
     label: str | None = None
 
 
-Term = (
-    FeatureTerm
-    | AllTerm
-    | AnyTerm
-    | AtLeastTerm
-    | NotTerm
-    | FlagTerm
-    | AgeTerm
-    | DraftOrderTerm
-)
+Term = FeatureTerm | AllTerm | AnyTerm | AtLeastTerm | NotTerm | FlagTerm | AgeTerm | DraftOrderTerm
 
 
 Outcome = Literal[

@@ -8,13 +8,15 @@ compiled regexes are built once per criteria object and reused by every request
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 
-from cds.criteria.schema import CodeSet
+from cds.criteria.schema import CodeBook, CodeSet, DraftOrderMatch
 from cds.evaluate.model import Evidence
 from cds.facts.codes import CodeMatcher
+from cds.facts.model import LabResult, OrderFact
 
 
 @dataclass(slots=True)
@@ -67,3 +69,41 @@ def modality_fits(kind: str, modality: str | None, modalities: tuple[str, ...]) 
     Pathology and other reports have no modality, so a list of modalities does not exclude them.
     """
     return not modalities or kind != "radiology" or modality in modalities
+
+
+def order_matches(match: DraftOrderMatch, codebook: CodeBook, order: OrderFact) -> bool:
+    """One of the order's labels matches a pattern, or one of its codes is in the code set, and
+    no label matches a negation (a skin biopsy coded «Biopsy» is still a skin biopsy)."""
+    matcher = matcher_for(codebook.codesets[match.codeset]) if match.codeset else None
+    hit = any(p.search(label) for label in order.labels for p in regexes(match.patterns)) or (
+        matcher is not None and matcher.matches(order.codes)
+    )
+    if not hit:
+        return False
+    negations = regexes(match.negations)
+    return not any(n.search(label) for label in order.labels for n in negations)
+
+
+def newest_dated(results: Iterable[LabResult]) -> LabResult | None:
+    """The newest dated result (facts keep labs newest first; equal dates keep that order)."""
+    best: LabResult | None = None
+    for result in results:
+        if result.when is None:
+            continue
+        if best is None or best.when is None or result.when > best.when:
+            best = result
+    return best
+
+
+def extreme_value(results: Iterable[LabResult], *, largest: bool) -> LabResult | None:
+    """The dated result with the largest (or smallest) number; on a tie the newer one, which is
+    the closer baseline for a change (the heaviest weight, the smallest size of a lump)."""
+    best: LabResult | None = None
+    best_key: tuple[float, object] | None = None
+    for result in results:
+        if result.value is None or result.when is None:
+            continue
+        key = (result.value.value if largest else -result.value.value, result.when)
+        if best_key is None or key > best_key:
+            best, best_key = result, key
+    return best

@@ -1,8 +1,9 @@
 """Whether a feature («Anemi») is present for a patient, from its record sources, with evidence.
 
 One function per source kind (``lab``, ``corrected_calcium``, ``condition``, ``condition_count``,
-``text``, ``lab_flag``; ``weight_loss`` and the usage increases live in ``cds.evaluate.trends``); a
-feature is present when any of its sources is. Semantics (criteria/README.md):
+``text``, ``lab_flag``; ``weight_loss`` and the usage increases live in ``cds.evaluate.trends``,
+``size_increase`` and ``lump_after_surgery`` in ``cds.evaluate.lumps``); a feature is present when
+any of its sources is. Semantics (criteria/README.md):
 
 * Labs: only the newest result dated within the window counts (a corrected anaemia stops
   counting); undated results never count. A result without a usable number (unit problem) makes the
@@ -46,13 +47,15 @@ from cds.criteria.schema import (
     FeatureSource,
     LabFlagSource,
     LabSource,
+    LumpAfterSurgerySource,
+    SizeIncreaseSource,
     TextSource,
     Threshold,
     UsageIncreaseSource,
     WeightLossSource,
 )
 from cds.evaluate import format as fmt
-from cds.evaluate import trends
+from cds.evaluate import lumps, trends
 from cds.evaluate.common import SourceResult, modality_fits, regex, regexes, site_matches
 from cds.evaluate.common import matcher_for as matcher_for  # re-exported: referral_state
 from cds.evaluate.common import within as within  # re-exported: referral_state
@@ -120,6 +123,10 @@ def _evaluate_source(
         return trends.weight_loss(source, codebook, facts, today)
     if isinstance(source, UsageIncreaseSource):
         return trends.usage_increase(source, codebook, facts, today)
+    if isinstance(source, SizeIncreaseSource):
+        return lumps.size_increase(source, codebook, facts, today)
+    if isinstance(source, LumpAfterSurgerySource):
+        return lumps.lump_after_surgery(source, codebook, facts, today)
     raise TypeError(f"unknown feature source {type(source).__name__}")  # the schema prevents it
 
 
@@ -235,9 +242,7 @@ def _lab(source: LabSource, codebook: CodeBook, facts: PatientFacts, today: date
             out.evidence.append(Evidence(result.ref, result.when, f"{shown} (påvist)"))
         else:
             word = "under" if source.direction == "low" else "over"
-            out.evidence.append(
-                Evidence(result.ref, result.when, f"{shown} ({word} {limit_text})")
-            )
+            out.evidence.append(Evidence(result.ref, result.when, f"{shown} ({word} {limit_text})"))
     return out
 
 

@@ -7,6 +7,8 @@ made here, once, and shown the same way in cards and in the referral.
 
 from __future__ import annotations
 
+from datetime import date
+
 from cds.facts.model import Code
 
 # Minimum decimals per canonical unit, as Norwegian labs print them (Hb 12,0 g/dL; Ca 2,60 mmol/L).
@@ -70,3 +72,8 @@ def snippet(text: str, start: int = 0, limit: int = 120) -> str:
     begin = max(0, min(start - limit // 3, len(text) - (limit - 1)))
     part = text[begin : begin + limit - 2].strip()
     return ("…" if begin > 0 else "") + part + "…"
+
+
+def day(value: date | None) -> str:
+    """«12.05.2026» inside an evidence text; «udatert» when the date is unknown."""
+    return value.strftime("%d.%m.%Y") if value is not None else "udatert"

@@ -27,7 +27,7 @@ from cds.criteria.schema import (
     Rule,
     Term,
 )
-from cds.evaluate.common import matcher_for, regexes
+from cds.evaluate.common import order_matches
 from cds.facts.model import OrderFact
 
 FLAG_TEXT: dict[str, str] = {
@@ -99,7 +99,8 @@ def draft_matches(
     """For every draft-order match the rules use: the refs of the draft orders it matches.
 
     A draft matches when one of its labels (lower-cased texts) matches one of the ``patterns``
-    (case-insensitive regex search) or one of its codes is in the ``codeset``.
+    (case-insensitive regex search) or one of its codes is in the ``codeset``, and no label
+    matches a negation (``order_matches``).
     """
     found: dict[DraftOrderMatch, tuple[str, ...]] = {}
     for rule in rules:
@@ -107,13 +108,8 @@ def draft_matches(
             match = term.draft_order
             if match in found:
                 continue
-            patterns = regexes(match.patterns)
-            matcher = matcher_for(codebook.codesets[match.codeset]) if match.codeset else None
             found[match] = tuple(
-                order.ref
-                for order in drafts
-                if any(p.search(label) for label in order.labels for p in patterns)
-                or (matcher is not None and matcher.matches(order.codes))
+                order.ref for order in drafts if order_matches(match, codebook, order)
             )
     return found
 

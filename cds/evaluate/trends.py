@@ -21,25 +21,20 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from cds.criteria.schema import CodeBook, UsageIncreaseSource, WeightLossSource
 from cds.evaluate import format as fmt
-from cds.evaluate.common import SourceResult, matcher_for, within
+from cds.evaluate.common import SourceResult, extreme_value, matcher_for, newest_dated, within
 from cds.evaluate.model import Evidence
-from cds.facts.model import LabResult, PatientFacts
+from cds.facts.model import PatientFacts
 
 # Prefetch keys whose absence makes a count unknown (cds/services.py).
 _ENCOUNTER_KEYS = ("encounters",)
 _MEDICATION_KEYS = ("medicationStatements", "medicationRequests")
 # Encounter statuses that are not (yet) a contact.
 _NOT_A_CONTACT = frozenset({"planned"})
-
-
-def _date_text(value: date | None) -> str:
-    return value.strftime("%d.%m.%Y") if value is not None else "udatert"
 
 
 def _one_decimal(value: float) -> float:
@@ -62,14 +57,14 @@ def weight_loss(
         for r in facts.labs.get(source.analyte, ())
         if r.when is not None and r.value is not None and r.value.unit == unit
     ]
-    newest = _newest(
+    newest = newest_dated(
         r for r in weights if r.when is not None and within(r.when, today, source.window_days)
     )
     if newest is None or newest.when is None or newest.value is None:
         return out
     start = newest.when - timedelta(days=source.within_days)
     earlier = [r for r in weights if r.when is not None and start <= r.when < newest.when]
-    heaviest = _heaviest(earlier)
+    heaviest = extreme_value(earlier, largest=True)
     if heaviest is None or heaviest.value is None or heaviest.value.value <= 0:
         return out
     out.assessed = True
@@ -84,7 +79,7 @@ def weight_loss(
             newest.ref,
             newest.when,
             f"{label} {fmt.quantity(now, newest.value.unit)} (ned {fmt.number(loss)} % fra "
-            f"{fmt.quantity(before, heaviest.value.unit)} {_date_text(heaviest.when)})",
+            f"{fmt.quantity(before, heaviest.value.unit)} {fmt.day(heaviest.when)})",
         )
     )
     out.evidence.append(
@@ -95,30 +90,6 @@ def weight_loss(
         )
     )
     return out
-
-
-def _newest(results: Iterable[LabResult]) -> LabResult | None:
-    """The newest dated result (facts keep labs newest first; equal dates keep that order)."""
-    best: LabResult | None = None
-    for result in results:
-        if result.when is None:
-            continue
-        if best is None or best.when is None or result.when > best.when:
-            best = result
-    return best
-
-
-def _heaviest(results: Iterable[LabResult]) -> LabResult | None:
-    """The highest weight; on a tie the newer one (it is the closer baseline)."""
-    best: LabResult | None = None
-    for result in results:
-        if result.value is None or result.when is None:
-            continue
-        if best is None or best.value is None or best.when is None:
-            best = result
-        elif (result.value.value, result.when) > (best.value.value, best.when):
-            best = result
-    return best
 
 
 # --- usage increase -----------------------------------------------------------------------------

@@ -108,6 +108,9 @@ class OrderFact:
     labels: tuple[str, ...]
     reason_codes: frozenset[Code] = frozenset()
     reason_refs: tuple[str, ...] = ()
+    # bodySite texts/displays and note text, lower-cased (see LabResult.site): where an operation
+    # was done, for «tilbakefall etter tidligere kirurgi».
+    site: str = ""
 
 
 @dataclass(frozen=True, slots=True)

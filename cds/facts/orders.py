@@ -17,6 +17,7 @@ from cds.facts import fhirjson as fj
 from cds.facts.codes import codes_of
 from cds.facts.dates import first_date
 from cds.facts.model import OrderFact
+from cds.facts.sites import site_text
 
 _SKIP_STATUS = frozenset({"entered-in-error", "cancelled"})
 
@@ -72,6 +73,7 @@ def order_fact(resource: dict[str, Any], resource_type: str) -> OrderFact | None
         labels=_labels(resource),
         reason_codes=codes_of(resource.get("reasonCode")),
         reason_refs=reason_refs,
+        site=site_text(resource, with_method=False),
     )
 
 

@@ -25,6 +25,7 @@ ALL_KEYS = (
     "encounters",
     "diagnosticReports",
     "serviceRequests",
+    "procedures",
 )
 TYPE_OF_KEY = {
     "observations": "Observation",
@@ -34,6 +35,7 @@ TYPE_OF_KEY = {
     "encounters": "Encounter",
     "diagnosticReports": "DiagnosticReport",
     "serviceRequests": "ServiceRequest",
+    "procedures": "Procedure",
 }
 
 

@@ -75,5 +75,10 @@ def test_required_and_optional_keys_are_marked() -> None:
         "diagnosticReports",
         "serviceRequests",
     }
-    assert OPTIONAL_KEYS == {"medicationStatements", "medicationRequests", "encounters"}
+    assert OPTIONAL_KEYS == {
+        "medicationStatements",
+        "medicationRequests",
+        "encounters",
+        "procedures",
+    }
     assert all(service.prefetch == PREFETCH for service in SERVICES)

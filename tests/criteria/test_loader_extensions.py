@@ -126,6 +126,89 @@ def test_postal_prefix_must_be_digits(tmp_path: Path, prefix: str) -> None:
     assert f"regions.vest.postal_prefixes[1]: {prefix!r} is not 1-4 digits" in message
 
 
+SIDE = {"label": "venstre", "kind": "side", "patterns": [r"\bvenstre"], "source": "t"}
+THIGH = {"label": "lår", "kind": "region", "patterns": [r"\blår"], "source": "t"}
+CODES_WITH_SITES: dict[str, Any] = {
+    **copy.deepcopy(CODES_WITH_REGIONS),
+    "body_sites": {"venstre": SIDE, "lar": THIGH},
+}
+GROWTH = {
+    "kind": "size_increase",
+    "analyte": "hb",
+    "percent": 20,
+    "min_increase": 0.5,
+    "within_days": 365,
+    "window_days": 180,
+    "source": "t",
+}
+AFTER_SURGERY = {
+    "kind": "lump_after_surgery",
+    "procedure": {"patterns": ["eksisjon"]},
+    "lump_codeset": "anemi",
+    "window_days": 180,
+    "min_days_after": 90,
+}
+
+
+def test_body_sites_load_and_growth_sources_resolve(tmp_path: Path) -> None:
+    def extend(d: dict[str, Any]) -> None:
+        d["features"]["anemi"]["sources"] += [GROWTH, AFTER_SURGERY]
+
+    registry = load_registry(criteria(tmp_path, extend, codes=CODES_WITH_SITES))
+    assert registry.codebook.body_sites["lar"].kind == "region"
+
+
+def test_duplicate_body_site_across_code_files(tmp_path: Path) -> None:
+    again = {"body_sites": {"lar": THIGH}}
+    message = refused(write(tmp_path, codes={"a.yaml": CODES_WITH_SITES, "b.yaml": again}))
+    assert "criteria/codes/b.yaml: body_sites.lar: already defined in" in message
+
+
+@pytest.mark.parametrize(
+    ("patterns", "expected"),
+    [
+        ([], "body_sites.lar.patterns: give at least one pattern"),
+        (["(lår"], "body_sites.lar.patterns[0]: invalid regex '(lår'"),
+    ],
+)
+def test_body_site_patterns_are_checked(tmp_path: Path, patterns: list[str], expected: str) -> None:
+    codes = copy.deepcopy(CODES_WITH_SITES)
+    codes["body_sites"]["lar"]["patterns"] = patterns
+    assert expected in refused(write(tmp_path, codes={"codes.yaml": codes}))
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ({**GROWTH, "analyte": "storrelse"}, "sources[4].analyte: unknown analyte 'storrelse'"),
+        ({**GROWTH, "percent": 0, "min_increase": 0}, "sources[4]: percent or min_increase"),
+        ({**GROWTH, "site_negations": ["(lymf"]}, "sources[4].site_negations[0]: invalid regex"),
+        ({**AFTER_SURGERY, "lump_codeset": "kul"}, "sources[4].lump_codeset: unknown code set"),
+        ({**AFTER_SURGERY, "lump_analyte": "mm"}, "sources[4].lump_analyte: unknown analyte 'mm'"),
+        (
+            {**AFTER_SURGERY, "procedure": {"negations": ["biopsi"]}},
+            "sources[4].procedure: give patterns or a codeset",
+        ),
+        (
+            {**AFTER_SURGERY, "procedure": {"patterns": ["x"], "negations": ["(biopsi"]}},
+            "sources[4].procedure.negations[0]: invalid regex '(biopsi'",
+        ),
+    ],
+    ids=["analyte", "no-threshold", "negation-regex", "lump-codeset", "lump-analyte",
+         "procedure-empty", "procedure-negation"],
+)
+def test_growth_and_surgery_sources_are_checked(
+    tmp_path: Path, source: dict[str, Any], expected: str
+) -> None:
+    message = refused(criteria(tmp_path, add_source(source), codes=CODES_WITH_SITES))
+    assert f"criteria/test.yaml: features.anemi.{expected}" in message
+
+
+def test_place_sources_need_body_regions(tmp_path: Path) -> None:
+    message = refused(criteria(tmp_path, add_source(GROWTH)))
+    assert "sources[4]: compares body sites, but the code book has no body_sites regions" in message
+
+
 # --- pathway cross-references -------------------------------------------------------------------
 
 

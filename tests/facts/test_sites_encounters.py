@@ -45,6 +45,39 @@ def test_observation_site_joins_body_site_method_and_notes(codebook: CodeBook) -
     assert result.site == "venstre lår, dyp\nleft thigh\nmr\nunder fascien"
 
 
+def test_procedure_site_and_date_for_earlier_operations(codebook: CodeBook) -> None:
+    procedure = {
+        "resourceType": "Procedure",
+        "id": "op1",
+        "status": "completed",
+        "code": {"coding": [coding(SNOMED, "65801008", "Excision")], "text": "Eksisjon av lipom"},
+        "bodySite": [
+            {"text": "Venstre lår"},
+            {"coding": [coding(SNOMED, "61396006", "Left thigh")]},
+        ],
+        "performedPeriod": {
+            "start": "2022-03-15T10:00:00+01:00",
+            "end": "2022-03-15T11:00:00+01:00",
+        },
+        "note": [{"text": "Lipom 6 cm, fjernet i sin helhet"}],
+    }
+    [fact] = facts_of(codebook, Procedure=[procedure]).orders
+    assert (fact.ref, fact.resource_type, fact.status) == (
+        "Procedure/op1",
+        "Procedure",
+        "completed",
+    )
+    assert fact.when == date(2022, 3, 15)
+    assert fact.site == "venstre lår\nleft thigh\nlipom 6 cm, fjernet i sin helhet"
+    assert fact.labels[0] == "eksisjon av lipom"
+
+
+def test_order_without_body_site_has_an_empty_site(codebook: CodeBook) -> None:
+    procedure = {"resourceType": "Procedure", "id": "op2", "status": "completed"}
+    [fact] = facts_of(codebook, Procedure=[procedure]).orders
+    assert fact.site == ""
+
+
 def test_component_results_share_the_observation_site(codebook: CodeBook) -> None:
     obs = observation(
         "t2",

@@ -49,6 +49,7 @@ DYP, S6, S4, MRX, RTG, BARN, BIO, CT, TS, NATT = (
     "sarkom-tidligere-sarkom",
     "sarkom-nattesmerter",
 )
+VOKS, RES = "sarkom-voksende-kul", "sarkom-residiv-etter-lipom"
 
 STOP_BEN, STOP = "sarkom.stopp-biopsi-ben", "sarkom.stopp-biopsi"
 BARN_BEG, BARN_KUL = "sarkom.barn.begrunnet", "sarkom.barn.blotvevssvulst"
@@ -266,6 +267,22 @@ def draft(rid: str, text: str, *, code: tuple[str, str] | None = None,
     return add(copy.deepcopy(resource))
 
 
+def operation(rid: str, text: str, *, body_site: str, days_ago: int,
+              status: str = "completed", coded: bool = True) -> Edit:
+    """An earlier Procedure (an excision), for «tilbakefall etter tidligere kirurgi»."""
+    resource: dict[str, Any] = {
+        "resourceType": "Procedure",
+        "id": rid,
+        "status": status,
+        "code": {"text": text},
+        "performedDateTime": _day(days_ago),
+        "bodySite": [{"text": body_site}],
+    }
+    if coded:
+        resource["code"]["coding"] = [{"system": SCT, "code": "65801008", "display": "Excision"}]
+    return add(resource)
+
+
 # Frequently used edits.
 NO_EARLIER_CANCER = remove("brystkreft-rtg", "letrozol-rtg")
 BENHARD_KUL = lump("benkul", ICPC, "S04", "Lokalisert hevelse/kul hud",
@@ -351,6 +368,9 @@ CASES: list[Case] = [
     Case(STOP, "lipom-4cm-eksisjon-stille", S4, OSEL, False,
          "subkutant lipom 4 cm på overarmen + eksisjon: ingen mistanke, fastlegen kan fjerne det",
          [draft("eksisjon-utkast", "Eksisjon av lipom venstre overarm")]),
+    Case(STOP, "residiv-etter-lipom-eksisjon", RES, OSEL, True,
+         "ny kul der et lipom ble fjernet + ny eksisjon i utkast: stopp, MR og sarkomsenter først",
+         [draft("eksisjon-utkast", "Eksisjon av kul venstre lår")]),
     Case(STOP, "barn-fjerning-av-kul", BARN, OSEL, True,
          "barn med kul på underarmen + «Fjerning av kul»: stopp går foran barneregelen",
          [draft("fjerning-utkast", "Fjerning av kul høyre underarm")]),
@@ -659,6 +679,74 @@ CASES: list[Case] = [
     Case(M_BLOT, "voksende-4cm", S4, PV, True, "«vokst tydelig siste tre måneder»: vekst",
          [site("lipom-subkutan4", "Venstre overarm",
                note="Bløt kul i underhuden, vokst tydelig siste tre måneder.")]),
+    # Growth from two measurements (S4: 3.8 cm 220 days ago, 4 cm 17 days ago: +5 %, silent).
+    Case(M_BLOT, "eksempel-voksende-kul", VOKS, PV, True,
+         "subkutan kul på skulderen målt 25 mm i mai og 3,4 cm nå (+0,9 cm / 36 %): vekst, MR"),
+    Case(M_BLOT, "vekst-20-prosent", S4, PV, True,
+         "3,5 -> 4,2 cm: +0,7 cm og +20,0 % (begge grenser nådd)",
+         [size("storrelse-subkutan4-var", 3.5, "cm"), size("storrelse-subkutan4", 4.2, "cm")]),
+    Case(M_BLOT, "vekst-17-prosent-stille", S4, PV, False,
+         "3,5 -> 4,1 cm: +0,6 cm, men bare +17,1 %",
+         [size("storrelse-subkutan4-var", 3.5, "cm"), size("storrelse-subkutan4", 4.1, "cm")]),
+    Case(M_BLOT, "vekst-0.5-cm", S4, PV, True,
+         "1,5 -> 2,0 cm: +0,5 cm (grensen) og +33 %",
+         [size("storrelse-subkutan4-var", 1.5, "cm"), size("storrelse-subkutan4", 2.0, "cm")]),
+    Case(M_BLOT, "vekst-0.4-cm-stille", S4, PV, False,
+         "1,6 -> 2,0 cm: +25 %, men bare +0,4 cm (målevariasjon)",
+         [size("storrelse-subkutan4-var", 1.6, "cm"), size("storrelse-subkutan4", 2.0, "cm")]),
+    Case(M_BLOT, "vekst-mm-til-cm", S4, PV, True,
+         "35 mm -> 4,2 cm: enhetene regnes om før sammenligning",
+         [size("storrelse-subkutan4-var", 35, "mm"), size("storrelse-subkutan4", 4.2, "cm")]),
+    Case(M_BLOT, "vekst-annen-side-stille", S4, PV, False,
+         "3,0 cm på høyre overarm og 4,0 cm på venstre: to ulike kuler, ikke vekst",
+         [size("storrelse-subkutan4-var", 3.0, "cm"),
+          site("storrelse-subkutan4-var", "Høyre overarm, subkutant")]),
+    Case(M_BLOT, "vekst-365-dager", S4, PV, True,
+         "3,0 cm 365 dager før siste måling (4 cm): sammenlignes",
+         [size("storrelse-subkutan4-var", 3.0, "cm"),
+          dated("storrelse-subkutan4-var", days_ago=17 + 365)]),
+    Case(M_BLOT, "vekst-366-dager-stille", S4, PV, False,
+         "3,0 cm 366 dager før siste måling: for gammel til å sammenligne",
+         [size("storrelse-subkutan4-var", 3.0, "cm"),
+          dated("storrelse-subkutan4-var", days_ago=17 + 366)]),
+    # A lump where a tumour was removed (S4: lipoma removed from the OTHER arm in 2019, silent).
+    Case(M_BLOT, "eksempel-kul-der-lipom-er-fjernet", RES, PV, True,
+         "ny kul i venstre lår der et lipom ble fjernet i 2022 (Procedure): MR"),
+    Case(M_BLOT, "operert-samme-sted", S4, PV, True,
+         "lipomet på venstre overarm sitter der et lipom ble fjernet i 2019",
+         [remove("eksisjon-lipom-2019"),
+          operation("eksisjon-2019", "Eksisjon av lipom", body_site="Venstre overarm",
+                    days_ago=2636)]),
+    Case(M_BLOT, "operert-90-dager-for", S4, PV, True,
+         "kulen registrert 90 dager etter eksisjonen på samme sted",
+         [remove("eksisjon-lipom-2019"),
+          operation("eksisjon-nylig", "Fjerning av kul", body_site="Venstre overarm",
+                    days_ago=17 + 90, coded=False)]),
+    Case(M_BLOT, "operert-89-dager-for-stille", S4, PV, False,
+         "kulen registrert 89 dager etter eksisjonen: postoperativ hevelse, ikke tilbakefall",
+         [remove("eksisjon-lipom-2019"),
+          operation("eksisjon-nylig", "Fjerning av kul", body_site="Venstre overarm",
+                    days_ago=17 + 89, coded=False)]),
+    Case(M_BLOT, "operert-hudlesjon-stille", S4, PV, False,
+         "en føflekk fjernet på samme sted er ikke en operert svulst",
+         [remove("eksisjon-lipom-2019"),
+          operation("eksisjon-2019", "Eksisjon av føflekk", body_site="Venstre overarm",
+                    days_ago=2636)]),
+    Case(M_BLOT, "operasjon-ikke-utfort-stille", S4, PV, False,
+         "Procedure med status not-done: ingen tidligere operasjon",
+         [remove("eksisjon-lipom-2019"),
+          operation("eksisjon-2019", "Eksisjon av lipom", body_site="Venstre overarm",
+                    days_ago=2636, status="not-done")]),
+    Case(M_BLOT, "residiv-i-notat", S4, PV, True,
+         "legens notat: «Residiv av lipom operert 2019» (uten Procedure i journalen)",
+         [remove("eksisjon-lipom-2019"),
+          site("lipom-subkutan4", "Venstre overarm",
+               note="Bløt kul i underhuden. Residiv av lipom operert 2019.")]),
+    Case(M_BLOT, "ikke-residiv-i-notat-stille", S4, PV, False,
+         "«ikke residiv»: teller ikke",
+         [remove("eksisjon-lipom-2019"),
+          site("lipom-subkutan4", "Venstre overarm",
+               note="Bløt kul i underhuden, ikke residiv.")]),
     Case(M_BLOT, "ultralyd-malignitetssuspekt", S4, PV, True,
          "ultralyd bløtdeler: malignitetssuspekt oppfylling -> MR (ikke henvisning)",
          [report("ul-overarm", "Ultralyd bløtdeler venstre overarm",
@@ -717,5 +805,6 @@ CASES: list[Case] = [
                  "Uavklart cystisk oppfylling i høyre ovarium, 4 cm.")]),
     # --- silent ----------------------------------------------------------------------------------
     Case("silent", "sarkom-subkutan-4cm-patient-view", S4, PV, False,
-         "voksen med subkutant lipom 4 cm på overarmen, uendret"),
+         "voksen med subkutant lipom 4 cm på overarmen (3,8 cm i april: +5 %), og et lipom "
+         "fjernet fra den andre armen i 2019"),
 ]
