@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -430,11 +430,13 @@ def _value_texts(holder: dict[str, Any]) -> list[str]:
 _NO_FLAGS: frozenset[str] = frozenset()
 
 # What every analyte's result from one holder (Observation or component) shares:
-# (text, interpretation, display).
-_Shared = tuple[str, frozenset[str], str]
+# (text, interpretation, display, site).
+_Shared = tuple[str, frozenset[str], str, str]
 
 
-def _shared(holder: dict[str, Any], extra_texts: list[str], extra_flags: frozenset[str]) -> _Shared:
+def _shared(
+    holder: dict[str, Any], extra_texts: list[str], extra_flags: frozenset[str], site: str
+) -> _Shared:
     """The analyte-independent parts of a holder's results, worked out once per holder."""
     text = ""
     if extra_texts or "valueString" in holder or "valueCodeableConcept" in holder:
@@ -445,7 +447,7 @@ def _shared(holder: dict[str, Any], extra_texts: list[str], extra_flags: frozens
     flags = extra_flags if interpretation is None else interpretation_codes(interpretation)
     if interpretation is not None and extra_flags:
         flags = flags | extra_flags
-    return text, flags, fj.concept_title(holder.get("code"))
+    return text, flags, fj.concept_title(holder.get("code")), site
 
 
 def _result(
@@ -483,7 +485,7 @@ def _result(
     high: Quantity | None = None
     if holder.get("referenceRange") is not None:
         low, high = _reference_range(holder, analyte, value_unit, ctx)
-    text, interpretation, display = shared
+    text, interpretation, display, site = shared
     return LabResult(
         ref=ref,
         analyte=analyte_id,
@@ -495,6 +497,7 @@ def _result(
         interpretation=interpretation,
         unit_problem=problem,
         display=display,
+        site=site,
     )
 
 
@@ -549,9 +552,12 @@ def extract_labs(
         when = moment.date() if moment is not None else None
         ref = fj.ref_of("Observation", obs)
         notes_text = fj.note_texts(obs) if "note" in obs else []
+        # Where the finding is (bodySite, method, notes), for site-restricted sources such as
+        # tumour size; a component shares its Observation's site.
+        site = site_text(obs, with_method=True)
         per_obs: dict[str, LabResult] = {}
         if top:
-            shared = _shared(obs, notes_text, _NO_FLAGS)
+            shared = _shared(obs, notes_text, _NO_FLAGS, site)
             for name in top:
                 per_obs[name] = _result(
                     obs,
@@ -572,7 +578,7 @@ def extract_labs(
                     # The Observation-level flag and notes describe the whole panel; keep them.
                     if panel_flags is None:
                         panel_flags = interpretation_codes(obs.get("interpretation"))
-                    comp_shared = _shared(comp, notes_text, panel_flags)
+                    comp_shared = _shared(comp, notes_text, panel_flags, site)
                 per_obs[name] = _result(
                     comp,
                     comp_shared,
@@ -582,12 +588,7 @@ def extract_labs(
                     when=when,
                     ctx=ctx,
                 )
-        # Where the finding is (bodySite, method, notes), for site-restricted sources such as
-        # tumour size; a component shares its Observation's site.
-        site = site_text(obs, with_method=True)
         for name, result in per_obs.items():
-            if site:
-                result = replace(result, site=site)
             bucket = found.get(name)
             if bucket is None:
                 found[name] = bucket = []
