@@ -78,51 +78,33 @@ _INDICATOR_RANK = {"critical": 0, "warning": 1, "info": 2}
 
 Selection = Literal["at-most-one", "any"]
 
+
+def _reason(code: str, display: str) -> OverrideReason:
+    """One override reason of our code system (Norwegian display, shown in the EHR's list)."""
+    return OverrideReason(system=OVERRIDE_REASON_SYSTEM, code=code, display=display)
+
+
+_CRITERIA_NOT_MET = _reason("criteria-not-met", "Klinisk vurdert: kriteriene er ikke oppfylt")
+
 # Why a GP dismissed a card that suggested something (CDS Hooks overrideReasons, checklist §7).
 SUGGESTION_OVERRIDES: tuple[OverrideReason, ...] = (
-    OverrideReason(
-        system=OVERRIDE_REASON_SYSTEM, code="already-referred", display="Allerede henvist"
-    ),
-    OverrideReason(
-        system=OVERRIDE_REASON_SYSTEM,
-        code="patient-declines",
-        display="Pasienten ønsker ikke henvisning",
-    ),
-    OverrideReason(
-        system=OVERRIDE_REASON_SYSTEM,
-        code="criteria-not-met",
-        display="Klinisk vurdert: kriteriene er ikke oppfylt",
-    ),
+    _reason("already-referred", "Allerede henvist"),
+    _reason("patient-declines", "Pasienten ønsker ikke henvisning"),
+    _CRITERIA_NOT_MET,
 )
 # Why a GP keeps a pakkeforløp referral the criteria do not support: the findings may be outside
 # this record (hospital results), or the GP judges the suspicion justified on clinical grounds.
 UNSUPPORTED_OVERRIDES: tuple[OverrideReason, ...] = (
-    OverrideReason(
-        system=OVERRIDE_REASON_SYSTEM,
-        code="findings-elsewhere",
-        display="Funnene står utenfor journalen (f.eks. sykehussvar)",
-    ),
-    OverrideReason(
-        system=OVERRIDE_REASON_SYSTEM,
-        code="clinically-justified",
-        display="Klinisk vurdert: henvisning til pakkeforløp er begrunnet",
-    ),
+    _reason("findings-elsewhere", "Funnene står utenfor journalen (f.eks. sykehussvar)"),
+    _reason("clinically-justified", "Klinisk vurdert: henvisning til pakkeforløp er begrunnet"),
 )
 # Why a GP keeps an order a stop_order card objects to: the sarcoma source lets a sarcoma centre
 # take part in the filter function («et sarkomsenter også kunne inngå i filterfunksjonen før
 # eventuelt henvisning til pakkeforløp», 000_29d6fa47ee5f8e28.txt «Filterfunksjon»), so the
 # order may have been agreed with it; or the GP judges that there is no suspicion.
 STOP_ORDER_OVERRIDES: tuple[OverrideReason, ...] = (
-    OverrideReason(
-        system=OVERRIDE_REASON_SYSTEM,
-        code="agreed-with-receiver",
-        display="Avtalt med sykehuset som skal utrede",
-    ),
-    OverrideReason(
-        system=OVERRIDE_REASON_SYSTEM,
-        code="criteria-not-met",
-        display="Klinisk vurdert: kriteriene er ikke oppfylt",
-    ),
+    _reason("agreed-with-receiver", "Avtalt med sykehuset som skal utrede"),
+    _CRITERIA_NOT_MET,
 )
 
 # Card detail headings and fixed phrases, kept together so wording is reviewed in one place.

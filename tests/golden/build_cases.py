@@ -49,7 +49,8 @@ def _resource(bundle: Bundle, rid: str) -> dict[str, Any]:
     raise KeyError(rid)
 
 
-def _days_ago(days: int) -> str:
+def day(days: int) -> str:
+    """The ISO date ``days`` before the suite's clock (2026-11-20)."""
     return (TODAY - timedelta(days=days)).isoformat()
 
 
@@ -74,7 +75,7 @@ def lab(rid: str, value: float | None = None, *, unit: str | None = None, flag: 
         if ref == "drop":
             obs.pop("referenceRange", None)
         if days_ago is not None:
-            when = _days_ago(days_ago)
+            when = day(days_ago)
             obs["effectiveDateTime"] = when + "T08:30:00+01:00"
             obs["issued"] = when + "T14:00:00+01:00"
 
@@ -121,6 +122,17 @@ def add(resource: dict[str, Any]) -> Edit:
     return apply
 
 
+def born(birth_date: str) -> Edit:
+    """Give the patient another birth date (age on 2026-11-20 follows from it)."""
+
+    def apply(bundle: Bundle) -> None:
+        for entry in bundle["entry"]:
+            if entry["resource"]["resourceType"] == "Patient":
+                entry["resource"]["birthDate"] = birth_date
+
+    return apply
+
+
 def sex(gender: str) -> Edit:
     def apply(bundle: Bundle) -> None:
         for entry in bundle["entry"]:
@@ -134,7 +146,7 @@ def observation(rid: str, codes: list[tuple[str, str, str]], *, days_ago: int = 
                 value: float | None = None, unit: str | None = None,
                 value_string: str | None = None, text_note: str | None = None,
                 low: float | None = None, high: float | None = None) -> Edit:
-    when = _days_ago(days_ago)
+    when = day(days_ago)
     res: dict[str, Any] = {
         "resourceType": "Observation",
         "id": rid,
@@ -160,7 +172,7 @@ def observation(rid: str, codes: list[tuple[str, str, str]], *, days_ago: int = 
 
 def condition(rid: str, system: str, code: str, display: str, *, days_ago: int = 10,
               status: str = "active") -> Edit:
-    when = _days_ago(days_ago)
+    when = day(days_ago)
     return add({
         "resourceType": "Condition",
         "id": rid,
@@ -189,7 +201,7 @@ def referral(rid: str, *, status: str, days_ago: int = 0, text: str,
                                   "display": "Patient referral"}], "text": "Henvisning"}],
         "priority": "routine",
         "code": {"text": text},
-        "authoredOn": _days_ago(days_ago),
+        "authoredOn": day(days_ago),
         "requester": {"reference": "Practitioner/fastlege-eksempel"},
     }
     if label:

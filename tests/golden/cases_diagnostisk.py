@@ -11,20 +11,20 @@ PSA for a man of 50 vs 51, the known-cancer exclusion at five years, age 17 vs 1
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from build_cases import (
     ICD,
     ICPC,
     LOINC,
-    TODAY,
     Bundle,
     Case,
     Edit,
     _resource,
     add,
+    born,
     condition,
+    day,
     lab,
     normal,
     referral,
@@ -57,24 +57,9 @@ MEDPOL = "Henvisning medisinsk poliklinikk"
 # --- edits of our own ---------------------------------------------------------------------------
 
 
-def _day(days_ago: int) -> str:
-    return (TODAY - timedelta(days=days_ago)).isoformat()
-
-
-def born(birth_date: str) -> Edit:
-    """Give the patient another birth date (age on 2026-11-20 follows from it)."""
-
-    def apply(bundle: Bundle) -> None:
-        for entry in bundle["entry"]:
-            if entry["resource"]["resourceType"] == "Patient":
-                entry["resource"]["birthDate"] = birth_date
-
-    return apply
-
-
 def encounter(rid: str, days_ago: int) -> Edit:
     """One finished GP consultation (Encounter) ``days_ago`` days before 2026-11-20."""
-    when = _day(days_ago)
+    when = day(days_ago)
     return add({
         "resourceType": "Encounter",
         "id": rid,
@@ -88,7 +73,7 @@ def encounter(rid: str, days_ago: int) -> Edit:
 
 def statement(rid: str, atc: str, display: str, days_ago: int) -> Edit:
     """A completed medication course (MedicationStatement) started ``days_ago`` days ago."""
-    when = _day(days_ago)
+    when = day(days_ago)
     return add({
         "resourceType": "MedicationStatement",
         "id": rid,
@@ -124,7 +109,7 @@ def fit_value(rid: str, *, quantity: float | None = None, text: str | None = Non
 
 
 def psa(rid: str, days_ago: int) -> Edit:
-    when = _day(days_ago)
+    when = day(days_ago)
     res: dict[str, Any] = {
         "resourceType": "Observation",
         "id": rid,

@@ -18,7 +18,6 @@ response's receivers, not in the index.
 from __future__ import annotations
 
 import copy
-from datetime import timedelta
 from typing import Any
 
 from build_cases import (
@@ -31,6 +30,8 @@ from build_cases import (
     Edit,
     _resource,
     add,
+    born,
+    day,
     referral,
     remove,
 )
@@ -82,21 +83,6 @@ V2_0074 = "http://terminology.hl7.org/CodeSystem/v2-0074"
 
 
 # --- edits of our own ---------------------------------------------------------------------------
-
-
-def _day(days_ago: int) -> str:
-    return (TODAY - timedelta(days=days_ago)).isoformat()
-
-
-def born(birth_date: str) -> Edit:
-    """Move the patient's birth date (age boundaries: 17 vs 18 on 2026-11-20)."""
-
-    def apply(bundle: Bundle) -> None:
-        for entry in bundle["entry"]:
-            if entry["resource"]["resourceType"] == "Patient":
-                entry["resource"]["birthDate"] = birth_date
-
-    return apply
 
 
 AGE_17 = born("2009-11-21")  # 18 tomorrow
@@ -153,7 +139,7 @@ def dated(*rids: str, days_ago: int) -> Edit:
     """Move Conditions, Observations and reports to ``days_ago``."""
 
     def apply(bundle: Bundle) -> None:
-        when = _day(days_ago)
+        when = day(days_ago)
         for rid in rids:
             resource = _resource(bundle, rid)
             if resource["resourceType"] == "Condition":
@@ -170,7 +156,7 @@ def dated(*rids: str, days_ago: int) -> Edit:
 def lump(rid: str, system: str, code: str, display: str, *, body_site: str, note: str = "",
          days_ago: int = 10) -> Edit:
     """A coded lump/symptom with the GP's bodySite and note."""
-    when = _day(days_ago)
+    when = day(days_ago)
     resource: dict[str, Any] = {
         "resourceType": "Condition",
         "id": rid,
@@ -193,7 +179,7 @@ def lump(rid: str, system: str, code: str, display: str, *, body_site: str, note
 
 def history(rid: str, system: str, code: str, display: str, *, days_ago: int = 2000) -> Edit:
     """A resolved diagnosis (earlier cancer, earlier sarcoma)."""
-    when = _day(days_ago)
+    when = day(days_ago)
     return add({
         "resourceType": "Condition",
         "id": rid,
@@ -214,7 +200,7 @@ def report(rid: str, title: str, conclusion: str, *, kind: str = "RAD",
            days_ago: int = 5) -> Edit:
     """A DiagnosticReport: radiology (RAD; the modality is read from the title) or pathology
     (PAT)."""
-    when = _day(days_ago)
+    when = day(days_ago)
     return add({
         "resourceType": "DiagnosticReport",
         "id": rid,
@@ -275,7 +261,7 @@ def operation(rid: str, text: str, *, body_site: str, days_ago: int,
         "id": rid,
         "status": status,
         "code": {"text": text},
-        "performedDateTime": _day(days_ago),
+        "performedDateTime": day(days_ago),
         "bodySite": [{"text": body_site}],
     }
     if coded:
