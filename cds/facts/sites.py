@@ -20,6 +20,10 @@ def site_text(resource: dict[str, Any], *, with_method: bool) -> str:
     "" when the resource says nothing about a site; duplicates (a display repeated as text, the
     same note twice) are dropped, order is kept.
     """
+    # Most Observations have none of the three: answer without building lists (hot path).
+    if "bodySite" not in resource and "note" not in resource:
+        if not with_method or "method" not in resource:
+            return ""
     parts = fj.concept_texts(resource.get("bodySite"))
     if with_method:
         parts.extend(fj.concept_texts(resource.get("method")))
