@@ -384,7 +384,8 @@ class Advice(Strict):
 
     ``advice``: a card that redirects (children to the paediatric department; positive faecal
     blood to another pathway). ``stop_order``: a critical card that suggests deleting the matching
-    draft orders (``blocked_orders``) and referring instead.
+    draft orders (``blocked_orders``) and, depending on what the other rules conclude
+    (``Assessment.stop_then``), referring or ordering the missing examinations instead.
     """
 
     indicator: Literal["info", "warning", "critical"]

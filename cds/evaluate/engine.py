@@ -9,6 +9,8 @@ Per rule: a rule that lists ``filter_tests`` sees a ``filter_tests_incomplete`` 
 over those tests only (``referral_state.filter_tests_incomplete``), and when it decides, the
 assessment carries only those tests. The deciding rule's draft-order terms give
 ``blocked_orders``; its ``receiver_kind`` chooses the receivers (``cds.evaluate.receivers``).
+A ``stop_order`` also records what the other rules conclude (``Assessment.stop_then``), so that
+the card offers a referral only when begrunnet mistanke holds, and the examinations otherwise.
 """
 
 from __future__ import annotations
@@ -62,6 +64,17 @@ def evaluate(
 
     unmet: tuple[str, ...] = ()
     blocked: tuple[str, ...] = ()
+    stop_then: Outcome | None = None
+    stop_then_rule: str | None = None
+    if rule is not None and rule.outcome == "stop_order":
+        # What to offer instead of the stopped order depends on what the patient meets without
+        # it: a referral only at begrunnet mistanke, otherwise the examinations first.
+        others = tuple(r for r in pathway.rules if r.outcome != "stop_order")
+        beneath = _deciding_rule(others, ctx, filter_tests, hook)
+        if beneath is not None:
+            stop_then, stop_then_rule = beneath.outcome, beneath.id
+            if beneath.filter_tests:
+                filter_tests = tuple(t for t in filter_tests if t.test in beneath.filter_tests)
     if rule is not None:
         if rule.unmet_of is not None:
             target = next(r for r in pathway.rules if r.id == rule.unmet_of)
@@ -86,6 +99,8 @@ def evaluate(
         blocked_orders=blocked,
         receivers=receivers.names,
         region=receivers.region,
+        stop_then=stop_then,
+        stop_then_rule=stop_then_rule,
     )
 
 

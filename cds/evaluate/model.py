@@ -77,6 +77,11 @@ class Assessment:
     # the patient's region first; region is its label, None when the address gives none.
     receivers: tuple[str, ...] = ()
     region: str | None = None
+    # For a stop_order: what the other rules conclude for the same patient. «begrunnet»: the card
+    # refers instead of the stopped order; «mistanke»: it orders the missing examinations instead
+    # (filter_tests are then that rule's); otherwise it only asks for the deletion.
+    stop_then: Outcome | None = None
+    stop_then_rule: str | None = None  # the rule that gave stop_then
 
     @property
     def missing_filter_tests(self) -> tuple[FilterTestStatus, ...]:

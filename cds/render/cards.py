@@ -19,7 +19,8 @@ mistanke               info       create lab or imaging orders for missing/stale
 not_met                info       none
 unsupported_referral   warning    none
 advice                 the rule's none (the rule's own text: children, faecal blood)
-stop_order             critical   delete the blocked draft orders and create the referral
+stop_order             critical   delete the blocked drafts and create the referral (begrunnet
+                                  beneath) or the missing examinations (mistanke beneath)
 =====================  =========  =====================================================
 
 Every card carries the pathway name in its summary (≤ 139 characters, spec «<140»), the
@@ -110,6 +111,11 @@ STOP_ORDER_OVERRIDES: tuple[OverrideReason, ...] = (
 # Card detail headings and fixed phrases, kept together so wording is reviewed in one place.
 _MET = "Kriteriene for begrunnet mistanke er oppfylt:"
 _NOT_MET = "Kriteriene for begrunnet mistanke er ikke oppfylt:"
+# A stop_order card when the record does not (yet) show begrunnet mistanke: no referral offered.
+_STOP_NOT_YET = (
+    "Kriteriene for begrunnet mistanke er ennå ikke oppfylt i journalen: bildediagnostikken "
+    "avgjør om pasienten skal henvises."
+)
 _GROUP_SUMMARY = "Begrunnet mistanke: flere pakkeforløp kan være aktuelle – henvis til ett"
 _ONE_AT_A_TIME = "pasienten henvises til ett pakkeforløp om gangen."
 # The diagnostic pathway's own words for its list («Før henvisning foreslås:»,
@@ -418,24 +424,34 @@ def _stop_order(call: _Call) -> Card:
     )
     blocked = [(ref, _draft_text(call, ref)) for ref in assessment.blocked_orders]
     referred = bool(call.referred)
+    # A referral is offered only when the other rules give begrunnet mistanke; at the mistanke
+    # stage the examinations come first (the filter function), so the card orders them instead.
+    refer = not referred and assessment.stop_then == "begrunnet"
+    examine = not referred and assessment.stop_then == "mistanke"
     parts = [
         advice.detail if advice else "",
         _bullets("Bestillinger som bør slettes:", [f"**{md(text)}**" for _, text in blocked]),
         _bullets("Funn:", [_evidence_bullet(h) for h in used_hits(pathway, assessment)]),
         _own_referral(call),
         _other_referrals(call),
-        "" if referred else _receivers(call),
-        "" if referred else _missing_content(call),
+        _STOP_NOT_YET if examine else "",
+        _stop_advice(call) if not referred and assessment.stop_then == "advice" else "",
+        _filter_tests(call) if examine else "",
+        _receivers(call) if refer else "",
+        _missing_content(call) if refer else "",
         _times(pathway, acute=False),
         _notes(call),
     ]
     suggestions: list[Suggestion] = []
-    if not referred:
-        # Already in a pathway (this or another): one pathway at a time, so no new referral; and
-        # a delete alone is not offered (a delete must come with a create, checklist §4.3).
+    # Already in a pathway (this or another): one pathway at a time, so no new referral; and a
+    # delete alone is not offered (a delete must come with a create, checklist §4.3).
+    suggestion: Suggestion | None = None
+    if refer:
         suggestion = _stop_order_suggestion(call, [ref for ref, _ in blocked])
-        if suggestion is not None:
-            suggestions.append(suggestion)
+    elif examine:
+        suggestion = _stop_and_examine_suggestion(call, [ref for ref, _ in blocked])
+    if suggestion is not None:
+        suggestions.append(suggestion)
     return _card(call, "critical", summary, parts, suggestions, STOP_ORDER_OVERRIDES)
 
 
@@ -944,13 +960,7 @@ def _stop_order_suggestion(call: _Call, blocked: list[str]) -> Suggestion | None
     pathway = call.pathway
     label = pathway.referral.label
     receiver = call.assessment.receivers[0] if call.assessment.receivers else None
-    deletable = [
-        ref
-        for ref in blocked
-        if ref.startswith("ServiceRequest/")
-        and _RELATIVE_REF.match(ref)
-        and ref in call.facts.draft_resources
-    ]
+    deletable = _deletable(call, blocked)
     actions = [
         Action(
             type="delete",
@@ -998,6 +1008,58 @@ def _stop_order_suggestion(call: _Call, blocked: list[str]) -> Suggestion | None
         )
     )
     return _stop_suggestion(call, actions, receiver, deleted=len(deletable))
+
+
+def _stop_advice(call: _Call) -> str:
+    """The advice the patient meets beneath the stop (a child: the paediatric department), as
+    the step to take instead of the stopped order."""
+    rule_id = call.assessment.stop_then_rule
+    rule = next((r for r in call.pathway.rules if r.id == rule_id), None)
+    if rule is None or rule.advice is None:
+        return ""
+    return f"I stedet: **{md(rule.advice.summary)}**."
+
+
+def _deletable(call: _Call, blocked: list[str]) -> list[str]:
+    """The blocked drafts a suggestion may delete: ServiceRequests the request carries."""
+    return [
+        ref
+        for ref in blocked
+        if ref.startswith("ServiceRequest/")
+        and _RELATIVE_REF.match(ref)
+        and ref in call.facts.draft_resources
+    ]
+
+
+def _stop_and_examine_suggestion(call: _Call, blocked: list[str]) -> Suggestion | None:
+    """Delete the blocked drafts and order the missing examinations, as one suggestion.
+
+    At the mistanke stage the source asks for imaging before contact with the receiver, so the
+    stopped biopsy is replaced by the examination (a ServiceRequest ``create``, which also keeps
+    the delete from standing alone, checklist §4.3). None when nothing can be deleted or ordered.
+    """
+    deletable = _deletable(call, blocked)
+    orders = _orders(call)
+    if not deletable or not orders:
+        return None
+    label = call.pathway.referral.label
+    examine = _orders_suggestion(call, orders, recommended=True)
+    deletes = [
+        Action(
+            type="delete",
+            resource_id=ref,
+            description=f"Slett bestillingsutkastet «{_draft_text(call, ref)}»: det skal ikke "
+            f"utføres før bildediagnostikken er vurdert og eventuelt henvisning til {label}.",
+        )
+        for ref in deletable
+    ]
+    what = "bestillingen" if len(deletable) == 1 else "bestillingene"
+    return Suggestion(
+        label=f"Slett {what} og {lower_first(examine.label)}",
+        uuid=call.id("suggestion:stop_order:examine"),
+        is_recommended=True,
+        actions=deletes + list(examine.actions or []),
+    )
 
 
 def _stop_suggestion(

@@ -649,6 +649,50 @@ def test_draft_under_not_is_never_blocked() -> None:
     assert assess(person(conditions=[lump], drafts=[rtg]), STOP, "order-select").rule is None
 
 
+STOP_THEN = pathway(
+    [
+        rule(
+            "stop",
+            {
+                "all": [
+                    {"any": [{"feature": "deep_tumour"}, {"feature": "thigh_lump"}]},
+                    {"draft_order": {"patterns": ["biopsi"]}},
+                ]
+            },
+            "stop_order",
+        ),
+        rule("refer", {"feature": "deep_tumour"}),
+        rule("examine", {"all": [{"feature": "thigh_lump"}, {"age_at_least": 18}]}, "mistanke"),
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    ("labs", "age", "expected"),
+    [
+        (DEEP, 60, "begrunnet"),  # the referral criterion holds beneath the stop
+        ((), 60, "mistanke"),  # only the examination stage
+        ((), 17, None),  # nothing else holds
+    ],
+)
+def test_stop_order_records_what_the_other_rules_conclude(
+    labs: tuple[LabResult, ...], age: int, expected: str | None
+) -> None:
+    lump = replace(condition(LUMP), site="lår")
+    biopsy = order("Biopsi av kul i lår", is_referral=False, status="draft")
+    record = person(age=age, labs=labs, conditions=[lump], drafts=[biopsy])
+    assessment = assess(record, STOP_THEN, "order-select")
+    assert (assessment.outcome, assessment.stop_then) == ("stop_order", expected)
+    by_outcome = {"begrunnet": "refer", "mistanke": "examine", None: None}
+    assert assessment.stop_then_rule == by_outcome[expected]
+    assert assessment.blocked_orders == (biopsy.ref,)
+
+
+def test_other_outcomes_carry_no_stop_then() -> None:
+    assessment = assess(person(labs=DEEP), STOP_THEN, "order-select")
+    assert (assessment.outcome, assessment.stop_then) == ("begrunnet", None)
+
+
 # --- filter tests -------------------------------------------------------------------------------
 
 PSA = {

@@ -314,6 +314,7 @@ def test_each_new_card_type_can_be_switched_off(
                     "stop_order",
                     sarkom_hits(sarkom),
                     blocked_orders=("ServiceRequest/biopsi-1",),
+                    stop_then="begrunnet",
                 )
             ],
             with_drafts(biopsy),
@@ -337,6 +338,7 @@ def test_stop_order_deletes_the_biopsy_and_creates_the_referral(sarkom: Pathway)
                 "stop_order",
                 sarkom_hits(sarkom),
                 blocked_orders=("ServiceRequest/biopsi-1",),
+                stop_then="begrunnet",
                 receivers=SARKOM_CENTRES,
                 region="Helse Vest",
             )
@@ -387,6 +389,7 @@ def test_stop_order_replaces_a_separate_draft_referral(sarkom: Pathway) -> None:
                 "stop_order",
                 sarkom_hits(sarkom),
                 blocked_orders=("ServiceRequest/biopsi-1",),
+                stop_then="begrunnet",
                 draft_referral=draft_fact(letter, referral=True),
             )
         ],
@@ -416,6 +419,7 @@ def test_stop_order_when_the_draft_referral_is_the_blocked_order(sarkom: Pathway
                 "stop_order",
                 sarkom_hits(sarkom),
                 blocked_orders=("ServiceRequest/kir-1",),
+                stop_then="begrunnet",
                 draft_referral=draft_fact(surgery, referral=True),
             )
         ],
@@ -437,6 +441,7 @@ def test_stop_order_when_already_referred_names_the_referral_and_suggests_nothin
                 "stop_order",
                 sarkom_hits(sarkom),
                 blocked_orders=("ServiceRequest/biopsi-1",),
+                stop_then="begrunnet",
                 already_referred=referral_to(sarkom, 12),
             )
         ],
@@ -456,12 +461,77 @@ def test_stop_order_never_deletes_what_the_request_did_not_send(sarkom: Pathway)
                 "stop_order",
                 sarkom_hits(sarkom),
                 blocked_orders=("ServiceRequest/ukjent-1", "Procedure/p-1"),
+                stop_then="begrunnet",
             )
         ]
     )
     (suggestion,) = card["suggestions"]
     assert [a["type"] for a in suggestion["actions"]] == ["create"]
     assert suggestion["label"] == "Henvis til Pakkeforløp for sarkom"
+
+
+def test_stop_order_at_the_mistanke_stage_orders_the_examination_not_a_referral(
+    sarkom: Pathway,
+) -> None:
+    # Only the imaging stage is met (a deep lump, no MR yet): the biopsy is replaced by the MR,
+    # and no pathway referral is offered (a false referral costs a hospital slot).
+    biopsy = draft_json("biopsi-1", "Biopsi av kul i lår")
+    hits = [hit(sarkom, "dyp_svulst", ev("DiagnosticReport/ul-1", 8, "UL: dyp svulst i lår"))]
+    (card,) = render_many(
+        [
+            make(
+                sarkom,
+                "stop_order",
+                hits,
+                blocked_orders=("ServiceRequest/biopsi-1",),
+                filter_tests=status(sarkom, {"mr_tumor": "missing"}),
+                receivers=SARKOM_CENTRES,
+                region="Helse Vest",
+                stop_then="mistanke",
+            )
+        ],
+        with_drafts(biopsy),
+    )
+    assert card["indicator"] == "critical"
+    detail = card["detail"]
+    assert "MR med tumorprotokoll — mangler" in detail
+    assert "ennå ikke oppfylt" in detail
+    assert "Helseregion" not in detail and "Mottaker" not in detail
+    (suggestion,) = card["suggestions"]
+    assert suggestion["label"] == "Slett bestillingen og bestill MR med tumorprotokoll"
+    delete, create = suggestion["actions"]
+    assert (delete["type"], delete["resourceId"]) == ("delete", "ServiceRequest/biopsi-1")
+    assert create["type"] == "create"
+    assert create["resource"]["code"]["text"] == "MR med tumorprotokoll"
+    assert not is_referral(create["resource"])
+
+
+@pytest.mark.parametrize("beneath", [None, "advice"])
+def test_stop_order_without_criteria_beneath_only_asks_for_the_deletion(
+    sarkom: Pathway, beneath: str | None
+) -> None:
+    # A child (advice: the paediatric department) or nothing else met: no referral to the adult
+    # pathway is created, and a delete alone is not offered (checklist §4.3).
+    advice_rule = next(r for r in sarkom.rules if r.outcome == "advice")
+    (card,) = render_many(
+        [
+            make(
+                sarkom,
+                "stop_order",
+                sarkom_hits(sarkom),
+                blocked_orders=("ServiceRequest/biopsi-1",),
+                stop_then=beneath,
+                stop_then_rule=advice_rule.id if beneath else None,
+            )
+        ],
+        with_drafts(draft_json("biopsi-1", "Biopsi av kul i lår")),
+    )
+    assert card["indicator"] == "critical"
+    assert "- **Biopsi av kul i lår**" in card["detail"]
+    assert "suggestions" not in card
+    assert advice_rule.advice is not None
+    instead = f"I stedet: **{advice_rule.advice.summary}**."
+    assert (instead in card["detail"]) is (beneath == "advice")
 
 
 # --- mistanke with imaging ------------------------------------------------------------------------
