@@ -4,13 +4,15 @@ Run with ``uvicorn --factory cds.app:create_app`` (``cds serve`` does this). The
 the criteria registry once, opens the feedback store and one shared ``httpx.AsyncClient`` for
 FHIR server reads, and closes them on shutdown.
 
-JWT verification of the CDS Client is NOT done yet: the extension point is
-:func:`cds.api.deps.authenticate_client`, already attached to the discovery, service and feedback
-routers.
+With ``CDS_AUTH_REQUIRED`` on, every discovery, service and feedback call must carry a CDS
+Client JWT (:func:`cds.api.deps.authenticate_client`, :mod:`cds.client_auth`); the verifier and its
+key and replay caches live on ``app.state`` for the life of the process. Off (the default, for
+development), any caller is trusted and a warning says so at start-up.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -21,10 +23,13 @@ from starlette.concurrency import run_in_threadpool
 
 from cds.api import discovery, feedback, hooks
 from cds.api.deps import get_registry
+from cds.client_auth import ClientVerifier
 from cds.errors import install_error_handlers
 from cds.feedback_store import FeedbackStore
 from cds.logs import configure_logging
 from cds.settings import Settings, get_settings
+
+logger = logging.getLogger(__name__)
 
 
 @asynccontextmanager
@@ -65,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.client_verifier = _client_verifier(settings)
     app.include_router(discovery.router)
     app.include_router(hooks.router)
     app.include_router(feedback.router)
@@ -81,3 +87,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_credentials=False,
     )
     return app
+
+
+def _client_verifier(settings: Settings) -> ClientVerifier | None:
+    """The JWT verifier for the trusted clients, or ``None`` (and a warning) when auth is off."""
+    if not settings.auth_required:
+        logger.warning(
+            "CDS_AUTH_REQUIRED is off: any caller is trusted (no CDS Client JWT is checked); "
+            "for development only"
+        )
+        return None
+    logger.info(
+        "CDS Client JWT required: %d trusted clients, algorithms %s",
+        len(settings.trusted_clients),
+        ",".join(settings.auth_algorithms),
+    )
+    return ClientVerifier(
+        settings.trusted_clients,
+        algorithms=settings.auth_algorithms,
+        leeway_s=settings.auth_leeway_s,
+    )

@@ -5,11 +5,12 @@ Exception tree::
     CdsError                      base of everything we raise on purpose
     ├── HttpError                 answered with its HTTP status and OperationOutcome issues
     │   ├── MalformedJson         400  body is not JSON, or JSON but not an object
-    │   ├── Unauthorized          401  reserved for the JWT check (extension point, not wired yet)
+    │   ├── Unauthorized          401  no valid CDS Client JWT (cds/client_auth.py), no detail why
     │   ├── UnknownService        404  no service with this id
     │   ├── DataUnavailable       412  a REQUIRED prefetch key was neither prefetched nor fetchable
     │   ├── PayloadTooLarge       413  body longer than ``settings.max_body_bytes``
-    │   ├── InvalidRequest        422  JSON that is not a valid hook call / feedback body
+    │   ├── InvalidRequest        422  JSON that is not a valid hook call / feedback body, or a
+    │   │                              fhirServer the authenticated client did not register
     │   └── StorageUnavailable    503  the feedback database failed (not the caller's fault)
     └── FhirFetchError            one read from the EHR's FHIR server failed (never leaves gather:
                                   it becomes ``DataUnavailable`` or an entry in ``Record.missing``)

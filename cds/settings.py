@@ -1,7 +1,7 @@
 """The one settings object. Every value has an embedded default so ``make run`` works as is.
 
 Environment variables (prefix ``CDS_``, except ``DATABASE_URL`` and ``PORT``) override them; see
-README «Innstillinger / Settings». Validators refuse values that would make the service unsafe or
+README «Settings». Validators refuse values that would make the service unsafe or
 unable to start, naming the setting.
 """
 
@@ -11,8 +11,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, PrivateAttr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from cds.client_auth import ASYMMETRIC_ALGORITHMS, TrustedClient, load_trusted_clients
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,6 +58,16 @@ class Settings(BaseSettings):
     # CORS: origins allowed to call from a browser (the public sandbox needs its own origin).
     cors_origins: Annotated[tuple[str, ...], NoDecode] = ("https://sandbox.cds-hooks.org",)
     log_level: str = "INFO"
+    # CDS Client JWT (CDS Hooks §Trusting CDS Clients, cds/client_auth.py). Off by default so that
+    # `make run` and the README's curl examples work; a deployment must switch it on.
+    auth_required: bool = False
+    # YAML list of trusted clients (iss, jku/jwks, tenants, fhir_servers); required when on.
+    trusted_clients_file: Path | None = None
+    # Services choose the algorithms they trust; CDS Hooks recommends ES384 and RS384.
+    auth_algorithms: Annotated[tuple[str, ...], NoDecode] = ("ES384", "RS384")
+    # Clock skew allowed for exp and iat (Inferno's verifier uses 60 s too).
+    auth_leeway_s: int = 60
+    _trusted_clients: tuple[TrustedClient, ...] = PrivateAttr(default=())
 
     @field_validator("criteria_dir")
     @classmethod
@@ -80,6 +92,53 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(v.strip() for v in value.split(",") if v.strip())
         return value
+
+    @field_validator("auth_algorithms", mode="before")
+    @classmethod
+    def _split_algorithms(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(v.strip() for v in value.split(",") if v.strip())
+        return value
+
+    @field_validator("auth_algorithms")
+    @classmethod
+    def _asymmetric_only(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("CDS_AUTH_ALGORITHMS must name at least one algorithm")
+        # CDS Hooks §JWT Signing Algorithm: never `none`, never symmetric (HMAC) algorithms.
+        forbidden = [a for a in value if a.lower() == "none" or a.upper().startswith("HS")]
+        if forbidden:
+            raise ValueError(f"CDS_AUTH_ALGORITHMS: {forbidden} are never accepted (none/HMAC)")
+        unknown = [a for a in value if a not in ASYMMETRIC_ALGORITHMS]
+        if unknown:
+            choices = sorted(ASYMMETRIC_ALGORITHMS)
+            raise ValueError(f"CDS_AUTH_ALGORITHMS: unknown {unknown}; choose from {choices}")
+        return value
+
+    @field_validator("auth_leeway_s")
+    @classmethod
+    def _small_leeway(cls, value: int) -> int:
+        # A leeway of hours would make exp meaningless and the replay cache grow with it.
+        if not 0 <= value <= 300:
+            raise ValueError("CDS_AUTH_LEEWAY_S must be between 0 and 300 seconds")
+        return value
+
+    @model_validator(mode="after")
+    def _load_trusted_clients(self) -> Settings:
+        if self.auth_required and self.trusted_clients_file is None:
+            raise ValueError(
+                "CDS_AUTH_REQUIRED is on but CDS_TRUSTED_CLIENTS_FILE is not set "
+                "(see docs/trusted-clients.example.yaml)"
+            )
+        if self.trusted_clients_file is not None:
+            # Read now, so a missing or invalid file stops the start-up, naming the setting.
+            self._trusted_clients = load_trusted_clients(self.trusted_clients_file)
+        return self
+
+    @property
+    def trusted_clients(self) -> tuple[TrustedClient, ...]:
+        """The clients of ``trusted_clients_file``, read and validated with the settings."""
+        return self._trusted_clients
 
     @field_validator("max_body_bytes", "fhir_max_pages")
     @classmethod

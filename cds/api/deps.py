@@ -12,7 +12,8 @@ overriding :func:`get_registry` also stops the lifespan from loading criteria fr
 * ``ResponderDep`` (:func:`get_responder`): ``cds.pipeline.respond`` (tests capture the Record);
 * ``ServiceDep`` (:func:`get_service_spec`): the service named in the path, or 404;
 * ``JsonBodyDep`` (:func:`read_json_object`): the body as a JSON object (413/400 otherwise);
-* :func:`authenticate_client`: the JWT extension point (a no-op for now).
+* ``CallerDep`` (:func:`authenticate_client`): the CDS Client whose JWT verified, or ``None``
+  when ``CDS_AUTH_REQUIRED`` is off; attached to the discovery, service and feedback routers.
 
 Dependencies that only read app state are ``async def``: FastAPI runs a plain ``def`` dependency
 in the threadpool, a thread hop per dependency and call for an attribute lookup. ``get_today``
@@ -32,6 +33,7 @@ from pydantic_core import from_json
 
 from cds import pipeline
 from cds.cdshooks import CdsResponse, HookRequest
+from cds.client_auth import AuthenticatedClient, ClientVerifier, audience_for
 from cds.criteria.registry import Registry
 from cds.errors import MalformedJson, PayloadTooLarge, UnknownService
 from cds.feedback_store import FeedbackStore
@@ -115,17 +117,6 @@ async def get_service_spec(service_id: str) -> ServiceSpec:
     return service
 
 
-async def authenticate_client(request: Request) -> None:
-    """EXTENSION POINT (JWT): verify the CDS Client's JWT here; a no-op for now.
-
-    CDS Hooks §Trusting CDS Clients / checklist §1.9: ``Authorization: Bearer <JWT>`` on discovery,
-    service and feedback calls; check ``iss``/``jku`` allowlist, ``aud`` = this endpoint's public
-    URL (from ``settings.public_base_url``), ``exp``, signature (ES384/RS384 only, key by ``kid``)
-    and ``jti`` replay; on failure raise :class:`cds.errors.Unauthorized` (401, no detail). Never
-    log the JWT. CORS preflights never reach this (the CORS middleware answers them).
-    """
-
-
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 RegistryDep = Annotated[Registry, Depends(get_registry)]
 ClockDep = Annotated[date, Depends(get_today)]
@@ -133,6 +124,31 @@ StoreDep = Annotated[FeedbackStore, Depends(get_store)]
 HttpClientDep = Annotated[httpx.AsyncClient, Depends(get_http_client)]
 ResponderDep = Annotated[Responder, Depends(get_responder)]
 ServiceDep = Annotated[ServiceSpec, Depends(get_service_spec)]
+
+
+async def authenticate_client(
+    request: Request, settings: SettingsDep, http: HttpClientDep
+) -> AuthenticatedClient | None:
+    """The calling CDS Client, verified by its JWT (CDS Hooks §Trusting CDS Clients).
+
+    With ``CDS_AUTH_REQUIRED`` on, :class:`cds.client_auth.ClientVerifier` checks
+    ``Authorization: Bearer <JWT>`` (trusted ``iss``/``jku``, signature by ``kid``, ``aud`` = this
+    endpoint's public URL, ``exp``/``iat``/``jti``, tenant) and any failure is
+    :class:`cds.errors.Unauthorized` (401, no detail). Off: ``None``, every caller is trusted.
+    The result is also put on ``request.state.cds_client`` for routes. FastAPI caches it per
+    request, so the router dependency and a route's ``CallerDep`` verify once. CORS preflights
+    never get here: the CORS middleware answers them before routing.
+    """
+    verifier: ClientVerifier | None = _state(request, "client_verifier")
+    caller = None
+    if verifier is not None:
+        audience = audience_for(request, settings.public_base_url)
+        caller = await verifier.verify(request.headers.get("authorization"), audience, http)
+    request.state.cds_client = caller
+    return caller
+
+
+CallerDep = Annotated[AuthenticatedClient | None, Depends(authenticate_client)]
 
 
 async def read_json_object(request: Request, settings: SettingsDep) -> dict[str, Any]:

@@ -1,9 +1,11 @@
 """``POST /cds-services/{id}``: validate the hook call, gather the record, respond with cards.
 
-Status codes: 404 unknown service, 413 body too large, 400 not a JSON object, 422 not a valid hook
-call (or the wrong hook for this service), 412 required data unavailable, otherwise 200. Problems
-on our side (a bug in gather or the pipeline) are logged and answered ``200 {"cards": []}``: the
-GP's workflow must not break because decision support did (checklist §1.8 item 42).
+Status codes: 401 no valid CDS Client JWT (when required), 404 unknown service, 413 body too large,
+400 not a JSON object, 422 not a valid hook call (or the wrong hook for this service, or a
+``fhirServer`` the authenticated client did not register), 412 required data unavailable,
+otherwise 200. Problems on our side (a bug in gather or the pipeline) are logged and answered
+``200 {"cards": []}``: the GP's workflow must not break because decision support did (checklist
+§1.8 item 42).
 
 One log line per call: hookInstance, service, outcome, card indicators, timings per phase.
 """
@@ -21,6 +23,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from cds.api.deps import (
+    CallerDep,
     ClockDep,
     HttpClientDep,
     JsonBodyDep,
@@ -31,6 +34,7 @@ from cds.api.deps import (
     authenticate_client,
 )
 from cds.cdshooks import CdsResponse, HookRequest, dump
+from cds.client_auth import check_fhir_server
 from cds.errors import DataUnavailable, InvalidRequest, Issue, validation_issues
 from cds.logs import bound_hook_instance, log_exception, safe_id
 from cds.record.prefetch import gather_record
@@ -106,10 +110,12 @@ async def call_service(
     today: ClockDep,
     client: HttpClientDep,
     respond: ResponderDep,
+    caller: CallerDep,
 ) -> JSONResponse:
     """Answer one hook call with cards (see the module docstring for status codes)."""
     timings = _Timings()
     request = parse_hook_request(body, service)
+    check_fhir_server(caller, request.fhir_server)
     with bound_hook_instance(request.hook_instance):
         timings.start("gather")
         try:
