@@ -12,6 +12,7 @@ development), any caller is trusted and a warning says so at start-up.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -50,9 +51,37 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             follow_redirects=False, timeout=httpx.Timeout(settings.fhir_timeout_s)
         ) as client:
             app.state.http_client = client
+            _freeze_startup_objects()
             yield
     finally:
         store.close()
+
+
+_startup_frozen = False
+# Allocations between young collections (CPython's default is 700); see below.
+_YOUNG_GC_THRESHOLD = 10_000
+
+
+def _freeze_startup_objects() -> None:
+    """Move what start-up built out of the cyclic garbage collector's way, once per process.
+
+    Loading the criteria, pydantic and the FHIR model classes leaves hundreds of thousands of
+    long-lived objects. A large record's JSON creates enough short-lived containers to trigger
+    full collections, and each full pass walked all of those objects: the slowest calls of
+    ``make bench --breakdown`` were garbage-collector pauses. ``gc.freeze`` keeps them out of
+    every later pass, and a higher first-generation threshold (10 000 allocations instead of 700)
+    means a large record's parse triggers a few young collections instead of hundreds (bench,
+    3 000 Observations: collector time per call p95 ≈ 150 ms -> ≈ 10 ms). Once per process: a
+    second app in the same process (tests) would otherwise freeze the first one's garbage for good.
+    """
+    global _startup_frozen
+    if _startup_frozen:
+        return
+    _startup_frozen = True
+    gc.collect()
+    gc.freeze()
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(_YOUNG_GC_THRESHOLD, older, oldest)
 
 
 async def healthz() -> dict[str, str]:

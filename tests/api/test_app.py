@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Callable
 from datetime import date
 
+import pytest
 from apptools import make_settings
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hookdata import full_prefetch, hook_body, service_url
 
+import cds.app
 from cds.api.deps import get_today
 from cds.app import create_app
 from cds.criteria.registry import Registry
@@ -32,3 +36,32 @@ def test_overriding_the_registry_skips_loading(app: FastAPI, client: TestClient)
 
 def test_the_clock_is_a_date() -> None:
     assert isinstance(get_today(), date)
+
+
+def test_start_up_objects_are_frozen_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A fresh process (the flag reset): the first lifespan freezes and raises the young-collection
+    # threshold; a second app in the same process must not freeze again.
+    monkeypatch.setattr(cds.app, "_startup_frozen", False)
+    monkeypatch.setattr(gc, "freeze", calls := _Calls(gc.freeze))
+    before = gc.get_threshold()
+    try:
+        for _ in range(2):
+            with TestClient(create_app(make_settings())):
+                pass
+        assert calls.count == 1
+        assert gc.get_threshold()[0] == cds.app._YOUNG_GC_THRESHOLD
+        assert gc.get_threshold()[1:] == before[1:]
+    finally:
+        gc.set_threshold(*before)
+
+
+class _Calls:
+    """Counts calls of a function and passes them on."""
+
+    def __init__(self, function: Callable[[], None]) -> None:
+        self.function = function
+        self.count = 0
+
+    def __call__(self) -> None:
+        self.count += 1
+        self.function()
