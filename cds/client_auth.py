@@ -283,10 +283,27 @@ def check_fhir_server(caller: AuthenticatedClient | None, fhir_server: str | Non
     """:class:`InvalidRequest` (422) if the caller may not have us call ``fhir_server``.
 
     The ``fhirAuthorization`` token and our requests go wherever ``fhirServer`` points, so a
-    trusted client that lists its FHIR servers cannot send us anywhere else (SSRF guard). Without
-    authentication (``caller`` is ``None``) nothing is restricted here.
+    trusted client that lists its FHIR servers cannot send us anywhere else (SSRF guard), and with
+    authentication on, ``fhirServer`` must use https (loopback excepted). Without authentication
+    (``caller`` is ``None``) nothing is restricted here.
     """
-    if caller is None or fhir_server is None or caller.allows_fhir_server(fhir_server):
+    if caller is None or fhir_server is None:
+        return
+    # Authentication on means production: CDS Hooks requires https for a fhirServer holding
+    # production data, and the access token would otherwise travel in clear text. Loopback
+    # (a FHIR server on the same host) is the one exception.
+    if _url_problem(fhir_server, https_only=True) == "must use https":
+        logger.info("fhirServer refused (not https) iss=%s", caller.iss)
+        raise InvalidRequest(
+            [
+                Issue(
+                    code="security",
+                    diagnostics="fhirServer must use https",
+                    expression="fhirServer",
+                )
+            ]
+        )
+    if caller.allows_fhir_server(fhir_server):
         return
     logger.info("fhirServer refused iss=%s", caller.iss)
     raise InvalidRequest(

@@ -503,6 +503,26 @@ def test_client_without_fhir_servers_may_name_any(client: TestClient) -> None:
     assert response.status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("fhir_server", "status"),
+    [
+        ("http://any.example/fhir", 422),  # the token would travel in clear text
+        ("http://127.0.0.1:8081/fhir", 200),  # a FHIR server on the same host
+        ("https://any.example/fhir", 200),
+    ],
+)
+def test_with_auth_on_fhir_server_must_use_https(
+    client: TestClient, fhir_server: str, status: int
+) -> None:
+    value = token(iss=INLINE_ISS, key=ec_key("inline"), kid="inline-1", jku=None, tenant=TENANT)
+    response = post_hook(client, bearer(value), fhir_server=fhir_server)
+    assert response.status_code == status, response.text
+    if status == 422:
+        issue = response.json()["issue"][0]
+        assert (issue["code"], issue["expression"]) == ("security", ["fhirServer"])
+        assert fhir_server not in response.text
+
+
 # --- CORS and auth off --------------------------------------------------------------------------
 
 
