@@ -409,6 +409,9 @@ class Rule(Strict):
     # Filter tests this rule is about (ids): the ``filter_tests_incomplete`` flag and the mistanke
     # card consider only these. Empty: every filter test of the pathway.
     filter_tests: tuple[str, ...] = ()
+    # False: the card lists no filter tests (when which examination applies depends on the
+    # presentation, e.g. sarkom's «signed without grounds» card).
+    show_filter_tests: bool = True
     advice: Advice | None = None  # required for advice / stop_order outcomes
     receiver_kind: str | None = None  # which receivers fit a referral from this rule ("bone")
     note: str | None = None

@@ -82,6 +82,8 @@ def evaluate(
         blocked = blocking_drafts(rule.when, ctx)
         if rule.filter_tests:
             filter_tests = tuple(t for t in filter_tests if t.test in rule.filter_tests)
+        if not rule.show_filter_tests:
+            filter_tests = ()
     receivers = choose_receivers(pathway, rule, codebook, facts)
     notes.update(dict.fromkeys(receivers.notes))
 

@@ -882,3 +882,15 @@ def test_no_receivers_for_a_mistanke_rule() -> None:
 )
 def test_region_of(county: str | None, postal: str | None, expected: str | None) -> None:
     assert region_of(CODEBOOK, county, postal) == expected
+
+
+@pytest.mark.parametrize(("shown", "expected"), [(True, ["mr", "hb", "ul"]), (False, [])])
+def test_a_rule_may_list_no_filter_tests(shown: bool, expected: list[str]) -> None:
+    quiet = pathway(
+        [rule("warn", {"feature": "thigh_lump"}, "unsupported_referral", show_filter_tests=shown)],
+        filter_tests=[PSA, MR, HB, UL],
+    )
+    lump = replace(condition(LUMP), site="lår")
+    assessment = assess(person(conditions=[lump]), quiet)
+    assert assessment.rule == "warn"
+    assert listed(assessment) == expected

@@ -70,6 +70,7 @@ TILB_BEN, TILB, ABD = (
     "sarkom.begrunnet.abdominal",
 )
 RTG_KREFT = "sarkom.rtg-tidligere-kreft"
+SIG = "sarkom.signert-uten-grunnlag"
 M_BEN, M_BEN_MR, M_BLOT, M_BEKKEN, M_ABD = (
     "sarkom.mistanke.ben",
     "sarkom.mistanke.ben-mr",
@@ -789,6 +790,24 @@ CASES: list[Case] = [
          "ultralyd: cyste i ovariet er ikke en retroperitoneal oppfylling",
          [report("ul-abdomen", "Ultralyd abdomen/bekken",
                  "Uavklart cystisk oppfylling i høyre ovarium, 4 cm.")]),
+    # --- sarkom.signert-uten-grunnlag: order-sign, labelled draft, no criterion met ------------
+    Case(SIG, "merket-uten-grunnlag", S4, OSIGN, True,
+         "utkast merket «Pakkeforløp for sarkom», bare et uendret lipom i journalen: advarsel "
+         "uten liste over undersøkelser",
+         [referral("utkast-merket", status="draft", text=ORTOPED, label=LABEL)]),
+    Case(SIG, "merket-order-select-stille", S4, OSEL, False,
+         "samme utkast ved order-select: regelen gjelder bare order-sign",
+         [referral("utkast-merket", status="draft", text=ORTOPED, label=LABEL)]),
+    Case(SIG, "merket-og-begrunnet-stille", MRX, OSIGN, False,
+         "merket utkast og malignitetssuspekt MR: begrunnet-kortet, ikke «uten grunnlag»",
+         [remove("henvisning-utkast-mr"),
+          referral("utkast-merket", status="draft", text=ORTOPED, label=LABEL)]),
+    Case(SIG, "merket-mistanke-stille", DYP, OSIGN, False,
+         "merket utkast, dyp kul uten MR: mistanke-kortet (bestill MR) i stedet",
+         [referral("utkast-merket", status="draft", text=ORTOPED, label=LABEL)]),
+    Case(SIG, "umerket-stille", S4, OSIGN, False,
+         "umerket henvisning til ortoped: ingen advarsel",
+         [referral("utkast-umerket", status="draft", text=ORTOPED)]),
     # --- silent ----------------------------------------------------------------------------------
     Case("silent", "sarkom-subkutan-4cm-patient-view", S4, PV, False,
          "voksen med subkutant lipom 4 cm på overarmen (3,8 cm i april: +5 %), og et lipom "
