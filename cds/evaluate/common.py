@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
 from cds.criteria.schema import CodeBook, CodeSet, DraftOrderMatch
@@ -107,3 +108,9 @@ def extreme_value(results: Iterable[LabResult], *, largest: bool) -> LabResult |
         if best_key is None or key > best_key:
             best, best_key = result, key
     return best
+
+
+def round_half_up(value: float, places: str) -> float:
+    """``value`` rounded half up to ``places`` ("0.1", "0.01"), as a GP reads it: the number shown
+    is the number compared (9.35 -> 9.4, where float rounding would give 9.3)."""
+    return float(Decimal(repr(value)).quantize(Decimal(places), rounding=ROUND_HALF_UP))

@@ -36,7 +36,6 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
 
 from cds.criteria.schema import (
     CodeBook,
@@ -56,7 +55,14 @@ from cds.criteria.schema import (
 )
 from cds.evaluate import format as fmt
 from cds.evaluate import lumps, trends
-from cds.evaluate.common import SourceResult, modality_fits, regex, regexes, site_matches
+from cds.evaluate.common import (
+    SourceResult,
+    modality_fits,
+    regex,
+    regexes,
+    round_half_up,
+    site_matches,
+)
 from cds.evaluate.common import matcher_for as matcher_for  # re-exported: referral_state
 from cds.evaluate.common import within as within  # re-exported: referral_state
 from cds.evaluate.model import Evidence, FeatureHit
@@ -293,7 +299,7 @@ def _corrected_calcium(
     # Rounded to two decimals as a laboratory reports corrected calcium, so that the value shown
     # to the GP is the value compared.
     exact = ca.value + source.factor * (source.reference_albumin - albumin.value.value)
-    corrected = float(Decimal(repr(exact)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    corrected = round_half_up(exact, "0.01")
     limit, sex_note = threshold_for(source.threshold, facts.sex)
     if sex_note:
         out.notes.append(

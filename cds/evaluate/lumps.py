@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import math
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
 
 from cds.criteria.schema import CodeBook, LumpAfterSurgerySource, SizeIncreaseSource
 from cds.evaluate import format as fmt
@@ -31,6 +30,7 @@ from cds.evaluate.common import (
     matcher_for,
     newest_dated,
     order_matches,
+    round_half_up,
     site_matches,
     within,
 )
@@ -40,11 +40,6 @@ from cds.facts.model import OrderFact, PatientFacts
 
 # The prefetch key whose absence makes «no earlier operation» unknown (cds/services.py).
 _PROCEDURE_KEY = "procedures"
-
-
-def _rounded(value: float, places: str) -> float:
-    """Rounded half up (``places`` "0.1" or "0.01"), as shown to the GP."""
-    return float(Decimal(repr(value)).quantize(Decimal(places), rounding=ROUND_HALF_UP))
 
 
 def _at_least(value: float, limit: float) -> bool:
@@ -92,8 +87,8 @@ def size_increase(
         return out
     out.assessed = True
     before, now = smallest.value.value, newest.value.value
-    increase = _rounded(now - before, "0.01")
-    percent = _rounded((now - before) / before * 100, "0.1")
+    increase = round_half_up(now - before, "0.01")
+    percent = round_half_up((now - before) / before * 100, "0.1")
     if not (_at_least(increase, source.min_increase) and _at_least(percent, source.percent)):
         return out
     out.present = True

@@ -22,11 +22,17 @@ from __future__ import annotations
 
 import math
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
 
 from cds.criteria.schema import CodeBook, UsageIncreaseSource, WeightLossSource
 from cds.evaluate import format as fmt
-from cds.evaluate.common import SourceResult, extreme_value, matcher_for, newest_dated, within
+from cds.evaluate.common import (
+    SourceResult,
+    extreme_value,
+    matcher_for,
+    newest_dated,
+    round_half_up,
+    within,
+)
 from cds.evaluate.model import Evidence
 from cds.facts.model import PatientFacts
 
@@ -35,11 +41,6 @@ _ENCOUNTER_KEYS = ("encounters",)
 _MEDICATION_KEYS = ("medicationStatements", "medicationRequests")
 # Encounter statuses that are not (yet) a contact.
 _NOT_A_CONTACT = frozenset({"planned"})
-
-
-def _one_decimal(value: float) -> float:
-    """Rounded half up to one decimal, as shown to the GP (9.35 -> 9.4)."""
-    return float(Decimal(repr(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
 # --- weight loss --------------------------------------------------------------------------------
@@ -69,7 +70,7 @@ def weight_loss(
         return out
     out.assessed = True
     before, now = heaviest.value.value, newest.value.value
-    loss = _one_decimal((before - now) / before * 100)
+    loss = round_half_up((before - now) / before * 100, "0.1")
     if loss < source.percent and not math.isclose(loss, source.percent, abs_tol=1e-9):
         return out
     out.present = True
