@@ -145,7 +145,9 @@ def sex(gender: str) -> Edit:
 def observation(rid: str, codes: list[tuple[str, str, str]], *, days_ago: int = 10,
                 value: float | None = None, unit: str | None = None,
                 value_string: str | None = None, text_note: str | None = None,
-                low: float | None = None, high: float | None = None) -> Edit:
+                low: float | None = None, high: float | None = None,
+                code_text: str | None = None) -> Edit:
+    """A laboratory Observation; a reference range from ``low`` and ``high``, or ``high`` alone."""
     when = day(days_ago)
     res: dict[str, Any] = {
         "resourceType": "Observation",
@@ -158,6 +160,8 @@ def observation(rid: str, codes: list[tuple[str, str, str]], *, days_ago: int = 
         "effectiveDateTime": when + "T08:30:00+01:00",
         "issued": when + "T14:00:00+01:00",
     }
+    if code_text is not None:
+        res["code"]["text"] = code_text
     if value is not None:
         res["valueQuantity"] = {"value": value, "unit": unit}
     if value_string is not None:
@@ -167,6 +171,8 @@ def observation(rid: str, codes: list[tuple[str, str, str]], *, days_ago: int = 
     if low is not None and high is not None:
         res["referenceRange"] = [{"low": {"value": low, "unit": unit},
                                   "high": {"value": high, "unit": unit}}]
+    elif high is not None:
+        res["referenceRange"] = [{"high": {"value": high, "unit": unit}}]
     return add(res)
 
 

@@ -11,8 +11,6 @@ PSA for a man of 50 vs 51, the known-cancer exclusion at five years, age 17 vs 1
 
 from __future__ import annotations
 
-from typing import Any
-
 from build_cases import (
     ICD,
     ICPC,
@@ -27,6 +25,7 @@ from build_cases import (
     day,
     lab,
     normal,
+    observation,
     referral,
     remove,
     sex,
@@ -109,23 +108,10 @@ def fit_value(rid: str, *, quantity: float | None = None, text: str | None = Non
 
 
 def psa(rid: str, days_ago: int) -> Edit:
-    when = day(days_ago)
-    res: dict[str, Any] = {
-        "resourceType": "Observation",
-        "id": rid,
-        "status": "final",
-        "category": [{"coding": [{
-            "system": "http://terminology.hl7.org/CodeSystem/observation-category",
-            "code": "laboratory"}]}],
-        "code": {"coding": [{"system": LOINC, "code": "2857-1",
-                             "display": "Prostate specific Ag [Mass/volume] in Serum or Plasma"}],
-                 "text": "PSA"},
-        "effectiveDateTime": when + "T08:30:00+01:00",
-        "issued": when + "T14:00:00+01:00",
-        "valueQuantity": {"value": 1.2, "unit": "µg/L"},
-        "referenceRange": [{"high": {"value": 4.0, "unit": "µg/L"}}],
-    }
-    return add(res)
+    """A normal PSA (1.2 µg/L, upper limit 4.0) ``days_ago`` days before 2026-11-20."""
+    return observation(rid, [(LOINC, "2857-1",
+                              "Prostate specific Ag [Mass/volume] in Serum or Plasma")],
+                       days_ago=days_ago, value=1.2, unit="µg/L", high=4.0, code_text="PSA")
 
 
 # Weighings of the begrunnet example: 80.0 kg 129 days ago, 78.0 kg, then the newest.
