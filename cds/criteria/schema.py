@@ -543,19 +543,25 @@ class Pathway(Strict):
         return self
 
 
+def sub_terms(term: Term) -> tuple[Term, ...]:
+    """The parts of an ``all``/``any``/``at_least`` term; () for any other term (the part of a
+    ``not`` is ``term.not_``: walkers decide themselves whether to look under a negation)."""
+    if isinstance(term, AllTerm):
+        return term.all
+    if isinstance(term, AnyTerm):
+        return term.any
+    if isinstance(term, AtLeastTerm):
+        return term.of
+    return ()
+
+
 def _feature_names(term: Term) -> list[str]:
     """Every feature id a rule expression mentions."""
     if isinstance(term, FeatureTerm):
         return [term.feature]
-    if isinstance(term, AllTerm):
-        return [n for t in term.all for n in _feature_names(t)]
-    if isinstance(term, AnyTerm):
-        return [n for t in term.any for n in _feature_names(t)]
-    if isinstance(term, AtLeastTerm):
-        return [n for t in term.of for n in _feature_names(t)]
     if isinstance(term, NotTerm):
         return _feature_names(term.not_)
-    return []
+    return [n for t in sub_terms(term) for n in _feature_names(t)]
 
 
 for _model in (AllTerm, AnyTerm, AtLeastTerm, NotTerm, Rule, ReferralSpec, SourceInfo, Pathway):

@@ -26,6 +26,7 @@ from cds.criteria.schema import (
     NotTerm,
     Rule,
     Term,
+    sub_terms,
 )
 from cds.evaluate.common import order_matches
 from cds.facts.model import OrderFact
@@ -80,17 +81,12 @@ def draft_order_terms(term: Term, *, under_not: bool = True) -> Iterator[DraftOr
     """Every draft-order term inside ``term``; those under a ``not`` only with ``under_not``."""
     if isinstance(term, DraftOrderTerm):
         yield term
-    elif isinstance(term, AllTerm):
-        for part in term.all:
+    elif isinstance(term, NotTerm):
+        if under_not:
+            yield from draft_order_terms(term.not_, under_not=under_not)
+    else:
+        for part in sub_terms(term):
             yield from draft_order_terms(part, under_not=under_not)
-    elif isinstance(term, AnyTerm):
-        for part in term.any:
-            yield from draft_order_terms(part, under_not=under_not)
-    elif isinstance(term, AtLeastTerm):
-        for part in term.of:
-            yield from draft_order_terms(part, under_not=under_not)
-    elif isinstance(term, NotTerm) and under_not:
-        yield from draft_order_terms(term.not_, under_not=under_not)
 
 
 def draft_matches(

@@ -35,13 +35,12 @@ from pydantic import ValidationError
 
 from cds.criteria.schema import (
     AllTerm,
-    AnyTerm,
-    AtLeastTerm,
     FeatureTerm,
     NotTerm,
     Pathway,
     ReferralContent,
     Term,
+    sub_terms,
 )
 from cds.evaluate.model import Assessment, Evidence, FeatureHit
 from cds.facts.model import ConditionFact, LabResult, MedicationFact, PatientFacts
@@ -237,17 +236,11 @@ def _term_features(term: Term, *, inside_alternative: bool) -> Iterable[str]:
     if isinstance(term, FeatureTerm):
         if inside_alternative:
             yield term.feature
-    elif isinstance(term, AllTerm):
-        for sub in term.all:
-            yield from _term_features(sub, inside_alternative=inside_alternative)
-    elif isinstance(term, AnyTerm):
-        for sub in term.any:
-            yield from _term_features(sub, inside_alternative=True)
-    elif isinstance(term, AtLeastTerm):
-        for sub in term.of:
-            yield from _term_features(sub, inside_alternative=True)
-    elif isinstance(term, NotTerm):
-        return
+    elif not isinstance(term, NotTerm):
+        # The parts of an any/at_least are alternatives; those of an all keep the caller's view.
+        alternative = inside_alternative or not isinstance(term, AllTerm)
+        for sub in sub_terms(term):
+            yield from _term_features(sub, inside_alternative=alternative)
 
 
 def newest(hit: FeatureHit) -> Evidence | None:
