@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CDS_", extra="ignore")
 
     criteria_dir: Path = REPO_ROOT / "criteria"
+    # The source texts the criteria quote (Helsedirektoratet's pathway texts, as plain text).
+    # Only the citation tests read them; the service runs without them. See README «Where the
+    # rules live».
+    sources_dir: Path = REPO_ROOT.parent / "shared" / "seeds"
     database_url: str = Field(
         default=f"sqlite:///{REPO_ROOT / 'feedback.sqlite3'}",
         validation_alias=AliasChoices("DATABASE_URL", "CDS_DATABASE_URL"),

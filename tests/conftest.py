@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from fastapi.testclient import TestClient
     from httpx import Response
 
+    from cds.criteria.registry import Registry
     from cds.settings import Settings
 
 TODAY = date(2026, 11, 20)
@@ -49,14 +50,32 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(database_url=f"sqlite:///{tmp_path / 'feedback.sqlite3'}")
 
 
+@pytest.fixture(scope="session")
+def repo_registry() -> Registry:
+    """The repository's criteria, loaded once for the whole session.
+
+    Loading and validating every criteria file takes about a second; the app fixture reuses this
+    registry instead of loading it again per test (criteria are frozen, so sharing is safe).
+    Tests of the loader itself call ``load_registry`` directly.
+    """
+    from cds.criteria.loader import load_registry
+
+    return load_registry(REPO / "criteria")
+
+
 @pytest.fixture
-def app(settings: Settings, today: date) -> FastAPI:
-    """The ASGI app with our settings and the clock fixed at :data:`TODAY`."""
-    from cds.api.deps import get_today
+def app(settings: Settings, today: date, repo_registry: Registry) -> FastAPI:
+    """The ASGI app with our settings and the clock fixed at :data:`TODAY`.
+
+    With the default criteria directory the session's registry is used instead of a new load.
+    """
+    from cds.api.deps import get_registry, get_today
     from cds.app import create_app
 
     application = create_app(settings)
     application.dependency_overrides[get_today] = lambda: today
+    if settings.criteria_dir.resolve() == (REPO / "criteria").resolve():
+        application.dependency_overrides[get_registry] = lambda: repo_registry
     return application
 
 
