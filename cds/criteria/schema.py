@@ -300,20 +300,67 @@ FeatureSource = Annotated[
 ]
 
 
+class Worsening(Strict):
+    """How much worse than the patient's own baseline a lab value must be to count as worsening.
+
+    Compared in the direction of the feature's ``lab`` source on the analyte (``low``: a fall,
+    ``high``: a rise), against the patient's best value in ``ChangeSpec.baseline_days`` before the
+    newest result. Both bounds must be reached: ``percent`` of the baseline and ``min_change`` in
+    the analyte's canonical unit.
+    """
+
+    percent: float = 0
+    min_change: float = 0
+    source: str  # where the numbers come from
+
+
+class ChangeSpec(Strict):
+    """How to tell a new or worsening finding from a long-standing, stable one.
+
+    A present feature is *new* when the evidence for it goes back at most ``new_days`` (the
+    earliest matching Condition, the earliest positive text, or the start of the unbroken run of
+    abnormal results of a lab source, looking back ``baseline_days``); *worse* when one of the
+    ``worsening`` analytes moved far enough against the patient's own baseline; else *stable*.
+    A finding without any dated earlier evidence is new: we never call something stable that the
+    record cannot show to be old. Rules ask for it with ``{feature: …, changed: true}``.
+    """
+
+    new_days: int
+    baseline_days: int
+    worsening: dict[str, Worsening] = Field(default_factory=dict)  # analyte id -> bounds
+    reason: str  # why these numbers (for reviewers)
+
+
 class Feature(Strict):
     """A clinical element («Anemi»); present when any of its sources says so."""
 
     label: str  # Norwegian, as shown in cards
     cite: Citation
     sources: tuple[FeatureSource, ...]
+    change: ChangeSpec | None = None  # new / worse / stable, for ``changed: true`` terms
     note: str | None = None  # why these sources / thresholds (for reviewers)
+
+    @model_validator(mode="after")
+    def _worsening_has_a_lab_source(self) -> Feature:
+        if self.change is not None:
+            labs = {s.analyte for s in self.sources if isinstance(s, LabSource)}
+            for analyte in self.change.worsening:
+                if analyte not in labs:
+                    raise ValueError(
+                        f"change.worsening: {analyte!r} has no lab source in this feature "
+                        "(its direction comes from that source)"
+                    )
+        return self
 
 
 # --- rule expressions -------------------------------------------------------------------------
 
 
 class FeatureTerm(Strict):
+    """The feature is present; with ``changed``, only when it is new or worse (Feature.change)."""
+
     feature: str
+    changed: bool = False
     label: str | None = None
 
 
@@ -540,6 +587,12 @@ class Pathway(Strict):
             for name in _feature_names(rule.when):
                 if name not in self.features:
                     raise ValueError(f"rule {rule.id}: unknown feature {name!r}")
+            for name in _changed_names(rule.when):
+                if self.features[name].change is None:
+                    raise ValueError(
+                        f"rule {rule.id}: feature {name!r} is used with changed: true "
+                        "but has no change: block"
+                    )
         return self
 
 
@@ -562,6 +615,15 @@ def _feature_names(term: Term) -> list[str]:
     if isinstance(term, NotTerm):
         return _feature_names(term.not_)
     return [n for t in sub_terms(term) for n in _feature_names(t)]
+
+
+def _changed_names(term: Term) -> list[str]:
+    """Feature ids a rule expression uses with ``changed: true``."""
+    if isinstance(term, FeatureTerm):
+        return [term.feature] if term.changed else []
+    if isinstance(term, NotTerm):
+        return _changed_names(term.not_)
+    return [n for t in sub_terms(term) for n in _changed_names(t)]
 
 
 for _model in (AllTerm, AnyTerm, AtLeastTerm, NotTerm, Rule, ReferralSpec, SourceInfo, Pathway):

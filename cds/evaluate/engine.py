@@ -46,6 +46,7 @@ def evaluate(
     evidence_refs = frozenset(e.ref for hit in hits.values() for e in hit.evidence)
     ctx = TermContext(
         present=frozenset(hits),
+        changed=frozenset(f for f, hit in hits.items() if hit.changed),
         flags={
             "filter_tests_incomplete": rs.filter_tests_incomplete(filter_tests),
             "draft_labelled": rs.draft_labelled(pathway, facts),

@@ -36,6 +36,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Literal
 
 from cds.criteria.schema import (
     CodeBook,
@@ -53,8 +54,8 @@ from cds.criteria.schema import (
     UsageIncreaseSource,
     WeightLossSource,
 )
+from cds.evaluate import change, lumps, trends
 from cds.evaluate import format as fmt
-from cds.evaluate import lumps, trends
 from cds.evaluate.common import (
     SourceResult,
     modality_fits,
@@ -99,9 +100,9 @@ def evaluate_feature(
     if not any(r.present for r in results):
         return FeatureResult(None, notes)
     evidence = _newest_first(e for r in results if r.present for e in r.evidence)
-    return FeatureResult(
-        FeatureHit(feature=feature_id, label=feature.label, evidence=evidence), notes
-    )
+    hit = FeatureHit(feature=feature_id, label=feature.label, evidence=evidence)
+    hit = change.classify(feature, hit, codebook, facts, today, _evaluate_source)
+    return FeatureResult(hit, notes)
 
 
 def _fallback_sources(sources: Sequence[FeatureSource]) -> set[int]:
@@ -218,38 +219,64 @@ def _lab(source: LabSource, codebook: CodeBook, facts: PatientFacts, today: date
         where = _site_shown(result.site, source.site_patterns)
         shown = f"{shown}, {where}" if where else shown
     ref_text = _range_text(result, value.unit)
+    verdict = judge_lab(source, result, value, facts.sex)
+    if verdict.sex_note:
+        limit_text = fmt.quantity(verdict.limit or 0, source.threshold.unit)
+        out.notes.append(
+            f"{verdict.sex_note}: brukte grenseverdi {limit_text} for {analyte.label}."
+        )
+    if not verdict.present:
+        return out
+    out.present = True
+    if verdict.basis == "flag":
+        word = "lav" if source.direction == "low" else "høy"
+        extra = f"; {ref_text}" if ref_text else ""
+        text = f"{shown} (merket {word} av laboratoriet{extra})"
+    elif verdict.basis == "range":
+        text = f"{shown} ({ref_text})"
+    elif verdict.limit == 0 and source.direction == "high":
+        # "Any amount": «M-komponent 4 g/L (over 0 g/L)» would read oddly.
+        text = f"{shown} (påvist)"
+    else:
+        word = "under" if source.direction == "low" else "over"
+        text = f"{shown} ({word} {fmt.quantity(verdict.limit or 0, source.threshold.unit)})"
+    out.evidence.append(Evidence(result.ref, result.when, text))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class LabVerdict:
+    """Whether one usable lab value is beyond its source's limit, and what decided it.
+
+    ``basis``: the laboratory's own flag, the result's own reference range, or the criteria
+    threshold (``limit``; ``sex_note`` when the sex-neutral default had to be used).
+    """
+
+    present: bool
+    basis: Literal["flag", "range", "threshold"]
+    limit: float | None = None
+    sex_note: str | None = None
+
+
+def judge_lab(source: LabSource, result: LabResult, value: Quantity, sex: Sex) -> LabVerdict:
+    """The verdict of ``source`` on one result whose value is usable (``value`` in its unit).
+
+    With ``use_reference_range`` the lab's directional flag, then its reference range, decide;
+    the threshold is the fallback. Shared by the feature itself and by ``cds.evaluate.change``,
+    which walks back through earlier results with the same judgement.
+    """
     if source.use_reference_range:
         wanted = _LOW_FLAGS if source.direction == "low" else _HIGH_FLAGS
         opposite = _HIGH_FLAGS if source.direction == "low" else _LOW_FLAGS
         if result.interpretation & wanted:
-            word = "lav" if source.direction == "low" else "høy"
-            extra = f"; {ref_text}" if ref_text else ""
-            out.present = True
-            out.evidence.append(
-                Evidence(result.ref, result.when, f"{shown} (merket {word} av laboratoriet{extra})")
-            )
-            return out
+            return LabVerdict(True, "flag")
         if result.interpretation & opposite or _NORMAL_FLAG in result.interpretation:
-            return out
+            return LabVerdict(False, "flag")
         bound = result.ref_low if source.direction == "low" else result.ref_high
         if bound is not None and bound.unit == value.unit:
-            if beyond(value.value, bound.value, source.direction):
-                out.present = True
-                out.evidence.append(Evidence(result.ref, result.when, f"{shown} ({ref_text})"))
-            return out
-    limit, sex_note = threshold_for(source.threshold, facts.sex)
-    limit_text = fmt.quantity(limit, source.threshold.unit)
-    if sex_note:
-        out.notes.append(f"{sex_note}: brukte grenseverdi {limit_text} for {analyte.label}.")
-    if beyond(value.value, limit, source.direction):
-        out.present = True
-        if limit == 0 and source.direction == "high":
-            # "Any amount": «M-komponent 4 g/L (over 0 g/L)» would read oddly.
-            out.evidence.append(Evidence(result.ref, result.when, f"{shown} (påvist)"))
-        else:
-            word = "under" if source.direction == "low" else "over"
-            out.evidence.append(Evidence(result.ref, result.when, f"{shown} ({word} {limit_text})"))
-    return out
+            return LabVerdict(beyond(value.value, bound.value, source.direction), "range")
+    limit, sex_note = threshold_for(source.threshold, sex)
+    return LabVerdict(beyond(value.value, limit, source.direction), "threshold", limit, sex_note)
 
 
 def _site_shown(site: str, patterns: tuple[str, ...]) -> str:
@@ -290,16 +317,13 @@ def _corrected_calcium(
     ca = _usable(calcium, calcium_analyte.label, source.threshold.unit, out.notes, facts)
     if ca is None:
         return out
-    albumin = _paired_albumin(
-        facts.labs.get(source.albumin, ()), calcium.when, source.pairing_days, albumin_analyte.unit
-    )
-    if albumin is None or albumin.value is None:
+    paired = corrected_calcium(source, calcium.when, ca.value, facts, albumin_analyte.unit)
+    if paired is None:
+        return out
+    corrected, albumin = paired
+    if albumin.value is None:  # corrected_calcium only pairs albumins with a value
         return out
     out.assessed = True
-    # Rounded to two decimals as a laboratory reports corrected calcium, so that the value shown
-    # to the GP is the value compared.
-    exact = ca.value + source.factor * (source.reference_albumin - albumin.value.value)
-    corrected = round_half_up(exact, "0.01")
     limit, sex_note = threshold_for(source.threshold, facts.sex)
     if sex_note:
         out.notes.append(
@@ -327,6 +351,27 @@ def _corrected_calcium(
             )
         )
     return out
+
+
+def corrected_calcium(
+    source: CorrectedCalciumSource,
+    when: date,
+    calcium: float,
+    facts: PatientFacts,
+    albumin_unit: str | None,
+) -> tuple[float, LabResult] | None:
+    """Albumin-corrected calcium for a total calcium taken on ``when``, and the albumin used.
+
+    Rounded to two decimals as a laboratory reports corrected calcium, so that the value shown to
+    the GP is the value compared. None without an albumin within ``pairing_days``.
+    """
+    albumin = _paired_albumin(
+        facts.labs.get(source.albumin, ()), when, source.pairing_days, albumin_unit
+    )
+    if albumin is None or albumin.value is None:
+        return None
+    exact = calcium + source.factor * (source.reference_albumin - albumin.value.value)
+    return round_half_up(exact, "0.01"), albumin
 
 
 def _paired_albumin(

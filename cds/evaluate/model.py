@@ -27,13 +27,31 @@ class Evidence:
     text: str
 
 
+Change = Literal["new", "worse", "stable"]
+
+
 @dataclass(frozen=True, slots=True)
 class FeatureHit:
-    """A feature that is present, with all evidence found for it (newest first)."""
+    """A feature that is present, with all evidence found for it (newest first).
+
+    ``change`` (only for features with a ``change:`` block, else ``None``): whether the finding
+    is new, worse than the patient's own baseline, or long-standing and stable
+    (``cds.evaluate.change``).
+    ``since`` is the earliest dated evidence of the finding; ``baseline`` the earlier value a
+    worsening was measured against.
+    """
 
     feature: str
     label: str
     evidence: tuple[Evidence, ...]
+    change: Change | None = None
+    since: date | None = None
+    baseline: Evidence | None = None
+
+    @property
+    def changed(self) -> bool:
+        """New or worse, or a feature that does not track change (always counts)."""
+        return self.change != "stable"
 
 
 FilterState = Literal["ok", "missing", "stale"]

@@ -45,6 +45,9 @@ class TermContext:
     present: frozenset[str]  # ids of present features
     flags: Mapping[str, bool]
     age_years: int | None = None  # None: unknown, and then no age term holds
+    # ids of present features that are new or worse, or do not track change (FeatureHit.changed);
+    # None: every present feature counts as changed.
+    changed: frozenset[str] | None = None
     # DraftOrderMatch -> refs of the draft orders it matches (empty: none)
     drafts: Mapping[DraftOrderMatch, tuple[str, ...]] = field(default_factory=dict)
 
@@ -52,6 +55,8 @@ class TermContext:
 def holds(term: Term, ctx: TermContext) -> bool:
     """Whether ``term`` is true for this patient and situation."""
     if isinstance(term, FeatureTerm):
+        if term.changed and ctx.changed is not None:
+            return term.feature in ctx.changed
         return term.feature in ctx.present
     if isinstance(term, AllTerm):
         return all(holds(t, ctx) for t in term.all)

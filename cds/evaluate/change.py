@@ -1,0 +1,213 @@
+"""Whether a present finding is new, worse than the patient's own baseline, or long-standing.
+
+«Fastlege kan kontrollere pasienter med MGUS» (seed 001, Ansvarlig): a GP who follows an MGUS
+patient with findings that have been there, unchanged, for years must not get a referral card at
+every chart opening; and stable chronic kidney disease is not an acute kidney failure. A feature
+with a ``change:`` block (``cds.criteria.schema.ChangeSpec``) is classified here, once per
+assessment, from the same record and the same judgement as the feature itself:
+
+* **since**, the earliest dated evidence of the finding within ``baseline_days``: for a ``lab``
+  source the start of the unbroken run of results that the source itself would call abnormal,
+  walking back from the newest one (a normal result in between ends the run); for a
+  ``corrected_calcium`` source the same over corrected values; for every other source kind the
+  earliest evidence the source finds when its window is widened to ``baseline_days`` (the first
+  coded MGUS, the first positive report).
+* **worse**: for each ``worsening`` analyte, the newest usable value has moved by at least the
+  given percentage *and* absolute change, in the feature's direction, from the patient's best
+  value in the ``baseline_days`` before it.
+* **new**: not worse, and ``since`` is at most ``new_days`` ago, or unknown (nothing dated shows
+  that the finding is old, and calling it stable could hide a cancer).
+* otherwise **stable**.
+
+Pure: the clock (``today``) is passed in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import date
+from functools import lru_cache
+
+from cds.criteria.schema import (
+    ChangeSpec,
+    CodeBook,
+    CorrectedCalciumSource,
+    Feature,
+    FeatureSource,
+    LabSource,
+    Worsening,
+)
+from cds.evaluate import format as fmt
+from cds.evaluate.common import SourceResult, site_matches, within
+from cds.evaluate.model import Change, Evidence, FeatureHit
+from cds.facts.model import LabResult, PatientFacts, Quantity
+
+# Evaluates one source for a patient: features._evaluate_source, passed in to avoid an import
+# cycle (features imports this module).
+SourceEvaluator = Callable[[FeatureSource, CodeBook, PatientFacts, date], SourceResult]
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeVerdict:
+    """``FeatureHit.change``/``since``/``baseline`` for one present feature."""
+
+    change: Change
+    since: date | None
+    baseline: Evidence | None = None
+
+
+def classify(
+    feature: Feature,
+    hit: FeatureHit,
+    codebook: CodeBook,
+    facts: PatientFacts,
+    today: date,
+    evaluate_source: SourceEvaluator,
+) -> FeatureHit:
+    """``hit`` with its change filled in (unchanged when the feature tracks no change)."""
+    spec = feature.change
+    if spec is None:
+        return hit
+    verdict = _verdict(feature, spec, hit, codebook, facts, today, evaluate_source)
+    return replace(hit, change=verdict.change, since=verdict.since, baseline=verdict.baseline)
+
+
+def _verdict(
+    feature: Feature,
+    spec: ChangeSpec,
+    hit: FeatureHit,
+    codebook: CodeBook,
+    facts: PatientFacts,
+    today: date,
+    evaluate_source: SourceEvaluator,
+) -> ChangeVerdict:
+    starts: list[date] = [e.when for e in hit.evidence if e.when is not None]
+    for source in feature.sources:
+        if isinstance(source, LabSource):
+            start = _run_start(source, facts, today, spec.baseline_days)
+        elif isinstance(source, CorrectedCalciumSource):
+            start = _calcium_run_start(source, codebook, facts, today, spec.baseline_days)
+        else:
+            wide = _widened(source, spec.baseline_days)
+            found = evaluate_source(wide, codebook, facts, today) if wide is not None else None
+            dates = [e.when for e in found.evidence if e.when] if found and found.present else []
+            start = min(dates, default=None)
+        if start is not None:
+            starts.append(start)
+    since = min(starts, default=None)
+    for analyte, bounds in spec.worsening.items():
+        source = next(
+            s for s in feature.sources if isinstance(s, LabSource) and s.analyte == analyte
+        )
+        baseline = _worse_than_baseline(source, bounds, codebook, facts, today, spec.baseline_days)
+        if baseline is not None:
+            return ChangeVerdict("worse", since, baseline)
+    if since is None or (today - since).days <= spec.new_days:
+        return ChangeVerdict("new", since)
+    return ChangeVerdict("stable", since)
+
+
+@lru_cache(maxsize=256)
+def _widened(source: FeatureSource, days: int) -> FeatureSource | None:
+    """The source with its look-back widened to ``days`` (None: the kind has no window)."""
+    window = getattr(source, "window_days", None)
+    if window is None:
+        return None
+    return source.model_copy(update={"window_days": max(window, days)})
+
+
+def _usable_value(result: LabResult, unit: str) -> Quantity | None:
+    if result.value is None or result.value.unit != unit:
+        return None
+    return result.value
+
+
+def _dated(results: Iterable[LabResult], today: date, days: int) -> list[LabResult]:
+    """Dated results within ``days``, newest first."""
+    dated = [r for r in results if r.when is not None and within(r.when, today, days)]
+    return sorted(dated, key=lambda r: r.when or date.min, reverse=True)
+
+
+def _run_start(source: LabSource, facts: PatientFacts, today: date, days: int) -> date | None:
+    """Date of the oldest result in the unbroken run of abnormal results ending at the newest."""
+    from cds.evaluate.features import judge_lab  # features imports this module
+
+    results: Iterable[LabResult] = facts.labs.get(source.analyte, ())
+    if source.site_patterns or source.site_negations:
+        results = [
+            r for r in results if site_matches(r.site, source.site_patterns, source.site_negations)
+        ]
+    start: date | None = None
+    for result in _dated(results, today, days):
+        value = _usable_value(result, source.threshold.unit)
+        if value is None:
+            continue  # an unusable value neither extends nor ends the run
+        if not judge_lab(source, result, value, facts.sex).present:
+            break
+        start = result.when
+    return start
+
+
+def _calcium_run_start(
+    source: CorrectedCalciumSource, codebook: CodeBook, facts: PatientFacts, today: date, days: int
+) -> date | None:
+    """As :func:`_run_start`, over albumin-corrected calcium values."""
+    from cds.evaluate.features import beyond, corrected_calcium, threshold_for
+
+    albumin_unit = codebook.analytes[source.albumin].unit
+    limit, _ = threshold_for(source.threshold, facts.sex)
+    start: date | None = None
+    for result in _dated(facts.labs.get(source.calcium, ()), today, days):
+        value = _usable_value(result, source.threshold.unit)
+        if value is None or result.when is None:
+            continue
+        paired = corrected_calcium(source, result.when, value.value, facts, albumin_unit)
+        if paired is None:
+            continue
+        if not beyond(paired[0], limit, "high"):
+            break
+        start = result.when
+    return start
+
+
+def _worse_than_baseline(
+    source: LabSource,
+    bounds: Worsening,
+    codebook: CodeBook,
+    facts: PatientFacts,
+    today: date,
+    days: int,
+) -> Evidence | None:
+    """The baseline result the newest value is worse than, or None.
+
+    Newest: the newest usable result within the source's window. Baseline: the patient's best
+    usable value (highest for ``low``, lowest for ``high``) dated before it within ``days``.
+    """
+    unit = source.threshold.unit
+    usable = [
+        (r, v)
+        for r in _dated(facts.labs.get(source.analyte, ()), today, days)
+        if (v := _usable_value(r, unit)) is not None
+    ]
+    if not usable:
+        return None
+    newest, value = usable[0]
+    if newest.when is None or not within(newest.when, today, source.window_days):
+        return None
+    earlier = [(r, v) for r, v in usable[1:] if r.when is not None and r.when < newest.when]
+    if not earlier:
+        return None
+    pick = max if source.direction == "low" else min
+    base, base_value = pick(earlier, key=lambda rv: rv[1].value)
+    delta = (
+        base_value.value - value.value
+        if source.direction == "low"
+        else value.value - base_value.value
+    )
+    if delta <= 0 or delta < bounds.min_change:
+        return None
+    if base_value.value and delta / abs(base_value.value) * 100 < bounds.percent:
+        return None
+    label = codebook.analytes[source.analyte].label
+    return Evidence(base.ref, base.when, f"{label} {fmt.quantity(base_value.value, unit)}")
