@@ -232,6 +232,20 @@ HB_NORMAL_BEGRUNNET = normal("hb-begrunnet", 13.0)
 # The akutt example without its acute elements: normal calcium, kidney function acceptable.
 AKUTT_CA_NORMAL = [normal("ca-akutt", 2.30), normal("alb-akutt", 40)]
 AKUTT_KIDNEY_OK = [normal("egfr-akutt", 75), normal("krea-akutt", 95)]
+EGFR = [(NLK, "NOR25909", "eGFR")]
+KREA = [(NLK, "NPU04998", "P-Kreatinin")]
+HB = [(NLK, "NOR05172", "B-Hemoglobin")]
+
+
+def OLD_KIDNEY(*results: tuple[int, float, float]) -> list[Edit]:
+    """Earlier eGFR and creatinine results, ``(days_ago, egfr, creatinine)``, without flags or
+    reference ranges (the thresholds decide)."""
+    return [edit for days_ago, egfr, krea in results for edit in (
+        observation(f"egfr-{days_ago}", EGFR, value=egfr, unit="mL/min/{1.73_m2}",
+                    days_ago=days_ago),
+        observation(f"krea-{days_ago}", KREA, value=krea, unit="umol/L", days_ago=days_ago))]
+
+
 # The mistanke example with anaemia as its only symptom.
 MISTANKE_ONLY_ANAEMIA = [normal("egfr-mistanke", 75), normal("krea-mistanke", 95),
                          remove("ryggsmerter-mistanke")]
@@ -361,23 +375,57 @@ CASES: list[Case] = [
     Case(AKU, "kreatinin-177-ikke-akutt", A, PV, False,
          "kreatinin 177 er ikke over 177: redusert nyrefunksjon gir begrunnet",
          [*AKUTT_CA_NORMAL, normal("egfr-akutt", 35), lab("krea-akutt", 177)]),
-    Case(AKU, "korrigert-kalsium-over-2.51-akutt", A, PV, True,
-         "Ca 2,41 og albumin 36: korrigert 2,516 → 2,52 > 2,51 (totalkalsium er normal)",
+    # Hypercalcaemia is acute only when severe: corrected/total Ca > 2.75, ionized > 1.48.
+    Case(AKU, "korrigert-kalsium-2.76-akutt", A, PV, True,
+         "Ca 2,65 og albumin 36: korrigert 2,756 → 2,76 > 2,75 (alvorlig hyperkalsemi)",
+         [*AKUTT_KIDNEY_OK, normal("ca-akutt", 2.65), lab("alb-akutt", 36)]),
+    Case(AKU, "korrigert-kalsium-2.75-ikke-akutt", A, PV, False,
+         "Ca 2,64 og albumin 36: korrigert 2,746 → 2,75, ikke over 2,75: begrunnet (warning)",
+         [*AKUTT_KIDNEY_OK, normal("ca-akutt", 2.64), lab("alb-akutt", 36)]),
+    Case(AKU, "korrigert-kalsium-2.52-ikke-akutt", A, PV, False,
+         "korrigert 2,52 er over normalgrensen 2,51, men ikke alvorlig: begrunnet, ikke akutt",
          [*AKUTT_KIDNEY_OK, normal("ca-akutt", 2.41), lab("alb-akutt", 36)]),
     Case(AKU, "korrigert-kalsium-lik-2.51-ikke-akutt", A, PV, False,
          "Ca 2,40 og albumin 36: korrigert 2,506 → 2,51, ikke over 2,51",
          [*AKUTT_KIDNEY_OK, normal("ca-akutt", 2.40), lab("alb-akutt", 36)]),
-    Case(AKU, "ionisert-1.36-akutt", A, PV, True,
-         "fritt kalsium 1,36 > 1,35 (ingen totalkalsium/albumin)",
+    Case(AKU, "ionisert-1.49-akutt", A, PV, True,
+         "fritt kalsium 1,49 > 1,48 (ingen totalkalsium/albumin)",
          [*AKUTT_KIDNEY_OK, remove("ca-akutt", "alb-akutt"),
-          observation("ica", ICA, value=1.36, unit="mmol/L", low=1.15, high=1.35, days_ago=3)]),
-    Case(AKU, "ionisert-1.35-ikke-akutt", A, PV, False,
-         "fritt kalsium 1,35 er ikke over 1,35",
+          observation("ica", ICA, value=1.49, unit="mmol/L", low=1.15, high=1.35, days_ago=3)]),
+    Case(AKU, "ionisert-1.48-ikke-akutt", A, PV, False,
+         "fritt kalsium 1,48 er ikke over 1,48: hyperkalsemi gir begrunnet, ikke akutt",
          [*AKUTT_KIDNEY_OK, remove("ca-akutt", "alb-akutt"),
-          observation("ica", ICA, value=1.35, unit="mmol/L", low=1.15, high=1.35, days_ago=3)]),
-    Case(AKU, "totalkalsium-2.52-uten-albumin-akutt", A, PV, True,
-         "totalkalsium 2,52 uten albumin å korrigere med: reserveregelen",
-         [*AKUTT_KIDNEY_OK, remove("alb-akutt"), lab("ca-akutt", 2.52, flag=None, ref="drop")]),
+          observation("ica", ICA, value=1.48, unit="mmol/L", low=1.15, high=1.35, days_ago=3)]),
+    Case(AKU, "totalkalsium-2.76-uten-albumin-akutt", A, PV, True,
+         "totalkalsium 2,76 uten albumin å korrigere med: reserveregelen, over 2,75",
+         [*AKUTT_KIDNEY_OK, remove("alb-akutt"), lab("ca-akutt", 2.76, flag=None, ref="drop")]),
+    Case(AKU, "totalkalsium-2.75-uten-albumin-ikke-akutt", A, PV, False,
+         "totalkalsium 2,75 uten albumin: ikke over 2,75, begrunnet",
+         [*AKUTT_KIDNEY_OK, remove("alb-akutt"), lab("ca-akutt", 2.75, flag=None, ref="drop")]),
+    # Kidney failure is acute only when new (first seen ≤ 30 days ago) or worse than the
+    # patient's own baseline (eGFR −25 %, creatinine +50 %), not stable chronic CKD 4–5.
+    Case(AKU, "nyresvikt-30-dager-akutt", A, PV, True,
+         "eGFR 24 i dag og for 30 dager siden, ingen eldre svar: ny nyresvikt",
+         [*AKUTT_CA_NORMAL, *OLD_KIDNEY((30, 24, 221))]),
+    Case(AKU, "nyresvikt-31-dager-ikke-akutt", A, PV, False,
+         "eGFR 24 i dag og for 31 dager siden, uendret: kjent nyresvikt, begrunnet (warning)",
+         [*AKUTT_CA_NORMAL, *OLD_KIDNEY((31, 24, 221))]),
+    Case(AKU, "stabil-ckd4-ikke-akutt", A, PV, False,
+         "eGFR 25 og kreatinin 215 for 200 dager siden, nå 24 og 221: stabil, ikke akutt",
+         [*AKUTT_CA_NORMAL, *OLD_KIDNEY((200, 25, 215))]),
+    Case(AKU, "egfr-fall-25-prosent-akutt", A, PV, True,
+         "eGFR 32 (400 d), 28 (200 d), nå 24: fall 25 % fra beste verdi – forverret nyresvikt",
+         [*AKUTT_CA_NORMAL, *OLD_KIDNEY((200, 28, 205), (400, 32, 160))]),
+    Case(AKU, "egfr-fall-24-prosent-ikke-akutt", A, PV, False,
+         "eGFR 31,5 (400 d), 28 (200 d), nå 24: fall 23,8 % < 25 %; kreatinin +38 % < 50 %",
+         [*AKUTT_CA_NORMAL, *OLD_KIDNEY((200, 28, 205), (400, 31.5, 160))]),
+    Case(AKU, "kreatinin-stigning-52-prosent-akutt", A, PV, True,
+         "kreatinin 145 (400 d), 205 (200 d), nå 221: +52 % ≥ 50 % – forverret",
+         [*AKUTT_CA_NORMAL, *OLD_KIDNEY((200, 28, 205), (400, 29, 145))]),
+    Case(AKU, "kjent-ckd4-kode-ikke-akutt", A, PV, False,
+         "kronisk nyresykdom stadium 4 kodet for 400 dager siden, ingen eldre svar: ikke akutt",
+         [*AKUTT_CA_NORMAL,
+          condition("ckd4", ICD, "N18.4", "Kronisk nyresykdom, stadium 4", days_ago=400)]),
     Case(AKU, "medullakompresjon-g95.2-akutt", B, PV, True,
          "M-komponent + G95.2 registrert for 5 dager siden",
          [condition("medulla", ICD, "G95.2", "Uspesifisert kompresjon av ryggmargen",
@@ -414,6 +462,33 @@ CASES: list[Case] = [
     # --- myelomatose.mgus: M-component without additional elements, related draft --------------
     Case(MGUS, "mgus-patient-view-stille", G, PV, False,
          "MGUS alene gir ikke kort i patient-view"),
+    # A GP-followed MGUS (D47.2 since May 2025) with long-standing, unchanged findings.
+    Case(BEG, "mgus-stabil-ckd3-stille", G, PV, False,
+         "MGUS siden 2025 og eGFR 50–52 i to år: kjente, stabile funn gir ikke kort",
+         [lab("egfr-mgus", 50), observation("egfr-700", EGFR, value=52,
+                                            unit="mL/min/{1.73_m2}", days_ago=700)]),
+    Case(MGUS, "mgus-stabil-ckd3-order-select-info", G, OSEL, True,
+         "samme ved henvisning: stille info-kort om at kriteriet ikke er oppfylt",
+         [lab("egfr-mgus", 50), observation("egfr-700", EGFR, value=52,
+                                            unit="mL/min/{1.73_m2}", days_ago=700)]),
+    Case(BEG, "mgus-ny-redusert-nyrefunksjon-henvis", G, PV, True,
+         "MGUS siden 2025, eGFR 50 første gang (ingen eldre svar): nytt funn gir begrunnet",
+         [lab("egfr-mgus", 50)]),
+    Case(BEG, "mgus-egfr-fall-25-prosent-henvis", G, PV, True,
+         "MGUS, eGFR 52–55 i to år (< 60 hele tiden), nå 39: fall 29 % fra 55 – forverret",
+         [lab("egfr-mgus", 39), observation("egfr-400", EGFR, value=55,
+                                            unit="mL/min/{1.73_m2}", days_ago=400),
+          observation("egfr-700", EGFR, value=52, unit="mL/min/{1.73_m2}", days_ago=700)]),
+    Case(BEG, "mgus-hb-fall-2-henvis", G, PV, True,
+         "MGUS, Hb 11,0 (lav i 200 dager) og 13,0 for 400 dager siden: fall 2,0 g/dL – forverret",
+         [lab("hb-mgus", 11.0, flag=None, ref="drop"),
+          observation("hb-200", HB, value=11.2, unit="g/dL", days_ago=200),
+          observation("hb-400", HB, value=13.0, unit="g/dL", days_ago=400)]),
+    Case(BEG, "mgus-hb-fall-1.9-stille", G, PV, False,
+         "MGUS, Hb 11,0 (lav i 200 dager) og 12,9 for 400 dager siden: fall 1,9 – stabil",
+         [lab("hb-mgus", 11.0, flag=None, ref="drop"),
+          observation("hb-200", HB, value=11.2, unit="g/dL", days_ago=200),
+          observation("hb-400", HB, value=12.9, unit="g/dL", days_ago=400)]),
     Case(MGUS, "mgus-order-select-info", G, OSEL, True,
          "henvisning med årsak D47.2: kriteriet for pakkeforløp er ikke oppfylt (info)"),
     Case(MGUS, "mgus-order-sign-info", G, OSIGN, True, "samme ved signering"),
