@@ -42,8 +42,10 @@ from cds.criteria.schema import (
     LabFlagSource,
     LabSource,
     LumpAfterSurgerySource,
+    MedicationSource,
     NotTerm,
     Pathway,
+    ProcedureSource,
     Region,
     SizeIncreaseSource,
     Term,
@@ -300,7 +302,7 @@ def _check_source(source: object, codebook: CodeBook, at: str) -> list[str]:
                 f"{at}.albumin: analyte {source.albumin!r} must have unit {_ALBUMIN_UNIT} "
                 f"(reference_albumin is in g/L), has {albumin.unit!r}"
             )
-    elif isinstance(source, ConditionSource | ConditionCountSource):
+    elif isinstance(source, ConditionSource | ConditionCountSource | MedicationSource):
         if source.codeset not in codebook.codesets:
             problems.append(f"{at}.codeset: unknown code set {source.codeset!r}")
     elif isinstance(source, LabFlagSource):
@@ -324,6 +326,8 @@ def _check_source(source: object, codebook: CodeBook, at: str) -> list[str]:
                 f"{at}: percent or min_increase must be positive (else any change counts)"
             )
         problems += _check_body_sites(codebook, at)
+    elif isinstance(source, ProcedureSource):
+        problems += _check_order_match(source.procedure, codebook, f"{at}.procedure")
     elif isinstance(source, LumpAfterSurgerySource):
         problems += _check_order_match(source.procedure, codebook, f"{at}.procedure")
         if source.lump_codeset not in codebook.codesets:

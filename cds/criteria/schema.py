@@ -285,6 +285,27 @@ class LumpAfterSurgerySource(Strict):
     site_negations: tuple[str, ...] = ()
 
 
+class MedicationSource(Strict):
+    """A medicine with an ATC code in ``codeset``: in use (active, intended, on hold, unknown
+    status) and dated within ``window_days`` or undated; with ``include_inactive`` also
+    completed/stopped ones dated within the window. For treatment that implies a diagnosis
+    (lenalidomide: myeloma) or explains a finding (semaglutide: planned weight loss)."""
+
+    kind: Literal["medication"]
+    codeset: str
+    window_days: int
+    include_inactive: bool = False
+
+
+class ProcedureSource(Strict):
+    """A completed Procedure in the record matching ``procedure`` (text or code, no negation),
+    performed within ``window_days`` (undated ones count): e.g. bariatric surgery."""
+
+    kind: Literal["procedure"]
+    procedure: DraftOrderMatch
+    window_days: int
+
+
 FeatureSource = Annotated[
     LabSource
     | CorrectedCalciumSource
@@ -295,7 +316,9 @@ FeatureSource = Annotated[
     | WeightLossSource
     | UsageIncreaseSource
     | SizeIncreaseSource
-    | LumpAfterSurgerySource,
+    | LumpAfterSurgerySource
+    | MedicationSource
+    | ProcedureSource,
     Field(discriminator="kind"),
 ]
 
@@ -338,6 +361,9 @@ class Feature(Strict):
     cite: Citation
     sources: tuple[FeatureSource, ...]
     change: ChangeSpec | None = None  # new / worse / stable, for ``changed: true`` terms
+    # Recorded explanations: when one holds, the finding does not count in any rule (it is not
+    # «uforklart», or not a sign of this cancer) and cards say why (Assessment.explained).
+    explained_by: tuple[Explanation, ...] = ()
     note: str | None = None  # why these sources / thresholds (for reviewers)
 
     @model_validator(mode="after")
@@ -557,6 +583,21 @@ class RegistrationCode(Strict):
     display: str
 
 
+class Explanation(Strict):
+    """A recorded cause that explains a finding away (Feature.explained_by).
+
+    ``when`` is a rule term over the pathway's *other* features (no flags, ages or draft
+    orders: an explanation is a fact about the patient); ``label`` is the Norwegian reason
+    shown on the card («planlagt vektreduksjon»); ``cite`` the sentence that makes the
+    explanation matter (e.g. «Uforklarlig anemi»), when there is one.
+    """
+
+    when: Term
+    label: str
+    cite: Citation | None = None
+    note: str | None = None
+
+
 class Pathway(Strict):
     """One criteria file."""
 
@@ -584,7 +625,7 @@ class Pathway(Strict):
         for rule in self.rules:
             if rule.unmet_of is not None and rule.unmet_of not in rule_ids:
                 raise ValueError(f"rule {rule.id}: unmet_of names unknown rule {rule.unmet_of}")
-            for name in _feature_names(rule.when):
+            for name in feature_names(rule.when):
                 if name not in self.features:
                     raise ValueError(f"rule {rule.id}: unknown feature {name!r}")
             for name in _changed_names(rule.when):
@@ -592,6 +633,23 @@ class Pathway(Strict):
                     raise ValueError(
                         f"rule {rule.id}: feature {name!r} is used with changed: true "
                         "but has no change: block"
+                    )
+        explained = {f for f, feat in self.features.items() if feat.explained_by}
+        for fid, feature in self.features.items():
+            for explanation in feature.explained_by:
+                for name in feature_names(explanation.when):
+                    if name not in self.features:
+                        raise ValueError(f"feature {fid}: explanation names unknown {name!r}")
+                    if name in explained:
+                        # One pass, no chains: an explanation rests on plain findings only.
+                        raise ValueError(
+                            f"feature {fid}: explanation uses {name!r}, which is itself "
+                            "explained_by something"
+                        )
+                if not _only_features(explanation.when):
+                    raise ValueError(
+                        f"feature {fid}: an explanation may only combine features "
+                        "(all/any/at_least/not), not flags, ages or draft orders"
                     )
         return self
 
@@ -608,13 +666,13 @@ def sub_terms(term: Term) -> tuple[Term, ...]:
     return ()
 
 
-def _feature_names(term: Term) -> list[str]:
+def feature_names(term: Term) -> list[str]:
     """Every feature id a rule expression mentions."""
     if isinstance(term, FeatureTerm):
         return [term.feature]
     if isinstance(term, NotTerm):
-        return _feature_names(term.not_)
-    return [n for t in sub_terms(term) for n in _feature_names(t)]
+        return feature_names(term.not_)
+    return [n for t in sub_terms(term) for n in feature_names(t)]
 
 
 def _changed_names(term: Term) -> list[str]:
@@ -626,5 +684,26 @@ def _changed_names(term: Term) -> list[str]:
     return [n for t in sub_terms(term) for n in _changed_names(t)]
 
 
-for _model in (AllTerm, AnyTerm, AtLeastTerm, NotTerm, Rule, ReferralSpec, SourceInfo, Pathway):
+def _only_features(term: Term) -> bool:
+    """The term combines feature terms only."""
+    if isinstance(term, FeatureTerm):
+        return not term.changed
+    if isinstance(term, NotTerm):
+        return _only_features(term.not_)
+    parts = sub_terms(term)
+    return bool(parts) and all(_only_features(t) for t in parts)
+
+
+for _model in (
+    AllTerm,
+    AnyTerm,
+    AtLeastTerm,
+    NotTerm,
+    Explanation,
+    Feature,
+    Rule,
+    ReferralSpec,
+    SourceInfo,
+    Pathway,
+):
     _model.model_rebuild()

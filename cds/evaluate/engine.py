@@ -18,10 +18,10 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
-from cds.criteria.schema import CodeBook, HookName, Outcome, Pathway, Rule
+from cds.criteria.schema import CodeBook, HookName, Outcome, Pathway, Rule, feature_names
 from cds.evaluate import referral_state as rs
 from cds.evaluate.features import evaluate_feature
-from cds.evaluate.model import Assessment, FeatureHit, FilterTestStatus
+from cds.evaluate.model import Assessment, Explained, FeatureHit, FilterTestStatus
 from cds.evaluate.receivers import choose_receivers
 from cds.evaluate.terms import TermContext, blocking_drafts, draft_matches, holds, unmet_labels
 from cds.facts.model import PatientFacts
@@ -41,6 +41,9 @@ def evaluate(
         notes.update(dict.fromkeys(result.notes))
         if result.hit is not None:
             hits[feature_id] = result.hit
+    explained = explain(pathway, hits, facts.age_years)
+    for feature_id in explained:
+        del hits[feature_id]
 
     filter_tests = rs.filter_test_status(pathway.filter_tests, facts, today)
     evidence_refs = frozenset(e.ref for hit in hits.values() for e in hit.evidence)
@@ -104,7 +107,32 @@ def evaluate(
         region=receivers.region,
         stop_then=stop_then,
         stop_then_rule=stop_then_rule,
+        explained=explained,
     )
+
+
+def explain(
+    pathway: Pathway, hits: dict[str, FeatureHit], age_years: int | None
+) -> dict[str, Explained]:
+    """Present findings with a recorded explanation that holds (the first that holds wins).
+
+    Explanations name only plain features (the schema refuses chains), so one pass over the
+    hits as found is enough and the order of features does not matter.
+    """
+    out: dict[str, Explained] = {}
+    ctx = TermContext(present=frozenset(hits), flags={}, age_years=age_years)
+    for feature_id, hit in hits.items():
+        for explanation in pathway.features[feature_id].explained_by:
+            if holds(explanation.when, ctx):
+                because = tuple(
+                    e
+                    for name in feature_names(explanation.when)
+                    if name in hits
+                    for e in hits[name].evidence
+                )
+                out[feature_id] = Explained(hit, explanation.label, because)
+                break
+    return out
 
 
 def _rule_context(

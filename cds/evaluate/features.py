@@ -48,13 +48,15 @@ from cds.criteria.schema import (
     LabFlagSource,
     LabSource,
     LumpAfterSurgerySource,
+    MedicationSource,
+    ProcedureSource,
     SizeIncreaseSource,
     TextSource,
     Threshold,
     UsageIncreaseSource,
     WeightLossSource,
 )
-from cds.evaluate import change, lumps, trends
+from cds.evaluate import change, lumps, treatments, trends
 from cds.evaluate import format as fmt
 from cds.evaluate.common import (
     SourceResult,
@@ -134,6 +136,10 @@ def _evaluate_source(
         return lumps.size_increase(source, codebook, facts, today)
     if isinstance(source, LumpAfterSurgerySource):
         return lumps.lump_after_surgery(source, codebook, facts, today)
+    if isinstance(source, MedicationSource):
+        return treatments.medication(source, codebook, facts, today)
+    if isinstance(source, ProcedureSource):
+        return treatments.procedure(source, codebook, facts, today)
     raise TypeError(f"unknown feature source {type(source).__name__}")  # the schema prevents it
 
 

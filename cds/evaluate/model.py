@@ -6,7 +6,7 @@ nothing about this pathway.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
@@ -52,6 +52,16 @@ class FeatureHit:
     def changed(self) -> bool:
         """New or worse, or a feature that does not track change (always counts)."""
         return self.change != "stable"
+
+
+@dataclass(frozen=True, slots=True)
+class Explained:
+    """A present finding that a recorded cause explains (Feature.explained_by): it counts in no
+    rule, and cards that speak about the pathway say why («Vekttap: planlagt vektreduksjon»)."""
+
+    hit: FeatureHit
+    reason: str  # Explanation.label, Norwegian
+    because: tuple[Evidence, ...]  # the evidence of the explaining features, newest first
 
 
 FilterState = Literal["ok", "missing", "stale"]
@@ -100,6 +110,8 @@ class Assessment:
     # (filter_tests are then that rule's); otherwise it only asks for the deletion.
     stop_then: Outcome | None = None
     stop_then_rule: str | None = None  # the rule that gave stop_then
+    # Present findings a recorded cause explains (feature id -> why); not in ``hits``.
+    explained: dict[str, Explained] = field(default_factory=dict)
 
     @property
     def missing_filter_tests(self) -> tuple[FilterTestStatus, ...]:

@@ -51,6 +51,7 @@ from cds.criteria.schema import Advice, CodeBook, HookName, Outcome, Pathway, Re
 from cds.evaluate.combine import combine
 from cds.evaluate.model import Assessment, FeatureHit
 from cds.facts.model import OrderFact, PatientFacts
+from cds.render.explained import explained_lines
 from cds.render.format import (
     OVERRIDE_REASON_SYSTEM,
     PATHWAY_CODE_SYSTEM,
@@ -649,9 +650,13 @@ def _squash(text: str) -> str:
 
 def _notes(*calls: _Call) -> str:
     notes: dict[str, None] = {}  # ordered, deduplicated (a group shares the facts' notes)
+    explained: dict[str, None] = {}
     for call in calls:
         notes.update(dict.fromkeys([*call.assessment.notes, *call.facts.notes]))
-    return "\n\n".join(f"Merk: {md(note)}" for note in notes)
+        explained.update(dict.fromkeys(explained_lines(call.assessment)))
+    return "\n\n".join(
+        [f"Forklart: {line}" for line in explained] + [f"Merk: {md(note)}" for note in notes]
+    )
 
 
 def _missing_content(call: _Call) -> str:

@@ -40,6 +40,7 @@ from cds.criteria.schema import (
     Pathway,
     ReferralContent,
     Term,
+    feature_names,
     sub_terms,
 )
 from cds.evaluate.model import Assessment, Evidence, FeatureHit
@@ -194,9 +195,23 @@ def check_resource(resource: dict[str, Any], *, profile: bool) -> None:
 
 
 def ordered_hits(pathway: Pathway, assessment: Assessment) -> list[FeatureHit]:
-    """Present features in criteria-file order (unknown feature ids last, as given)."""
+    """Present findings in criteria-file order (unknown feature ids last, as given).
+
+    Features that only serve as explanations of others (a weight-loss medicine, a coded
+    hyperparathyroidism; named by no rule) are not findings to report: the card words them
+    where they explain something (cds.render.explained).
+    """
     order = {name: i for i, name in enumerate(pathway.features)}
-    return sorted(assessment.hits.values(), key=lambda h: order.get(h.feature, len(order)))
+    ruled = _features_in_rules(pathway)
+    return sorted(
+        (h for h in assessment.hits.values() if h.feature in ruled or h.feature not in order),
+        key=lambda h: order.get(h.feature, len(order)),
+    )
+
+
+def _features_in_rules(pathway: Pathway) -> frozenset[str]:
+    """Feature ids some rule of the pathway names (criteria are loaded once; cheap anyway)."""
+    return frozenset(name for rule in pathway.rules for name in feature_names(rule.when))
 
 
 def used_hits(pathway: Pathway, assessment: Assessment) -> list[FeatureHit]:

@@ -332,3 +332,56 @@ def test_place_sources_need_body_regions(tmp_path: Path) -> None:
 )
 def test_unresolved_reference_is_refused(tmp_path: Path, mutate: Mutate, expected: str) -> None:
     assert f"criteria/test.yaml: {expected}" in refused(criteria(tmp_path, mutate))
+
+
+# --- treatment sources and explanations ------------------------------------------------------
+
+
+def _with_cause(explanation: dict[str, Any]) -> Mutate:
+    """A second feature ``behandling`` (a medication source) and ``anemi`` explained by it."""
+
+    def mutate(d: dict[str, Any]) -> None:
+        d["features"]["behandling"] = {
+            "label": "Behandling",
+            "cite": CITE,
+            "sources": [{"kind": "medication", "codeset": "anemi", "window_days": 180}],
+        }
+        d["features"]["anemi"]["explained_by"] = [explanation]
+
+    return mutate
+
+
+def test_explanation_over_a_medication_feature_loads(tmp_path: Path) -> None:
+    mutate = _with_cause({"when": {"feature": "behandling"}, "label": "behandlet"})
+    pathway = load_registry(criteria(tmp_path, mutate)).get("test")
+    assert pathway.features["anemi"].explained_by[0].label == "behandlet"
+
+
+@pytest.mark.parametrize(
+    ("when", "expected"),
+    [
+        ({"feature": "finnes_ikke"}, "explanation names unknown 'finnes_ikke'"),
+        ({"feature": "anemi"}, "which is itself explained_by"),
+        ({"all": [{"feature": "behandling"}, {"flag": "draft_labelled"}]}, "may only combine"),
+        ({"feature": "behandling", "changed": True}, "may only combine"),
+    ],
+)
+def test_bad_explanation_is_refused(tmp_path: Path, when: dict[str, Any], expected: str) -> None:
+    assert expected in refused(criteria(tmp_path, _with_cause({"when": when, "label": "x"})))
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ({"kind": "medication", "codeset": "nope", "window_days": 30}, "unknown code set 'nope'"),
+        ({"kind": "procedure", "procedure": {}, "window_days": 30}, "give patterns or a codeset"),
+        (
+            {"kind": "procedure", "procedure": {"patterns": ["(bad"]}, "window_days": 30},
+            "procedure.patterns",
+        ),
+    ],
+)
+def test_treatment_sources_are_checked(
+    tmp_path: Path, source: dict[str, Any], expected: str
+) -> None:
+    assert expected in refused(criteria(tmp_path, add_source(source)))

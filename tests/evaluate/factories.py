@@ -15,6 +15,7 @@ from cds.facts.model import (
     Code,
     ConditionFact,
     LabResult,
+    MedicationFact,
     OrderFact,
     PatientFacts,
     Quantity,
@@ -110,6 +111,32 @@ def order(
     )
 
 
+def medication(
+    atc: str, name: str = "", *, days_ago: int | None = 30, active: bool = True
+) -> MedicationFact:
+    """A MedicationStatement/Request with one ATC code."""
+    return MedicationFact(
+        ref=f"MedicationStatement/m-{next(_ids)}",
+        name=name,
+        codes=frozenset({("atc", atc)}),
+        when=ago(days_ago),
+        active=active,
+    )
+
+
+def procedure(text: str, *, days_ago: int | None = 200, status: str = "completed") -> OrderFact:
+    """A Procedure in the record, described by text."""
+    return OrderFact(
+        ref=f"Procedure/p-{next(_ids)}",
+        resource_type="Procedure",
+        when=ago(days_ago),
+        status=status,
+        is_referral=False,
+        codes=frozenset(),
+        labels=(text.lower(),),
+    )
+
+
 def facts(
     *,
     sex: Sex = "female",
@@ -119,6 +146,8 @@ def facts(
     orders: Iterable[OrderFact] = (),
     drafts: Iterable[OrderFact] = (),
     selections: Iterable[str] = (),
+    medications: Iterable[MedicationFact] = (),
+    unavailable: Iterable[str] = (),
 ) -> PatientFacts:
     """PatientFacts with labs indexed by analyte, newest first (the facts-stage contract)."""
     by_analyte: dict[str, list[LabResult]] = {}
@@ -140,6 +169,8 @@ def facts(
         orders=tuple(orders),
         draft_orders=tuple(drafts),
         selections=tuple(selections),
+        medications=tuple(medications),
+        unavailable=tuple(unavailable),
     )
 
 

@@ -220,6 +220,36 @@ def referral(rid: str, *, status: str, days_ago: int = 0, text: str,
     return add(res)
 
 
+ATC_SYSTEM = "http://www.whocc.no/atc"
+
+
+def medicine(rid: str, atc: str, display: str, *, days_ago: int = 30,
+             status: str = "active") -> Edit:
+    """A MedicationStatement by ATC code, taken since ``days_ago`` days ago."""
+    when = day(days_ago)
+    return add({
+        "resourceType": "MedicationStatement",
+        "id": rid,
+        "status": status,
+        "medicationCodeableConcept": {
+            "coding": [{"system": ATC_SYSTEM, "code": atc, "display": display}],
+            "text": display},
+        "effectivePeriod": {"start": when},
+        "dateAsserted": when,
+    })
+
+
+def operation(rid: str, text: str, *, days_ago: int = 200) -> Edit:
+    """A completed Procedure described by text only (as GP systems often record it)."""
+    return add({
+        "resourceType": "Procedure",
+        "id": rid,
+        "status": "completed",
+        "code": {"text": text},
+        "performedDateTime": day(days_ago),
+    })
+
+
 PATHWAY = "Pakkeforløp for myelomatose"
 HEMATOLOGI = "Henvisning hematologisk poliklinikk"
 SPEP = [(NLK, "NPU03300", "P-Proteinelektroforese")]
@@ -338,6 +368,19 @@ CASES: list[Case] = [
     Case(BEG, "kjent-myelomatose-stille", B, PV, False,
          "kjent myelomatose (C90.0 i remisjon): tilbakefall henvises ikke til nytt pakkeforløp",
          [condition("myelom", ICD, "C90.0", "Myelomatose", days_ago=900, status="remission")]),
+    Case(BEG, "kjent-myelomatose-icpc2-b74-stille", B, PV, False,
+         "fastlegens egen kode B74 (ondartet svulst blod/lymfe): kjent sykdom, ikke nytt forløp",
+         [condition("myelom-b74", ICPC, "B74", "Ondartet svulst blod/lymfesystem IKA",
+                    days_ago=800)]),
+    Case(BEG, "kjent-myelomatose-snomed-stille", B, PV, False,
+         "SNOMED CT 109989006 Multiple myeloma: kjent sykdom",
+         [condition("myelom-sct", SCT, "109989006", "Multiple myeloma", days_ago=800)]),
+    Case(BEG, "kjent-myelomatose-lenalidomid-stille", B, PV, False,
+         "lenalidomid (L04AX04) i legemiddellisten uten diagnosekode: behandlet myelomatose",
+         [medicine("lenalidomid", "L04AX04", "Lenalidomid", days_ago=120)]),
+    Case(BEG, "melfalan-avsluttet-for-elleve-aar-henvis", B, PV, True,
+         "melfalan avsluttet for elleve år siden (utenfor ti år): teller ikke som kjent sykdom",
+         [medicine("melfalan", "L01AA03", "Melfalan", days_ago=4000, status="completed")]),
     Case(BEG, "mgus-og-nye-ryggsmerter-henvis", G, PV, True,
          "kjent MGUS + ryggsmerter (L03) siste 180 dager: M-komponent + skjelettsmerter",
          [condition("rygg", ICPC, "L03", "Korsrygg symptomer/plager", days_ago=12)]),
@@ -379,6 +422,16 @@ CASES: list[Case] = [
     Case(AKU, "korrigert-kalsium-2.76-akutt", A, PV, True,
          "Ca 2,65 og albumin 36: korrigert 2,756 → 2,76 > 2,75 (alvorlig hyperkalsemi)",
          [*AKUTT_KIDNEY_OK, normal("ca-akutt", 2.65), lab("alb-akutt", 36)]),
+    Case(AKU, "alvorlig-hyperkalsemi-kjent-phpt-ikke-akutt", A, PV, False,
+         "korrigert kalsium 2,76 med kjent primær hyperparatyreoidisme (E21.0): forklart, "
+         "begrunnet-kort som sier hvorfor ikke akutt",
+         [*AKUTT_KIDNEY_OK, normal("ca-akutt", 2.65), lab("alb-akutt", 36),
+          condition("phpt", ICD, "E21.0", "Primær hyperparatyreoidisme", days_ago=400)]),
+    Case(AKU, "alvorlig-hyperkalsemi-operert-phpt-akutt", A, PV, True,
+         "samme, men hyperparatyreoidismen er operert (resolved): ikke lenger en forklaring",
+         [*AKUTT_KIDNEY_OK, normal("ca-akutt", 2.65), lab("alb-akutt", 36),
+          condition("phpt", ICD, "E21.0", "Primær hyperparatyreoidisme", days_ago=400,
+                    status="resolved")]),
     Case(AKU, "korrigert-kalsium-2.75-ikke-akutt", A, PV, False,
          "Ca 2,64 og albumin 36: korrigert 2,746 → 2,75, ikke over 2,75: begrunnet (warning)",
          [*AKUTT_KIDNEY_OK, normal("ca-akutt", 2.64), lab("alb-akutt", 36)]),
@@ -489,6 +542,13 @@ CASES: list[Case] = [
          [lab("hb-mgus", 11.0, flag=None, ref="drop"),
           observation("hb-200", HB, value=11.2, unit="g/dL", days_ago=200),
           observation("hb-400", HB, value=12.9, unit="g/dL", days_ago=400)]),
+    Case("myelomatose.kjent-sykdom", "kjent-myelomatose-order-select-info", G, OSEL, True,
+         "MGUS-pasient på lenalidomid, henvisning under arbeid: info om at nytt pakkeforløp "
+         "ikke er aktuelt",
+         [medicine("lenalidomid", "L04AX04", "Lenalidomid", days_ago=120)]),
+    Case("myelomatose.kjent-sykdom", "kjent-myelomatose-patient-view-stille", G, PV, False,
+         "samme pasient ved åpning av journalen: ingen kort (hematologen følger sykdommen)",
+         [medicine("lenalidomid", "L04AX04", "Lenalidomid", days_ago=120)]),
     Case(MGUS, "mgus-order-select-info", G, OSEL, True,
          "henvisning med årsak D47.2: kriteriet for pakkeforløp er ikke oppfylt (info)"),
     Case(MGUS, "mgus-order-sign-info", G, OSIGN, True, "samme ved signering"),
