@@ -91,10 +91,13 @@ def evaluate_feature(
     """Evaluates every source of ``feature`` and merges what they found."""
     fallbacks = _fallback_sources(feature.sources)
     results: list[SourceResult] = []
+    measured = False  # a number-judging source had a usable number (a flag is not a number)
     for source in feature.sources:
         if id(source) not in fallbacks:
-            results.append(_evaluate_source(source, codebook, facts, today))
-    if fallbacks and not any(r.assessed for r in results):
+            result = _evaluate_source(source, codebook, facts, today)
+            results.append(result)
+            measured |= result.assessed and isinstance(source, LabSource | CorrectedCalciumSource)
+    if fallbacks and not measured:
         for source in feature.sources:
             if id(source) in fallbacks:
                 results.append(_evaluate_source(source, codebook, facts, today))

@@ -422,6 +422,12 @@ CASES: list[Case] = [
     Case(AKU, "korrigert-kalsium-2.76-akutt", A, PV, True,
          "Ca 2,65 og albumin 36: korrigert 2,756 → 2,76 > 2,75 (alvorlig hyperkalsemi)",
          [*AKUTT_KIDNEY_OK, normal("ca-akutt", 2.65), lab("alb-akutt", 36)]),
+    Case(AKU, "kalsium-kritisk-flagg-akutt", A, PV, True,
+         "totalkalsium 2,70 uten albumin, merket HH (laboratoriets kritiske grense): alvorlig",
+         [*AKUTT_KIDNEY_OK, remove("alb-akutt"), lab("ca-akutt", 2.70, flag="HH")]),
+    Case(AKU, "kalsium-h-flagg-ikke-akutt", A, PV, False,
+         "totalkalsium 2,70 uten albumin, merket H: forhøyet, ikke alvorlig – begrunnet",
+         [*AKUTT_KIDNEY_OK, remove("alb-akutt"), lab("ca-akutt", 2.70, flag="H")]),
     Case(AKU, "alvorlig-hyperkalsemi-kjent-phpt-ikke-akutt", A, PV, False,
          "korrigert kalsium 2,76 med kjent primær hyperparatyreoidisme (E21.0): forklart, "
          "begrunnet-kort som sier hvorfor ikke akutt",
