@@ -132,6 +132,7 @@ def _load_codebook(codes_dir: Path, criteria_dir: Path) -> CodeBook:
         problems.extend(
             f"{_shown(path, criteria_dir)}: {problem}" for problem in check_codebook(part)
         )
+    problems.extend(_check_body_site_groups(body_sites))
     if problems:
         raise CriteriaError("\n".join(problems))
     return CodeBook(analytes=analytes, codesets=codesets, regions=regions, body_sites=body_sites)
@@ -200,6 +201,22 @@ def check_codebook(codebook: CodeBook) -> list[str]:
         if not site.patterns:
             problems.append(f"body_sites.{key}.patterns: give at least one pattern")
         problems.extend(_check_regexes(site.patterns, f"body_sites.{key}.patterns"))
+        problems.extend(_check_codes(site.codes, f"body_sites.{key}.codes"))
+    return problems
+
+
+def _check_body_site_groups(body_sites: dict[str, BodySite]) -> list[str]:
+    """``within`` is for regions and names a group (checked on the merged code book)."""
+    problems: list[str] = []
+    for key, site in body_sites.items():
+        if site.within is None:
+            continue
+        at = f"body_sites.{key}.within"
+        if site.kind != "region":
+            problems.append(f"{at}: only a region can lie within a group")
+        group = body_sites.get(site.within)
+        if group is None or group.kind != "group":
+            problems.append(f"{at}: {site.within!r} is not a body-site group")
     return problems
 
 
@@ -268,6 +285,8 @@ def _check_term(term: Term, codebook: CodeBook, at: str) -> list[str]:
             problems.append(f"{at}: an age term needs age_below or age_at_least")
     elif isinstance(term, DraftOrderTerm):
         problems += _check_order_match(term.draft_order, codebook, f"{at}.draft_order")
+        if term.draft_order.same_place_as:
+            problems += _check_body_sites(codebook, f"{at}.draft_order.same_place_as")
     return problems
 
 
@@ -280,6 +299,7 @@ def _check_order_match(match: DraftOrderMatch, codebook: CodeBook, at: str) -> l
         problems.append(f"{at}.codeset: unknown code set {match.codeset!r}")
     problems += _check_regexes(match.patterns, f"{at}.patterns")
     problems += _check_regexes(match.negations, f"{at}.negations")
+    problems += _check_regexes(match.skin_lesions, f"{at}.skin_lesions")
     return problems
 
 
@@ -330,6 +350,9 @@ def _check_source(source: object, codebook: CodeBook, at: str) -> list[str]:
         problems += _check_order_match(source.procedure, codebook, f"{at}.procedure")
     elif isinstance(source, LumpAfterSurgerySource):
         problems += _check_order_match(source.procedure, codebook, f"{at}.procedure")
+        if source.procedure.same_place_as:
+            # An earlier operation is compared with the lump by the source itself.
+            problems.append(f"{at}.procedure.same_place_as: only draft_order terms take it")
         if source.lump_codeset not in codebook.codesets:
             problems.append(f"{at}.lump_codeset: unknown code set {source.lump_codeset!r}")
         if source.lump_analyte is not None:

@@ -76,15 +76,21 @@ class Region(Strict):
 
 
 class BodySite(Strict):
-    """A body region («lår») or a side («venstre») and how site texts name it.
+    """A body region («lår»), a side («venstre») or a group of regions («underekstremitet») and
+    how site texts (and bodySite codes) name it.
 
-    Used to tell whether two findings are at the same place: two measurements of one lump, or a
-    lump where a tumour was removed before (``cds/evaluate/sites.py``).
+    Used to tell whether two findings are at the same place: two measurements of one lump, a lump
+    where a tumour was removed before, or a draft order of the suspected lump
+    (``cds/evaluate/places.py``). A region may lie ``within`` one group (the limb it is part of).
     """
 
     label: str
-    kind: Literal["region", "side"]
+    kind: Literal["region", "side", "group"]
     patterns: tuple[str, ...]  # case-insensitive regexes searched in a lower-cased site text
+    # bodySite codes that name this site (read on orders: a code without a display); a
+    # lateralised code («Structure of left thigh») is listed under its region and its side.
+    codes: tuple[CodeRef, ...] = ()
+    within: str | None = None  # for a region: the group (kind «group») it is part of
     source: str
 
 
@@ -236,12 +242,19 @@ class UsageIncreaseSource(Strict):
 
 class DraftOrderMatch(Strict):
     """Orders whose text matches ``patterns`` or whose codes are in ``codeset``, unless their text
-    matches one of ``negations``. Used for draft orders (``draftOrders``) and for earlier
-    operations (``lump_after_surgery``)."""
+    matches one of ``negations`` or names the lesion as a skin lesion (``skin_lesions``). Used for
+    draft orders (``draftOrders``) and for earlier operations (``lump_after_surgery``).
+
+    ``same_place_as`` (draft-order terms only): feature ids whose evidence locates the suspected
+    lump; a draft at another body region or on the other side does not match
+    (``cds/evaluate/terms.py``, criteria/README.md «Rules»).
+    """
 
     patterns: tuple[str, ...] = ()
     codeset: str | None = None
     negations: tuple[str, ...] = ()
+    skin_lesions: tuple[str, ...] = ()
+    same_place_as: tuple[str, ...] = ()
 
 
 class SizeIncreaseSource(Strict):
@@ -667,9 +680,11 @@ def sub_terms(term: Term) -> tuple[Term, ...]:
 
 
 def feature_names(term: Term) -> list[str]:
-    """Every feature id a rule expression mentions."""
+    """Every feature id a rule expression mentions (a draft-order term's ``same_place_as`` too)."""
     if isinstance(term, FeatureTerm):
         return [term.feature]
+    if isinstance(term, DraftOrderTerm):
+        return list(term.draft_order.same_place_as)
     if isinstance(term, NotTerm):
         return feature_names(term.not_)
     return [n for t in sub_terms(term) for n in feature_names(t)]

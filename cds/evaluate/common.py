@@ -74,7 +74,9 @@ def modality_fits(kind: str, modality: str | None, modalities: tuple[str, ...]) 
 
 def order_matches(match: DraftOrderMatch, codebook: CodeBook, order: OrderFact) -> bool:
     """One of the order's labels matches a pattern, or one of its codes is in the code set, and
-    no label matches a negation (a skin biopsy coded «Biopsy» is still a skin biopsy)."""
+    no label matches a negation or names the lesion as a skin lesion (a skin biopsy coded
+    «Biopsy» is still a skin biopsy). Where the order is (``same_place_as``) is the term's
+    business (``cds.evaluate.terms``): it needs the features."""
     matcher = matcher_for(codebook.codesets[match.codeset]) if match.codeset else None
     hit = any(p.search(label) for label in order.labels for p in regexes(match.patterns)) or (
         matcher is not None and matcher.matches(order.codes)
@@ -82,7 +84,11 @@ def order_matches(match: DraftOrderMatch, codebook: CodeBook, order: OrderFact) 
     if not hit:
         return False
     negations = regexes(match.negations)
-    return not any(n.search(label) for label in order.labels for n in negations)
+    if any(n.search(label) for label in order.labels for n in negations):
+        return False
+    # A skin lesion may be named in the bodySite text too («Nevus, venstre skulder»).
+    texts = (*order.labels, order.site) if order.site else order.labels
+    return not any(s.search(text) for text in texts for s in regexes(match.skin_lesions))
 
 
 def newest_dated(results: Iterable[LabResult]) -> LabResult | None:

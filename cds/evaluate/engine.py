@@ -9,6 +9,8 @@ Per rule: a rule that lists ``filter_tests`` sees a ``filter_tests_incomplete`` 
 over those tests only (``referral_state.filter_tests_incomplete``), and when it decides, the
 assessment carries only those tests. The deciding rule's draft-order terms give
 ``blocked_orders``; its ``receiver_kind`` chooses the receivers (``cds.evaluate.receivers``).
+A draft-order term with ``same_place_as`` compares each draft's place with the places the
+evidence of the rule's supporting features names (``cds.evaluate.terms.placed_drafts``).
 A ``stop_order`` also records what the other rules conclude (``Assessment.stop_then``), so that
 the card offers a referral only when begrunnet mistanke holds, and the examinations otherwise.
 """
@@ -22,8 +24,18 @@ from cds.criteria.schema import CodeBook, HookName, Outcome, Pathway, Rule, feat
 from cds.evaluate import referral_state as rs
 from cds.evaluate.features import evaluate_feature
 from cds.evaluate.model import Assessment, Explained, FeatureHit, FilterTestStatus
+from cds.evaluate.places import lump_places
 from cds.evaluate.receivers import choose_receivers
-from cds.evaluate.terms import TermContext, blocking_drafts, draft_matches, holds, unmet_labels
+from cds.evaluate.terms import (
+    TermContext,
+    blocking_drafts,
+    compares_places,
+    draft_matches,
+    holds,
+    same_place_features,
+    supporting_features,
+    unmet_labels,
+)
 from cds.facts.model import PatientFacts
 
 # Outcomes an earlier pathway referral makes redundant.
@@ -60,12 +72,22 @@ def evaluate(
         age_years=facts.age_years,
         drafts=draft_matches(pathway.rules, codebook, facts.draft_orders),
     )
+    if facts.draft_orders:
+        # Where the drafts and the suspected lumps are, for draft-order terms with same_place_as
+        # (only the order hooks carry drafts; patient-view skips this).
+        ctx = replace(
+            ctx,
+            draft_places={order.ref: order.place for order in facts.draft_orders},
+            feature_places=lump_places(hits, same_place_features(pathway.rules), facts, codebook),
+        )
 
     rule = _deciding_rule(pathway.rules, ctx, filter_tests, hook)
     referred = rs.already_referred(pathway, facts, today)
     if rule is not None and referred is not None and rule.outcome in _SUPPRESSED_WHEN_REFERRED:
         rule = None
 
+    # The deciding rule's own context, before filter_tests is narrowed below.
+    rule_ctx = _rule_context(rule, ctx, filter_tests) if rule is not None else ctx
     unmet: tuple[str, ...] = ()
     blocked: tuple[str, ...] = ()
     stop_then: Outcome | None = None
@@ -83,7 +105,7 @@ def evaluate(
         if rule.unmet_of is not None:
             target = next(r for r in pathway.rules if r.id == rule.unmet_of)
             unmet = unmet_labels(target, _rule_context(target, ctx, filter_tests), pathway.features)
-        blocked = blocking_drafts(rule.when, ctx)
+        blocked = blocking_drafts(rule.when, rule_ctx)
         if rule.filter_tests:
             filter_tests = tuple(t for t in filter_tests if t.test in rule.filter_tests)
         if not rule.show_filter_tests:
@@ -138,12 +160,17 @@ def explain(
 def _rule_context(
     rule: Rule, ctx: TermContext, filter_tests: tuple[FilterTestStatus, ...]
 ) -> TermContext:
-    """``ctx`` as this rule sees it: its own ``filter_tests_incomplete`` when it lists tests."""
-    if not rule.filter_tests:
-        return ctx
-    flags = dict(ctx.flags)
-    flags["filter_tests_incomplete"] = rs.filter_tests_incomplete(filter_tests, rule.filter_tests)
-    return replace(ctx, flags=flags)
+    """``ctx`` as this rule sees it: its own ``filter_tests_incomplete`` when it lists tests, and,
+    when it compares a draft's place with the lump's, the features that make it hold."""
+    if rule.filter_tests:
+        flags = dict(ctx.flags)
+        flags["filter_tests_incomplete"] = rs.filter_tests_incomplete(
+            filter_tests, rule.filter_tests
+        )
+        ctx = replace(ctx, flags=flags)
+    if ctx.draft_places and compares_places(rule):
+        ctx = replace(ctx, support=supporting_features(rule.when, ctx))
+    return ctx
 
 
 def _deciding_rule(

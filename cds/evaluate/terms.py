@@ -5,6 +5,12 @@ A term is evaluated against the set of present features, the situation flags (se
 match found (computed once per assessment by :func:`draft_matches`). ``unmet_labels`` names the
 top-level ``all`` terms of a rule that failed, for not_met / unsupported_referral cards;
 ``blocking_drafts`` names the draft orders a rule's draft-order terms held on.
+
+A draft-order match with ``same_place_as`` holds only on drafts that may be of the suspected lump
+(``placed_drafts``): the lump is where the evidence of those features, among the features that
+make the rule hold (``supporting_features``), places it. A draft at another region or on the other
+side is elsewhere; a draft that names no place, or a lump whose place no evidence names, cannot be
+told apart and counts (criteria/README.md «Rules»).
 """
 
 from __future__ import annotations
@@ -29,7 +35,8 @@ from cds.criteria.schema import (
     sub_terms,
 )
 from cds.evaluate.common import order_matches
-from cds.facts.model import OrderFact
+from cds.evaluate.places import same_place
+from cds.facts.model import NO_PLACE, OrderFact, Place
 
 FLAG_TEXT: dict[str, str] = {
     "filter_tests_incomplete": "filterprøvene er ikke tatt",
@@ -48,29 +55,75 @@ class TermContext:
     # ids of present features that are new or worse, or do not track change (FeatureHit.changed);
     # None: every present feature counts as changed.
     changed: frozenset[str] | None = None
-    # DraftOrderMatch -> refs of the draft orders it matches (empty: none)
+    # DraftOrderMatch -> refs of the draft orders it matches by text and code (empty: none)
     drafts: Mapping[DraftOrderMatch, tuple[str, ...]] = field(default_factory=dict)
+    # draft ref -> where the draft is (OrderFact.place)
+    draft_places: Mapping[str, Place] = field(default_factory=dict)
+    # feature id -> the places its evidence names (``cds.evaluate.places.lump_places``)
+    feature_places: Mapping[str, tuple[Place, ...]] = field(default_factory=dict)
+    # the present features that make the rule being tried hold (``supporting_features``);
+    # None: every present feature
+    support: frozenset[str] | None = None
 
 
-def holds(term: Term, ctx: TermContext) -> bool:
-    """Whether ``term`` is true for this patient and situation."""
+def holds(term: Term, ctx: TermContext, *, assume_drafts: bool = False) -> bool:
+    """Whether ``term`` is true for this patient and situation (with ``assume_drafts``, every
+    draft-order term is taken to hold: what the rule says apart from the orders)."""
     if isinstance(term, FeatureTerm):
         if term.changed and ctx.changed is not None:
             return term.feature in ctx.changed
         return term.feature in ctx.present
     if isinstance(term, AllTerm):
-        return all(holds(t, ctx) for t in term.all)
+        return all(holds(t, ctx, assume_drafts=assume_drafts) for t in term.all)
     if isinstance(term, AnyTerm):
-        return any(holds(t, ctx) for t in term.any)
+        return any(holds(t, ctx, assume_drafts=assume_drafts) for t in term.any)
     if isinstance(term, AtLeastTerm):
-        return sum(1 for t in term.of if holds(t, ctx)) >= term.at_least
+        held = sum(1 for t in term.of if holds(t, ctx, assume_drafts=assume_drafts))
+        return held >= term.at_least
     if isinstance(term, NotTerm):
-        return not holds(term.not_, ctx)
+        return not holds(term.not_, ctx, assume_drafts=assume_drafts)
     if isinstance(term, FlagTerm):
         return ctx.flags.get(term.flag, False)
     if isinstance(term, AgeTerm):
         return _age_holds(term, ctx.age_years)
-    return bool(ctx.drafts.get(term.draft_order))
+    return assume_drafts or bool(placed_drafts(term.draft_order, ctx))
+
+
+def supporting_features(term: Term, ctx: TermContext) -> frozenset[str]:
+    """The present features whose terms make ``term`` hold, draft-order terms taken as holding.
+
+    Only parts that hold count (the lump of an ``all: [tidligere_sarkom, kul]`` branch that fails
+    is not the rule's lump); nothing under a ``not`` supports anything.
+    """
+    if isinstance(term, FeatureTerm):
+        return frozenset({term.feature}) if holds(term, ctx) else frozenset()
+    parts = sub_terms(term)
+    if not parts or not holds(term, ctx, assume_drafts=True):
+        return frozenset()
+    return frozenset().union(*(supporting_features(part, ctx) for part in parts))
+
+
+def placed_drafts(match: DraftOrderMatch, ctx: TermContext) -> tuple[str, ...]:
+    """Refs of the drafts ``match`` holds on: by text and code, and with ``same_place_as`` only
+    those that may be of the suspected lump."""
+    refs = ctx.drafts.get(match, ())
+    if not match.same_place_as or not refs:
+        return refs
+    support = ctx.present if ctx.support is None else ctx.support
+    lumps = [
+        place
+        for feature in match.same_place_as
+        if feature in support
+        for place in ctx.feature_places.get(feature, ())
+    ]
+    if not lumps:
+        return refs  # no evidence says where the lump is: no draft can be shown to be elsewhere
+    return tuple(ref for ref in refs if _may_be_lump(ctx.draft_places.get(ref, NO_PLACE), lumps))
+
+
+def _may_be_lump(order: Place, lumps: list[Place]) -> bool:
+    """An order naming no place may be of the lump; else it must not be elsewhere than all."""
+    return not order.named or any(same_place(order, lump) is not False for lump in lumps)
 
 
 def _age_holds(term: AgeTerm, age: int | None) -> bool:
@@ -92,6 +145,20 @@ def draft_order_terms(term: Term, *, under_not: bool = True) -> Iterator[DraftOr
     else:
         for part in sub_terms(term):
             yield from draft_order_terms(part, under_not=under_not)
+
+
+def same_place_features(rules: tuple[Rule, ...]) -> tuple[str, ...]:
+    """Every feature id a draft-order term of ``rules`` compares places with, without repeats."""
+    found: dict[str, None] = {}
+    for rule in rules:
+        for term in draft_order_terms(rule.when):
+            found.update(dict.fromkeys(term.draft_order.same_place_as))
+    return tuple(found)
+
+
+def compares_places(rule: Rule) -> bool:
+    """A draft-order term of ``rule`` (not under a ``not``) has ``same_place_as``."""
+    return any(t.draft_order.same_place_as for t in draft_order_terms(rule.when, under_not=False))
 
 
 def draft_matches(
@@ -123,8 +190,7 @@ def blocking_drafts(term: Term, ctx: TermContext) -> tuple[str, ...]:
     """
     refs: dict[str, None] = {}
     for found in draft_order_terms(term, under_not=False):
-        if holds(found, ctx):
-            refs.update(dict.fromkeys(ctx.drafts.get(found.draft_order, ())))
+        refs.update(dict.fromkeys(placed_drafts(found.draft_order, ctx)))
     return tuple(refs)
 
 

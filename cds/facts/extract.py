@@ -60,7 +60,7 @@ def extract_facts(
         age=person.age_years,
         notes=notes,
     )
-    drafts, draft_resources, selections = extract_drafts(ctx)
+    drafts, draft_resources, selections = extract_drafts(ctx, codebook)
     return PatientFacts(
         patient_ref=person.ref,
         today=today,

@@ -28,6 +28,27 @@ class Quantity:
 
 
 @dataclass(frozen=True, slots=True)
+class Place:
+    """Where on the body something is: the body-site ids (CodeBook.body_sites) a site names.
+
+    ``groups`` holds the groups named directly («arm», «underekstremitet») and those of the named
+    regions («lår» lies within «underekstremitet»). Empty sets: the site names nothing.
+    """
+
+    regions: frozenset[str] = frozenset()
+    sides: frozenset[str] = frozenset()
+    groups: frozenset[str] = frozenset()
+
+    @property
+    def named(self) -> bool:
+        """The site names a region, a group or a side."""
+        return bool(self.regions or self.sides or self.groups)
+
+
+NO_PLACE = Place()
+
+
+@dataclass(frozen=True, slots=True)
 class LabResult:
     """One laboratory or measurement Observation, indexed under the analyte it matched.
 
@@ -111,6 +132,9 @@ class OrderFact:
     # bodySite texts/displays and note text, lower-cased (see LabResult.site): where an operation
     # was done, for «tilbakefall etter tidligere kirurgi».
     site: str = ""
+    # Where the order is about, normalised (cds.facts.sites.order_place): the coded bodySite when
+    # it names a region, else every place its bodySite, code, orderDetail, reason and note name.
+    place: Place = NO_PLACE
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,9 @@ code or text; an earlier referral labelled «Pakkeforløp for …» counts as al
 (record-conventions.md «Orders»). We keep every status except entered-in-error (and the
 non-standard cancelled) and carry it: whether a revoked or not-done order counts is the
 evaluator's decision.
+
+Draft orders also carry their normalised place (``cds.facts.sites.order_place``): whether a
+biopsy or excision being ordered is of the suspected lump depends on where it is.
 """
 
 from __future__ import annotations
@@ -13,11 +16,12 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from cds.criteria.schema import CodeBook
 from cds.facts import fhirjson as fj
 from cds.facts.codes import codes_of
 from cds.facts.dates import first_date
-from cds.facts.model import OrderFact
-from cds.facts.sites import site_text
+from cds.facts.model import NO_PLACE, OrderFact
+from cds.facts.sites import order_place, site_text
 
 _SKIP_STATUS = frozenset({"entered-in-error", "cancelled"})
 
@@ -38,8 +42,11 @@ def _labels(resource: dict[str, Any]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(t.lower() for t in texts))
 
 
-def order_fact(resource: dict[str, Any], resource_type: str) -> OrderFact | None:
-    """One order, or None when it is entered in error (or cancelled)."""
+def order_fact(
+    resource: dict[str, Any], resource_type: str, codebook: CodeBook | None = None
+) -> OrderFact | None:
+    """One order, or None when it is entered in error (or cancelled). With ``codebook`` the
+    order's place is read too (draft orders; record orders do not need it)."""
     status = fj.status_of(resource)
     if status in _SKIP_STATUS:
         return None
@@ -74,6 +81,7 @@ def order_fact(resource: dict[str, Any], resource_type: str) -> OrderFact | None
         reason_codes=codes_of(resource.get("reasonCode")),
         reason_refs=reason_refs,
         site=site_text(resource, with_method=False),
+        place=order_place(resource, codebook) if codebook is not None else NO_PLACE,
     )
 
 
@@ -113,7 +121,7 @@ def _draft_entries(draft_orders: object) -> list[dict[str, Any]]:
 
 
 def extract_drafts(
-    context: Mapping[str, Any],
+    context: Mapping[str, Any], codebook: CodeBook | None = None
 ) -> tuple[tuple[OrderFact, ...], dict[str, dict[str, object]], tuple[str, ...]]:
     """(draft orders in the order sent, raw drafts by ``Type/id``, selections) from the context."""
     drafts: list[OrderFact] = []
@@ -123,7 +131,7 @@ def extract_drafts(
         ref = fj.ref_of(resource_type, resource)
         if ref:
             raw[ref] = resource
-        fact = order_fact(resource, resource_type)
+        fact = order_fact(resource, resource_type, codebook)
         if fact is not None:
             drafts.append(fact)
     selections_value = context.get("selections")

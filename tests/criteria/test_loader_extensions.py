@@ -209,6 +209,76 @@ def test_place_sources_need_body_regions(tmp_path: Path) -> None:
     assert "sources[4]: compares body sites, but the code book has no body_sites regions" in message
 
 
+LIMB = {"label": "bein", "kind": "group", "patterns": [r"underekstremitet"], "source": "t"}
+
+
+def test_body_site_groups_and_codes_load(tmp_path: Path) -> None:
+    codes = copy.deepcopy(CODES_WITH_SITES)
+    codes["body_sites"]["ue"] = LIMB
+    codes["body_sites"]["lar"]["within"] = "ue"
+    codes["body_sites"]["lar"]["codes"] = [{"system": "snomed", "code": "68367000"}]
+    sites = load_registry(write(tmp_path, codes={"codes.yaml": codes})).codebook.body_sites
+    assert sites["lar"].within == "ue" and sites["ue"].kind == "group"
+
+
+@pytest.mark.parametrize(
+    ("key", "change", "expected"),
+    [
+        ("lar", {"within": "venstre"}, "body_sites.lar.within: 'venstre' is not a body-site group"),
+        ("lar", {"within": "arm"}, "body_sites.lar.within: 'arm' is not a body-site group"),
+        ("venstre", {"within": "ue"}, "body_sites.venstre.within: only a region can lie within"),
+        ("lar", {"codes": [{"system": "sct", "code": "1"}]}, "body_sites.lar.codes[0].system"),
+    ],
+)
+def test_body_site_groups_and_codes_are_checked(
+    tmp_path: Path, key: str, change: dict[str, Any], expected: str
+) -> None:
+    codes = copy.deepcopy(CODES_WITH_SITES)
+    codes["body_sites"]["ue"] = LIMB
+    codes["body_sites"][key].update(change)
+    assert expected in refused(write(tmp_path, codes={"codes.yaml": codes}))
+
+
+def test_draft_place_options_load(tmp_path: Path) -> None:
+    when = {"draft_order": {"patterns": ["eksisjon"], "skin_lesions": ["nevus"],
+                            "same_place_as": ["anemi"]}}
+    registry = load_registry(criteria(tmp_path, add_rule(when), codes=CODES_WITH_SITES))
+    assert registry.pathways[0].rules[1].id == "r2"
+
+
+@pytest.mark.parametrize(
+    ("mutate", "codes", "expected"),
+    [
+        (
+            add_rule({"draft_order": {"patterns": ["x"], "same_place_as": ["kul"]}}),
+            CODES_WITH_SITES,
+            "rule r2: unknown feature 'kul'",
+        ),
+        (
+            add_rule({"draft_order": {"patterns": ["x"], "same_place_as": ["anemi"]}}),
+            CODES_WITH_REGIONS,
+            "rules[1].when.draft_order.same_place_as: compares body sites, but the code book",
+        ),
+        (
+            add_rule({"draft_order": {"patterns": ["x"], "skin_lesions": ["(nevus"]}}),
+            CODES_WITH_SITES,
+            "rules[1].when.draft_order.skin_lesions[0]: invalid regex '(nevus'",
+        ),
+        (
+            add_source({**AFTER_SURGERY, "procedure": {"patterns": ["x"],
+                                                       "same_place_as": ["anemi"]}}),
+            CODES_WITH_SITES,
+            "sources[4].procedure.same_place_as: only draft_order terms take it",
+        ),
+    ],
+    ids=["unknown-feature", "no-body-sites", "skin-regex", "procedure"],
+)
+def test_draft_place_options_are_checked(
+    tmp_path: Path, mutate: Mutate, codes: dict[str, Any], expected: str
+) -> None:
+    assert expected in refused(criteria(tmp_path, mutate, codes=codes))
+
+
 # --- pathway cross-references -------------------------------------------------------------------
 
 

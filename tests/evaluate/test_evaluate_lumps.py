@@ -341,23 +341,31 @@ def real_codebook() -> CodeBook:
     return load_registry(REPO / "criteria").codebook
 
 
+UE, OE = "underekstremitet", "overekstremitet"
+
+
 @pytest.mark.parametrize(
-    ("site", "regions", "sides"),
+    ("site", "regions", "sides", "groups"),
     [
-        ("venstre lår, dyp", {"lar"}, {"venstre"}),
-        ("structure of left thigh", {"lar"}, {"venstre"}),
-        ("hø. legg", {"legg"}, {"hoyre"}),
-        ("fotrygg", {"ankel_fot"}, set()),  # the foot, not the back
-        ("knehase", {"knehase"}, set()),  # not the knee
-        ("skulderblad", {"rygg"}, set()),  # not the shoulder
-        ("kul på armen", set(), set()),  # «arm» alone names no region
-        ("", set(), set()),
+        ("venstre lår, dyp", {"lar"}, {"venstre"}, {UE}),
+        ("structure of left thigh", {"lar"}, {"venstre"}, {UE}),
+        ("hø. legg", {"legg"}, {"hoyre"}, {UE}),
+        ("fotrygg", {"ankel_fot"}, set(), {UE}),  # the foot, not the back
+        ("knehase", {"knehase"}, set(), {UE}),  # not the knee
+        ("skulderblad", {"rygg"}, set(), set()),  # not the shoulder; the trunk is in no group
+        ("kul på armen", set(), set(), {OE}),  # «arm» names the limb only, no region
+        ("venstre underarm", {"underarm"}, {"venstre"}, {OE}),  # «arm» inside a word is no limb
+        ("høyre ben", set(), {"hoyre"}, set()),  # «ben» may be bone: no limb
+        ("entire right lower extremity", set(), {"hoyre"}, {UE}),
+        ("", set(), set(), set()),
     ],
 )
 def test_real_body_sites(
-    real_codebook: CodeBook, site: str, regions: set[str], sides: set[str]
+    real_codebook: CodeBook, site: str, regions: set[str], sides: set[str], groups: set[str]
 ) -> None:
-    assert place_of(site, real_codebook) == Place(frozenset(regions), frozenset(sides))
+    assert place_of(site, real_codebook) == Place(
+        frozenset(regions), frozenset(sides), frozenset(groups)
+    )
 
 
 def test_same_place_semantics(real_codebook: CodeBook) -> None:
@@ -369,4 +377,13 @@ def test_same_place_semantics(real_codebook: CodeBook) -> None:
     assert same_place(place("venstre lår"), place("venstre legg")) is False
     assert same_place(place("venstre lår"), place("venstre")) is None
     assert same_place(place("venstre lår"), place("")) is None
+    # A limb named alone: elsewhere than a region outside the limb, unknown inside it.
+    assert same_place(place("venstre arm"), place("venstre lår")) is False
+    assert same_place(place("arm"), place("rygg")) is False
+    assert same_place(place("rygg"), place("kul på armen")) is False
+    assert same_place(place("venstre arm"), place("venstre underarm")) is None
+    assert same_place(place("underekstremitet"), place("lyske")) is None
+    assert same_place(place("høyre arm"), place("venstre underarm")) is False  # the other side
+    assert same_place(place("arm"), place("underekstremitet")) is False
+    assert same_place(place("arm"), place("venstre")) is None
     assert place_label(place("venstre lår"), real_codebook) == "venstre lår"

@@ -230,9 +230,12 @@ def recode(rid: str, system: str, code: str, display: str) -> Edit:
     return apply
 
 
-def draft(rid: str, text: str, *, code: tuple[str, str] | None = None,
-          note_text: str | None = None) -> Edit:
-    """A draft order (a procedure or a referral) for the order hooks."""
+def draft(rid: str, text: str | None, *, code: tuple[str, str] | None = None,
+          note_text: str | None = None,
+          body_site: tuple[str | None, str | None] | None = None) -> Edit:
+    """A draft order (a procedure or a referral) for the order hooks. ``text`` None: the code
+    alone (a coded order with no code.text); ``body_site``: (SNOMED code, display) of a coded
+    bodySite, either part may be None."""
     resource: dict[str, Any] = {
         "resourceType": "ServiceRequest",
         "id": rid,
@@ -245,7 +248,12 @@ def draft(rid: str, text: str, *, code: tuple[str, str] | None = None,
     }
     if code is not None:
         resource["code"]["coding"] = [{"system": SCT, "code": code[0], "display": code[1]}]
-    if text.lower().startswith("henvisning"):
+    if text is None:
+        del resource["code"]["text"]
+    if body_site is not None:
+        coding = {"system": SCT, "code": body_site[0], "display": body_site[1]}
+        resource["bodySite"] = [{"coding": [{k: v for k, v in coding.items() if v is not None}]}]
+    if text is not None and text.lower().startswith("henvisning"):
         resource["category"] = [{"coding": [{"system": SCT, "code": "3457005",
                                              "display": "Patient referral"}],
                                  "text": "Henvisning"}]
@@ -331,6 +339,11 @@ CASES: list[Case] = [
           draft("henvisning-utkast", ORTOPED,
                 note_text="Benhard kul over tibia, ikke biopsert. Ved mistanke om sarkom skal "
                           "det ikke utføres biopsi eller operasjon før henvising.")]),
+    Case(STOP_BEN, "biopsi-annen-side-stille", S4, OSEL, False,
+         "benhard kul i høyre legg, biopsi (SNOMED) av lesjon i venstre legg: en annen lesjon, "
+         "ingen stopp (mistanke: røntgen)",
+         [BENHARD_KUL, draft("biopsi-utkast", "Biopsi av lesjon i venstre legg",
+                             code=("86273004", "Biopsy"))]),
     Case(STOP_BEN, "patient-view-stille", S4, PV, False,
          "patient-view har ingen draftOrders: stopp-regelen gjelder bare bestillingshookene",
          [BENHARD_KUL, BIOPSI_LESJON]),
@@ -341,6 +354,81 @@ CASES: list[Case] = [
     Case(STOP, "eksisjon-tekst", DYP, OSEL, True,
          "dyp kul + «Eksisjon av kul venstre lår» uten kode",
          [draft("eksisjon-utkast", "Eksisjon av kul venstre lår")]),
+    # Where the order is (same_place_as): the deep lump is in the left thigh.
+    Case(STOP, "eksisjon-annet-sted-stille", DYP, OSEL, False,
+         "dyp kul i venstre lår + «Eksisjon av kul på ryggen»: en annen kul, ingen stopp; "
+         "mistanke-kortet (MR) står",
+         [draft("eksisjon-utkast", "Eksisjon av kul på ryggen")]),
+    Case(STOP, "eksisjon-annen-side-stille", DYP, OSEL, False,
+         "dyp kul i venstre lår + «Eksisjon av kul høyre lår»: samme region, andre siden, "
+         "ingen stopp",
+         [draft("eksisjon-utkast", "Eksisjon av kul høyre lår")]),
+    Case(STOP, "eksisjon-annen-arm-stille", DYP, OSEL, False,
+         "dyp kul i venstre lår + «Eksisjon av kul på venstre arm»: armen er en annen ekstremitet, "
+         "ingen stopp",
+         [draft("eksisjon-utkast", "Eksisjon av kul på venstre arm")]),
+    Case(STOP, "eksisjon-uten-sted", DYP, OSEL, True,
+         "dyp kul i venstre lår + «Eksisjon av kul» uten sted: kan være kulen, stopp",
+         [draft("eksisjon-utkast", "Eksisjon av kul")]),
+    Case(STOP, "eksisjon-underekstremitet", DYP, OSEL, True,
+         "dyp kul i venstre lår + «Eksisjon av kul venstre underekstremitet»: kan være låret, "
+         "stopp",
+         [draft("eksisjon-utkast", "Eksisjon av kul venstre underekstremitet")]),
+    Case(STOP, "kul-uten-sted-eksisjon", DYP, OSEL, True,
+         "dyp kul uten registrert sted + «Eksisjon av kul høyre skulder»: kan ikke utelukke at "
+         "det er kulen, stopp",
+         [recode("kul-dyplar", ICPC, "S04", "Kul"),
+          site("kul-dyplar", "Dyp, immobil ved kontraksjon", note="Fast kul ca 4 cm."),
+          site("storrelse-dyplar", "Dyp, ikke forskyvelig mot underlaget"),
+          draft("eksisjon-utkast", "Eksisjon av kul høyre skulder")]),
+    Case(STOP, "annen-kodet-kul-eksisjon-stille", DYP, OSEL, False,
+         "dyp kul i venstre lår og en annen kodet kul på høyre skulder (voksen uten tidligere "
+         "sarkom: den andre kulen gir ikke mistanke) + eksisjon av skulderkulen: ingen stopp",
+         [lump("kul-skulder", ICPC, "S04", "Kul høyre skulder", body_site="Høyre skulder",
+               note="Bløt, forskyvelig, ca 2 cm. Trolig lipom."),
+          draft("eksisjon-utkast", "Eksisjon av kul høyre skulder")]),
+    # The order names the lesion as a skin lesion (skin_lesions), even at the lump's place.
+    Case(STOP, "nevus-samme-sted-stille", DYP, OSEL, False,
+         "dyp kul i venstre lår + «Eksisjon av nevus venstre lår»: hudlesjon, ingen stopp",
+         [draft("eksisjon-utkast", "Eksisjon av nevus venstre lår")]),
+    Case(STOP, "seborroisk-keratose-stille", DYP, OSEL, False,
+         "dyp kul + «Eksisjon av seborroisk keratose, venstre lår»: hudlesjon, ingen stopp",
+         [draft("eksisjon-utkast", "Eksisjon av seborroisk keratose, venstre lår")]),
+    Case(STOP, "hudflik-stille", DYP, OSEL, False,
+         "dyp kul + «Fjerning av hudflik venstre lår» (SNOMED Excision): hudlesjon, ingen stopp",
+         [draft("eksisjon-utkast", "Fjerning av hudflik venstre lår",
+                code=("65801008", "Excision"))]),
+    Case(STOP, "aterom-stille", DYP, OSEL, False,
+         "dyp kul + «Eksisjon av aterom» i notatet: hudlesjon, ingen stopp",
+         [draft("eksisjon-utkast", "Eksisjon",
+                note_text="Aterom på venstre lår, ønsker fjernet.")]),
+    Case(STOP, "ikke-aterom-eksisjon", DYP, OSEL, True,
+         "dyp kul + «Eksisjon av kul venstre lår, ikke aterom»: hudlesjonen er avkreftet, stopp",
+         [draft("eksisjon-utkast", "Eksisjon av kul venstre lår, ikke aterom")]),
+    # Coded orders follow the same place rules: SNOMED Excision with a SNOMED bodySite.
+    Case(STOP, "snomed-eksisjon-samme-sted", DYP, OSEL, True,
+         "dyp kul i venstre lår + SNOMED 65801008 Excision, bodySite SNOMED 61396006 «Structure "
+         "of left thigh», ingen tekst: stopp",
+         [draft("eksisjon-utkast", None, code=("65801008", "Excision"),
+                body_site=("61396006", "Structure of left thigh"))]),
+    Case(STOP, "snomed-eksisjon-annet-sted-stille", DYP, OSEL, False,
+         "dyp kul i venstre lår + SNOMED Excision, bodySite 11207009 «Structure of right thigh»: "
+         "ingen stopp",
+         [draft("eksisjon-utkast", None, code=("65801008", "Excision"),
+                body_site=("11207009", "Structure of right thigh"))]),
+    Case(STOP, "snomed-bodysite-kode-uten-tekst-stille", DYP, OSEL, False,
+         "dyp kul i venstre lår + SNOMED Excision, bodySite kode 11207009 uten display: koden "
+         "alene sier høyre lår, ingen stopp",
+         [draft("eksisjon-utkast", None, code=("65801008", "Excision"),
+                body_site=("11207009", None))]),
+    Case(STOP, "snomed-bodysite-kode-uten-tekst", DYP, OSEL, True,
+         "dyp kul i venstre lår + SNOMED Excision, bodySite kode 61396006 uten display: stopp",
+         [draft("eksisjon-utkast", None, code=("65801008", "Excision"),
+                body_site=("61396006", None))]),
+    Case(STOP, "retroperitoneal-eksisjon-lar-stille", CT, OSEL, False,
+         "retroperitoneal tumor på venstre side + «Eksisjon av lipom høyre lår»: andre siden, "
+         "ingen stopp",
+         [draft("eksisjon-utkast", "Eksisjon av lipom høyre lår")]),
     Case(STOP, "fnac-kode", DYP, OSEL, True,
          "dyp kul + utkast kodet SNOMED 287854007 (finnålsaspirasjon), nøytral tekst",
          [draft("fnac-utkast", "Prøvetaking", code=("287854007",
