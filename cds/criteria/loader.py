@@ -368,6 +368,8 @@ def _check_source(source: object, codebook: CodeBook, at: str) -> list[str]:
             problems += _check_regexes(patterns, f"{at}.{field}")
         if not source.analytes and not source.report_kinds:
             problems.append(f"{at}: a text source needs analytes or report_kinds")
+    if isinstance(source, MedicationSource):
+        problems += _check_regexes(source.name_patterns, f"{at}.name_patterns")
     if isinstance(source, LabSource | ConditionSource | SizeIncreaseSource):
         problems += _check_regexes(source.site_patterns, f"{at}.site_patterns")
     if isinstance(

@@ -306,6 +306,9 @@ class MedicationSource(Strict):
 
     kind: Literal["medication"]
     codeset: str
+    # Case-insensitive regexes on the medicine's name, for drug lists without an ATC coding
+    # (a product name from the Norwegian FEST catalogue, «Revlimid 10 mg»).
+    name_patterns: tuple[str, ...] = ()
     window_days: int
     include_inactive: bool = False
 

@@ -24,7 +24,7 @@ from datetime import date
 
 from cds.criteria.schema import CodeBook, MedicationSource, ProcedureSource
 from cds.evaluate import format as fmt
-from cds.evaluate.common import SourceResult, matcher_for, order_matches, within
+from cds.evaluate.common import SourceResult, matcher_for, order_matches, regexes, within
 from cds.evaluate.model import Evidence
 from cds.facts.model import PatientFacts
 
@@ -53,12 +53,14 @@ def medication(
         if med.when is None and not med.active:
             continue  # an undated stopped medicine says nothing about when
         found = matcher.match(med.codes)
-        if found is None:
+        named = found is None and any(p.search(med.name) for p in regexes(source.name_patterns))
+        if found is None and not named:
             continue
         out.present = True
         name = med.name or codeset.label
+        how = fmt.code(found) if found is not None else "etter navn"
         stopped = "" if med.active else ", avsluttet"
-        out.evidence.append(Evidence(med.ref, med.when, f"{name} ({fmt.code(found)}{stopped})"))
+        out.evidence.append(Evidence(med.ref, med.when, f"{name} ({how}{stopped})"))
     if not out.present and any(k in facts.unavailable for k in _MEDICATION_KEYS):
         out.notes.append(_NO_MEDICATIONS)
     return out

@@ -182,3 +182,19 @@ def test_hyperparathyroidism_downgrades_the_acute_card(
     if not acute:
         assert result.outcome == "begrunnet"  # hyperkalsemi is still an element
         assert "hyperkalsemi_alvorlig" in result.explained
+
+
+@pytest.mark.parametrize(
+    ("name", "known"),
+    [("Revlimid 10 mg kapsler", True), ("Lenalidomid Sandoz", True), ("Paracet 500 mg", False)],
+)
+def test_myeloma_drug_by_name_without_atc(registry: Registry, name: str, known: bool) -> None:
+    from cds.facts.model import MedicationFact
+
+    med = MedicationFact(
+        ref="MedicationStatement/x", name=name, codes=frozenset(), when=None, active=True
+    )
+    result = _run(registry, "myelomatose", facts(medications=[med]))
+    assert ("kjent_myelomatose" in result.hits) is known
+    if known:
+        assert result.hits["kjent_myelomatose"].evidence[0].text == f"{name} (etter navn)"
