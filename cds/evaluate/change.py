@@ -11,7 +11,8 @@ assessment, from the same record and the same judgement as the feature itself:
   walking back from the newest one (a normal result in between ends the run); for a
   ``corrected_calcium`` source the same over corrected values; for every other source kind the
   earliest evidence the source finds when its window is widened to ``baseline_days`` (the first
-  coded MGUS, the first positive report).
+  positive report); for a ``condition`` source without a limit (an active CKD coded in 2019 is
+  long-standing).
 * **worse**: for each ``worsening`` analyte, the newest usable value has moved by at least the
   given percentage *and* absolute change, in the feature's direction, from the patient's best
   value in the ``baseline_days`` before it.
@@ -32,6 +33,7 @@ from functools import lru_cache
 from cds.criteria.schema import (
     ChangeSpec,
     CodeBook,
+    ConditionSource,
     CorrectedCalciumSource,
     Feature,
     FeatureSource,
@@ -42,6 +44,9 @@ from cds.evaluate import format as fmt
 from cds.evaluate.common import SourceResult, site_matches, within
 from cds.evaluate.model import Change, Evidence, FeatureHit
 from cds.facts.model import LabResult, PatientFacts, Quantity
+
+# «No limit» for the age of an active diagnosis (100 years).
+_ANY_AGE = 36500
 
 # Evaluates one source for a patient: features._evaluate_source, passed in to avoid an import
 # cycle (features imports this module).
@@ -89,7 +94,10 @@ def _verdict(
         elif isinstance(source, CorrectedCalciumSource):
             start = _calcium_run_start(source, codebook, facts, today, spec.baseline_days)
         else:
-            wide = _widened(source, spec.baseline_days)
+            # An active diagnosis dated years back shows a long-standing finding however old
+            # it is (CKD coded in 2019): conditions are looked at without a limit.
+            days = _ANY_AGE if isinstance(source, ConditionSource) else spec.baseline_days
+            wide = _widened(source, days)
             found = evaluate_source(wide, codebook, facts, today) if wide is not None else None
             dates = [e.when for e in found.evidence if e.when] if found and found.present else []
             start = min(dates, default=None)

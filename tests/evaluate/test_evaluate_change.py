@@ -88,3 +88,11 @@ def test_feature_without_change_block_stays_unclassified(run: Run) -> None:
     hits = run(facts(labs=[lab("hemoglobin", 10.0, "g/dL")], conditions=[])).hits
     assert hits["anemi"].change == "new"
     assert all(h.change is None for n, h in hits.items() if n not in {"anemi"})
+
+
+def test_an_old_active_kidney_code_makes_low_egfr_long_standing(run: Run) -> None:
+    # eGFR 25 once, now; CKD stage 4 coded five years ago and still active: not new.
+    hits = run(
+        facts(labs=_kidney((5, 25.0)), conditions=[condition(("icd10", "N184"), days_ago=1825)])
+    ).hits
+    assert hits["nyresvikt"].change == "stable"
