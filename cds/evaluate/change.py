@@ -89,7 +89,7 @@ def _verdict(
         elif isinstance(source, CorrectedCalciumSource):
             start = _calcium_run_start(source, codebook, facts, today, spec.baseline_days)
         else:
-            wide = _widened(source, spec.baseline_days)
+            wide = widened_source(source, spec.baseline_days)
             found = evaluate_source(wide, codebook, facts, today) if wide is not None else None
             dates = [e.when for e in found.evidence if e.when] if found and found.present else []
             start = min(dates, default=None)
@@ -109,7 +109,7 @@ def _verdict(
 
 
 @lru_cache(maxsize=256)
-def _widened(source: FeatureSource, days: int) -> FeatureSource | None:
+def widened_source(source: FeatureSource, days: int) -> FeatureSource | None:
     """The source with its look-back widened to ``days`` (None: the kind has no window)."""
     window = getattr(source, "window_days", None)
     if window is None:

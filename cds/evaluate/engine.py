@@ -9,6 +9,8 @@ Per rule: a rule that lists ``filter_tests`` sees a ``filter_tests_incomplete`` 
 over those tests only (``referral_state.filter_tests_incomplete``), and when it decides, the
 assessment carries only those tests. The deciding rule's draft-order terms give
 ``blocked_orders``; its ``receiver_kind`` chooses the receivers (``cds.evaluate.receivers``).
+A ``mistanke`` also carries earlier positive results that aged out of their windows
+(``cds.evaluate.aged_out``), so the card can say that the stale filter test was positive.
 A ``stop_order`` also records what the other rules conclude (``Assessment.stop_then``), so that
 the card offers a referral only when begrunnet mistanke holds, and the examinations otherwise.
 """
@@ -20,6 +22,7 @@ from datetime import date
 
 from cds.criteria.schema import CodeBook, HookName, Outcome, Pathway, Rule
 from cds.evaluate import referral_state as rs
+from cds.evaluate.aged_out import aged_out
 from cds.evaluate.features import evaluate_feature
 from cds.evaluate.model import Assessment, FeatureHit, FilterTestStatus
 from cds.evaluate.receivers import choose_receivers
@@ -86,11 +89,17 @@ def evaluate(
         if not rule.show_filter_tests:
             filter_tests = ()
     receivers = choose_receivers(pathway, rule, codebook, facts)
+    outcome = rule.outcome if rule is not None else None
+    earlier = (
+        aged_out(pathway, codebook, facts, today, hits, filter_tests)
+        if outcome == "mistanke"
+        else ()
+    )
     notes.update(dict.fromkeys(receivers.notes))
 
     return Assessment(
         pathway=pathway.id,
-        outcome=rule.outcome if rule is not None else None,
+        outcome=outcome,
         rule=rule.id if rule is not None else None,
         hits=hits,
         filter_tests=filter_tests,
@@ -104,6 +113,7 @@ def evaluate(
         region=receivers.region,
         stop_then=stop_then,
         stop_then_rule=stop_then_rule,
+        aged_out=earlier,
     )
 
 

@@ -54,6 +54,19 @@ class FeatureHit:
         return self.change != "stable"
 
 
+@dataclass(frozen=True, slots=True)
+class AgedOut:
+    """An earlier positive result of an absent feature, older than the feature's window
+    (``cds.evaluate.aged_out``): the filter-test card says the old test was positive and that
+    ``test`` should be taken again."""
+
+    feature: str
+    label: str
+    evidence: Evidence
+    test: str  # FilterTest.id
+    test_label: str
+
+
 FilterState = Literal["ok", "missing", "stale"]
 
 
@@ -100,6 +113,8 @@ class Assessment:
     # (filter_tests are then that rule's); otherwise it only asks for the deletion.
     stop_then: Outcome | None = None
     stop_then_rule: str | None = None  # the rule that gave stop_then
+    # For a mistanke: earlier positive results that aged out of their windows (newest each).
+    aged_out: tuple[AgedOut, ...] = ()
 
     @property
     def missing_filter_tests(self) -> tuple[FilterTestStatus, ...]:

@@ -49,8 +49,17 @@ from typing import Any, Literal
 from cds.cdshooks import SUMMARY_MAX, Action, Card, Coding, Link, OverrideReason, Source, Suggestion
 from cds.criteria.schema import Advice, CodeBook, HookName, Outcome, Pathway, ReferralContent, Rule
 from cds.evaluate.combine import combine
-from cds.evaluate.model import Assessment, FeatureHit
+from cds.evaluate.model import Assessment
 from cds.facts.model import OrderFact, PatientFacts
+from cds.render.budget import CARD_TYPE_EXTENSION, DETAIL_BUDGET, GROUP, Part, fit
+from cds.render.evidence import (
+    Findings,
+    acute_times_line,
+    aged_out_line,
+    bullets,
+    patient_information,
+    times_line,
+)
 from cds.render.format import (
     OVERRIDE_REASON_SYSTEM,
     PATHWAY_CODE_SYSTEM,
@@ -63,11 +72,11 @@ from cds.render.format import (
     stable_id,
 )
 from cds.render.lab_orders import build_orders, is_imaging, missing_filter_tests, missing_tests
+from cds.render.links import card_links
 from cds.render.referral import (
     RenderError,
     acute_hits,
     build_referral,
-    newest,
     ordered_hits,
     other_hits,
     used_hits,
@@ -126,6 +135,12 @@ _MISSING_CONTENT_TAIL = {
     "medications": "legg dem til i henvisningen.",
     "comorbidity": "legg dem til i henvisningen.",
 }
+# Drop ranks (cds.render.budget.Part): when a card is over its length budget, source quotes go
+# first, then other relevant findings, the forløpstid, and last notes and the patient
+# information the GP must give (the referral letter repeats all of them).
+_QUOTE, _OTHER_FINDINGS, _TIMES, _PATIENT_INFO, _NOTES = 4, 3, 2, 1, 1
+# More missing tests than this are one sentence instead of a bullet list.
+_LISTED_TESTS = 4
 # The diagnostic pathway's criterion that sends organ-specific suspicion elsewhere.
 _ORGAN_ASSESSMENT = re.compile(r"\borganspesifikk\s+utredning", re.IGNORECASE)
 # A FHIR id as a relative reference: what a delete action's resourceId must look like.
@@ -241,6 +256,9 @@ def _log_rendered(hook_instance: str, hook: str, pathway: str, outcome: str) -> 
 
 
 def _acute(call: _Call) -> Card:
+    """Evidence first, then the source's acute sentence («… innen 1-2 døgn»): not the 7-day
+    forløpstid, which is for the written pathway referral, and no request for a frailty score,
+    which must not delay a telephone admission."""
     pathway, assessment = call.pathway, call.assessment
     acute = [lower_first(h.label) for h in acute_hits(pathway, assessment)]
     short = [lower_first(h.label.split(",")[0]) for h in acute_hits(pathway, assessment)]
@@ -250,7 +268,8 @@ def _acute(call: _Call) -> Card:
         f"Akutt: mistanke om {call.disease} med {join_no(short)} – {tail}",
         f"Akutt: mistanke om {call.disease} – {tail}",
     )
-    parts: list[str] = []
+    findings = Findings()
+    parts: list[Part | str] = []
     referred = assessment.already_referred
     if referred is not None:
         parts.append(
@@ -258,17 +277,15 @@ def _acute(call: _Call) -> Card:
             "Ved akutte funn må pasienten likevel henvises telefonisk for akutt innleggelse."
         )
     parts.append(_other_referrals(call))
+    parts.append(bullets("Funn:", findings.bullets(used_hits(pathway, assessment))))
+    others = findings.bullets(other_hits(pathway, assessment))
+    parts.append(Part(bullets("Andre relevante funn:", others), _OTHER_FINDINGS))
     if pathway.referral.acute_instruction:
         parts.append(f"> «{md(pathway.referral.acute_instruction)}»")
-    parts.append(_bullets("Funn:", [_evidence_bullet(h) for h in used_hits(pathway, assessment)]))
-    parts.append(
-        _bullets(
-            "Andre relevante funn:", [_evidence_bullet(h) for h in other_hits(pathway, assessment)]
-        )
-    )
+    parts.append(acute_times_line(pathway))
     suggestions: list[Suggestion] = []
     if referred is None:
-        parts.append(_missing_content(call))
+        parts.append(_missing_content(call, skip=("frailty",)))
         receiver = assessment.receivers[0] if assessment.receivers else None
         suggestion = _referral_suggestion(call, acute=True, receiver=receiver)
         if suggestion is not None:
@@ -277,8 +294,7 @@ def _acute(call: _Call) -> Card:
                 parts.append("Henvisningsutkastet kan oppdateres med prioritet akutt.")
             else:
                 parts.append("En skriftlig henvisning med prioritet akutt er forhåndsutfylt.")
-    parts.append(_times(pathway, acute=True))
-    parts.append(_notes(call))
+    parts.append(Part(_notes(call), _NOTES))
     return _card(
         call, "critical", summary, parts, suggestions, SUGGESTION_OVERRIDES if suggestions else ()
     )
@@ -295,17 +311,18 @@ def _begrunnet(call: _Call) -> Card:
     # foreslås»); an organ-specific begrunnet mistanke needs nothing more before referral.
     diagnostic = not pathway.organ_specific
     orders = _orders(call) if diagnostic else []
-    parts = [
-        _bullets(_MET, [_evidence_bullet(h) for h in used_hits(pathway, assessment)]),
-        _bullets(
-            "Andre relevante funn:", [_evidence_bullet(h) for h in other_hits(pathway, assessment)]
-        ),
-        _filter_tests(call, heading=_BEFORE_REFERRAL) if diagnostic else "",
+    findings = Findings()
+    used = findings.bullets(used_hits(pathway, assessment))
+    others = findings.bullets(other_hits(pathway, assessment))
+    parts: list[Part | str] = [
+        bullets(_MET, used),
+        Part(bullets("Andre relevante funn:", others), _OTHER_FINDINGS),
+        *(_filter_tests(call, heading=_BEFORE_REFERRAL) if diagnostic else []),
         _receivers(call),
-        _missing_content(call),
-        _patient_information(call),
-        _times(pathway, acute=False),
-        _notes(call),
+        _missing_content(call, skip=_listed_content(call) if diagnostic else ()),
+        Part(patient_information(pathway.referral.patient_information), _PATIENT_INFO),
+        Part(times_line([pathway]), _TIMES),
+        Part(_notes(call), _NOTES),
     ]
     # With "any", two receiver alternatives could both be accepted: beside lab orders, only the
     # patient's own region is offered.
@@ -354,16 +371,19 @@ def _mistanke(call: _Call) -> Card:
             f"Mulig {call.disease}: vurder kriteriene for {pathway.title}",
             f"Mulig {call.disease}: vurder henvisning",
         )
-    parts = [
+    parts: list[Part | str] = [
         f"Bestill {md(names)}." if exams else "",
-        _bullets(
+        bullets(
             f"Funn som kan gi mistanke om {call.disease}:",
             # Only the deciding rule's findings: an unrelated lipoma must not read as a reason
             # for the pelvic CT this card orders.
-            [_evidence_bullet(h) for h in used_hits(pathway, assessment)],
+            Findings().bullets(used_hits(pathway, assessment)),
         ),
-        _filter_tests(call),
-        _notes(call),
+        # An earlier positive result that aged out (evaluate decided): the stale test was
+        # positive, which is why it must be taken again.
+        "\n\n".join(aged_out_line(item, call.today) for item in assessment.aged_out),
+        *_filter_tests(call),
+        Part(_notes(call), _NOTES),
     ]
     orders = _orders(call)
     suggestions = [_orders_suggestion(call, orders, recommended=True)] if orders else []
@@ -404,10 +424,10 @@ def _advice(call: _Call) -> Card:
     colorectal pathway) with the dated findings it rests on; nothing to order from here."""
     advice = call.advice
     summary = _fit(advice.summary if advice else f"Vurder {call.pathway.title}")
-    parts = [
+    parts: list[Part | str] = [
         advice.detail if advice else "",
-        _bullets("Funn:", [_evidence_bullet(h) for h in used_hits(call.pathway, call.assessment)]),
-        _notes(call),
+        bullets("Funn:", Findings().bullets(used_hits(call.pathway, call.assessment))),
+        Part(_notes(call), _NOTES),
     ]
     return _card(call, advice.indicator if advice else "info", summary, parts, [], ())
 
@@ -428,19 +448,19 @@ def _stop_order(call: _Call) -> Card:
     # stage the examinations come first (the filter function), so the card orders them instead.
     refer = not referred and assessment.stop_then == "begrunnet"
     examine = not referred and assessment.stop_then == "mistanke"
-    parts = [
+    parts: list[Part | str] = [
         advice.detail if advice else "",
-        _bullets("Bestillinger som bør slettes:", [f"**{md(text)}**" for _, text in blocked]),
-        _bullets("Funn:", [_evidence_bullet(h) for h in used_hits(pathway, assessment)]),
+        bullets("Bestillinger som bør slettes:", [f"**{md(text)}**" for _, text in blocked]),
+        bullets("Funn:", Findings().bullets(used_hits(pathway, assessment))),
         _own_referral(call),
         _other_referrals(call),
         _STOP_NOT_YET if examine else "",
         _stop_advice(call) if not referred and assessment.stop_then == "advice" else "",
-        _filter_tests(call) if examine else "",
+        *(_filter_tests(call) if examine else []),
         _receivers(call) if refer else "",
         _missing_content(call) if refer else "",
-        _times(pathway, acute=False),
-        _notes(call),
+        Part(times_line([pathway]), _TIMES),
+        Part(_notes(call), _NOTES),
     ]
     suggestions: list[Suggestion] = []
     # Already in a pathway (this or another): one pathway at a time, so no new referral; and a
@@ -473,19 +493,34 @@ def _group_card(calls: list[_Call], recommended: int | None) -> Card:
     """One warning card for several begrunnet pathways, one referral suggestion each.
 
     ``calls`` are ordered organ-specific first (combine); ``recommended`` is the index of the
-    one to mark ``isRecommended``, None when no pathway stands out.
+    one to mark ``isRecommended``, None when no pathway stands out. Evidence first, policy
+    after: the recommended pathway and its findings open the card, the other pathways follow
+    with only the findings not already shown, then why one pathway is recommended; patient
+    information and the forløpstid come once.
     """
     lead = calls[recommended if recommended is not None else 0]
-    parts = [_group_reason(calls, recommended), _group_quote(calls)]
-    for i, call in enumerate(calls):
-        mark = " (anbefalt)" if i == recommended else ""
-        heading = f"**{md(call.pathway.referral.label)}**{mark} – {_MET[0].lower()}{_MET[1:]}"
-        hits = used_hits(call.pathway, call.assessment)
-        parts.append(_bullets(heading, [_evidence_bullet(h) for h in hits]))
+    ordered = [lead, *(c for c in calls if c is not lead)]
+    findings = Findings()
+    parts: list[Part | str] = []
+    for call in ordered:
+        label = f"**{md(call.pathway.referral.label)}**"
+        shown = findings.bullets(used_hits(call.pathway, call.assessment))
+        if call is lead:
+            mark = " (anbefalt)" if recommended is not None else ""
+            parts.append(bullets(f"{label}{mark} – {_MET[0].lower()}{_MET[1:]}", shown))
+        elif shown:
+            parts.append(bullets(f"{label} – kriteriene er også oppfylt:", shown))
+        else:
+            parts.append(f"{label} – kriteriene er også oppfylt (funnene over).")
         parts.append(_receivers(call))
-    parts += [_missing_content(lead), _patient_information(lead)]
-    parts += [_times(call.pathway, acute=False) for call in calls]
-    parts.append(_notes(*calls))
+    parts += [
+        _group_reason(calls, recommended),
+        Part(_group_quote(calls), _QUOTE),
+        _missing_content(lead),
+        Part(patient_information(lead.pathway.referral.patient_information), _PATIENT_INFO),
+        Part(times_line([c.pathway for c in ordered]), _TIMES),
+        Part(_notes(*calls), _NOTES),
+    ]
     suggestions: list[Suggestion] = []
     for i, call in enumerate(calls):
         # Keep it to one choice per pathway: the recommended receiver (the patient's region).
@@ -495,9 +530,6 @@ def _group_card(calls: list[_Call], recommended: int | None) -> Card:
         )
         if suggestion is not None:
             suggestions.append(suggestion)
-    links: list[Link] = []
-    for call in calls:
-        links += [link for link in _links(call.pathway) if link.url not in {k.url for k in links}]
     return _card(
         lead,
         "warning",
@@ -505,7 +537,8 @@ def _group_card(calls: list[_Call], recommended: int | None) -> Card:
         parts,
         suggestions,
         SUGGESTION_OVERRIDES if suggestions else (),
-        links=links,
+        links=card_links([c.pathway for c in ordered]),
+        card_type=GROUP,
     )
 
 
@@ -519,7 +552,7 @@ def _group_reason(calls: list[_Call], recommended: int | None) -> str:
     else:
         text = _ONE_AT_A_TIME[0].upper() + _ONE_AT_A_TIME[1:]
     if recommended is not None:
-        return f"{text} Anbefalt: **{md(calls[recommended].pathway.referral.label)}**."
+        return text  # the recommended pathway opens the card, marked «(anbefalt)»
     if len(organ) > 1:
         # Nothing in the sources ranks one organ-specific pathway above another.
         return (
@@ -554,20 +587,23 @@ def _card(
     call: _Call,
     indicator: str,
     summary: str,
-    parts: list[str],
+    parts: list[Part | str],
     suggestions: list[Suggestion],
     overrides: Sequence[OverrideReason],
     *,
     selection: Selection = "at-most-one",
     links: list[Link] | None = None,
+    card_type: str | None = None,
 ) -> Card:
+    """The card, its detail fitted to its type's length budget (cds.render.budget)."""
     pathway = call.pathway
     outcome = call.assessment.outcome
+    kind = card_type or str(outcome)
     return Card.model_validate(
         {
             "uuid": call.id(f"card:{outcome}"),
             "summary": summary,
-            "detail": "\n\n".join(p for p in parts if p),
+            "detail": fit(parts, DETAIL_BUDGET[kind]),
             "indicator": indicator,
             "source": Source(
                 label=pathway.source.label,
@@ -577,7 +613,8 @@ def _card(
             "suggestions": suggestions or None,
             "selectionBehavior": selection if suggestions else None,
             "overrideReasons": list(overrides) or None,
-            "links": links or _links(pathway),
+            "links": links or card_links([pathway]),
+            "extension": {CARD_TYPE_EXTENSION: kind},
         }
     )
 
@@ -604,49 +641,6 @@ def _fit(*candidates: str) -> str:
     return candidates[-1][: SUMMARY_MAX - 1].rstrip() + "…"
 
 
-def _links(pathway: Pathway) -> list[Link]:
-    links = [Link(label=pathway.source.label, url=pathway.source.url, type="absolute")]
-    seen = {pathway.source.url}
-    for link in pathway.source.links:
-        if link.url not in seen:
-            seen.add(link.url)
-            links.append(Link(label=link.label, url=link.url, type="absolute"))
-    return links
-
-
-def _bullets(heading: str, items: list[str]) -> str:
-    if not items:
-        return ""
-    return heading + "\n\n" + "\n".join(f"- {item}" for item in items)
-
-
-def _evidence_bullet(hit: FeatureHit) -> str:
-    """«**Anemi** — Hb 10,9 g/dL (ref. 11,7–15,3) — 01.11.2026»."""
-    ev = newest(hit)
-    if ev is None:
-        return f"**{md(hit.label)}**"
-    return f"**{md(hit.label)}** — {md(ev.text)} — {fmt_date(ev.when)}"
-
-
-def _times(pathway: Pathway, *, acute: bool) -> str:
-    lines = []
-    if acute:
-        quoted = _squash(pathway.referral.acute_instruction or "")
-        for t in pathway.acute_times:
-            # Criteria may quote the same source sentence as the acute instruction, which the
-            # card already shows; repeating it word for word would only lengthen the card.
-            if _squash(f"{t.label} {t.time}") not in quoted:
-                lines.append(f"{md(t.label)}: **{md(t.time)}**")
-    # Only the first pathway time (referral received -> first attendance) is the GP's concern;
-    # the referral letter lists them all. Keeps cards short.
-    lines += [f"{md(t.label)}: {md(t.time)}" for t in pathway.times[:1]]
-    return _bullets(f"Forløpstid ({md(pathway.title)}):", lines)
-
-
-def _squash(text: str) -> str:
-    return " ".join(text.lower().split())
-
-
 def _notes(*calls: _Call) -> str:
     notes: dict[str, None] = {}  # ordered, deduplicated (a group shares the facts' notes)
     for call in calls:
@@ -654,12 +648,14 @@ def _notes(*calls: _Call) -> str:
     return "\n\n".join(f"Merk: {md(note)}" for note in notes)
 
 
-def _missing_content(call: _Call) -> str:
+def _missing_content(call: _Call, skip: Sequence[str] = ()) -> str:
+    """What the referral must carry and the record lacks; ``skip``: content ids not to ask for
+    here (the acute card's frailty score, a test the card already lists)."""
     specs: dict[str, ReferralContent] = {c.id: c for c in call.pathway.referral.content}
     lines = []
     for content_id in call.assessment.missing_content:
         spec = specs.get(content_id)
-        if spec is None:
+        if spec is None or content_id in skip:
             continue
         if spec.analytes and any(call.facts.labs.get(a) for a in spec.analytes):
             # An old result exists (evaluate counts only recent ones): say so, do not deny it.
@@ -673,10 +669,15 @@ def _missing_content(call: _Call) -> str:
     return "\n\n".join(lines)
 
 
-def _patient_information(call: _Call) -> str:
-    """What the source says the patient is told at referral, as a reminder to the GP."""
-    items = [md(one_line(item)) for item in call.pathway.referral.patient_information]
-    return _bullets("Informer pasienten om:", items)
+def _listed_content(call: _Call) -> tuple[str, ...]:
+    """Referral content the card's filter-test list already asks for (a diagnostic pathway
+    lists the frailty score among the tests before referral): said once."""
+    listed = {
+        a
+        for _, test in missing_filter_tests(call.pathway, call.assessment, call.facts)
+        for a in test.analytes
+    }
+    return tuple(c.id for c in call.pathway.referral.content if listed.intersection(c.analytes))
 
 
 def _receivers(call: _Call) -> str:
@@ -714,8 +715,13 @@ def _other_referrals(call: _Call) -> str:
     )
 
 
-def _filter_tests(call: _Call, heading: str | None = None) -> str:
-    """Exactly which filter tests are missing or stale, and the source sentence, once."""
+def _filter_tests(call: _Call, heading: str | None = None) -> list[Part | str]:
+    """Exactly which filter tests are missing or stale, and the source sentence, once.
+
+    Up to :data:`_LISTED_TESTS` tests are bullets; more (the diagnostic pathway's long list)
+    become one sentence, so the card stays within its length budget. The source quote is the
+    first thing a card over budget leaves out.
+    """
     pathway = call.pathway
     tests = {t.id: t for t in pathway.filter_tests}
     lines = []
@@ -727,20 +733,26 @@ def _filter_tests(call: _Call, heading: str | None = None) -> str:
         if status.state == "stale":
             older = f"eldre enn {test.max_age_days} dager" if test is not None else "for gammel"
             done = "sist utført" if kind == "imaging" else "sist tatt"
-            lines.append(f"{md(status.label)} — {older}, {done} {fmt_date(status.last)}")
+            lines.append((md(status.label), f"{older}, {done} {fmt_date(status.last)}"))
         else:
-            lines.append(f"{md(status.label)} — mangler")
+            lines.append((md(status.label), "mangler"))
     if not lines:
-        return ""
+        return []
     if heading is None:
         what = {
             frozenset({"laboratory"}): "Filterprøver",
             frozenset({"imaging"}): "Undersøkelser",
         }.get(frozenset(kinds), "Filterprøver og undersøkelser")
         heading = f"{what} som mangler eller er for gamle:"
-    text = _bullets(heading, lines)
-    citation = _filter_citation(call)
-    return f"{text}\n\n{citation}" if citation else text
+    if len(lines) <= _LISTED_TESTS:
+        text = bullets(heading, [f"{label} — {state}" for label, state in lines])
+    else:
+        items = [
+            lower_first(label) + ("" if state == "mangler" else f" ({state})")
+            for label, state in lines
+        ]
+        text = f"{heading} {join_no(items)}."
+    return [text, Part(_filter_citation(call), _QUOTE)]
 
 
 def _filter_citation(call: _Call) -> str:
@@ -766,18 +778,18 @@ def _filter_citation(call: _Call) -> str:
     return f"> «{md(quote)}» ({md(pathway.source.label)}, «{md(one_line(section))}»)"
 
 
-def _unmet_parts(call: _Call, advice: str | None) -> list[str]:
+def _unmet_parts(call: _Call, advice: str | None) -> list[Part | str]:
     pathway, assessment = call.pathway, call.assessment
     unmet = [md(u) for u in assessment.unmet]
-    hits = [_evidence_bullet(h) for h in ordered_hits(pathway, assessment)]
+    hits = Findings().bullets(ordered_hits(pathway, assessment))
     return [
-        _bullets(_NOT_MET, unmet) if unmet else _NOT_MET.rstrip(":") + ".",
-        _bullets("Funnet i journalen:", hits)
+        bullets(_NOT_MET, unmet) if unmet else _NOT_MET.rstrip(":") + ".",
+        bullets("Funnet i journalen:", hits)
         if hits
         else f"Ingen funn for {md(pathway.title)} i journalen.",
-        _filter_tests(call),
+        *_filter_tests(call),
         advice or "",
-        _notes(call),
+        Part(_notes(call), _NOTES),
     ]
 
 
