@@ -24,9 +24,12 @@ stop_order             critical   delete the blocked drafts and create the refer
 =====================  =========  =====================================================
 
 Every card carries the pathway name in its summary (≤ 139 characters, spec «<140»), the
-pathway source (label, url, coded topic), absolute links to the pathway documents, and the pathway
-times in its detail (GitHub-flavoured Markdown, record text escaped so it can never become HTML).
-Cards that suggest something carry override reasons so dismissals can be learnt from.
+pathway source (label, url, coded topic), at most three labelled links (``cds.render.links``),
+its type in ``extension`` and a detail within that type's length budget (``cds.render.budget``;
+GitHub-flavoured Markdown, record text escaped so it can never become HTML). Findings come first
+and each once (``cds.render.evidence``), policy and quotes after; the filter-test and
+missing-content texts are in ``cds.render.tests_text``. Cards that suggest something carry
+override reasons so dismissals can be learnt from.
 
 A referral or order that fails validation is a bug in this stage: it is logged (hook instance
 and pathway only) and the card goes out without that suggestion, because the card itself (perhaps
@@ -47,7 +50,7 @@ from datetime import date
 from typing import Any, Literal
 
 from cds.cdshooks import SUMMARY_MAX, Action, Card, Coding, Link, OverrideReason, Source, Suggestion
-from cds.criteria.schema import Advice, CodeBook, HookName, Outcome, Pathway, ReferralContent, Rule
+from cds.criteria.schema import Advice, CodeBook, HookName, Outcome, Pathway, Rule
 from cds.evaluate.combine import combine
 from cds.evaluate.model import Assessment
 from cds.facts.model import OrderFact, PatientFacts
@@ -81,6 +84,10 @@ from cds.render.referral import (
     other_hits,
     used_hits,
 )
+from cds.render.tests_text import QUOTE_RANK
+from cds.render.tests_text import filter_tests as _filter_tests
+from cds.render.tests_text import listed_content as _listed_content
+from cds.render.tests_text import missing_content as _missing_content
 
 logger = logging.getLogger(__name__)
 
@@ -130,17 +137,10 @@ _ONE_AT_A_TIME = "pasienten henvises til ett pakkeforløp om gangen."
 # The diagnostic pathway's own words for its list («Før henvisning foreslås:»,
 # 002_4ffeb5e25cae056f.txt «Undersøkelser»): suggested, not filter tests that gate the referral.
 _BEFORE_REFERRAL = "Før henvisning foreslås – dette mangler eller er for gammelt:"
-_MISSING_CONTENT_TAIL = {
-    "frailty": "legg den til i henvisningen.",
-    "medications": "legg dem til i henvisningen.",
-    "comorbidity": "legg dem til i henvisningen.",
-}
 # Drop ranks (cds.render.budget.Part): when a card is over its length budget, source quotes go
 # first, then other relevant findings, the forløpstid, and last notes and the patient
 # information the GP must give (the referral letter repeats all of them).
-_QUOTE, _OTHER_FINDINGS, _TIMES, _PATIENT_INFO, _NOTES = 4, 3, 2, 1, 1
-# More missing tests than this are one sentence instead of a bullet list.
-_LISTED_TESTS = 4
+_QUOTE, _OTHER_FINDINGS, _TIMES, _PATIENT_INFO, _NOTES = QUOTE_RANK, 3, 2, 1, 1
 # The diagnostic pathway's criterion that sends organ-specific suspicion elsewhere.
 _ORGAN_ASSESSMENT = re.compile(r"\borganspesifikk\s+utredning", re.IGNORECASE)
 # A FHIR id as a relative reference: what a delete action's resourceId must look like.
@@ -648,38 +648,6 @@ def _notes(*calls: _Call) -> str:
     return "\n\n".join(f"Merk: {md(note)}" for note in notes)
 
 
-def _missing_content(call: _Call, skip: Sequence[str] = ()) -> str:
-    """What the referral must carry and the record lacks; ``skip``: content ids not to ask for
-    here (the acute card's frailty score, a test the card already lists)."""
-    specs: dict[str, ReferralContent] = {c.id: c for c in call.pathway.referral.content}
-    lines = []
-    for content_id in call.assessment.missing_content:
-        spec = specs.get(content_id)
-        if spec is None or content_id in skip:
-            continue
-        if spec.analytes and any(call.facts.labs.get(a) for a in spec.analytes):
-            # An old result exists (evaluate counts only recent ones): say so, do not deny it.
-            lines.append(
-                f"{md(spec.label)} i journalen er ikke oppdatert – legg en ny vurdering til i "
-                "henvisningen."
-            )
-            continue
-        tail = _MISSING_CONTENT_TAIL.get(content_id, "legg det til i henvisningen.")
-        lines.append(f"{md(spec.label)} mangler i journalen – {tail}")
-    return "\n\n".join(lines)
-
-
-def _listed_content(call: _Call) -> tuple[str, ...]:
-    """Referral content the card's filter-test list already asks for (a diagnostic pathway
-    lists the frailty score among the tests before referral): said once."""
-    listed = {
-        a
-        for _, test in missing_filter_tests(call.pathway, call.assessment, call.facts)
-        for a in test.analytes
-    }
-    return tuple(c.id for c in call.pathway.referral.content if listed.intersection(c.analytes))
-
-
 def _receivers(call: _Call) -> str:
     """Which health region the address gave, and which receiver that means (or that none did)."""
     receivers = [md(r) for r in call.assessment.receivers]
@@ -713,69 +681,6 @@ def _other_referrals(call: _Call) -> str:
         for pathway, order in call.referred
         if pathway.id != call.pathway.id
     )
-
-
-def _filter_tests(call: _Call, heading: str | None = None) -> list[Part | str]:
-    """Exactly which filter tests are missing or stale, and the source sentence, once.
-
-    Up to :data:`_LISTED_TESTS` tests are bullets; more (the diagnostic pathway's long list)
-    become one sentence, so the card stays within its length budget. The source quote is the
-    first thing a card over budget leaves out.
-    """
-    pathway = call.pathway
-    tests = {t.id: t for t in pathway.filter_tests}
-    lines = []
-    kinds: set[str] = set()
-    for status in missing_tests(pathway, call.assessment, call.facts):
-        test = tests.get(status.test)
-        kind = test.order_category if test is not None else "laboratory"
-        kinds.add(kind)
-        if status.state == "stale":
-            older = f"eldre enn {test.max_age_days} dager" if test is not None else "for gammel"
-            done = "sist utført" if kind == "imaging" else "sist tatt"
-            lines.append((md(status.label), f"{older}, {done} {fmt_date(status.last)}"))
-        else:
-            lines.append((md(status.label), "mangler"))
-    if not lines:
-        return []
-    if heading is None:
-        what = {
-            frozenset({"laboratory"}): "Filterprøver",
-            frozenset({"imaging"}): "Undersøkelser",
-        }.get(frozenset(kinds), "Filterprøver og undersøkelser")
-        heading = f"{what} som mangler eller er for gamle:"
-    if len(lines) <= _LISTED_TESTS:
-        text = bullets(heading, [f"{label} — {state}" for label, state in lines])
-    else:
-        items = [
-            lower_first(label) + ("" if state == "mangler" else f" ({state})")
-            for label, state in lines
-        ]
-        text = f"{heading} {join_no(items)}."
-    return [text, Part(_filter_citation(call), _QUOTE)]
-
-
-def _filter_citation(call: _Call) -> str:
-    """The source's filter-test sentence as one quote with its section.
-
-    Criteria files cite each filter test by its own list item («Proteinelektroforese») and the
-    rule by the sentence that introduces the list («Ved mistanke om myelomatose skal fastlegen
-    ta:»). The introducing sentence says *why* the tests are listed, so it wins; without it the
-    tests' own quotes are shown, joined with «…» to mark the omitted text between them.
-    """
-    pathway = call.pathway
-    missing = {s.test for s in missing_tests(pathway, call.assessment, call.facts)}
-    tests = [t for t in pathway.filter_tests if t.id in missing]
-    if not tests:
-        return ""
-    section = tests[0].cite.section
-    rule = call.rule
-    intro = [c.quote for c in (rule.cite if rule else ()) if c.section == section]
-    quotes = intro[:1] or list(
-        dict.fromkeys(t.cite.quote for t in tests if t.cite.section == section)
-    )
-    quote = " … ".join(one_line(q) for q in quotes)
-    return f"> «{md(quote)}» ({md(pathway.source.label)}, «{md(one_line(section))}»)"
 
 
 def _unmet_parts(call: _Call, advice: str | None) -> list[Part | str]:

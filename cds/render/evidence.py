@@ -52,7 +52,7 @@ def evidence_bullet(hit: FeatureHit, also: Sequence[FeatureHit] = ()) -> str:
 
     ``also``: other features resting on the same evidence, named beside the first.
     """
-    names = ", ".join(f"**{md(h.label)}**" for h in (hit, *also))
+    names = ", ".join([f"**{md(hit.label)}**", *(f"**{md(lower_first(h.label))}**" for h in also)])
     ev = hit.evidence[0] if hit.evidence else None
     if ev is None:
         return names + change_note(hit)
