@@ -638,7 +638,7 @@ def _fit(*candidates: str) -> str:
     for text in candidates:
         if len(text) <= SUMMARY_MAX:
             return text
-    return candidates[-1][: SUMMARY_MAX - 1].rstrip() + "…"
+    return one_line(candidates[-1], SUMMARY_MAX)  # cut between words, with «…»
 
 
 def _notes(*calls: _Call) -> str:
