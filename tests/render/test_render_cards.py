@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import conformance
 import pytest
 from fhir.resources.R4B.servicerequest import ServiceRequest
 from markdown_it import MarkdownIt
@@ -57,7 +58,9 @@ def render(
         disabled=disabled,
     )
     assert all(isinstance(c, Card) for c in cards)
-    return [dump(c) for c in cards]
+    dumped = [dump(c) for c in cards]
+    conformance.assert_conformant({"cards": dumped})  # spec rules, length budget, link count
+    return dumped
 
 
 def only(cards: list[dict[str, Any]]) -> dict[str, Any]:
@@ -420,7 +423,6 @@ def test_every_outcome_passes_the_suite_conformance_check(
     pathway: Pathway, codebook: CodeBook
 ) -> None:
     """The whole response, checked by the suite's independent CDS Hooks checker."""
-    conformance = pytest.importorskip("conformance")
     stale = pathway.filter_tests[0].id
     assessments = [
         assessment(pathway, "acute", acute_hits(pathway)),
