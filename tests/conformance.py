@@ -7,6 +7,10 @@ cds-hooks-service-checklist.md §1.1 (no null/empty values), §1.6 (card, source
 action, link, coding rules) and §4.3 checks S1 (cards), S2 (actions) and S3 (no guidance is
 ``{"cards": []}``).
 
+Beyond the spec, our own reading-time rules (docs: cds/render/budget.py, cds/render/links.py):
+each card's ``detail`` within the length budget of its card type (named in the card's
+``extension``; a card without one gets the largest budget), and at most three links.
+
 ``assert_conformant`` collects every problem before failing, so one run shows all of them.
 """
 
@@ -18,6 +22,9 @@ from typing import Any
 from urllib.parse import urlparse
 
 from markdown_it import MarkdownIt
+
+from cds.render.budget import CARD_TYPE_EXTENSION, DETAIL_BUDGET
+from cds.render.links import MAX_LINKS
 
 SUMMARY_MAX = 139  # "<140-character"; Inferno fails at length >= 140
 INDICATORS = frozenset({"info", "warning", "critical"})
@@ -119,11 +126,32 @@ def _card(path: str, card: Any, uuids: list[str], drafts: set[str] | None) -> li
     problems += _source(f"{path}.source", card.get("source"))
     if "detail" in card:
         problems += _detail(f"{path}.detail", card["detail"])
+    problems += _budget(path, card)
     problems += _suggestions(path, card, uuids, drafts)
     for k, reason in enumerate(_list(card, "overrideReasons", path, problems)):
         problems += _coding(f"{path}.overrideReasons[{k}]", reason, display_required=True)
     for k, link in enumerate(_list(card, "links", path, problems)):
         problems += _link(f"{path}.links[{k}]", link)
+    return problems
+
+
+def _budget(path: str, card: dict[str, Any]) -> list[str]:
+    """The card type's length budget for ``detail``, and at most :data:`MAX_LINKS` links."""
+    problems: list[str] = []
+    extension = card.get("extension")
+    kind = extension.get(CARD_TYPE_EXTENSION) if isinstance(extension, dict) else None
+    if kind is not None and kind not in DETAIL_BUDGET:
+        problems.append(f"{path}.extension names an unknown card type {kind!r}")
+    budget = DETAIL_BUDGET.get(str(kind), max(DETAIL_BUDGET.values()))
+    detail = card.get("detail")
+    if isinstance(detail, str) and len(detail) > budget:
+        problems.append(
+            f"{path}.detail has {len(detail)} characters; the budget for "
+            f"{kind or 'a card without a type'} is {budget}"
+        )
+    links = card.get("links")
+    if isinstance(links, list) and len(links) > MAX_LINKS:
+        problems.append(f"{path} has {len(links)} links; at most {MAX_LINKS}")
     return problems
 
 

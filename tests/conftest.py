@@ -119,13 +119,16 @@ def hook(client: TestClient) -> Callable[..., Response]:
 def every_hook_response_conforms(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Check every CDS Hooks response any test makes the service produce, not only golden ones.
 
-    Wraps the serialiser the hook route uses. The route turns exceptions into ``{"cards": []}``
-    (graceful degradation), so a failed check is recorded here and fails the test at teardown.
+    Wraps the serialiser the hook route uses, and the one ``cds evaluate`` (the CLI) uses. The
+    route turns exceptions into ``{"cards": []}`` (graceful degradation), so a failed check is
+    recorded here and fails the test at teardown. The check includes our own card rules (length
+    budget per card type, at most three links: tests/conformance.py).
     """
     import cds.api.hooks as hooks_module
+    import cds.cdshooks as cdshooks_module
     from cds.cdshooks import CdsResponse
 
-    original = hooks_module.dump
+    original = cdshooks_module.dump
     failures: list[str] = []
 
     def checked(model: Any) -> dict[str, Any]:
@@ -138,5 +141,6 @@ def every_hook_response_conforms(monkeypatch: pytest.MonkeyPatch) -> Iterator[No
         return data
 
     monkeypatch.setattr(hooks_module, "dump", checked)
+    monkeypatch.setattr(cdshooks_module, "dump", checked)  # the CLI imports it at call time
     yield
     assert not failures, f"non-conformant CDS Hooks response: {failures[0]}"

@@ -156,6 +156,23 @@ def _add_system_action(r: dict[str, Any]) -> None:
     r["systemActions"] = [{"type": "create", "resource": referral()}]
 
 
+def _typed(kind: str | None, length: int) -> Callable[[dict[str, Any]], None]:
+    """The card named as ``kind`` in its extension (None: no extension), detail ``length`` long."""
+
+    def apply(response: dict[str, Any]) -> None:
+        card = _card(response)
+        card["detail"] = "x" * length
+        if kind is not None:
+            card["extension"] = {"no.pakkeforlop-cds.card-type": kind}
+
+    return apply
+
+
+def _four_links(response: dict[str, Any]) -> None:
+    links = _card(response)["links"]
+    links += [{"label": f"L{i}", "type": "absolute", "url": f"https://e.org/{i}"} for i in (1, 2)]
+
+
 NEGATIVE: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
     ("cards-missing", lambda r: r.pop("cards"), "'cards' is required"),
     ("cards-not-array", _set(lambda r: r, "cards", {"a": 1}), "'cards' is required"),
@@ -207,6 +224,11 @@ NEGATIVE: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
     ("delete-target-not-in-draft-orders", _set(_action(1, 0), "resourceId", "ServiceRequest/x"),
      "not in context.draftOrders"),
     ("system-action-without-description", _add_system_action, "systemActions[0].description"),
+    # Our reading-time rules (cds/render/budget.py, cds/render/links.py).
+    ("detail-over-its-card-type-budget", _typed("acute", 701), "the budget for acute is 700"),
+    ("detail-over-the-largest-budget-without-type", _typed(None, 1501), "without a type is 1500"),
+    ("unknown-card-type", _typed("popup", 10), "unknown card type 'popup'"),
+    ("four-links", _four_links, "has 4 links; at most 3"),
 ]
 
 
@@ -220,6 +242,13 @@ def test_each_rule_can_fail(mutate: Callable[[dict[str, Any]], None], message: s
     assert any(message in p for p in problems), problems
     with pytest.raises(AssertionError, match="not conformant"):
         assert_conformant(response, REQUEST)
+
+
+@pytest.mark.parametrize(("kind", "length"), [("acute", 700), ("stop_order", 1500), (None, 1500)])
+def test_detail_at_its_budget_passes(kind: str | None, length: int) -> None:
+    response = good_response()
+    _typed(kind, length)(response)
+    assert problems_in(response, copy.deepcopy(REQUEST)) == []
 
 
 def test_update_without_request_is_not_checked_against_draft_orders() -> None:

@@ -577,8 +577,13 @@ class SourceInfo(Strict):
 
 
 class LinkInfo(Strict):
+    """A further link on the pathway's cards. ``label`` says what it is (a card shows at most
+    three links); ``kind`` orders them: ``guideline`` and ``related`` pages in file order, then
+    ``registration`` (the hospitals' coding guidance, least useful to a GP) last."""
+
     label: str
     url: str
+    kind: Literal["guideline", "related", "registration"] = "related"
 
 
 class Receiver(Strict):

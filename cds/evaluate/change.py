@@ -97,7 +97,7 @@ def _verdict(
             # An active diagnosis dated years back shows a long-standing finding however old
             # it is (CKD coded in 2019): conditions are looked at without a limit.
             days = _ANY_AGE if isinstance(source, ConditionSource) else spec.baseline_days
-            wide = _widened(source, days)
+            wide = widened_source(source, days)
             found = evaluate_source(wide, codebook, facts, today) if wide is not None else None
             dates = [e.when for e in found.evidence if e.when] if found and found.present else []
             start = min(dates, default=None)
@@ -117,7 +117,7 @@ def _verdict(
 
 
 @lru_cache(maxsize=256)
-def _widened(source: FeatureSource, days: int) -> FeatureSource | None:
+def widened_source(source: FeatureSource, days: int) -> FeatureSource | None:
     """The source with its look-back widened to ``days`` (None: the kind has no window)."""
     window = getattr(source, "window_days", None)
     if window is None:

@@ -11,6 +11,8 @@ assessment carries only those tests. The deciding rule's draft-order terms give
 ``blocked_orders``; its ``receiver_kind`` chooses the receivers (``cds.evaluate.receivers``).
 A draft-order term with ``same_place_as`` compares each draft's place with the places the
 evidence of the rule's supporting features names (``cds.evaluate.terms.placed_drafts``).
+A ``mistanke`` also carries earlier positive results that aged out of their windows
+(``cds.evaluate.aged_out``), so the card can say that the stale filter test was positive.
 A ``stop_order`` also records what the other rules conclude (``Assessment.stop_then``), so that
 the card offers a referral only when begrunnet mistanke holds, and the examinations otherwise.
 """
@@ -22,6 +24,7 @@ from datetime import date
 
 from cds.criteria.schema import CodeBook, HookName, Outcome, Pathway, Rule, feature_names
 from cds.evaluate import referral_state as rs
+from cds.evaluate.aged_out import aged_out
 from cds.evaluate.features import evaluate_feature
 from cds.evaluate.model import Assessment, Explained, FeatureHit, FilterTestStatus
 from cds.evaluate.places import lump_places
@@ -111,11 +114,25 @@ def evaluate(
         if not rule.show_filter_tests:
             filter_tests = ()
     receivers = choose_receivers(pathway, rule, codebook, facts)
+    outcome = rule.outcome if rule is not None else None
+    earlier = (
+        # Explained findings are not «absent»: they have no aged-out history to report.
+        aged_out(
+            pathway,
+            codebook,
+            facts,
+            today,
+            {**hits, **{f: e.hit for f, e in explained.items()}},
+            filter_tests,
+        )
+        if outcome == "mistanke"
+        else ()
+    )
     notes.update(dict.fromkeys(receivers.notes))
 
     return Assessment(
         pathway=pathway.id,
-        outcome=rule.outcome if rule is not None else None,
+        outcome=outcome,
         rule=rule.id if rule is not None else None,
         hits=hits,
         filter_tests=filter_tests,
@@ -130,6 +147,7 @@ def evaluate(
         stop_then=stop_then,
         stop_then_rule=stop_then_rule,
         explained=explained,
+        aged_out=earlier,
     )
 
 

@@ -65,13 +65,36 @@ def code(found: Code) -> str:
 
 
 def snippet(text: str, start: int = 0, limit: int = 120) -> str:
-    """At most ``limit`` characters of ``text``, around position ``start`` when it must be cut."""
+    """At most ``limit`` characters of ``text``, around position ``start`` when it must be cut.
+
+    Cuts fall between words, never inside one (a GP reading «Fece…» cannot tell what was
+    meant); «…» marks each cut end. Only a single word longer than the whole snippet is cut.
+    """
     text = " ".join(text.split())
     if len(text) <= limit:
         return text
     begin = max(0, min(start - limit // 3, len(text) - (limit - 1)))
-    part = text[begin : begin + limit - 2].strip()
-    return ("…" if begin > 0 else "") + part + "…"
+    if begin > 0 and text[begin - 1] != " ":
+        begin = text.rfind(" ", 0, begin) + 1  # back to the start of the word: keep it whole
+    room = limit - (1 if begin > 0 else 0) - 1  # the «…» marks take one character each
+    return ("…" if begin > 0 else "") + cut_words(text[begin:], room + 1)
+
+
+def cut_words(text: str, limit: int) -> str:
+    """``text`` in at most ``limit`` characters, cut after a whole word and ended with «…».
+
+    Whitespace is collapsed first. A first word longer than ``limit`` is the only thing ever cut
+    inside a word (there is no better place).
+    """
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    head = flat[: limit - 1]
+    if flat[limit - 1] != " ":
+        space = head.rfind(" ")
+        if space > 0:
+            head = head[:space]
+    return head.rstrip(" ,;:.–-…") + "…"
 
 
 def day(value: date | None) -> str:

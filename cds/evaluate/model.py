@@ -64,6 +64,19 @@ class Explained:
     because: tuple[Evidence, ...]  # the evidence of the explaining features, newest first
 
 
+@dataclass(frozen=True, slots=True)
+class AgedOut:
+    """An earlier positive result of an absent feature, older than the feature's window
+    (``cds.evaluate.aged_out``): the filter-test card says the old test was positive and that
+    ``test`` should be taken again."""
+
+    feature: str
+    label: str
+    evidence: Evidence
+    test: str  # FilterTest.id
+    test_label: str
+
+
 FilterState = Literal["ok", "missing", "stale"]
 
 
@@ -112,6 +125,8 @@ class Assessment:
     stop_then_rule: str | None = None  # the rule that gave stop_then
     # Present findings a recorded cause explains (feature id -> why); not in ``hits``.
     explained: dict[str, Explained] = field(default_factory=dict)
+    # For a mistanke: earlier positive results that aged out of their windows (newest each).
+    aged_out: tuple[AgedOut, ...] = ()
 
     @property
     def missing_filter_tests(self) -> tuple[FilterTestStatus, ...]:

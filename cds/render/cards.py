@@ -24,9 +24,12 @@ stop_order             critical   delete the blocked drafts and create the refer
 =====================  =========  =====================================================
 
 Every card carries the pathway name in its summary (≤ 139 characters, spec «<140»), the
-pathway source (label, url, coded topic), absolute links to the pathway documents, and the pathway
-times in its detail (GitHub-flavoured Markdown, record text escaped so it can never become HTML).
-Cards that suggest something carry override reasons so dismissals can be learnt from.
+pathway source (label, url, coded topic), at most three labelled links (``cds.render.links``),
+its type in ``extension`` and a detail within that type's length budget (``cds.render.budget``;
+GitHub-flavoured Markdown, record text escaped so it can never become HTML). Findings come first
+and each once (``cds.render.evidence``), policy and quotes after; the filter-test and
+missing-content texts are in ``cds.render.tests_text``. Cards that suggest something carry
+override reasons so dismissals can be learnt from.
 
 A referral or order that fails validation is a bug in this stage: it is logged (hook instance
 and pathway only) and the card goes out without that suggestion, because the card itself (perhaps
@@ -47,10 +50,19 @@ from datetime import date
 from typing import Any, Literal
 
 from cds.cdshooks import SUMMARY_MAX, Action, Card, Coding, Link, OverrideReason, Source, Suggestion
-from cds.criteria.schema import Advice, CodeBook, HookName, Outcome, Pathway, ReferralContent, Rule
+from cds.criteria.schema import Advice, CodeBook, HookName, Outcome, Pathway, Rule
 from cds.evaluate.combine import combine
-from cds.evaluate.model import Assessment, FeatureHit
+from cds.evaluate.model import Assessment
 from cds.facts.model import OrderFact, PatientFacts
+from cds.render.budget import CARD_TYPE_EXTENSION, DETAIL_BUDGET, GROUP, Part, fit
+from cds.render.evidence import (
+    Findings,
+    acute_times_line,
+    aged_out_line,
+    bullets,
+    patient_information,
+    times_line,
+)
 from cds.render.explained import explained_lines
 from cds.render.format import (
     OVERRIDE_REASON_SYSTEM,
@@ -64,15 +76,19 @@ from cds.render.format import (
     stable_id,
 )
 from cds.render.lab_orders import build_orders, is_imaging, missing_filter_tests, missing_tests
+from cds.render.links import card_links
 from cds.render.referral import (
     RenderError,
     acute_hits,
     build_referral,
-    newest,
     ordered_hits,
     other_hits,
     used_hits,
 )
+from cds.render.tests_text import QUOTE_RANK
+from cds.render.tests_text import filter_tests as _filter_tests
+from cds.render.tests_text import listed_content as _listed_content
+from cds.render.tests_text import missing_content as _missing_content
 
 logger = logging.getLogger(__name__)
 
@@ -122,11 +138,10 @@ _ONE_AT_A_TIME = "pasienten henvises til ett pakkeforløp om gangen."
 # The diagnostic pathway's own words for its list («Før henvisning foreslås:»,
 # 002_4ffeb5e25cae056f.txt «Undersøkelser»): suggested, not filter tests that gate the referral.
 _BEFORE_REFERRAL = "Før henvisning foreslås – dette mangler eller er for gammelt:"
-_MISSING_CONTENT_TAIL = {
-    "frailty": "legg den til i henvisningen.",
-    "medications": "legg dem til i henvisningen.",
-    "comorbidity": "legg dem til i henvisningen.",
-}
+# Drop ranks (cds.render.budget.Part): when a card is over its length budget, source quotes go
+# first, then other relevant findings, the forløpstid, and last notes and the patient
+# information the GP must give (the referral letter repeats all of them).
+_QUOTE, _OTHER_FINDINGS, _TIMES, _PATIENT_INFO, _NOTES = QUOTE_RANK, 3, 2, 1, 1
 # The diagnostic pathway's criterion that sends organ-specific suspicion elsewhere.
 _ORGAN_ASSESSMENT = re.compile(r"\borganspesifikk\s+utredning", re.IGNORECASE)
 # A FHIR id as a relative reference: what a delete action's resourceId must look like.
@@ -242,6 +257,9 @@ def _log_rendered(hook_instance: str, hook: str, pathway: str, outcome: str) -> 
 
 
 def _acute(call: _Call) -> Card:
+    """Evidence first, then the source's acute sentence («… innen 1-2 døgn»): not the 7-day
+    forløpstid, which is for the written pathway referral, and no request for a frailty score,
+    which must not delay a telephone admission."""
     pathway, assessment = call.pathway, call.assessment
     acute = [lower_first(h.label) for h in acute_hits(pathway, assessment)]
     short = [lower_first(h.label.split(",")[0]) for h in acute_hits(pathway, assessment)]
@@ -251,7 +269,8 @@ def _acute(call: _Call) -> Card:
         f"Akutt: mistanke om {call.disease} med {join_no(short)} – {tail}",
         f"Akutt: mistanke om {call.disease} – {tail}",
     )
-    parts: list[str] = []
+    findings = Findings()
+    parts: list[Part | str] = []
     referred = assessment.already_referred
     if referred is not None:
         parts.append(
@@ -259,17 +278,15 @@ def _acute(call: _Call) -> Card:
             "Ved akutte funn må pasienten likevel henvises telefonisk for akutt innleggelse."
         )
     parts.append(_other_referrals(call))
+    parts.append(bullets("Funn:", findings.bullets(used_hits(pathway, assessment))))
+    others = findings.bullets(other_hits(pathway, assessment))
+    parts.append(Part(bullets("Andre relevante funn:", others), _OTHER_FINDINGS))
     if pathway.referral.acute_instruction:
         parts.append(f"> «{md(pathway.referral.acute_instruction)}»")
-    parts.append(_bullets("Funn:", [_evidence_bullet(h) for h in used_hits(pathway, assessment)]))
-    parts.append(
-        _bullets(
-            "Andre relevante funn:", [_evidence_bullet(h) for h in other_hits(pathway, assessment)]
-        )
-    )
+    parts.append(acute_times_line(pathway))
     suggestions: list[Suggestion] = []
     if referred is None:
-        parts.append(_missing_content(call))
+        parts.append(_missing_content(call, skip=("frailty",)))
         receiver = assessment.receivers[0] if assessment.receivers else None
         suggestion = _referral_suggestion(call, acute=True, receiver=receiver)
         if suggestion is not None:
@@ -278,8 +295,8 @@ def _acute(call: _Call) -> Card:
                 parts.append("Henvisningsutkastet kan oppdateres med prioritet akutt.")
             else:
                 parts.append("En skriftlig henvisning med prioritet akutt er forhåndsutfylt.")
-    parts.append(_times(pathway, acute=True))
-    parts.append(_notes(call))
+    parts.append(_explained(call))
+    parts.append(Part(_notes(call), _NOTES))
     return _card(
         call, "critical", summary, parts, suggestions, SUGGESTION_OVERRIDES if suggestions else ()
     )
@@ -296,17 +313,19 @@ def _begrunnet(call: _Call) -> Card:
     # foreslås»); an organ-specific begrunnet mistanke needs nothing more before referral.
     diagnostic = not pathway.organ_specific
     orders = _orders(call) if diagnostic else []
-    parts = [
-        _bullets(_MET, [_evidence_bullet(h) for h in used_hits(pathway, assessment)]),
-        _bullets(
-            "Andre relevante funn:", [_evidence_bullet(h) for h in other_hits(pathway, assessment)]
-        ),
-        _filter_tests(call, heading=_BEFORE_REFERRAL) if diagnostic else "",
+    findings = Findings()
+    used = findings.bullets(used_hits(pathway, assessment))
+    others = findings.bullets(other_hits(pathway, assessment))
+    parts: list[Part | str] = [
+        bullets(_MET, used),
+        Part(bullets("Andre relevante funn:", others), _OTHER_FINDINGS),
+        *(_filter_tests(call, heading=_BEFORE_REFERRAL) if diagnostic else []),
         _receivers(call),
-        _missing_content(call),
-        _patient_information(call),
-        _times(pathway, acute=False),
-        _notes(call),
+        _missing_content(call, skip=_listed_content(call) if diagnostic else ()),
+        Part(patient_information(pathway.referral.patient_information), _PATIENT_INFO),
+        Part(times_line([pathway]), _TIMES),
+        _explained(call),
+        Part(_notes(call), _NOTES),
     ]
     # With "any", two receiver alternatives could both be accepted: beside lab orders, only the
     # patient's own region is offered.
@@ -355,16 +374,20 @@ def _mistanke(call: _Call) -> Card:
             f"Mulig {call.disease}: vurder kriteriene for {pathway.title}",
             f"Mulig {call.disease}: vurder henvisning",
         )
-    parts = [
+    parts: list[Part | str] = [
         f"Bestill {md(names)}." if exams else "",
-        _bullets(
+        bullets(
             f"Funn som kan gi mistanke om {call.disease}:",
             # Only the deciding rule's findings: an unrelated lipoma must not read as a reason
             # for the pelvic CT this card orders.
-            [_evidence_bullet(h) for h in used_hits(pathway, assessment)],
+            Findings().bullets(used_hits(pathway, assessment)),
         ),
-        _filter_tests(call),
-        _notes(call),
+        # An earlier positive result that aged out (evaluate decided): the stale test was
+        # positive, which is why it must be taken again.
+        "\n\n".join(aged_out_line(item, call.today) for item in assessment.aged_out),
+        *_filter_tests(call),
+        _explained(call),
+        Part(_notes(call), _NOTES),
     ]
     orders = _orders(call)
     suggestions = [_orders_suggestion(call, orders, recommended=True)] if orders else []
@@ -405,10 +428,11 @@ def _advice(call: _Call) -> Card:
     colorectal pathway) with the dated findings it rests on; nothing to order from here."""
     advice = call.advice
     summary = _fit(advice.summary if advice else f"Vurder {call.pathway.title}")
-    parts = [
+    parts: list[Part | str] = [
         advice.detail if advice else "",
-        _bullets("Funn:", [_evidence_bullet(h) for h in used_hits(call.pathway, call.assessment)]),
-        _notes(call),
+        bullets("Funn:", Findings().bullets(used_hits(call.pathway, call.assessment))),
+        _explained(call),
+        Part(_notes(call), _NOTES),
     ]
     return _card(call, advice.indicator if advice else "info", summary, parts, [], ())
 
@@ -429,19 +453,20 @@ def _stop_order(call: _Call) -> Card:
     # stage the examinations come first (the filter function), so the card orders them instead.
     refer = not referred and assessment.stop_then == "begrunnet"
     examine = not referred and assessment.stop_then == "mistanke"
-    parts = [
+    parts: list[Part | str] = [
         advice.detail if advice else "",
-        _bullets("Bestillinger som bør slettes:", [f"**{md(text)}**" for _, text in blocked]),
-        _bullets("Funn:", [_evidence_bullet(h) for h in used_hits(pathway, assessment)]),
+        bullets("Bestillinger som bør slettes:", [f"**{md(text)}**" for _, text in blocked]),
+        bullets("Funn:", Findings().bullets(used_hits(pathway, assessment))),
         _own_referral(call),
         _other_referrals(call),
         _STOP_NOT_YET if examine else "",
         _stop_advice(call) if not referred and assessment.stop_then == "advice" else "",
-        _filter_tests(call) if examine else "",
+        *(_filter_tests(call) if examine else []),
         _receivers(call) if refer else "",
         _missing_content(call) if refer else "",
-        _times(pathway, acute=False),
-        _notes(call),
+        Part(times_line([pathway]), _TIMES),
+        _explained(call),
+        Part(_notes(call), _NOTES),
     ]
     suggestions: list[Suggestion] = []
     # Already in a pathway (this or another): one pathway at a time, so no new referral; and a
@@ -474,19 +499,35 @@ def _group_card(calls: list[_Call], recommended: int | None) -> Card:
     """One warning card for several begrunnet pathways, one referral suggestion each.
 
     ``calls`` are ordered organ-specific first (combine); ``recommended`` is the index of the
-    one to mark ``isRecommended``, None when no pathway stands out.
+    one to mark ``isRecommended``, None when no pathway stands out. Evidence first, policy
+    after: the recommended pathway and its findings open the card, the other pathways follow
+    with only the findings not already shown, then why one pathway is recommended; patient
+    information and the forløpstid come once.
     """
     lead = calls[recommended if recommended is not None else 0]
-    parts = [_group_reason(calls, recommended), _group_quote(calls)]
-    for i, call in enumerate(calls):
-        mark = " (anbefalt)" if i == recommended else ""
-        heading = f"**{md(call.pathway.referral.label)}**{mark} – {_MET[0].lower()}{_MET[1:]}"
-        hits = used_hits(call.pathway, call.assessment)
-        parts.append(_bullets(heading, [_evidence_bullet(h) for h in hits]))
+    ordered = [lead, *(c for c in calls if c is not lead)]
+    findings = Findings()
+    parts: list[Part | str] = []
+    for call in ordered:
+        label = f"**{md(call.pathway.referral.label)}**"
+        shown = findings.bullets(used_hits(call.pathway, call.assessment))
+        if call is lead:
+            mark = " (anbefalt)" if recommended is not None else ""
+            parts.append(bullets(f"{label}{mark} – {_MET[0].lower()}{_MET[1:]}", shown))
+        elif shown:
+            parts.append(bullets(f"{label} – kriteriene er også oppfylt:", shown))
+        else:
+            parts.append(f"{label} – kriteriene er også oppfylt (funnene over).")
         parts.append(_receivers(call))
-    parts += [_missing_content(lead), _patient_information(lead)]
-    parts += [_times(call.pathway, acute=False) for call in calls]
-    parts.append(_notes(*calls))
+    parts += [
+        _group_reason(calls, recommended),
+        Part(_group_quote(calls), _QUOTE),
+        _missing_content(lead),
+        Part(patient_information(lead.pathway.referral.patient_information), _PATIENT_INFO),
+        Part(times_line([c.pathway for c in ordered]), _TIMES),
+        _explained(*calls),
+        Part(_notes(*calls), _NOTES),
+    ]
     suggestions: list[Suggestion] = []
     for i, call in enumerate(calls):
         # Keep it to one choice per pathway: the recommended receiver (the patient's region).
@@ -496,9 +537,6 @@ def _group_card(calls: list[_Call], recommended: int | None) -> Card:
         )
         if suggestion is not None:
             suggestions.append(suggestion)
-    links: list[Link] = []
-    for call in calls:
-        links += [link for link in _links(call.pathway) if link.url not in {k.url for k in links}]
     return _card(
         lead,
         "warning",
@@ -506,7 +544,8 @@ def _group_card(calls: list[_Call], recommended: int | None) -> Card:
         parts,
         suggestions,
         SUGGESTION_OVERRIDES if suggestions else (),
-        links=links,
+        links=card_links([c.pathway for c in ordered]),
+        card_type=GROUP,
     )
 
 
@@ -520,7 +559,7 @@ def _group_reason(calls: list[_Call], recommended: int | None) -> str:
     else:
         text = _ONE_AT_A_TIME[0].upper() + _ONE_AT_A_TIME[1:]
     if recommended is not None:
-        return f"{text} Anbefalt: **{md(calls[recommended].pathway.referral.label)}**."
+        return text  # the recommended pathway opens the card, marked «(anbefalt)»
     if len(organ) > 1:
         # Nothing in the sources ranks one organ-specific pathway above another.
         return (
@@ -555,20 +594,23 @@ def _card(
     call: _Call,
     indicator: str,
     summary: str,
-    parts: list[str],
+    parts: list[Part | str],
     suggestions: list[Suggestion],
     overrides: Sequence[OverrideReason],
     *,
     selection: Selection = "at-most-one",
     links: list[Link] | None = None,
+    card_type: str | None = None,
 ) -> Card:
+    """The card, its detail fitted to its type's length budget (cds.render.budget)."""
     pathway = call.pathway
     outcome = call.assessment.outcome
+    kind = card_type or str(outcome)
     return Card.model_validate(
         {
             "uuid": call.id(f"card:{outcome}"),
             "summary": summary,
-            "detail": "\n\n".join(p for p in parts if p),
+            "detail": fit(parts, DETAIL_BUDGET[kind]),
             "indicator": indicator,
             "source": Source(
                 label=pathway.source.label,
@@ -578,7 +620,8 @@ def _card(
             "suggestions": suggestions or None,
             "selectionBehavior": selection if suggestions else None,
             "overrideReasons": list(overrides) or None,
-            "links": links or _links(pathway),
+            "links": links or card_links([pathway]),
+            "extension": {CARD_TYPE_EXTENSION: kind},
         }
     )
 
@@ -602,86 +645,23 @@ def _fit(*candidates: str) -> str:
     for text in candidates:
         if len(text) <= SUMMARY_MAX:
             return text
-    return candidates[-1][: SUMMARY_MAX - 1].rstrip() + "…"
-
-
-def _links(pathway: Pathway) -> list[Link]:
-    links = [Link(label=pathway.source.label, url=pathway.source.url, type="absolute")]
-    seen = {pathway.source.url}
-    for link in pathway.source.links:
-        if link.url not in seen:
-            seen.add(link.url)
-            links.append(Link(label=link.label, url=link.url, type="absolute"))
-    return links
-
-
-def _bullets(heading: str, items: list[str]) -> str:
-    if not items:
-        return ""
-    return heading + "\n\n" + "\n".join(f"- {item}" for item in items)
-
-
-def _evidence_bullet(hit: FeatureHit) -> str:
-    """«**Anemi** — Hb 10,9 g/dL (ref. 11,7–15,3) — 01.11.2026»."""
-    ev = newest(hit)
-    if ev is None:
-        return f"**{md(hit.label)}**"
-    return f"**{md(hit.label)}** — {md(ev.text)} — {fmt_date(ev.when)}"
-
-
-def _times(pathway: Pathway, *, acute: bool) -> str:
-    lines = []
-    if acute:
-        quoted = _squash(pathway.referral.acute_instruction or "")
-        for t in pathway.acute_times:
-            # Criteria may quote the same source sentence as the acute instruction, which the
-            # card already shows; repeating it word for word would only lengthen the card.
-            if _squash(f"{t.label} {t.time}") not in quoted:
-                lines.append(f"{md(t.label)}: **{md(t.time)}**")
-    # Only the first pathway time (referral received -> first attendance) is the GP's concern;
-    # the referral letter lists them all. Keeps cards short.
-    lines += [f"{md(t.label)}: {md(t.time)}" for t in pathway.times[:1]]
-    return _bullets(f"Forløpstid ({md(pathway.title)}):", lines)
-
-
-def _squash(text: str) -> str:
-    return " ".join(text.lower().split())
+    return one_line(candidates[-1], SUMMARY_MAX)  # cut between words, with «…»
 
 
 def _notes(*calls: _Call) -> str:
     notes: dict[str, None] = {}  # ordered, deduplicated (a group shares the facts' notes)
-    explained: dict[str, None] = {}
     for call in calls:
         notes.update(dict.fromkeys([*call.assessment.notes, *call.facts.notes]))
-        explained.update(dict.fromkeys(explained_lines(call.assessment)))
-    return "\n\n".join(
-        [f"Forklart: {line}" for line in explained] + [f"Merk: {md(note)}" for note in notes]
-    )
+    return "\n\n".join(f"Merk: {md(note)}" for note in notes)
 
 
-def _missing_content(call: _Call) -> str:
-    specs: dict[str, ReferralContent] = {c.id: c for c in call.pathway.referral.content}
-    lines = []
-    for content_id in call.assessment.missing_content:
-        spec = specs.get(content_id)
-        if spec is None:
-            continue
-        if spec.analytes and any(call.facts.labs.get(a) for a in spec.analytes):
-            # An old result exists (evaluate counts only recent ones): say so, do not deny it.
-            lines.append(
-                f"{md(spec.label)} i journalen er ikke oppdatert – legg en ny vurdering til i "
-                "henvisningen."
-            )
-            continue
-        tail = _MISSING_CONTENT_TAIL.get(content_id, "legg det til i henvisningen.")
-        lines.append(f"{md(spec.label)} mangler i journalen – {tail}")
-    return "\n\n".join(lines)
-
-
-def _patient_information(call: _Call) -> str:
-    """What the source says the patient is told at referral, as a reminder to the GP."""
-    items = [md(one_line(item)) for item in call.pathway.referral.patient_information]
-    return _bullets("Informer pasienten om:", items)
+def _explained(*calls: _Call) -> Part:
+    """Findings a recorded cause explains, and why (never dropped for length: it is why a
+    card is not acute, or why a finding the GP sees in the record was not counted)."""
+    lines: dict[str, None] = {}
+    for call in calls:
+        lines.update(dict.fromkeys(explained_lines(call.assessment)))
+    return Part("\n\n".join(f"Forklart: {line}" for line in lines))
 
 
 def _receivers(call: _Call) -> str:
@@ -719,70 +699,19 @@ def _other_referrals(call: _Call) -> str:
     )
 
 
-def _filter_tests(call: _Call, heading: str | None = None) -> str:
-    """Exactly which filter tests are missing or stale, and the source sentence, once."""
-    pathway = call.pathway
-    tests = {t.id: t for t in pathway.filter_tests}
-    lines = []
-    kinds: set[str] = set()
-    for status in missing_tests(pathway, call.assessment, call.facts):
-        test = tests.get(status.test)
-        kind = test.order_category if test is not None else "laboratory"
-        kinds.add(kind)
-        if status.state == "stale":
-            older = f"eldre enn {test.max_age_days} dager" if test is not None else "for gammel"
-            done = "sist utført" if kind == "imaging" else "sist tatt"
-            lines.append(f"{md(status.label)} — {older}, {done} {fmt_date(status.last)}")
-        else:
-            lines.append(f"{md(status.label)} — mangler")
-    if not lines:
-        return ""
-    if heading is None:
-        what = {
-            frozenset({"laboratory"}): "Filterprøver",
-            frozenset({"imaging"}): "Undersøkelser",
-        }.get(frozenset(kinds), "Filterprøver og undersøkelser")
-        heading = f"{what} som mangler eller er for gamle:"
-    text = _bullets(heading, lines)
-    citation = _filter_citation(call)
-    return f"{text}\n\n{citation}" if citation else text
-
-
-def _filter_citation(call: _Call) -> str:
-    """The source's filter-test sentence as one quote with its section.
-
-    Criteria files cite each filter test by its own list item («Proteinelektroforese») and the
-    rule by the sentence that introduces the list («Ved mistanke om myelomatose skal fastlegen
-    ta:»). The introducing sentence says *why* the tests are listed, so it wins; without it the
-    tests' own quotes are shown, joined with «…» to mark the omitted text between them.
-    """
-    pathway = call.pathway
-    missing = {s.test for s in missing_tests(pathway, call.assessment, call.facts)}
-    tests = [t for t in pathway.filter_tests if t.id in missing]
-    if not tests:
-        return ""
-    section = tests[0].cite.section
-    rule = call.rule
-    intro = [c.quote for c in (rule.cite if rule else ()) if c.section == section]
-    quotes = intro[:1] or list(
-        dict.fromkeys(t.cite.quote for t in tests if t.cite.section == section)
-    )
-    quote = " … ".join(one_line(q) for q in quotes)
-    return f"> «{md(quote)}» ({md(pathway.source.label)}, «{md(one_line(section))}»)"
-
-
-def _unmet_parts(call: _Call, advice: str | None) -> list[str]:
+def _unmet_parts(call: _Call, advice: str | None) -> list[Part | str]:
     pathway, assessment = call.pathway, call.assessment
     unmet = [md(u) for u in assessment.unmet]
-    hits = [_evidence_bullet(h) for h in ordered_hits(pathway, assessment)]
+    hits = Findings().bullets(ordered_hits(pathway, assessment))
     return [
-        _bullets(_NOT_MET, unmet) if unmet else _NOT_MET.rstrip(":") + ".",
-        _bullets("Funnet i journalen:", hits)
+        bullets(_NOT_MET, unmet) if unmet else _NOT_MET.rstrip(":") + ".",
+        bullets("Funnet i journalen:", hits)
         if hits
         else f"Ingen funn for {md(pathway.title)} i journalen.",
-        _filter_tests(call),
+        *_filter_tests(call),
         advice or "",
-        _notes(call),
+        _explained(call),
+        Part(_notes(call), _NOTES),
     ]
 
 

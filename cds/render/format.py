@@ -105,9 +105,9 @@ def fmt_lab(result: LabResult, label: str | None = None) -> str:
 
 
 def one_line(text: str, limit: int = 300) -> str:
-    """Whitespace collapsed to single spaces and cut at ``limit`` characters (with «…»)."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+    """Whitespace collapsed to single spaces and cut between words within ``limit`` characters
+    (with «…»): a quote is never cut inside a word."""
+    return evaluate_format.cut_words(text, limit)
 
 
 def lower_first(label: str) -> str:

@@ -312,15 +312,18 @@ def _findings(
     hits: list[FeatureHit],
     used: list[FeatureHit],
 ) -> tuple[DatedLine, ...]:
-    """Other present features, then the newest filter-test results not already cited."""
+    """Other present features whose evidence the letter has not cited yet (eGFR 24 is cited
+    once, as «Nyresvikt», not again as «Redusert nyrefunksjon»), then the newest filter-test
+    results not already cited."""
     used_ids = {h.feature for h in used}
-    lines = [
-        DatedLine(hit.label, one_line(ev.text), fmt_date(ev.when))
-        for hit in hits
-        if hit.feature not in used_ids and (ev := newest(hit)) is not None
-    ]
     shown = {ev.ref for hit in used for ev in hit.evidence[:_EVIDENCE_PER_FEATURE]}
-    shown |= {ev.ref for hit in hits if hit.feature not in used_ids for ev in hit.evidence[:1]}
+    lines = []
+    for hit in hits:
+        ev = newest(hit)
+        if hit.feature in used_ids or ev is None or ev.ref in shown:
+            continue
+        shown.add(ev.ref)
+        lines.append(DatedLine(hit.label, one_line(ev.text), fmt_date(ev.when)))
     seen: set[str] = set()
     for test in pathway.filter_tests:
         for analyte in test.analytes:

@@ -256,6 +256,7 @@ SPEP = [(NLK, "NPU03300", "P-Proteinelektroforese")]
 FLC = [(LOINC, "48378-4", "Kappa/Lambda free [Mass Ratio] in Serum")]
 ICA = [(NLK, "NPU04144", "P-Kalsium, fritt (pH 7,4)")]
 NO_M = "Ingen M-komponent påvist."
+OLD_M = "Liten M-komponent i gammaområdet, ca 3 g/L. Anbefaler kontroll om ett år."
 
 # Edits that take the begrunnet example's only additional element (anaemia) away.
 HB_NORMAL_BEGRUNNET = normal("hb-begrunnet", 13.0)
@@ -590,6 +591,20 @@ CASES: list[Case] = [
     Case(MPV, "lette-kjeder-mangler", M, PV, True,
          "elektroforese normal, men lette kjeder ikke tatt",
          [observation("spep", SPEP, value_string="Se kommentar", text_note=NO_M)]),
+    # An earlier positive electrophoresis that aged out of its window (365 days) is named on the
+    # card, within the three-year look-back (cds/evaluate/aged_out.py); older, or negative: not.
+    Case(MPV, "m-komponent-14-mnd-siden-ta-ny", M, PV, True,
+         "M-komponent påvist for 14 mnd siden (utenfor vinduet): kortet ber om ny elektroforese",
+         [observation("spep-gammel", SPEP, days_ago=430, value_string="Se kommentar",
+                      text_note=OLD_M)]),
+    Case(MPV, "m-komponent-37-mnd-siden-uten-merknad", M, PV, True,
+         "M-komponent for 37 mnd siden: utenfor tre års tilbakeblikk, kortet nevner den ikke",
+         [observation("spep-gammel", SPEP, days_ago=1130, value_string="Se kommentar",
+                      text_note=OLD_M)]),
+    Case(MPV, "elektroforese-normal-14-mnd-siden-uten-merknad", M, PV, True,
+         "normal elektroforese for 14 mnd siden: ingen tidligere positiv å nevne",
+         [observation("spep-gammel", SPEP, days_ago=430, value_string="Se kommentar",
+                      text_note=NO_M)]),
     Case(MPV, "allerede-henvist-stille", M, PV, False,
          "merket henvisning for 20 dager siden undertrykker mistanke-kortet",
          [referral("sendt", status="active", days_ago=20, text=HEMATOLOGI, label=PATHWAY)]),

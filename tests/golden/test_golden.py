@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import importlib.util
 import json
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -154,3 +155,56 @@ def test_request_files_are_generated() -> None:
         != builder.render(builder.build(c))
     ]
     assert not stale, f"run python tests/golden/build_cases.py: {stale}"
+
+
+# --- cards a GP reads in ten seconds (issue 7 §7), over every golden card -------------------------
+
+_EVIDENCE_LINE = re.compile(r"^- .*? — (.+ — \d\d\.\d\d\.\d{4})", re.MULTILINE)
+
+
+def _golden_cards() -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (case, card)
+        for case in sorted(INDEX)
+        if (HERE / f"{case}.expected.json").exists()
+        for card in read(HERE / f"{case}.expected.json")["cards"]
+    ]
+
+
+def test_golden_cards_say_each_finding_and_forlopstid_once() -> None:
+    problems = []
+    for case, card in _golden_cards():
+        detail = card.get("detail", "")
+        shown = _EVIDENCE_LINE.findall(detail)
+        if len(shown) != len(set(shown)):
+            problems.append(f"{case}: a finding's evidence is shown twice")
+        if detail.count("Forløpstid") > 1:
+            problems.append(f"{case}: more than one forløpstid line")
+        if len(card.get("links", [])) > 3:
+            problems.append(f"{case}: more than three links")
+        if not card.get("extension", {}).get("no.pakkeforlop-cds.card-type"):
+            problems.append(f"{case}: the card does not name its type")
+    assert not problems, problems
+
+
+def test_golden_acute_cards_state_1_2_days_and_ask_no_frailty_score() -> None:
+    acute = [(c, card) for c, card in _golden_cards() if card["indicator"] == "critical"
+             and card["extension"]["no.pakkeforlop-cds.card-type"] == "acute"]
+    assert acute
+    for case, card in acute:
+        assert "innen 1-2 døgn" in card["detail"], case
+        assert "kalenderdager" not in card["detail"], case  # not the 7-day forløpstid
+        assert "Skrøpelighet" not in card["detail"], case
+        # Evidence first: the findings come before the source's acute sentence.
+        assert card["detail"].index("Funn:") < card["detail"].index("innen 1-2 døgn"), case
+
+
+def test_golden_merged_cards_open_with_the_recommended_pathway_and_its_evidence() -> None:
+    merged = [(c, card) for c, card in _golden_cards()
+              if card["extension"]["no.pakkeforlop-cds.card-type"] == "begrunnet_group"]
+    assert merged
+    for case, card in merged:
+        detail = card["detail"]
+        assert re.match(r"\*\*Pakkeforløp for \w+\*\*( \(anbefalt\))? – kriteriene", detail), case
+        first_evidence = detail.index("\n- **")
+        assert first_evidence < detail.index("pakkeforløp om gangen"), case

@@ -190,7 +190,13 @@ def test_organ_specific_is_recommended_over_diagnostisk_in_one_card(
         "Organspesifikt pakkeforløp går foran Diagnostisk pakkeforløp; pasienten henvises til "
         "ett pakkeforløp om gangen."
     ) in detail
-    assert "Anbefalt: **Pakkeforløp for sarkom**." in detail
+    # Evidence first, policy after: the recommended pathway and its findings open the card.
+    assert detail.startswith("**Pakkeforløp for sarkom** (anbefalt) – kriteriene for begrunnet")
+    assert detail.index(MR_TEXT) < detail.index("Organspesifikt pakkeforløp går foran")
+    assert "Anbefalt:" not in detail
+    # One forløpstid line for both pathways, each time with its pathway.
+    assert detail.count("Forløpstid") == 1
+    assert "8 kalenderdager (Pakkeforløp for sarkom) og 7 kalenderdager (Diagnostisk" in detail
     # The diagnostic rule's own criterion says why, quoted with its source.
     assert "«Sykdomsbildet tilsier at organspesifikk utredning ikke er hensiktsmessig»" in detail
     # Each pathway's evidence, dated.
@@ -213,11 +219,11 @@ def test_organ_specific_is_recommended_over_diagnostisk_in_one_card(
     assert diag_ref["code"]["text"] == "Diagnostisk pakkeforløp"
     assert diag_ref["code"]["coding"][0]["code"] == "C01"
     assert "performer" not in diag_ref
-    # Source of the recommended pathway; links of both.
+    # Source of the recommended pathway; at most three links: both pathway pages first.
     assert card["source"]["topic"]["code"] == "A36"
-    urls = {link["url"] for link in card["links"]}
-    assert {sarkom.source.url, diag.source.url} <= urls
-    assert len(urls) == len(card["links"])
+    urls = [link["url"] for link in card["links"]]
+    assert urls[:2] == [sarkom.source.url, diag.source.url]
+    assert len(set(urls)) == len(urls) == 3
 
 
 def test_two_organ_specific_begrunnet_share_one_card_without_a_recommendation(

@@ -21,6 +21,7 @@ from render_support import (
     facts,
     hit,
     rich_facts,
+    rule_features,
 )
 
 from cds.criteria.schema import Pathway
@@ -92,6 +93,20 @@ def test_new_referral_carries_the_pathway_marking_and_evidence(pathway: Pathway)
     note = resource["note"][0]["text"]
     assert note.startswith("Begrunnet mistanke om myelomatose:")
     assert f"anemi ({HB_TEXT}, {fmt_date(ago(20))})" in note
+
+
+def test_letter_cites_a_result_once_even_when_two_features_rest_on_it(pathway: Pathway) -> None:
+    # A feature outside the rule resting on the anaemia's own result (as «Hyperkalsemi» rests on
+    # the corrected calcium of «Alvorlig hyperkalsemi»): not listed again under other findings.
+    used = begrunnet_hits(pathway)
+    base, alternatives = rule_features(pathway, "begrunnet")
+    spare = next(f for f in pathway.features if f not in {*base, *alternatives})
+    other = hit(pathway, spare, ev("Observation/hb-1", 20, "Hb igjen"))
+    distinct = hit(pathway, spare, ev("Observation/annet-1", 20, "Eget funn"))
+    same = narrative_text(build(pathway, assessment(pathway, "begrunnet", [*used, other])))
+    assert "Hb igjen" not in same
+    seen = narrative_text(build(pathway, assessment(pathway, "begrunnet", [*used, distinct])))
+    assert "Eget funn" in seen
 
 
 def test_supporting_info_has_active_medications_comorbidity_and_frailty(
