@@ -27,7 +27,7 @@ advice            1000    the rule's own advice text from the criteria (up to �
 begrunnet_group   1200    two or three pathways: the recommended one's findings, the others'
                           findings not already shown, the receivers, why one is recommended
                           (with the diagnostic pathway's own criterion quoted), one forløpstid
-stop_order        1500    the rule's fixed advice text (≈ 900 characters for the sarcoma
+stop_order        1300    the rule's fixed advice text (≈ 450 characters for the sarcoma
                           biopsy stop, criteria/sarkom.yaml), the orders to delete, the
                           findings and the examinations to order instead
 ================  ======  ==============================================================
@@ -60,7 +60,7 @@ DETAIL_BUDGET: dict[str, int] = {
     "unsupported_referral": 800,
     "advice": 1000,
     GROUP: 1200,
-    "stop_order": 1500,
+    "stop_order": 1300,
 }
 _SEPARATOR = "\n\n"
 # What stands where lines were cut (last resort): the referral and the record hold the rest.
