@@ -377,8 +377,9 @@ CASES: list[Case] = [
          "«Polyklonal økning av gammaglobuliner, ingen M-komponent»",
          [note("elfo-begrunnet", "Polyklonal økning av gammaglobuliner, ingen M-komponent.")]),
     Case(BEG, "m-komponent-kan-ikke-utelukkes-henvis", B, PV, True,
-         "«Svak M-komponent kan ikke utelukkes»: usikker, men teller for M-komponent (hedged: count)",
-         [note("elfo-begrunnet", "Svak M-komponent kan ikke utelukkes. Anbefaler immunfiksering.")]),
+         "«Svak M-komponent kan ikke utelukkes»: usikker, teller som M-komponent (hedged: count)",
+         [note("elfo-begrunnet", "Svak M-komponent kan ikke utelukkes. "
+                                 "Anbefaler immunfiksering.")]),
     Case(BEG, "m-komponent-pa-polyklonal-bakgrunn-henvis", B, PV, True,
          "«Liten M-komponent på polyklonal bakgrunn»: M-komponent påvist",
          [note("elfo-begrunnet", "Liten M-komponent i gammaområdet på polyklonal bakgrunn, "
