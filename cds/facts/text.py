@@ -78,8 +78,10 @@ class _Layout:
     """One text's triggers, sentence bounds, soft terminators and display clauses."""
 
     hits: tuple[_Hit, ...]  # kept triggers (pseudo-triggers removed), by start
+    hit_starts: tuple[int, ...]  # their starts, for bisecting to one sentence
     sentence_ends: tuple[int, ...]  # positions of sentence-ending characters, ascending
-    soft: tuple[tuple[int, int, bool], ...]  # (start, end, is_comma), by start
+    soft: tuple[tuple[int, int, bool], ...]  # (start, end, is_comma), by start (no overlaps)
+    soft_ends: tuple[int, ...]  # their ends, for bisecting to a gap
     clauses: tuple[tuple[int, int], ...]  # trimmed display clauses (start, end), ascending
 
 
@@ -116,29 +118,45 @@ class _Compiled:
         # Longest first; a trigger overlapping a kept one is dropped.
         found.sort(key=lambda h: (h.start - h.end, h.start))
         kept: list[_Hit] = []
+        taken: list[tuple[int, int]] = []  # kept spans, sorted by start (they never overlap)
         for hit in found:
-            if all(hit.end <= k.start or hit.start >= k.end for k in kept):
+            i = bisect.bisect_left(taken, (hit.start, hit.end))
+            clear_before = i == 0 or taken[i - 1][1] <= hit.start
+            clear_after = i == len(taken) or taken[i][0] >= hit.end
+            if clear_before and clear_after:
+                taken.insert(i, (hit.start, hit.end))
                 kept.append(hit)
         kept.sort(key=lambda h: h.start)
-        owned = [(k.start, k.end) for k in kept]
+        owned_starts = [s for s, _ in taken]
+
+        def owned(pos: int) -> bool:
+            i = bisect.bisect_right(owned_starts, pos) - 1
+            return i >= 0 and pos < taken[i][1]
+
         ends: list[int] = []
         for m in _HARD.finditer(text):
             pos = m.start()
             if text[pos] == "." and (
-                any(s <= pos < e for s, e in owned) or self.abbreviation.search(text, 0, pos)
+                owned(pos) or self.abbreviation.search(text, 0, pos)
             ):
                 continue
             ends.append(pos)
-        soft = sorted(
+        soft: list[tuple[int, int, bool]] = []
+        for found_soft in sorted(
             (m.start(), m.end(), m.group().strip() == ",")
             for p in self.soft
             for m in p.finditer(text)
-            if not any(s <= m.start() < e for s, e in owned)
-        )
+            if not owned(m.start())
+        ):
+            if not soft or found_soft[0] >= soft[-1][1]:  # no overlaps: ends stay sorted
+                soft.append(found_soft)
+        hits = tuple(k for k in kept if k.trigger.assertion is not None)
         return _Layout(
-            hits=tuple(k for k in kept if k.trigger.assertion is not None),
+            hits=hits,
+            hit_starts=tuple(h.start for h in hits),
             sentence_ends=tuple(ends),
             soft=tuple(soft),
+            soft_ends=tuple(t[1] for t in soft),
             clauses=tuple(_display_clauses(text, ends)),
         )
 
@@ -242,9 +260,11 @@ def _judge(
     j = bisect.bisect_left(layout.sentence_ends, end)
     s1 = layout.sentence_ends[j] if j < len(layout.sentence_ends) else len(text)
     governing: dict[Assertion, str] = {}
-    for hit in layout.hits:
-        if hit.end <= s0 or hit.start > s1:  # a «?» ending the sentence belongs to it
-            continue
+    # This sentence's triggers only; a «?» ending the sentence (start == s1) belongs to it.
+    for i in range(
+        bisect.bisect_left(layout.hit_starts, s0), bisect.bisect_right(layout.hit_starts, s1)
+    ):
+        hit = layout.hits[i]
         if start <= hit.start < end and _asked_for(text, hit, end, pattern):
             continue  # the pattern itself asks for these words («ingen fraktur», «mistanke om»)
         assertion = hit.trigger.assertion
@@ -284,11 +304,11 @@ def _governs(
     if len(_WORD.findall(text, gap_start, gap_end)) > hit.trigger.window:
         return False
     commas = False
-    for t_start, t_end, is_comma in layout.soft:
+    soft = layout.soft
+    for i in range(bisect.bisect_right(layout.soft_ends, gap_start), len(soft)):
+        t_start, _, is_comma = soft[i]
         if t_start >= gap_end:
             break
-        if t_end <= gap_start:
-            continue
         if not is_comma:
             return False
         commas = True
@@ -301,7 +321,9 @@ def _governs(
 def _in_list(text: str, after: int, layout: _Layout, engine: _Compiled, s1: int) -> bool:
     """A list word («eller») follows ``after`` before the segment ends (non-comma terminator)."""
     stop = s1
-    for t_start, _, is_comma in layout.soft:
+    soft = layout.soft
+    for i in range(bisect.bisect_left(layout.soft_ends, after), len(soft)):
+        t_start, _, is_comma = soft[i]
         if t_start >= after and not is_comma:
             stop = min(stop, t_start)
             break
