@@ -9,7 +9,8 @@ Two measurements per request:
 Requests: every examples/requests/*.json, plus a large synthetic record (the begrunnet example
 padded to 3 000 Observations and 300 Conditions over five years) on each hook. The spec asks
 for answers "on the order of 500 ms"; this prints numbers and asserts nothing (no timing in
-tests). The clock is fixed at 2026-11-20, the examples' "today".
+tests). The clock is fixed at 2026-11-20, the examples' "today". A last line times the
+assertion mechanism alone (``cds.facts.text``) over the assertion corpus.
 
 ``--breakdown`` adds one line per phase of the HTTP path, each timed on its own: ``parse`` (the
 body's JSON), ``validate`` (the hook envelope), ``gather`` (prefetch -> Record), ``facts`` (of
@@ -35,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import yaml
 from fastapi.testclient import TestClient
 from starlette.responses import JSONResponse
 
@@ -43,9 +45,12 @@ from cds.api.hooks import parse_hook_request
 from cds.app import create_app
 from cds.cdshooks import HookRequest, dump
 from cds.criteria.loader import load_registry
+from cds.criteria.registry import Registry
+from cds.criteria.schema import TextSource
 from cds.facts import fhirjson as fj
 from cds.facts.extract import analyte_index, extract_facts
 from cds.facts.labs import extract_labs
+from cds.facts.text import clear_text_cache, findings
 from cds.pipeline import respond
 from cds.record.bundle import HOOKS, request_from_bundle
 from cds.record.prefetch import gather_record
@@ -54,6 +59,7 @@ from cds.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
+CORPUS = ROOT / "tests" / "facts" / "assertion_corpus.yaml"
 TODAY = date(2026, 11, 20)
 
 # (id prefix, NLK code, display, unit, typical value, spread) for the synthetic record.
@@ -257,7 +263,47 @@ def main(argv: list[str] | None = None) -> int:
                 out(f"{'':52} {'gc':8} {summary(timed_gc(post, iterations, gc_clock))}")
         loop.run_until_complete(http.aclose())
         loop.close()
+        out(assertion_line(registry, iterations))
     return 0
+
+
+def assertion_line(registry: Registry, iterations: int) -> str:
+    """The assertion mechanism alone: every corpus phrase read by every text source's patterns.
+
+    Timed per phrase with the per-text cache cleared (as for a text seen for the first time) and
+    warm (a text read again by another source of the same request).
+    """
+    lexicon = registry.codebook.assertion
+    if lexicon is None:  # the loader always sets it
+        return "assertion: no lexicon loaded"
+    corpus = yaml.safe_load(CORPUS.read_text(encoding="utf-8"))["cases"]
+    texts = [case["text"] for case in corpus]
+    sources = [
+        source.patterns
+        for pathway in registry.pathways
+        for feature in pathway.features.values()
+        for source in feature.sources
+        if isinstance(source, TextSource)
+    ]
+
+    def cold() -> None:
+        for text in texts:
+            clear_text_cache()
+            for patterns in sources:
+                findings(text, patterns, lexicon)
+
+    def warm() -> None:
+        for text in texts:
+            for patterns in sources:
+                findings(text, patterns, lexicon)
+
+    per = len(texts)
+    cold_ms = statistics.median(timed(cold, iterations)) / per
+    warm_ms = statistics.median(timed(warm, iterations)) / per
+    return (
+        f"assertion: {per} corpus phrases x {len(sources)} text sources: "
+        f"{cold_ms * 1000:.0f} µs per phrase uncached, {warm_ms * 1000:.0f} µs cached (p50)"
+    )
 
 
 if __name__ == "__main__":

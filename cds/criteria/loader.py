@@ -1,13 +1,14 @@
 """Loads ``criteria/`` at start-up into a :class:`~cds.criteria.registry.Registry`, or refuses to.
 
-``criteria/codes/*.yaml`` are merged into one :class:`~cds.criteria.schema.CodeBook` (analytes,
-code sets and health regions; an id defined twice is an error); every ``criteria/*.yaml`` is one
-:class:`~cds.criteria.schema.Pathway`. Beyond the pydantic schema the loader checks what the
-schema cannot see on its own: that every analyte, code set, filter test and region a pathway names
-exists, that thresholds are written in the analyte's canonical unit, that every regex compiles,
-that code systems are families the facts stage produces, and that a rule's ``receiver_kind`` is
-one some receiver takes. A criteria error must stop the service from starting: a silently ignored
-rule is a missed referral.
+``criteria/codes/*.yaml`` are merged into one :class:`~cds.criteria.schema.CodeBook` (analytes, code
+sets and health regions; an id defined twice is an error); ``criteria/assertion.yaml`` is the
+assertion lexicon (:mod:`cds.criteria.lexicon`, carried by the code book); every other
+``criteria/*.yaml`` is one :class:`~cds.criteria.schema.Pathway`. Beyond the pydantic schema the
+loader checks what the schema cannot see on its own: that every analyte, code set, filter test and
+region a pathway names exists, that thresholds are written in the analyte's canonical unit, that
+every regex compiles, that code systems are families the facts stage produces, and that a rule's
+``receiver_kind`` is one some receiver takes. A criteria error must stop the service from starting:
+a silently ignored rule is a missed referral.
 
 YAML is read with a *safe* loader that also rejects duplicate keys (plain ``safe_load`` keeps the
 last of two ``anemi:`` features without a word).
@@ -23,6 +24,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import ValidationError
 
+from cds.criteria.lexicon import AssertionLexicon
 from cds.criteria.registry import Registry
 from cds.criteria.schema import (
     AgeTerm,
@@ -57,12 +59,14 @@ from cds.facts.codes import SYSTEM_FAMILIES
 from cds.facts.units import CANONICAL_UNITS
 
 CODES_DIR = "codes"
+# The assertion lexicon (cds.criteria.lexicon): criteria/assertion.yaml, not a pathway.
+ASSERTION_FILE = "assertion.yaml"
 _KNOWN_FAMILIES = frozenset(SYSTEM_FAMILIES.values())
 _SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
 # Albumin-corrected calcium formulas take albumin in g/L (reference_albumin is in g/L).
 _ALBUMIN_UNIT = "g/L"
 
-_Model = TypeVar("_Model", Pathway, CodeBook)
+_Model = TypeVar("_Model", Pathway, CodeBook, AssertionLexicon)
 _Entry = TypeVar("_Entry", Analyte, CodeSet, Region, BodySite)
 _POSTAL_PREFIX = re.compile(r"^\d{1,4}$")
 
@@ -94,9 +98,12 @@ def load_registry(criteria_dir: Path) -> Registry:
     Raises :class:`CriteriaError` naming the file and field path of every problem found.
     """
     codebook = _load_codebook(criteria_dir / CODES_DIR, criteria_dir)
+    codebook = codebook.model_copy(update={"assertion": load_lexicon(criteria_dir)})
     pathways: dict[str, tuple[Pathway, Path]] = {}
     problems: list[str] = []
     for path in sorted(criteria_dir.glob("*.yaml")):
+        if path.name == ASSERTION_FILE:
+            continue
         pathway = _parse(path, Pathway, criteria_dir)
         if pathway.id in pathways:
             other = _shown(pathways[pathway.id][1], criteria_dir)
@@ -113,6 +120,28 @@ def load_registry(criteria_dir: Path) -> Registry:
         raise CriteriaError("\n".join(problems))
     ordered = tuple(pathways[key][0] for key in sorted(pathways))
     return Registry(pathways=ordered, codebook=codebook)
+
+
+def load_lexicon(criteria_dir: Path) -> AssertionLexicon:
+    """criteria/assertion.yaml, validated, with every regex compiled once to check it.
+
+    Required: without it negated findings in text would count.
+    """
+    path = criteria_dir / ASSERTION_FILE
+    shown = _shown(path, criteria_dir)
+    if not path.is_file():
+        raise CriteriaError(f"{shown}: missing (the assertion lexicon every text source needs)")
+    lexicon = _parse(path, AssertionLexicon, criteria_dir)
+    problems = _check_regexes(lexicon.abbreviations, "abbreviations")
+    problems += _check_regexes(lexicon.terminators, "terminators")
+    problems += _check_regexes(lexicon.list_words, "list_words")
+    problems += _check_regexes(lexicon.pseudo, "pseudo")
+    for name, group in lexicon.groups():
+        for i, trigger in enumerate(group.triggers):
+            problems += _check_regexes([trigger.pattern], f"{name}.triggers[{i}].pattern")
+    if problems:
+        raise CriteriaError("\n".join(f"{shown}: {problem}" for problem in problems))
+    return lexicon
 
 
 def _load_codebook(codes_dir: Path, criteria_dir: Path) -> CodeBook:
@@ -362,12 +391,13 @@ def _check_source(source: object, codebook: CodeBook, at: str) -> list[str]:
         problems += _check_analytes(source.analytes, codebook, f"{at}.analytes")
         for field, patterns in (
             ("patterns", source.patterns),
-            ("negations", source.negations),
+            ("exclusions", source.exclusions),
+            ("together_with", source.together_with),
             ("report_title_patterns", source.report_title_patterns),
         ):
             problems += _check_regexes(patterns, f"{at}.{field}")
-        if not source.analytes and not source.report_kinds:
-            problems.append(f"{at}: a text source needs analytes or report_kinds")
+        if not source.analytes and not source.report_kinds and not source.clinical_notes:
+            problems.append(f"{at}: a text source needs analytes, report_kinds or clinical_notes")
     if isinstance(source, MedicationSource):
         problems += _check_regexes(source.name_patterns, f"{at}.name_patterns")
     if isinstance(source, LabSource | ConditionSource | SizeIncreaseSource):

@@ -14,6 +14,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from cds.criteria.lexicon import AssertionLexicon
+
 HookName = Literal["patient-view", "order-select", "order-sign"]
 ALL_HOOKS: tuple[HookName, ...] = ("patient-view", "order-select", "order-sign")
 
@@ -95,12 +97,17 @@ class BodySite(Strict):
 
 
 class CodeBook(Strict):
-    """All code lists, merged from criteria/codes/*.yaml."""
+    """All code lists, merged from criteria/codes/*.yaml, and the assertion lexicon.
+
+    ``assertion`` comes from criteria/assertion.yaml (``cds.criteria.lexicon``); the loader
+    always sets it. A hand-built code book without it cannot evaluate text sources.
+    """
 
     analytes: dict[str, Analyte] = Field(default_factory=dict)
     codesets: dict[str, CodeSet] = Field(default_factory=dict)
     regions: dict[str, Region] = Field(default_factory=dict)
     body_sites: dict[str, BodySite] = Field(default_factory=dict)
+    assertion: AssertionLexicon | None = None
 
 
 # --- feature sources ---------------------------------------------------------------------------
@@ -180,10 +187,15 @@ class ConditionCountSource(Strict):
 
 
 class TextSource(Strict):
-    """Norwegian text of lab results (``analytes``) and/or reports (``report_kinds``) states it.
+    """Norwegian text of lab results (``analytes``), reports (``report_kinds``) and/or the GP's
+    notes (``clinical_notes``: Condition text and notes, Encounter reasons) states it.
 
-    A sentence counts when a ``patterns`` regex matches and no ``negations`` regex matches in the
-    same sentence. Patterns are case-insensitive Python regexes.
+    Each match of a ``patterns`` regex is a finding whose assertion the one mechanism decides
+    (``cds.facts.text``, criteria/assertion.yaml). It counts when affirmed; when uncertain only
+    with ``hedged: count``; when historical only with ``history: count``; never when negated or
+    about someone else. ``exclusions``: domain words that make a clause no finding unless they
+    are negated themselves («hematom»). ``together_with``: the same text must also hold a counting
+    finding of one of these (leg weakness *with* back pain). Case-insensitive Python regexes.
     """
 
     kind: Literal["text"]
@@ -191,8 +203,12 @@ class TextSource(Strict):
     report_kinds: tuple[Literal["radiology", "pathology", "laboratory", "other"], ...] = ()
     report_title_patterns: tuple[str, ...] = ()  # restrict reports by title, e.g. "elektroforese"
     modalities: tuple[Literal["MR", "CT", "RTG", "UL"], ...] = ()  # restrict radiology by modality
+    clinical_notes: bool = False
     patterns: tuple[str, ...]
-    negations: tuple[str, ...]
+    hedged: Literal["count", "ignore"] = "ignore"
+    history: Literal["count", "ignore"] = "ignore"
+    exclusions: tuple[str, ...] = ()
+    together_with: tuple[str, ...] = ()
     window_days: int
 
 

@@ -1,9 +1,9 @@
 """Whether a feature («Anemi») is present for a patient, from its record sources, with evidence.
 
 One function per source kind (``lab``, ``corrected_calcium``, ``condition``, ``condition_count``,
-``text``, ``lab_flag``; ``weight_loss`` and the usage increases live in ``cds.evaluate.trends``,
-``size_increase`` and ``lump_after_surgery`` in ``cds.evaluate.lumps``); a feature is present when
-any of its sources is. Semantics (criteria/README.md):
+``lab_flag``; ``text`` lives in ``cds.evaluate.texts``, ``weight_loss`` and the usage increases in
+``cds.evaluate.trends``, ``size_increase`` and ``lump_after_surgery`` in ``cds.evaluate.lumps``); a
+feature is present when any of its sources is. Semantics (criteria/README.md):
 
 * Labs: only the newest result dated within the window counts (a corrected anaemia stops
   counting); undated results never count. A result without a usable number (unit problem) makes the
@@ -25,9 +25,9 @@ any of its sources is. Semantics (criteria/README.md):
 * Conditions: active ones dated within the window (undated ones count); ``include_history`` adds
   resolved ones. ``condition_count`` counts distinct dates and includes resolved conditions,
   because it counts episodes (infections resolve).
-* Text: every clause of lab text / report conclusion within the window that matches a pattern and
-  no negation counts; a later negative text does not cancel an earlier positive one. ``modalities``
-  restrict radiology reports (other report kinds have no modality and are not restricted).
+* Text (``cds.evaluate.texts``): every finding in lab text, report conclusions or the GP's notes
+  within the window that the assertion mechanism calls affirmed (or hedged/historical where the
+  source counts those); a later negative text does not cancel an earlier positive one.
 """
 
 from __future__ import annotations
@@ -56,12 +56,10 @@ from cds.criteria.schema import (
     UsageIncreaseSource,
     WeightLossSource,
 )
-from cds.evaluate import change, lumps, treatments, trends
+from cds.evaluate import change, lumps, texts, treatments, trends
 from cds.evaluate import format as fmt
 from cds.evaluate.common import (
     SourceResult,
-    modality_fits,
-    regex,
     regexes,
     round_half_up,
     site_matches,
@@ -70,7 +68,6 @@ from cds.evaluate.common import matcher_for as matcher_for  # re-exported: refer
 from cds.evaluate.common import within as within  # re-exported: referral_state
 from cds.evaluate.model import Evidence, FeatureHit
 from cds.facts.model import LabResult, PatientFacts, Quantity, Sex
-from cds.facts.text import positive_statements
 
 _LOW_FLAGS = frozenset({"L", "LL", "LU", "<"})
 _HIGH_FLAGS = frozenset({"H", "HH", "HU", ">"})
@@ -128,7 +125,7 @@ def _evaluate_source(
     if isinstance(source, ConditionCountSource):
         return _condition_count(source, codebook, facts, today)
     if isinstance(source, TextSource):
-        return _text(source, codebook, facts, today)
+        return texts.text_source(source, codebook, facts, today)
     if isinstance(source, LabFlagSource):
         return _lab_flag(source, codebook, facts, today)
     if isinstance(source, WeightLossSource):
@@ -454,50 +451,6 @@ def _condition_count(
         out.present = True
         out.evidence.extend(by_date.values())
     return out
-
-
-# --- text ------------------------------------------------------------------------------------
-
-
-def _text(source: TextSource, codebook: CodeBook, facts: PatientFacts, today: date) -> SourceResult:
-    out = SourceResult()
-    for name in source.analytes:
-        label = codebook.analytes[name].label
-        for result in facts.labs.get(name, ()):
-            if result.when is None or not within(result.when, today, source.window_days):
-                continue
-            clause = _first_statement(result.text, source)
-            if clause:
-                out.present = True
-                out.evidence.append(Evidence(result.ref, result.when, f"{label}: «{clause}»"))
-    titles = regexes(source.report_title_patterns)
-    for report in facts.reports:
-        if report.kind not in source.report_kinds:
-            continue
-        if not modality_fits(report.kind, report.modality, source.modalities):
-            continue
-        if titles and not any(t.search(report.title) for t in titles):
-            continue
-        if report.when is None or not within(report.when, today, source.window_days):
-            continue
-        clause = _first_statement(report.conclusion, source)
-        if clause:
-            out.present = True
-            title = report.title or "Rapport"
-            out.evidence.append(Evidence(report.ref, report.when, f"{title}: «{clause}»"))
-    return out
-
-
-def _first_statement(text: str, source: TextSource) -> str | None:
-    """The first clause asserting the finding, shortened around the match for display."""
-    if not text:
-        return None
-    found = positive_statements(text, source.patterns, source.negations)
-    if not found:
-        return None
-    clause = found[0]
-    starts = [m.start() for p in source.patterns if (m := regex(p).search(clause))]
-    return fmt.snippet(clause, min(starts, default=0))
 
 
 # --- laboratory flags ------------------------------------------------------------------------

@@ -4,7 +4,8 @@ Status handling follows record-conventions.md «General rules»: refuted and ent
 conditions are ignored, resolved/inactive/remission ones count only as history; medication
 entries entered in error (or never taken / cancelled) are ignored, stopped and completed ones are
 kept as inactive so the referral can still list recent medication. A condition's ``site`` is its
-bodySite and note text (``cds.facts.sites``). Medication dates (``authoredOn`` of a prescription;
+bodySite and note text (``cds.facts.sites``); ``note`` keeps the note texts as written, for the
+text sources that read the GP's own words. Medication dates (``authoredOn`` of a prescription;
 ``effective[x]``, else ``dateAsserted`` of a statement) date each entry, so use can be counted over
 time.
 """
@@ -50,6 +51,7 @@ def extract_conditions(conditions: Iterable[dict[str, Any]]) -> tuple[ConditionF
                 active=not (clinical & _HISTORY),
                 text=fj.concept_title(cond.get("code")),
                 site=site_text(cond, with_method=False),
+                note="\n".join(dict.fromkeys(fj.note_texts(cond))),
             )
         )
     return tuple(facts)

@@ -1,7 +1,8 @@
 """Encounters -> ``EncounterFact``: the patient's contacts with the health service, newest first.
 
-The diagnostic pathway's «økning i antall kontakter» counts contacts over time, so only the date
-(``period.start``; R5's ``actualPeriod.start`` as a fallback), status and class are kept.
+The diagnostic pathway's «økning i antall kontakter» counts contacts over time, so the date
+(``period.start``; R5's ``actualPeriod.start`` as a fallback), status and class are kept; the
+reason texts (``reasonCode``) are kept for text sources that read the GP's own words.
 Cancelled and entered-in-error encounters never happened and are left out (record-conventions.md
 «General rules»); other statuses (planned included) are kept and left to the evaluator.
 ``Encounter.class`` is one Coding in R4 and a list of CodeableConcepts in R5; both are read.
@@ -52,6 +53,7 @@ def extract_encounters(encounters: Iterable[dict[str, Any]]) -> tuple[EncounterF
             when=moment.date() if moment is not None else None,
             status=status,
             klass=_class_code(encounter.get("class")),
+            reason="\n".join(fj.concept_texts(encounter.get("reasonCode"))),
         )
         if moment is None:
             undated.append(fact)

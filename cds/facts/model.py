@@ -84,6 +84,9 @@ class ConditionFact:
     active: bool  # False: resolved/inactive/remission -> history only
     text: str = ""  # code.text or first display
     site: str = ""  # bodySite text/displays and note text, lower-cased (see LabResult.site)
+    # The GP's own words: note texts as written (one per line), read by text sources with
+    # ``clinical_notes`` («Ryggsmerter siste uker, nå kraftsvikt i bena»).
+    note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +148,9 @@ class EncounterFact:
     when: date | None  # period.start
     status: str
     klass: str  # Encounter.class code (AMB, VR, HH, IMP, EMER, ...), "" when absent
+    # The contact's reason as the GP wrote it (reasonCode texts and displays, one per line), read
+    # by text sources with ``clinical_notes``.
+    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -167,7 +167,8 @@ def extract_reports(reports: Iterable[dict[str, Any]]) -> tuple[ReportFact, ...]
             if content and content not in parts:
                 parts.append(content)
         # Coded conclusions (conclusionCode) count as findings too: their text and displays are
-        # read by the same patterns and negations as the written conclusion, one line each.
+        # read by the same text sources (and assertion mechanism) as the written conclusion, one
+        # line each.
         for coded in fj.concept_texts(report.get("conclusionCode")):
             if coded not in parts:
                 parts.append(coded)

@@ -67,7 +67,7 @@ PATHWAY: dict[str, Any] = {
                     "kind": "text",
                     "analytes": ["hb"],
                     "patterns": ["anemi"],
-                    "negations": [r"\bingen\b"],
+                    "exclusions": [r"\bjernmangel\b"],
                     "report_title_patterns": ["blod"],
                     "window_days": 90,
                 },
@@ -110,10 +110,14 @@ def write(
     root: Path,
     pathways: dict[str, dict[str, Any]] | None = None,
     codes: dict[str, dict[str, Any]] | None = None,
+    lexicon: str | None = None,
 ) -> Path:
-    """A criteria directory with the given pathway files and code files."""
+    """A criteria directory with the given pathway files and code files, and the real assertion
+    lexicon (or ``lexicon`` as its text)."""
     criteria = root / "criteria"
     (criteria / "codes").mkdir(parents=True)
+    real = (REPO / "criteria" / "assertion.yaml").read_text("utf-8")
+    (criteria / "assertion.yaml").write_text(real if lexicon is None else lexicon, "utf-8")
     for name, data in (codes if codes is not None else {"codes.yaml": CODES}).items():
         (criteria / "codes" / name).write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
     for name, data in (pathways if pathways is not None else {"test.yaml": PATHWAY}).items():
@@ -334,7 +338,9 @@ def test_lab_threshold_on_analyte_without_unit(tmp_path: Path) -> None:
     assert "features.anemi.sources[0].threshold.unit: analyte 'hb' has no unit" in message
 
 
-@pytest.mark.parametrize("field", ["patterns", "negations", "report_title_patterns"])
+@pytest.mark.parametrize(
+    "field", ["patterns", "exclusions", "together_with", "report_title_patterns"]
+)
 def test_invalid_regex(tmp_path: Path, field: str) -> None:
     message = refused(
         write(tmp_path, pathways={"test.yaml": pathway_with(_source(2, **{field: ["(unclosed"]}))})
@@ -346,7 +352,8 @@ def test_text_source_needs_something_to_read(tmp_path: Path) -> None:
     message = refused(
         write(tmp_path, pathways={"test.yaml": pathway_with(_source(2, analytes=[]))})
     )
-    assert "features.anemi.sources[2]: a text source needs analytes or report_kinds" in message
+    expected = "a text source needs analytes, report_kinds or clinical_notes"
+    assert f"features.anemi.sources[2]: {expected}" in message
 
 
 # --- code book checks ----------------------------------------------------------------------
@@ -382,3 +389,24 @@ def test_all_problems_of_a_file_are_reported_together(tmp_path: Path) -> None:
     message = refused(write(tmp_path, pathways={"test.yaml": pathway_with(two)}))
     assert "unknown analyte 'x'" in message
     assert "unknown code set 'y'" in message
+
+
+def test_the_assertion_lexicon_is_required(tmp_path: Path) -> None:
+    criteria = write(tmp_path)
+    (criteria / "assertion.yaml").unlink()
+    assert "criteria/assertion.yaml: missing" in refused(criteria)
+
+
+def test_a_bad_trigger_regex_is_refused_by_name(tmp_path: Path) -> None:
+    real = (REPO / "criteria" / "assertion.yaml").read_text("utf-8")
+    first = "{pattern: '\\bingen\\b', direction: forward}"
+    broken = real.replace(first, "{pattern: '(ingen', direction: forward}")
+    assert broken != real
+    message = refused(write(tmp_path, lexicon=broken))
+    assert "criteria/assertion.yaml: negated.triggers[0].pattern[0]: invalid regex" in message
+
+
+def test_an_unknown_lexicon_key_is_refused(tmp_path: Path) -> None:
+    real = (REPO / "criteria" / "assertion.yaml").read_text("utf-8")
+    message = refused(write(tmp_path, lexicon=real + "colour: red\n"))
+    assert "criteria/assertion.yaml: colour: Extra inputs are not permitted" in message

@@ -63,7 +63,7 @@ def lab(
 
 
 def condition(
-    *codes: Code, days_ago: int | None = 10, active: bool = True, text: str = ""
+    *codes: Code, days_ago: int | None = 10, active: bool = True, text: str = "", note: str = ""
 ) -> ConditionFact:
     """A Condition with normalised codes, e.g. ``condition(("icpc2", "B82"))``."""
     return ConditionFact(
@@ -72,6 +72,7 @@ def condition(
         when=ago(days_ago),
         active=active,
         text=text,
+        note=note,
     )
 
 

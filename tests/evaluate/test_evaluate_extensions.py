@@ -11,11 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
 from factories import TODAY, ago, condition, facts, lab, order, report
 
+from cds.criteria.loader import load_lexicon
 from cds.criteria.schema import CodeBook, HookName, Pathway
 from cds.evaluate.engine import evaluate
 from cds.evaluate.model import Assessment
@@ -45,6 +47,7 @@ def _analyte(label: str, unit: str | None, code: str) -> dict[str, Any]:
 
 CODEBOOK = CodeBook.model_validate(
     {
+        "assertion": load_lexicon(Path(__file__).resolve().parents[2] / "criteria"),
         "analytes": {
             "tumour_size": _analyte("Tumorstørrelse", "cm", "21889-1"),
             "weight": _analyte("Vekt", "kg", "29463-7"),
@@ -132,7 +135,6 @@ FEATURES: dict[str, Any] = {
                 "report_kinds": ["radiology", "pathology"],
                 "modalities": ["MR"],
                 "patterns": ["sarkom"],
-                "negations": [r"\bikke\b", r"\bingen\b"],
                 "window_days": 365,
             }
         ],

@@ -5,6 +5,10 @@ from __future__ import annotations
 import pytest
 from factories import Run, condition, facts, lab, report
 
+from cds.criteria.registry import Registry
+from cds.criteria.schema import TextSource
+from cds.evaluate.texts import statement
+
 
 @pytest.mark.parametrize(
     "text",
@@ -112,3 +116,62 @@ def test_osteolysis_in_a_laboratory_report_is_not_radiology(run: Run) -> None:
 def test_radiology_cord_compression(run: Run, conclusion: str, days: int, fires: bool) -> None:
     rep = report("radiology", "MR hele columna", conclusion, days_ago=days)
     assert ("medullakompresjon" in run(facts(reports=[rep])).hits) is fires
+
+
+# --- cord compression in the GP's words (clinical_notes), and the text-source policy -----------
+
+BACK = ("icpc2", "L02")
+
+
+@pytest.mark.parametrize(
+    ("title", "note", "days", "fires"),
+    [
+        ("Ryggsymptomer/plager", "Tiltagende kraftsvikt i bena.", 3, True),  # title = back pain
+        ("", "Ryggsmerter, nå nummenhet i setet og urinretensjon.", 3, True),
+        ("", "Smerter i ryggen. Ridebukseanestesi.", 30, True),
+        ("", "Smerter i ryggen. Ridebukseanestesi.", 31, False),  # outside the 30-day window
+        ("Ryggsymptomer/plager", "Nummenhet i fingrene.", 3, False),
+        ("Ryggsymptomer/plager", "Kraftsvikt i høyre ben.", 3, False),  # one leg: radiculopathy
+        ("", "Kraftsvikt i bena.", 3, False),  # no back pain
+        ("Ryggsymptomer/plager", "Ingen kraftsvikt eller nummenhet i bena.", 3, False),
+        ("Ryggsymptomer/plager", "Tidligere kraftsvikt i bena, nå bedre.", 3, False),
+        ("Slapphet", "Mor hadde medullakompresjon.", 3, False),
+        ("Slapphet", "Mistanke om medullakompresjon.", 3, True),  # the GP's suspicion counts
+    ],
+)
+def test_cord_compression_in_gp_notes(
+    run: Run, title: str, note: str, days: int, fires: bool
+) -> None:
+    found = condition(BACK, text=title, note=note, days_ago=days)
+    assert ("medullakompresjon" in run(facts(conditions=[found])).hits) is fires
+
+
+def test_cord_compression_note_quotes_both_findings(run: Run) -> None:
+    found = condition(BACK, note="Ryggsmerter i 3 uker. Nå kraftsvikt i bena.", days_ago=2)
+    [evidence] = run(facts(conditions=[found])).hits["medullakompresjon"].evidence
+    assert evidence.text == "Notat: «Nå kraftsvikt i bena» og «Ryggsmerter i 3 uker»"
+
+
+def test_a_resolved_condition_note_is_history(run: Run) -> None:
+    found = condition(BACK, note="Ryggsmerter og kraftsvikt i bena.", days_ago=2, active=False)
+    assert "medullakompresjon" not in run(facts(conditions=[found])).hits
+
+
+def test_text_policy_hedged_history_and_exclusions(registry: Registry) -> None:
+    lexicon = registry.codebook.assertion
+    assert lexicon is not None
+    base = TextSource(
+        kind="text", report_kinds=("radiology",), patterns=("osteoly",), window_days=30
+    )
+    assert statement("Mulig osteolyse i L3", base, lexicon) is None  # default: hedged ignored
+    hedged = base.model_copy(update={"hedged": "count"})
+    assert statement("Mulig osteolyse i L3", hedged, lexicon) == "Mulig osteolyse i L3"
+    assert statement("Tidligere osteolyse i L3", base, lexicon) is None
+    history = base.model_copy(update={"history": "count"})
+    assert statement("Tidligere osteolyse i L3", history, lexicon) == "Tidligere osteolyse i L3"
+    excluded = base.model_copy(update={"exclusions": ("hemangiom",)})
+    assert statement("Osteolyse, trolig hemangiom", excluded, lexicon) is None
+    assert statement("Osteolyse, ikke hemangiom", excluded, lexicon) == (
+        "Osteolyse, ikke hemangiom"
+    )
+    assert statement("Mor hadde osteolyse", history, lexicon) is None  # family never counts

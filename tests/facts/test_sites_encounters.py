@@ -111,6 +111,18 @@ def test_condition_site_from_body_site_and_note_not_method(codebook: CodeBook) -
     }
     [fact] = facts_of(codebook, Condition=[condition]).conditions
     assert fact.site == "lår\nfast, dyp kul"
+    assert fact.note == "Fast, dyp kul"  # the GP's words as written, for clinical_notes sources
+
+
+def test_condition_notes_are_kept_as_written_one_per_line(codebook: CodeBook) -> None:
+    condition = {
+        "resourceType": "Condition",
+        "id": "c1",
+        "code": {"coding": [coding("http://hl7.org/fhir/sid/icpc-2", "L02", "Ryggsymptomer")]},
+        "note": [{"text": "Kraftsvikt i bena."}, {"text": "Ridebukseanestesi?"}, {"x": 1}],
+    }
+    [fact] = facts_of(codebook, Condition=[condition]).conditions
+    assert fact.note == "Kraftsvikt i bena.\nRidebukseanestesi?"
 
 
 # --- encounters -----------------------------------------------------------------------------------
@@ -142,6 +154,14 @@ def test_encounters_newest_first_undated_last(codebook: CodeBook) -> None:
         ("Encounter/old", date(2025, 5, 1), "AMB"),
         ("Encounter/undated", None, "VR"),
     ]
+
+
+def test_encounter_reason_texts_are_kept(codebook: CodeBook) -> None:
+    reason = [{"text": "Ryggsmerter, urinretensjon"}, {"coding": [{"display": "Ryggsmerter"}]}]
+    [found] = facts_of(codebook, Encounter=[encounter("e", reasonCode=reason)]).encounters
+    assert found.reason == "Ryggsmerter, urinretensjon\nRyggsmerter"
+    [bare] = facts_of(codebook, Encounter=[encounter("e", reasonCode="junk")]).encounters
+    assert bare.reason == ""
 
 
 @pytest.mark.parametrize("status", ["cancelled", "entered-in-error"])

@@ -194,6 +194,36 @@ def condition(rid: str, system: str, code: str, display: str, *, days_ago: int =
     })
 
 
+def radiology(rid: str, title: str, conclusion: str, *, days_ago: int = 10) -> Edit:
+    """A final radiology DiagnosticReport with a Norwegian conclusion."""
+    when = day(days_ago)
+    return add({
+        "resourceType": "DiagnosticReport", "id": rid, "status": "final",
+        "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0074",
+                                  "code": "RAD"}]}],
+        "code": {"text": title},
+        "effectiveDateTime": when + "T10:00:00+01:00",
+        "issued": when + "T15:00:00+01:00",
+        "conclusion": conclusion,
+    })
+
+
+def gp_note(rid: str, code: str, display: str, text: str, *, days_ago: int = 3) -> list[Edit]:
+    """A GP-coded ICPC-2 problem with the GP's own words in its note."""
+    return [condition(rid, ICPC, code, display, days_ago=days_ago), note(rid, text)]
+
+
+def encounter(rid: str, reason: str, *, days_ago: int = 2) -> Edit:
+    """A finished GP contact whose reason the GP wrote as text."""
+    return add({
+        "resourceType": "Encounter", "id": rid, "status": "finished",
+        "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"},
+        "period": {"start": day(days_ago) + "T09:00:00+01:00",
+                   "end": day(days_ago) + "T09:20:00+01:00"},
+        "reasonCode": [{"text": reason}],
+    })
+
+
 def referral(rid: str, *, status: str, days_ago: int = 0, text: str,
              label: str | None = None, reason: tuple[str, str, str] | None = None,
              note_text: str | None = None) -> Edit:
@@ -366,6 +396,41 @@ CASES: list[Case] = [
          [remove("elfo-begrunnet"),
           observation("m-protein", [(LOINC, "33358-3", "Protein.monoclonal")], days_ago=14,
                       value=4, unit="g/L")]),
+    # Assertion (criteria/assertion.yaml): each finding of a text judged on its own.
+    Case(BEG, "m-komponent-utelukket-stille", B, PV, False,
+         "«M-komponent utelukket ved immunfiksering»: ingen M-komponent, anemi alene gir ikke kort",
+         [note("elfo-begrunnet", "M-komponent utelukket ved immunfiksering.")]),
+    Case(BEG, "m-komponent-ikke-monoklonal-stille", B, PV, False,
+         "«Ikke monoklonal, polyklonal økning av IgG»: ingen M-komponent",
+         [note("elfo-begrunnet", "Svakt bånd i gammaområdet. Ikke monoklonal, polyklonal "
+                                 "økning av IgG.")]),
+    Case(BEG, "m-komponent-polyklonal-okning-stille", B, PV, False,
+         "«Polyklonal økning av gammaglobuliner, ingen M-komponent»",
+         [note("elfo-begrunnet", "Polyklonal økning av gammaglobuliner, ingen M-komponent.")]),
+    Case(BEG, "m-komponent-kan-ikke-utelukkes-henvis", B, PV, True,
+         "«Svak M-komponent kan ikke utelukkes»: usikker, teller som M-komponent (hedged: count)",
+         [note("elfo-begrunnet", "Svak M-komponent kan ikke utelukkes. "
+                                 "Anbefaler immunfiksering.")]),
+    Case(BEG, "m-komponent-pa-polyklonal-bakgrunn-henvis", B, PV, True,
+         "«Liten M-komponent på polyklonal bakgrunn»: M-komponent påvist",
+         [note("elfo-begrunnet", "Liten M-komponent i gammaområdet på polyklonal bakgrunn, "
+                                 "ca 3 g/L.")]),
+    Case(BEG, "m-komponent-hos-mor-stille", B, PV, False,
+         "«Mor hadde M-komponent» er familieanamnese, ikke pasientens funn",
+         [note("elfo-begrunnet", "Normalt proteinmønster. Mor hadde M-komponent.")]),
+    Case(BEG, "kompresjonsfraktur-ingen-osteolyse-henvis", B, PV, True,
+         "«Kompresjonsfraktur Th12, ingen osteolyse»: bruddet teller, selv om osteolyse avkreftes",
+         [HB_NORMAL_BEGRUNNET, radiology("rtg-th", "Rtg columna thoracalis",
+                                         "Kompresjonsfraktur Th12, ingen osteolyse.")]),
+    Case(BEG, "ingen-osteolyse-fraktur-eller-sammenfall-stille", B, PV, False,
+         "«Ingen osteolyse, kompresjonsfraktur eller sammenfall»: hele listen avkreftes",
+         [HB_NORMAL_BEGRUNNET, radiology("rtg-th", "Rtg columna thoracalis",
+                                         "Ingen osteolyse, kompresjonsfraktur eller sammenfall. "
+                                         "Degenerative forandringer.")]),
+    Case(BEG, "gammel-kompresjonsfraktur-stille", B, PV, False,
+         "«Gammel kompresjonsfraktur Th8, uendret»: tidligere funn, ikke nytt (history: ignore)",
+         [HB_NORMAL_BEGRUNNET, radiology("rtg-th", "Rtg columna thoracalis",
+                                         "Gammel kompresjonsfraktur Th8, uendret.")]),
     Case(BEG, "kjent-myelomatose-stille", B, PV, False,
          "kjent myelomatose (C90.0 i remisjon): tilbakefall henvises ikke til nytt pakkeforløp",
          [condition("myelom", ICD, "C90.0", "Myelomatose", days_ago=900, status="remission")]),
@@ -494,6 +559,34 @@ CASES: list[Case] = [
          "G95.2 registrert for 31 dager siden: utenfor 30-dagersvinduet (anemi gir begrunnet)",
          [condition("medulla", ICD, "G95.2", "Uspesifisert kompresjon av ryggmargen",
                     days_ago=31)]),
+    # Suspected cord compression in the GP's words: both legs / saddle / retention + back pain.
+    Case(AKU, "kraftsvikt-i-bena-og-ryggsmerter-akutt", B, PV, True,
+         "notat til L02: «Ryggsmerter … tiltagende kraftsvikt i bena og nummenhet i setet»",
+         gp_note("rygg", "L02", "Ryggsymptomer/plager",
+                 "Ryggsmerter siste 3 uker, nå tiltagende kraftsvikt i bena og nummenhet i "
+                 "setet.")),
+    Case(AKU, "urinretensjon-og-ryggsmerter-kontaktarsak-akutt", B, PV, True,
+         "kontaktårsak «Sterke ryggsmerter, urinretensjon siden i går»",
+         [encounter("kontakt", "Sterke ryggsmerter, urinretensjon siden i går")]),
+    Case(AKU, "nummenhet-i-fingrene-ikke-akutt", B, PV, False,
+         "ryggsmerter og nummenhet i fingrene: ikke nevrologiske symptomer fra underekstremiteter",
+         gp_note("rygg", "L02", "Ryggsymptomer/plager",
+                 "Ryggsmerter. Nummenhet i fingrene om natten.")),
+    Case(AKU, "kraftsvikt-i-bena-uten-ryggsmerter-ikke-akutt", B, PV, False,
+         "kontaktårsak «Kraftsvikt i bena, ingen ryggsmerter»: kombinasjonen mangler",
+         [encounter("kontakt", "Kraftsvikt i bena etter hjerneslag, ingen ryggsmerter")]),
+    Case(AKU, "ryggsmerter-ingen-kraftsvikt-ikke-akutt", B, PV, False,
+         "«Ryggsmerter. Ingen kraftsvikt eller nummenhet i bena»: avkreftet",
+         gp_note("rygg", "L02", "Ryggsymptomer/plager",
+                 "Ryggsmerter. Ingen kraftsvikt eller nummenhet i bena, normal vannlating.")),
+    Case(AKU, "medullakompresjon-hos-far-ikke-akutt", B, PV, False,
+         "«Far hadde medullakompresjon»: familieanamnese, ikke pasientens funn",
+         gp_note("tretthet", "A04", "Slapphet/tretthet",
+                 "Far hadde medullakompresjon ved prostatakreft.")),
+    Case(AKU, "mistanke-om-medullakompresjon-i-notat-akutt", B, PV, True,
+         "notat «Mistanke om medullakompresjon, henvist MR»: legens kliniske mistanke teller",
+         gp_note("rygg", "L02", "Ryggsymptomer/plager",
+                 "Mistanke om medullakompresjon, henvist MR som øyeblikkelig hjelp.")),
     Case(AKU, "hyperkalsemi-uten-m-komponent-ikke-akutt", A, PV, False,
          "hyperkalsemi og nyresvikt uten M-komponent: ikke akutt-kortet (lette kjeder mangler)",
          [remove("elfo-rapport-akutt"), note("elfo-akutt", NO_M)]),

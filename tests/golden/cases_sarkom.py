@@ -548,6 +548,14 @@ CASES: list[Case] = [
     Case(MR_BLOT, "mr-ikke-behov-for-sarkomsenter-stille", DYP, PV, False,
          "«sarkomsenter» i teksten er ikke et sarkomfunn",
          [mr_thigh("Lipom. Ikke behov for henvisning til sarkomsenter.")]),
+    # Assertion (criteria/assertion.yaml): a denied benign word does not cancel; family history
+    # is not the patient's finding.
+    Case(MR_BLOT, "mr-malignitetssuspekt-ikke-benignt-utseende", DYP, PV, True,
+         "«ikke benignt utseende» avkrefter det godartede: utelukkelsen gjelder ikke",
+         [mr_thigh("Intramuskulær tumor, malignitetssuspekt og ikke benignt utseende.")]),
+    Case(MR_BLOT, "mr-sarkom-hos-mor-stille", DYP, PV, False,
+         "«Mor hadde liposarkom» er familieanamnese; funnet er et lipom",
+         [mr_thigh("Intramuskulært lipom, 4 cm. Mor hadde liposarkom.")]),
     Case(MR_BLOT, "mr-caput-stille", DYP, PV, False,
          "malignitetssuspekt MR caput er ikke en MR av skjelett/bløtvev (mistanke-kortet for "
          "låret står: MR med tumorprotokoll mangler)",

@@ -1,0 +1,125 @@
+"""The ``text`` source: lab text, report conclusions and the GP's own notes that state a finding.
+
+What a sentence asserts about each finding is decided by the one assertion mechanism of the facts
+stage (``cds.facts.text.findings`` with ``criteria/assertion.yaml``); this module only applies
+the source's policy to those results (criteria/README.md «Assertion»):
+
+* an *affirmed* finding counts; an *uncertain* one only with ``hedged: count``; a *historical*
+  one only with ``history: count``; a *negated* one or one about a family member never;
+* ``exclusions`` are domain words («hematom», «lipom») that make the clause no finding unless
+  they are negated themselves («ikke hematom»);
+* ``together_with``: the same text must also hold a counting finding of one of these patterns
+  (leg weakness *with* back pain), and the evidence quotes both.
+
+Every dated text within the window is read; a later negative text does not cancel an earlier
+positive one. ``modalities`` restrict radiology reports (other report kinds have no modality).
+With ``clinical_notes`` the GP's notes are read too: an active Condition's notes (its title only
+as context for ``together_with``: the title is a coded diagnosis that a ``condition`` source
+reads), and an Encounter's reason texts, each dated within the window.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from cds.criteria.lexicon import AssertionLexicon
+from cds.criteria.schema import CodeBook, TextSource
+from cds.evaluate import format as fmt
+from cds.evaluate.common import SourceResult, modality_fits, regexes, within
+from cds.evaluate.model import Evidence
+from cds.facts.model import PatientFacts
+from cds.facts.text import Finding, findings
+
+
+def text_source(
+    source: TextSource, codebook: CodeBook, facts: PatientFacts, today: date
+) -> SourceResult:
+    """Evidence from every text the source reads that states its finding."""
+    lexicon = codebook.assertion
+    if lexicon is None:  # the loader always sets it; a hand-built code book must too
+        raise ValueError("text sources need the assertion lexicon (criteria/assertion.yaml)")
+    out = SourceResult()
+
+    def read(ref: str, when: date | None, label: str, text: str, context: str = "") -> None:
+        if when is None or not within(when, today, source.window_days):
+            return
+        quote = statement(text, source, lexicon, context)
+        if quote:
+            out.present = True
+            out.evidence.append(Evidence(ref, when, f"{label}: «{quote}»"))
+
+    for name in source.analytes:
+        label = codebook.analytes[name].label
+        for result in facts.labs.get(name, ()):
+            read(result.ref, result.when, label, result.text)
+    titles = regexes(source.report_title_patterns)
+    for report in facts.reports:
+        if report.kind not in source.report_kinds:
+            continue
+        if not modality_fits(report.kind, report.modality, source.modalities):
+            continue
+        if titles and not any(t.search(report.title) for t in titles):
+            continue
+        read(report.ref, report.when, report.title or "Rapport", report.conclusion)
+    if source.clinical_notes:
+        for condition in facts.conditions:
+            if not condition.active and source.history != "count":
+                continue
+            # The title is a coded diagnosis (the condition source reads it); it only gives the
+            # note its context («Ryggsmerter» with the note «kraftsvikt i bena»).
+            title = condition.text
+            read(
+                condition.ref,
+                condition.when,
+                f"Notat ({title})" if title else "Notat",
+                condition.note,
+                title,
+            )
+        for encounter in facts.encounters:
+            read(encounter.ref, encounter.when, "Kontaktårsak", encounter.reason)
+    return out
+
+
+def statement(
+    text: str, source: TextSource, lexicon: AssertionLexicon, context: str = ""
+) -> str | None:
+    """The quote (clause shortened around the finding) of the first counting finding, or None.
+
+    ``together_with`` partners may also stand in ``context`` (a note's condition title).
+    """
+    if not text:
+        return None
+    found = [f for f in findings(text, source.patterns, lexicon) if counts(f, source)]
+    if found and source.exclusions:
+        excluding = {
+            f.clause_span
+            for f in findings(text, source.exclusions, lexicon)
+            if f.assertion != "negated"
+        }
+        found = [f for f in found if f.clause_span not in excluding]
+    if not found:
+        return None
+    first = found[0]
+    quote = fmt.snippet(first.clause, first.offset)
+    if source.together_with:
+        partners = [f for f in findings(text, source.together_with, lexicon) if counts(f, source)]
+        in_context = [
+            f for f in findings(context, source.together_with, lexicon) if counts(f, source)
+        ]
+        if not partners and not in_context:
+            return None
+        if partners and partners[0].clause_span != first.clause_span:
+            partner = partners[0]
+            quote = f"{quote}» og «{fmt.snippet(partner.clause, partner.offset, limit=60)}"
+    return quote
+
+
+def counts(finding: Finding, source: TextSource) -> bool:
+    """Whether the source counts a finding with this assertion."""
+    if finding.assertion == "affirmed":
+        return True
+    if finding.assertion == "uncertain":
+        return source.hedged == "count"
+    if finding.assertion == "historical":
+        return source.history == "count"
+    return False
