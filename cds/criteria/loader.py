@@ -266,6 +266,12 @@ def check_pathway(pathway: Pathway, codebook: CodeBook) -> list[str]:
     for fid, feature in pathway.features.items():
         for i, source in enumerate(feature.sources):
             problems.extend(_check_source(source, codebook, f"features.{fid}.sources[{i}]"))
+        if feature.change is not None:
+            problems.extend(
+                _check_regexes(
+                    feature.change.unchanged_patterns, f"features.{fid}.change.unchanged_patterns"
+                )
+            )
     seen_tests: set[str] = set()
     for i, test in enumerate(pathway.filter_tests):
         at = f"filter_tests[{i}]"

@@ -383,6 +383,9 @@ class ChangeSpec(Strict):
     new_days: int
     baseline_days: int
     worsening: dict[str, Worsening] = Field(default_factory=dict)  # analyte id -> bounds
+    # Case-insensitive regexes: when the text of every piece of evidence says the finding is
+    # unchanged («uendret», «som ved forrige undersøkelse»), it is stable whatever its dates.
+    unchanged_patterns: tuple[str, ...] = ()
     reason: str  # why these numbers (for reviewers)
 
 

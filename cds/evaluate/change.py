@@ -16,6 +16,8 @@ assessment, from the same record and the same judgement as the feature itself:
 * **worse**: for each ``worsening`` analyte, the newest usable value has moved by at least the
   given percentage *and* absolute change, in the feature's direction, from the patient's best
   value in the ``baseline_days`` before it.
+* **stable** as well when every piece of evidence is a text matching ``unchanged_patterns``
+  («Kjent kompresjonsfraktur L1, uendret»): the report itself compares with an earlier one.
 * **new**: not worse, and ``since`` is at most ``new_days`` ago, or unknown (nothing dated shows
   that the finding is old, and calling it stable could hide a cancer).
 * otherwise **stable**.
@@ -41,7 +43,7 @@ from cds.criteria.schema import (
     Worsening,
 )
 from cds.evaluate import format as fmt
-from cds.evaluate.common import SourceResult, site_matches, within
+from cds.evaluate.common import SourceResult, regexes, site_matches, within
 from cds.evaluate.model import Change, Evidence, FeatureHit
 from cds.facts.model import LabResult, PatientFacts, Quantity
 
@@ -111,9 +113,20 @@ def _verdict(
         baseline = _worse_than_baseline(source, bounds, codebook, facts, today, spec.baseline_days)
         if baseline is not None:
             return ChangeVerdict("worse", since, baseline)
+    if spec.unchanged_patterns and _all_say_unchanged(hit, spec.unchanged_patterns):
+        return ChangeVerdict("stable", since)
     if since is None or (today - since).days <= spec.new_days:
         return ChangeVerdict("new", since)
     return ChangeVerdict("stable", since)
+
+
+def _all_say_unchanged(hit: FeatureHit, patterns: tuple[str, ...]) -> bool:
+    """Every piece of evidence is a text that calls the finding unchanged (a report comparing
+    with an earlier one): the finding is old even when the earlier report is not in the record."""
+    compiled = regexes(patterns)
+    return bool(hit.evidence) and all(
+        any(p.search(e.text) for p in compiled) for e in hit.evidence
+    )
 
 
 @lru_cache(maxsize=256)

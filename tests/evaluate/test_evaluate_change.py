@@ -4,7 +4,7 @@ margin, unusable values inside a run, and the «unknown start counts as new» ru
 from __future__ import annotations
 
 import pytest
-from factories import Run, condition, facts, lab
+from factories import Run, condition, facts, lab, report
 
 EGFR = "mL/min/{1.73_m2}"
 
@@ -96,3 +96,18 @@ def test_an_old_active_kidney_code_makes_low_egfr_long_standing(run: Run) -> Non
         facts(labs=_kidney((5, 25.0)), conditions=[condition(("icd10", "N184"), days_ago=1825)])
     ).hits
     assert hits["nyresvikt"].change == "stable"
+
+
+@pytest.mark.parametrize(
+    ("conclusion", "change"),
+    [
+        ("Kjent kompresjonsfraktur L1, uendret.", "stable"),
+        ("Kompresjonsfraktur L1 som ved forrige undersøkelse.", "stable"),
+        ("Ny kompresjonsfraktur L1.", "new"),
+    ],
+)
+def test_a_report_that_calls_the_fracture_unchanged_is_stable(
+    run: Run, conclusion: str, change: str
+) -> None:
+    hits = run(facts(reports=[report("radiology", "Rtg columna lumbalis", conclusion)])).hits
+    assert hits["osteolyse_kompresjonsfraktur"].change == change
