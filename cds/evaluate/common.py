@@ -28,6 +28,8 @@ class SourceResult:
     assessed: bool = False
     evidence: list[Evidence] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Why the source could not be assessed (cds.evaluate.unassessed), when it is not present.
+    unassessed: str | None = None
 
 
 @lru_cache(maxsize=256)
@@ -112,5 +114,13 @@ def extreme_value(results: Iterable[LabResult], *, largest: bool) -> LabResult |
 
 def round_half_up(value: float, places: str) -> float:
     """``value`` rounded half up to ``places`` ("0.1", "0.01"), as a GP reads it: the number shown
-    is the number compared (9.35 -> 9.4, where float rounding would give 9.3)."""
-    return float(Decimal(repr(value)).quantize(Decimal(places), rounding=ROUND_HALF_UP))
+    is the number compared (9.35 -> 9.4, where float rounding would give 9.3).
+
+    Never raises: a value the decimal context cannot quantize (non-finite, or more digits than
+    its precision, which the facts stage's bounds make impossible for lab values) is returned
+    unrounded.
+    """
+    try:
+        return float(Decimal(repr(value)).quantize(Decimal(places), rounding=ROUND_HALF_UP))
+    except ArithmeticError:  # decimal.InvalidOperation is one
+        return value

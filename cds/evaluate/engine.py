@@ -21,9 +21,10 @@ from datetime import date
 from cds.criteria.schema import CodeBook, HookName, Outcome, Pathway, Rule
 from cds.evaluate import referral_state as rs
 from cds.evaluate.features import evaluate_feature
-from cds.evaluate.model import Assessment, FeatureHit, FilterTestStatus
+from cds.evaluate.model import Assessment, FeatureHit, FilterTestStatus, NotAssessed
 from cds.evaluate.receivers import choose_receivers
 from cds.evaluate.terms import TermContext, blocking_drafts, draft_matches, holds, unmet_labels
+from cds.evaluate.unassessed import could_hold, deciding_features
 from cds.facts.model import PatientFacts
 
 # Outcomes an earlier pathway referral makes redundant.
@@ -35,12 +36,18 @@ def evaluate(
 ) -> Assessment:
     """What the service should conclude about ``pathway`` for this patient in this hook."""
     hits: dict[str, FeatureHit] = {}
+    not_assessed: dict[str, NotAssessed] = {}
     notes: dict[str, None] = {}  # ordered set: the same remark from two sources is shown once
     for feature_id, feature in pathway.features.items():
-        result = evaluate_feature(feature_id, feature, codebook, facts, today)
+        try:
+            result = evaluate_feature(feature_id, feature, codebook, facts, today)
+        except Exception as exc:  # a bug must name its feature (logged by cds.pipeline)
+            raise EvaluationError(pathway.id, f"feature:{feature_id}") from exc
         notes.update(dict.fromkeys(result.notes))
         if result.hit is not None:
             hits[feature_id] = result.hit
+        elif result.unassessed is not None:
+            not_assessed[feature_id] = NotAssessed(feature_id, feature.label, result.unassessed)
 
     filter_tests = rs.filter_test_status(pathway.filter_tests, facts, today)
     evidence_refs = frozenset(e.ref for hit in hits.values() for e in hit.evidence)
@@ -87,6 +94,10 @@ def evaluate(
             filter_tests = ()
     receivers = choose_receivers(pathway, rule, codebook, facts)
     notes.update(dict.fromkeys(receivers.notes))
+    open_rule, deciding = _left_open(pathway.rules, rule, ctx, filter_tests, hook, not_assessed)
+    if open_rule is not None and referred is not None:
+        if open_rule.outcome in _SUPPRESSED_WHEN_REFERRED:
+            open_rule, deciding = None, ()
 
     return Assessment(
         pathway=pathway.id,
@@ -104,7 +115,50 @@ def evaluate(
         region=receivers.region,
         stop_then=stop_then,
         stop_then_rule=stop_then_rule,
+        not_assessed=not_assessed,
+        open_rule=open_rule.id if open_rule is not None else None,
+        open_outcome=open_rule.outcome if open_rule is not None else None,
+        deciding_not_assessed=deciding,
     )
+
+
+class EvaluationError(Exception):
+    """A failure inside one pathway's evaluation, naming the pathway and the part (no values)."""
+
+    def __init__(self, pathway: str, part: str) -> None:
+        super().__init__(f"{pathway} {part}")
+        self.pathway = pathway
+        self.part = part
+
+
+# Outcomes an open (not assessed) rule is worth telling the GP about: those that ask for action.
+_WORTH_SAYING: frozenset[Outcome] = frozenset(
+    {"acute", "begrunnet", "mistanke", "advice", "stop_order"}
+)
+
+
+def _left_open(
+    rules: tuple[Rule, ...],
+    decided: Rule | None,
+    ctx: TermContext,
+    filter_tests: tuple[FilterTestStatus, ...],
+    hook: HookName,
+    not_assessed: dict[str, NotAssessed],
+) -> tuple[Rule | None, tuple[str, ...]]:
+    """The first rule before the deciding one that the not-assessed features leave open, and the
+    features it turns on (cds.evaluate.unassessed); (None, ()) when nothing is left open."""
+    if not not_assessed:
+        return None, ()
+    unknown = frozenset(not_assessed)
+    for rule in rules:
+        if rule is decided:
+            break
+        if hook not in rule.hooks or rule.outcome not in _WORTH_SAYING:
+            continue
+        rule_ctx = _rule_context(rule, ctx, filter_tests)
+        if could_hold(rule.when, rule_ctx, unknown) is None:
+            return rule, deciding_features(rule.when, rule_ctx, unknown)
+    return None, ()
 
 
 def _rule_context(

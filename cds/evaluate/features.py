@@ -67,6 +67,7 @@ from cds.evaluate.common import (
 from cds.evaluate.common import matcher_for as matcher_for  # re-exported: referral_state
 from cds.evaluate.common import within as within  # re-exported: referral_state
 from cds.evaluate.model import Evidence, FeatureHit
+from cds.evaluate.unassessed import unusable_reason, usable
 from cds.facts.model import LabResult, PatientFacts, Quantity, Sex
 from cds.facts.text import positive_statements
 
@@ -81,6 +82,7 @@ class FeatureResult:
 
     hit: FeatureHit | None
     notes: tuple[str, ...]
+    unassessed: str | None = None  # absent, and why a source could not assess it
 
 
 def evaluate_feature(
@@ -98,7 +100,9 @@ def evaluate_feature(
                 results.append(_evaluate_source(source, codebook, facts, today))
     notes = tuple(note for r in results for note in r.notes)
     if not any(r.present for r in results):
-        return FeatureResult(None, notes)
+        return FeatureResult(
+            None, notes, next((r.unassessed for r in results if r.unassessed), None)
+        )
     evidence = _newest_first(e for r in results if r.present for e in r.evidence)
     hit = FeatureHit(feature=feature_id, label=feature.label, evidence=evidence)
     hit = change.classify(feature, hit, codebook, facts, today, _evaluate_source)
@@ -127,14 +131,41 @@ def _evaluate_source(
     if isinstance(source, LabFlagSource):
         return _lab_flag(source, codebook, facts, today)
     if isinstance(source, WeightLossSource):
-        return trends.weight_loss(source, codebook, facts, today)
+        return _lab_based(
+            source, trends.weight_loss(source, codebook, facts, today), codebook, facts, today
+        )
     if isinstance(source, UsageIncreaseSource):
         return trends.usage_increase(source, codebook, facts, today)
     if isinstance(source, SizeIncreaseSource):
-        return lumps.size_increase(source, codebook, facts, today)
+        found = lumps.size_increase(source, codebook, facts, today)
+        return _lab_based(source, found, codebook, facts, today)
     if isinstance(source, LumpAfterSurgerySource):
         return lumps.lump_after_surgery(source, codebook, facts, today)
     raise TypeError(f"unknown feature source {type(source).__name__}")  # the schema prevents it
+
+
+def _lab_based(
+    source: WeightLossSource | SizeIncreaseSource,
+    out: SourceResult,
+    codebook: CodeBook,
+    facts: PatientFacts,
+    today: date,
+) -> SourceResult:
+    """A change-over-time source that found nothing was not assessed when an unusable result is
+    newer than every usable one in its window (cds.evaluate.unassessed)."""
+    if out.present:
+        return out
+    results: Iterable[LabResult] = facts.labs.get(source.analyte, ())
+    if isinstance(source, SizeIncreaseSource):
+        results = [
+            r for r in results if site_matches(r.site, source.site_patterns, source.site_negations)
+        ]
+    results = tuple(results)
+    decided = newest_in_window((r for r in results if usable(r)), today, source.window_days)
+    label = codebook.analytes[source.analyte].label
+    when = decided.when if decided is not None else None
+    out.unassessed = unusable_reason(results, label, today, source.window_days, when)
+    return out
 
 
 # --- labs ------------------------------------------------------------------------------------
@@ -207,8 +238,14 @@ def _lab(source: LabSource, codebook: CodeBook, facts: PatientFacts, today: date
         results = [
             r for r in results if site_matches(r.site, source.site_patterns, source.site_negations)
         ]
-    result = newest_in_window(results, today, source.window_days)
+    results = tuple(results)
+    # Unusable results are set aside: the newest usable one decides (cds.evaluate.unassessed).
+    result = newest_in_window((r for r in results if usable(r)), today, source.window_days)
+    newest = newest_in_window(results, today, source.window_days)
+    if newest is not None and newest is not result:
+        _usable(newest, analyte.label, source.threshold.unit, out.notes, facts)  # its note
     if result is None:
+        out.unassessed = unusable_reason(results, analyte.label, today, source.window_days, None)
         return out
     value = _usable(result, analyte.label, source.threshold.unit, out.notes, facts)
     if value is None:
@@ -226,6 +263,9 @@ def _lab(source: LabSource, codebook: CodeBook, facts: PatientFacts, today: date
             f"{verdict.sex_note}: brukte grenseverdi {limit_text} for {analyte.label}."
         )
     if not verdict.present:
+        out.unassessed = unusable_reason(
+            results, analyte.label, today, source.window_days, result.when
+        )
         return out
     out.present = True
     if verdict.basis == "flag":
@@ -311,14 +351,28 @@ def _corrected_calcium(
     out = SourceResult()
     calcium_analyte = codebook.analytes[source.calcium]
     albumin_analyte = codebook.analytes[source.albumin]
-    calcium = newest_in_window(facts.labs.get(source.calcium, ()), today, source.window_days)
+    calciums = facts.labs.get(source.calcium, ())
+    window = source.window_days
+    calcium = newest_in_window((r for r in calciums if usable(r)), today, window)
+    newest = newest_in_window(calciums, today, window)
+    if newest is not None and newest is not calcium:
+        _usable(newest, calcium_analyte.label, source.threshold.unit, out.notes, facts)
     if calcium is None or calcium.when is None:
+        out.unassessed = unusable_reason(calciums, calcium_analyte.label, today, window, None)
         return out
     ca = _usable(calcium, calcium_analyte.label, source.threshold.unit, out.notes, facts)
     if ca is None:
         return out
     paired = corrected_calcium(source, calcium.when, ca.value, facts, albumin_analyte.unit)
     if paired is None:
+        # An albumin that could not be used may be the one this calcium should be corrected with.
+        out.unassessed = unusable_reason(
+            facts.labs.get(source.albumin, ()),
+            albumin_analyte.label,
+            calcium.when,
+            source.pairing_days,
+            None,
+        )
         return out
     corrected, albumin = paired
     if albumin.value is None:  # corrected_calcium only pairs albumins with a value
@@ -330,7 +384,11 @@ def _corrected_calcium(
             f"{sex_note}: brukte grenseverdi {fmt.quantity(limit, source.threshold.unit)} "
             "for korrigert kalsium."
         )
-    if beyond(corrected, limit, "high"):
+    if not beyond(corrected, limit, "high"):
+        out.unassessed = unusable_reason(
+            calciums, calcium_analyte.label, today, window, calcium.when
+        )
+    else:
         out.present = True
         unit = source.threshold.unit
         out.evidence.append(

@@ -6,7 +6,7 @@ nothing about this pathway.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
@@ -52,6 +52,19 @@ class FeatureHit:
     def changed(self) -> bool:
         """New or worse, or a feature that does not track change (always counts)."""
         return self.change != "stable"
+
+
+@dataclass(frozen=True, slots=True)
+class NotAssessed:
+    """A feature no source found and some source could not assess («kunne ikke vurderes»).
+
+    ``reason`` is Norwegian and names the value that could not be used, e.g. «Hemoglobin
+    18.11.2026: ukjent enhet «enh»» (``cds.evaluate.unassessed``).
+    """
+
+    feature: str
+    label: str
+    reason: str
 
 
 FilterState = Literal["ok", "missing", "stale"]
@@ -100,6 +113,14 @@ class Assessment:
     # (filter_tests are then that rule's); otherwise it only asks for the deletion.
     stop_then: Outcome | None = None
     stop_then_rule: str | None = None  # the rule that gave stop_then
+    # Features that could not be assessed (feature id -> why), whatever they decide.
+    not_assessed: dict[str, NotAssessed] = field(default_factory=dict)
+    # The earlier rule for this hook that the not-assessed features leave open (it might have
+    # held), its outcome, and the not-assessed features it turns on, in rule order: what a card
+    # names first («Hemoglobin … kunne ikke vurderes»). None/() when nothing is left open.
+    open_rule: str | None = None
+    open_outcome: Outcome | None = None
+    deciding_not_assessed: tuple[str, ...] = ()
 
     @property
     def missing_filter_tests(self) -> tuple[FilterTestStatus, ...]:

@@ -51,6 +51,7 @@ from cds.criteria.schema import Advice, CodeBook, HookName, Outcome, Pathway, Re
 from cds.evaluate.combine import combine
 from cds.evaluate.model import Assessment, FeatureHit
 from cds.facts.model import OrderFact, PatientFacts
+from cds.render import unassessed
 from cds.render.format import (
     OVERRIDE_REASON_SYSTEM,
     PATHWAY_CODE_SYSTEM,
@@ -563,10 +564,12 @@ def _card(
 ) -> Card:
     pathway = call.pathway
     outcome = call.assessment.outcome
+    # A deciding feature that could not be assessed comes first (cds.render.unassessed).
+    parts = [unassessed.lead(pathway, call.assessment), *parts]
     return Card.model_validate(
         {
             "uuid": call.id(f"card:{outcome}"),
-            "summary": summary,
+            "summary": unassessed.summary(call.assessment, summary),
             "detail": "\n\n".join(p for p in parts if p),
             "indicator": indicator,
             "source": Source(
@@ -771,7 +774,9 @@ def _unmet_parts(call: _Call, advice: str | None) -> list[str]:
     unmet = [md(u) for u in assessment.unmet]
     hits = [_evidence_bullet(h) for h in ordered_hits(pathway, assessment)]
     return [
-        _bullets(_NOT_MET, unmet) if unmet else _NOT_MET.rstrip(":") + ".",
+        _bullets(unassessed.unmet_heading(assessment, _NOT_MET), unmet)
+        if unmet
+        else unassessed.unmet_heading(assessment, _NOT_MET).rstrip(":") + ".",
         _bullets("Funnet i journalen:", hits)
         if hits
         else f"Ingen funn for {md(pathway.title)} i journalen.",
