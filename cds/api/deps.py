@@ -23,6 +23,7 @@ stays a plain function (callers use it directly).
 from __future__ import annotations
 
 import json
+import math
 from datetime import date, datetime
 from typing import Annotated, Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -172,7 +173,7 @@ async def read_json_object(request: Request, settings: SettingsDep) -> dict[str,
         data = parse_json(b"".join(chunks))
     except RecursionError:  # absurdly deep nesting
         raise MalformedJson("body nests too deeply") from None
-    except ValueError:  # JSONDecodeError, bad UTF-8, NaN/Infinity, over-long integers
+    except ValueError:  # JSONDecodeError, bad UTF-8, NaN/Infinity
         raise MalformedJson("body is not valid JSON") from None
     if not isinstance(data, dict):
         raise MalformedJson("body must be a JSON object")
@@ -190,12 +191,23 @@ def parse_json(raw: bytes) -> Any:
     malformed JSON) is then decided by ``json.loads`` exactly as before. Only object keys are
     cached (the same few hundred FHIR element names): values are patient data, which must not
     linger in a process-wide cache.
+
+    An integer longer than Python converts (4 300 digits) is valid JSON: it is read as ±infinity
+    (which it is, for every number a record holds), so that one absurd lab value makes that value
+    unusable in the facts stage (``cds.facts.numbers``) instead of refusing the whole call.
     """
     try:
         return from_json(raw, allow_inf_nan=False, cache_strings="keys")
     except ValueError:
         pass
-    return json.loads(raw, parse_constant=_reject_constant)
+    return json.loads(raw, parse_constant=_reject_constant, parse_int=_integer)
+
+
+def _integer(text: str) -> int | float:
+    try:
+        return int(text)
+    except ValueError:  # longer than sys.get_int_max_str_digits()
+        return -math.inf if text.startswith("-") else math.inf
 
 
 def _reject_constant(name: str) -> None:
