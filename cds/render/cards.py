@@ -569,7 +569,7 @@ def _card(
     return Card.model_validate(
         {
             "uuid": call.id(f"card:{outcome}"),
-            "summary": unassessed.summary(call.assessment, summary),
+            "summary": unassessed.summary(pathway, call.assessment, summary),
             "detail": "\n\n".join(p for p in parts if p),
             "indicator": indicator,
             "source": Source(

@@ -58,12 +58,22 @@ def lead(pathway: Pathway, assessment: Assessment) -> str:
     return "\n\n".join(lines)
 
 
-def summary(assessment: Assessment, default: str) -> str:
+def summary(pathway: Pathway, assessment: Assessment, default: str) -> str:
     """``default``, or for a «not met» headline with a deciding feature not assessed, that."""
     items = deciding(assessment)
     if not items or assessment.outcome not in _NOT_MET_HEADLINES:
         return default
-    return _fit(f"{_labels(items)} kunne ikke vurderes – kriteriene er ikke avklart")
+    labels = _labels(items)
+    if assessment.outcome == "unsupported_referral":
+        label = pathway.referral.label
+        return _fit(
+            f"Henvisningen er merket «{label}», men {lower_first(labels)} kunne ikke vurderes",
+            f"Merket «{label}», men {lower_first(labels)} kunne ikke vurderes",
+        )
+    return _fit(
+        f"{labels} kunne ikke vurderes – kriteriene for {pathway.title} er ikke avklart",
+        f"{labels} kunne ikke vurderes – kriteriene er ikke avklart",
+    )
 
 
 def unmet_heading(assessment: Assessment, default: str) -> str:
