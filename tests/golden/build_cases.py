@@ -604,6 +604,12 @@ CASES: list[Case] = [
          [lab("hb-begrunnet", days_ago=30),
           observation("hb-ny-ukjent", HB, days_ago=2,
                       value=12.0, unit="enh")]),
+    Case(SIG, "order-sign-merket-hb-1e308-kunne-ikke-vurderes", B, OSIGN, True,
+         "merket utkast, M-komponent, Hb 1e308: «uten grunnlag»-kortet sier at anemi ikke kunne "
+         "vurderes i stedet for «kriteriene er ikke oppfylt»",
+         [remove("henvisning-utkast-begrunnet"),
+          referral("utkast-merket", status="draft", text=HEMATOLOGI, label=PATHWAY),
+          raw_value("hb-begrunnet", 1e308)]),
     Case(AKU, "hb-1e308-akutt-beholdes", A, PV, True,
          "Hb 1e308 kan ikke brukes, men nyresvikt og alvorlig hyperkalsemi gir fortsatt akutt",
          [raw_value("hb-akutt", 1e308)]),
