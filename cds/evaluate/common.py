@@ -124,3 +124,18 @@ def round_half_up(value: float, places: str) -> float:
         return float(Decimal(repr(value)).quantize(Decimal(places), rounding=ROUND_HALF_UP))
     except ArithmeticError:  # decimal.InvalidOperation is one
         return value
+
+
+def newest_in_window(
+    results: Iterable[LabResult], today: date, window_days: int
+) -> LabResult | None:
+    """The newest dated result within the window; on that date one with a number is preferred."""
+    best: LabResult | None = None
+    for result in results:
+        if result.when is None or not within(result.when, today, window_days):
+            continue
+        if best is None or best.when is None or result.when > best.when:
+            best = result
+        elif result.when == best.when and best.value is None and result.value is not None:
+            best = result
+    return best

@@ -11,6 +11,11 @@ assessment carries only those tests. The deciding rule's draft-order terms give
 ``blocked_orders``; its ``receiver_kind`` chooses the receivers (``cds.evaluate.receivers``).
 A ``stop_order`` also records what the other rules conclude (``Assessment.stop_then``), so that
 the card offers a referral only when begrunnet mistanke holds, and the examinations otherwise.
+
+Features that could not be assessed (a deciding value the facts stage could not use) are kept in
+``Assessment.not_assessed``; the first earlier rule they leave open in three-valued logic, and
+the features it turns on, in ``open_rule``/``deciding_not_assessed`` (``cds.evaluate.unassessed``).
+A feature whose evaluation raises is reported as ``EvaluationError`` naming it, for the log.
 """
 
 from __future__ import annotations

@@ -6,10 +6,12 @@ One function per source kind (``lab``, ``corrected_calcium``, ``condition``, ``c
 any of its sources is. Semantics (criteria/README.md):
 
 * Labs: only the newest result dated within the window counts (a corrected anaemia stops
-  counting); undated results never count. A result without a usable number (unit problem) makes the
-  source absent and its problem becomes an assessment note. With ``use_reference_range`` the lab's
-  directional flag, then its reference range, decide; the threshold is the fallback. Comparisons
-  are strict (``low``: below, ``high``: above).
+  counting); undated results never count. Results the facts stage could not use (unit, number or
+  date problem) are set aside, so the newest *usable* one decides, and their problem becomes an
+  assessment note; when that leaves the source without a finding, a newer unusable result makes
+  it *not assessed* (``cds.evaluate.unassessed``), never silently absent. With
+  ``use_reference_range`` the lab's directional flag, then its reference range, decide; the
+  threshold is the fallback. Comparisons are strict (``low``: below, ``high``: above).
 * Site-restricted labs (``site_patterns``/``site_negations``, e.g. tumour size «dyp»): results whose
   site text fails the patterns are set aside *first*, so the newest result *whose site matches*
   decides, even when a newer result of the analyte exists elsewhere in the body (a superficial lump
@@ -65,9 +67,10 @@ from cds.evaluate.common import (
     site_matches,
 )
 from cds.evaluate.common import matcher_for as matcher_for  # re-exported: referral_state
+from cds.evaluate.common import newest_in_window as newest_in_window  # re-exported
 from cds.evaluate.common import within as within  # re-exported: referral_state
 from cds.evaluate.model import Evidence, FeatureHit
-from cds.evaluate.unassessed import unusable_reason, usable
+from cds.evaluate.unassessed import lab_based, unusable_reason, usable
 from cds.facts.model import LabResult, PatientFacts, Quantity, Sex
 from cds.facts.text import positive_statements
 
@@ -131,59 +134,20 @@ def _evaluate_source(
     if isinstance(source, LabFlagSource):
         return _lab_flag(source, codebook, facts, today)
     if isinstance(source, WeightLossSource):
-        return _lab_based(
+        return lab_based(
             source, trends.weight_loss(source, codebook, facts, today), codebook, facts, today
         )
     if isinstance(source, UsageIncreaseSource):
         return trends.usage_increase(source, codebook, facts, today)
     if isinstance(source, SizeIncreaseSource):
         found = lumps.size_increase(source, codebook, facts, today)
-        return _lab_based(source, found, codebook, facts, today)
+        return lab_based(source, found, codebook, facts, today)
     if isinstance(source, LumpAfterSurgerySource):
         return lumps.lump_after_surgery(source, codebook, facts, today)
     raise TypeError(f"unknown feature source {type(source).__name__}")  # the schema prevents it
 
 
-def _lab_based(
-    source: WeightLossSource | SizeIncreaseSource,
-    out: SourceResult,
-    codebook: CodeBook,
-    facts: PatientFacts,
-    today: date,
-) -> SourceResult:
-    """A change-over-time source that found nothing was not assessed when an unusable result is
-    newer than every usable one in its window (cds.evaluate.unassessed)."""
-    if out.present:
-        return out
-    results: Iterable[LabResult] = facts.labs.get(source.analyte, ())
-    if isinstance(source, SizeIncreaseSource):
-        results = [
-            r for r in results if site_matches(r.site, source.site_patterns, source.site_negations)
-        ]
-    results = tuple(results)
-    decided = newest_in_window((r for r in results if usable(r)), today, source.window_days)
-    label = codebook.analytes[source.analyte].label
-    when = decided.when if decided is not None else None
-    out.unassessed = unusable_reason(results, label, today, source.window_days, when)
-    return out
-
-
 # --- labs ------------------------------------------------------------------------------------
-
-
-def newest_in_window(
-    results: Iterable[LabResult], today: date, window_days: int
-) -> LabResult | None:
-    """The newest dated result within the window; on that date one with a number is preferred."""
-    best: LabResult | None = None
-    for result in results:
-        if result.when is None or not within(result.when, today, window_days):
-            continue
-        if best is None or best.when is None or result.when > best.when:
-            best = result
-        elif result.when == best.when and best.value is None and result.value is not None:
-            best = result
-    return best
 
 
 def _usable(

@@ -30,15 +30,18 @@ from cds.criteria.schema import (
     AllTerm,
     AnyTerm,
     AtLeastTerm,
+    CodeBook,
     FeatureTerm,
     NotTerm,
+    SizeIncreaseSource,
     Term,
+    WeightLossSource,
     sub_terms,
 )
 from cds.evaluate import format as fmt
-from cds.evaluate.common import within
+from cds.evaluate.common import SourceResult, newest_in_window, site_matches, within
 from cds.evaluate.terms import TermContext, holds
-from cds.facts.model import LabResult
+from cds.facts.model import LabResult, PatientFacts
 from cds.facts.numbers import NOT_USED
 
 
@@ -120,3 +123,27 @@ def _open_features(term: Term, ctx: TermContext, unknown: frozenset[str]) -> Ite
         return
     for part in sub_terms(term):
         yield from _open_features(part, ctx, unknown)
+
+
+def lab_based(
+    source: WeightLossSource | SizeIncreaseSource,
+    out: SourceResult,
+    codebook: CodeBook,
+    facts: PatientFacts,
+    today: date,
+) -> SourceResult:
+    """A change-over-time source that found nothing was not assessed when an unusable result is
+    newer than every usable one in its window (cds.evaluate.unassessed)."""
+    if out.present:
+        return out
+    results: Iterable[LabResult] = facts.labs.get(source.analyte, ())
+    if isinstance(source, SizeIncreaseSource):
+        results = [
+            r for r in results if site_matches(r.site, source.site_patterns, source.site_negations)
+        ]
+    results = tuple(results)
+    decided = newest_in_window((r for r in results if usable(r)), today, source.window_days)
+    label = codebook.analytes[source.analyte].label
+    when = decided.when if decided is not None else None
+    out.unassessed = unusable_reason(results, label, today, source.window_days, when)
+    return out

@@ -12,15 +12,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from cds.criteria.schema import Analyte, CodeBook
 from cds.facts import fhirjson as fj
 from cds.facts.codes import PREFIX_FAMILIES, CodeMatcher, family_of, normalise_code
-from cds.facts.dates import display_date, first_datetime, parse_datetime
+from cds.facts.dates import display_date, first_datetime, parse_datetime, sample_date_problem
 from cds.facts.model import Code, LabResult, Quantity, Sex
-from cds.facts.numbers import NOT_USED, plausible, read_number, shown
+from cds.facts.numbers import NOT_USED, plausible, read_number
 from cds.facts.numbers import to_number as to_number  # re-exported: callers and tests
 from cds.facts.sites import site_text
 from cds.facts.units import normalise_unit, to_canonical
@@ -450,8 +450,9 @@ def _result(
 ) -> LabResult:
     """One LabResult from an Observation or one of its components (``holder``).
 
-    ``date_problem``: why the Observation's date cannot be used (:func:`_date_problem`); the
-    result is then kept with that reason, like a value that cannot be used.
+    ``date_problem``: why the Observation's date cannot be used
+    (``cds.facts.dates.sample_date_problem``); the result is then kept with that reason, like a
+    value that cannot be used.
     """
     value: Quantity | None = None
     problem: str | None = None
@@ -515,34 +516,6 @@ def _moment(obs: dict[str, Any]) -> datetime | None:
     )
 
 
-# How far after ``today`` a sample date may lie (clock skew, time zones) before it is refused.
-_FUTURE_TOLERANCE = timedelta(days=1)
-
-
-def _date_problem(obs: dict[str, Any], moment: datetime | None, today: date | None) -> str | None:
-    """Why an Observation's date cannot be used, or None (also None when it has no date at all:
-    undated results simply never count, as before).
-
-    A date that is there but does not parse (``2026-13-45``, year 0000, free text), or that lies
-    in the future (``9999-12-31``: it would otherwise be the newest result for ever), cannot place
-    the result in time.
-    """
-    if moment is not None:
-        if today is not None and moment.date() > today + _FUTURE_TOLERANCE:
-            return f"prøvedatoen {display_date(moment.date())} ligger fram i tid"
-        return None
-    period = obs.get("effectivePeriod")
-    for raw in (
-        obs.get("effectiveDateTime"),
-        period.get("start") if isinstance(period, dict) else None,
-        obs.get("effectiveInstant"),
-        obs.get("issued"),
-    ):
-        if raw is not None:
-            return f"prøvedatoen «{shown(raw)}» kan ikke leses"
-    return None
-
-
 def extract_labs(
     observations: Iterable[dict[str, Any]],
     codebook: CodeBook,
@@ -556,7 +529,7 @@ def extract_labs(
     """Analyte id -> results, newest first (undated last); unusable values noted in ``notes``.
 
     With ``today``, a sample date after it (beyond a day of clock skew) is refused
-    (:func:`_date_problem`).
+    (``cds.facts.dates.sample_date_problem``).
     """
     # The hot path of a large record (make bench): every Observation passes here, so the work
     # for one that names no analyte is kept to a status check and a memoised code lookup, and
@@ -579,7 +552,7 @@ def extract_labs(
         if not top and not any(names for _, names in components):
             continue
         moment = _moment(obs)
-        date_problem = _date_problem(obs, moment, today)
+        date_problem = sample_date_problem(obs, moment, today)
         if date_problem is not None:
             moment = None  # a future date must not make the result the newest
         when = moment.date() if moment is not None else None
