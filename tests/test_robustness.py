@@ -160,6 +160,31 @@ def test_a_failing_pathway_evaluation_drops_only_its_card(
         assert word not in errors.text
 
 
+def test_a_failing_rule_is_logged_with_its_id(
+    client: TestClient,
+    monkeypatch: pytest.MonkeyPatch,
+    errors: pytest.LogCaptureFixture,
+    repo_registry: Any,
+) -> None:
+    import cds.evaluate.engine as engine
+
+    rule = next(r for r in repo_registry.get("sarkom").rules if "patient-view" in r.hooks)
+    original = engine.holds
+
+    def fragile(term: Any, ctx: Any) -> bool:
+        if term is rule.when:
+            raise ZeroDivisionError
+        return original(term, ctx)
+
+    monkeypatch.setattr(engine, "holds", fragile)
+    summaries = _summaries(_post(client, BEGRUNNET))
+    assert any("myelomatose" in s and "henvis" in s for s in summaries)
+    assert "Pakkeforløp for sarkom kunne ikke vurderes (feil i beslutningsstøtten)" in summaries
+    assert f"pathway failed pathway=sarkom part=rule:{rule.id} exc=ZeroDivisionError" in (
+        errors.text
+    )
+
+
 def test_a_failing_pathway_next_to_an_acute_card_stays_quiet(
     client: TestClient, monkeypatch: pytest.MonkeyPatch, errors: pytest.LogCaptureFixture
 ) -> None:

@@ -39,7 +39,23 @@ _SUPPRESSED_WHEN_REFERRED: frozenset[Outcome] = frozenset({"begrunnet", "mistank
 def evaluate(
     pathway: Pathway, codebook: CodeBook, facts: PatientFacts, *, hook: HookName, today: date
 ) -> Assessment:
-    """What the service should conclude about ``pathway`` for this patient in this hook."""
+    """What the service should conclude about ``pathway`` for this patient in this hook.
+
+    Raises only :class:`EvaluationError`, naming the feature or rule that failed (for the log).
+    """
+    try:
+        return _evaluate(pathway, codebook, facts, hook=hook, today=today)
+    except EvaluationError:
+        raise
+    except _RuleFailed as exc:
+        raise EvaluationError(pathway.id, f"rule:{exc.rule}") from exc.__cause__
+    except Exception as exc:
+        raise EvaluationError(pathway.id, "assessment") from exc
+
+
+def _evaluate(
+    pathway: Pathway, codebook: CodeBook, facts: PatientFacts, *, hook: HookName, today: date
+) -> Assessment:
     hits: dict[str, FeatureHit] = {}
     not_assessed: dict[str, NotAssessed] = {}
     notes: dict[str, None] = {}  # ordered set: the same remark from two sources is shown once
@@ -185,6 +201,17 @@ def _deciding_rule(
 ) -> Rule | None:
     """The first rule for this hook whose expression holds."""
     for rule in rules:
-        if hook in rule.hooks and holds(rule.when, _rule_context(rule, ctx, filter_tests)):
-            return rule
+        try:
+            if hook in rule.hooks and holds(rule.when, _rule_context(rule, ctx, filter_tests)):
+                return rule
+        except Exception as exc:
+            raise _RuleFailed(rule.id) from exc
     return None
+
+
+class _RuleFailed(Exception):
+    """A rule's expression raised; :func:`evaluate` names it in its ``EvaluationError``."""
+
+    def __init__(self, rule: str) -> None:
+        super().__init__(rule)
+        self.rule = rule
