@@ -23,7 +23,6 @@ stays a plain function (callers use it directly).
 from __future__ import annotations
 
 import json
-import math
 from datetime import date, datetime
 from typing import Annotated, Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -37,6 +36,7 @@ from cds.cdshooks import CdsResponse, HookRequest
 from cds.client_auth import AuthenticatedClient, ClientVerifier, audience_for
 from cds.criteria.registry import Registry
 from cds.errors import MalformedJson, PayloadTooLarge, UnknownService
+from cds.facts.numbers import json_integer
 from cds.feedback_store import FeedbackStore
 from cds.record.model import Record
 from cds.services import ServiceSpec, get_service
@@ -200,14 +200,7 @@ def parse_json(raw: bytes) -> Any:
         return from_json(raw, allow_inf_nan=False, cache_strings="keys")
     except ValueError:
         pass
-    return json.loads(raw, parse_constant=_reject_constant, parse_int=_integer)
-
-
-def _integer(text: str) -> int | float:
-    try:
-        return int(text)
-    except ValueError:  # longer than sys.get_int_max_str_digits()
-        return -math.inf if text.startswith("-") else math.inf
+    return json.loads(raw, parse_constant=_reject_constant, parse_int=json_integer)
 
 
 def _reject_constant(name: str) -> None:
