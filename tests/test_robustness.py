@@ -279,3 +279,26 @@ def test_no_value_in_a_lab_result_raises_and_the_acute_card_survives(
         hb["valueQuantity"]["comparator"] = value
     response = _post(client, body)
     assert [card["indicator"] for card in response["cards"]] == ["critical"]
+
+
+def test_an_absurd_number_in_a_draft_referral_is_not_echoed(client: TestClient) -> None:
+    # The draft is sent back in an update action: one that does not validate becomes a create.
+    body = json.loads(
+        (REQUESTS / "myelomatose-begrunnet.order-select.json").read_text(encoding="utf-8")
+    )
+    draft = body["context"]["draftOrders"]["entry"][0]["resource"]
+    draft["extension"] = [
+        {"url": "http://example.org/a", "valueDecimal": _INF_TOKEN},
+        {"url": "http://example.org/b", "valueInteger": 123456789012345678901234567890},
+    ]
+    raw = json.dumps(body, ensure_ascii=False).replace(f'"{_INF_TOKEN}"', "1e400")
+    response = client.post(
+        "/cds-services/pakkeforlop-order-select",
+        content=raw.encode("utf-8"),
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 200
+    data = response.json()
+    assert_conformant(data, body)
+    actions = [a for c in data["cards"] for s in c.get("suggestions", []) for a in s["actions"]]
+    assert actions and all(a["type"] == "create" for a in actions)
