@@ -6,6 +6,7 @@ diagnostic pathway's weight loss, with results the facts stage could not use.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -152,3 +153,31 @@ def test_weight_loss_shown_by_usable_weights_stays(registry: Registry) -> None:
     )
     assert "vekttap" in assessment.hits
     assert "vekttap" not in assessment.not_assessed
+
+
+# --- tumour size (sarkom): the site restriction applies first -----------------------------------
+
+
+def _sarkom(registry: Registry, *sizes: Any) -> Any:
+    record = facts(labs=list(sizes))
+    pathway = registry.get("sarkom")
+    return evaluate(pathway, registry.codebook, record, hook="patient-view", today=TODAY)
+
+
+def _size(value: float | None, site: str, problem: str | None = None) -> Any:
+    return replace(lab("tumour_size", value, "cm", days_ago=5, unit_problem=problem), site=site)
+
+
+def test_an_absurd_deep_tumour_size_is_not_assessed(registry: Registry) -> None:
+    absurd = _size(None, "dyp, venstre lår", "verdien «1e+308» er urimelig stor")
+    assessment = _sarkom(registry, absurd)
+    assert "dyp_svulst" not in assessment.hits
+    assert "urimelig stor" in assessment.not_assessed["dyp_svulst"].reason
+
+
+def test_an_absurd_size_elsewhere_does_not_touch_the_deep_lump(registry: Registry) -> None:
+    absurd = _size(None, "subkutan, høyre arm", "verdien «1e+308» er urimelig stor")
+    deep = _size(3.0, "dyp, venstre lår")
+    assessment = _sarkom(registry, absurd, deep)
+    assert "dyp_svulst" in assessment.hits
+    assert "dyp_svulst" not in assessment.not_assessed
