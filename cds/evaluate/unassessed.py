@@ -10,7 +10,7 @@ be used»):
   earlier usable result shows. When the source does not find the feature and an unusable result
   is in its window and newer than the result that decided (or nothing usable decided), the
   source was not assessed: the unusable result might have shown the finding. An unusable result
-  with no usable date may be that newer result, so it counts too.
+  with no usable date counts only when nothing usable decided.
 * **Per feature**: a feature that no source finds, and that some source could not assess, is
   *not assessed* (:class:`cds.evaluate.model.NotAssessed`), never silently absent.
 * **Per rule** (:func:`could_hold`): rules are decided as before, an unassessed feature counting
@@ -58,15 +58,21 @@ def unusable_reason(
     decided: date | None,
 ) -> str | None:
     """Why the source could not be assessed: the newest unusable result that is in the window
-    and newer than ``decided`` (the date of the result that decided; None: nothing did), or that
-    has no usable date. None when there is no such result."""
+    and newer than ``decided`` (the date of the result that decided; None: nothing did), or — when
+    nothing usable decided — one without a usable date. None when there is no such result.
+
+    An undated unusable result next to a dated usable one is left alone: it is more likely an old
+    garbled entry than today's result, and it would otherwise keep the feature «not assessed» for
+    as long as it stays in the record."""
     for result in results:  # newest first, undated last (the facts stage's order)
         if result.unit_problem is None:
             continue
         when = result.when
-        if when is not None:
-            if not within(when, today, window_days) or (decided is not None and when <= decided):
+        if when is None:
+            if decided is not None:
                 continue
+        elif not within(when, today, window_days) or (decided is not None and when <= decided):
+            continue
         shown = f"{label} {fmt.day(when)}" if when is not None else label  # the date is the problem
         return f"{shown}: {problem_text(result.unit_problem)}"
     return None

@@ -155,14 +155,15 @@ def test_unusable_result_outside_the_window_does_not_matter(run: Run) -> None:
     assert run(facts(labs=labs)).not_assessed == {}
 
 
-def test_undated_unusable_result_may_be_the_newest(run: Run) -> None:
+def test_an_hb_whose_date_is_the_problem_is_not_assessed_when_nothing_else_decides(
+    run: Run,
+) -> None:
     problem = "prøvedatoen «2026-13-45» kan ikke leses"
-    labs = [
-        lab("hemoglobin", 13.0, "g/dL", days_ago=20),
-        lab("hemoglobin", 9.0, "g/dL", days_ago=None, unit_problem=problem),
-    ]
-    assessment = run(facts(labs=labs))
-    assert assessment.not_assessed["anemi"].reason == f"Hemoglobin: {problem}"
+    alone = [lab("hemoglobin", 9.0, "g/dL", days_ago=None, unit_problem=problem)]
+    assert run(facts(labs=alone)).not_assessed["anemi"].reason == f"Hemoglobin: {problem}"
+    # Next to a dated usable result it is an old garbled entry, not today's result.
+    usable = [lab("hemoglobin", 13.0, "g/dL", days_ago=20), *alone]
+    assert run(facts(labs=usable)).not_assessed == {}
 
 
 def test_unit_problem_already_noted_by_the_facts_stage_is_not_repeated(run: Run) -> None:
