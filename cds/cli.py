@@ -124,8 +124,10 @@ def _read_json(source: str) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise UsageError(f"cannot read {source}: {reason}") from None
+    from cds.facts.numbers import json_integer  # over-long integers: see cds.api.deps.parse_json
+
     try:
-        return json.loads(text)
+        return json.loads(text, parse_int=json_integer)
     except json.JSONDecodeError as exc:
         raise UsageError(
             f"{source} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"

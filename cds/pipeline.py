@@ -2,20 +2,43 @@
 
 Routes and the CLI call :func:`respond`; it does no I/O and reads no clock (``today`` is passed
 in), so the same request and record always give the same cards.
+
+**One pathway's failure is its own.** Each pathway is evaluated on its own; an exception inside
+one (a bug, or a record shape nobody foresaw) drops that pathway's card only: it is logged with
+the pathway id and the part that failed (``feature:<id>``, ``render``) but no patient data
+(README «Privacy and logging»: exception type and code location, never the message), and a quiet
+``info`` card says that the pathway could not be assessed (``cds.render.unassessed``), so the
+other pathways' cards are not read as the whole answer. A rendering failure is narrowed to its
+pathway by rendering the pathways one at a time (only after the joint rendering failed), and the
+rest are rendered together again, so the «Several pathways» policy still applies between them.
+A silent pathway whose open rule a not-assessed feature decides gets its quiet ``not_assessed``
+card here too (not next to a critical card, nor when a pathway referral is recent; next to an
+organ-specific begrunnet mistanke only when the open rule is acute). Both card types can be
+switched off with ``CDS_DISABLED_CARDS`` (``not_assessed``, ``failed``).
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from datetime import date
 
-from cds.cdshooks import CdsResponse, HookRequest
+from cds.cdshooks import Card, CdsResponse, HookRequest
 from cds.criteria.registry import Registry
-from cds.criteria.schema import ALL_HOOKS
-from cds.evaluate.engine import evaluate
+from cds.criteria.schema import ALL_HOOKS, HookName, Pathway
+from cds.evaluate.engine import EvaluationError, evaluate
+from cds.evaluate.model import Assessment
 from cds.facts.extract import extract_facts
+from cds.facts.model import PatientFacts
+from cds.logs import log_exception
 from cds.record.model import Record
+from cds.render import unassessed
 from cds.render.cards import render_cards
 from cds.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+Result = tuple[Pathway, Assessment]
 
 
 def respond(
@@ -26,19 +49,131 @@ def respond(
         return CdsResponse(cards=[])
     hook = request.hook
     facts = extract_facts(record, registry.codebook, today=today, context=request.context)
-    results = [
-        (pathway, evaluate(pathway, registry.codebook, facts, hook=hook, today=today))
-        for pathway in registry.pathways
-    ]
+    results: list[Result] = []
+    failed: list[Pathway] = []
+    for pathway in registry.pathways:
+        try:
+            results.append(
+                (pathway, evaluate(pathway, registry.codebook, facts, hook=hook, today=today))
+            )
+        except Exception as exc:
+            _log_failure(pathway, exc)
+            failed.append(pathway)
     user = request.context.get("userId")
-    cards = render_cards(
-        results,
+    renderer = _Renderer(
         facts,
-        codebook=registry.codebook,
+        registry,
+        settings,
         hook=hook,
         hook_instance=request.hook_instance,
         user_ref=user if isinstance(user, str) and user else None,
         today=today,
-        disabled=settings.disabled_cards,
     )
+    cards, broken = renderer.isolated(results)
+    failed.extend(broken)
+    cards.extend(_quiet_cards(results, broken, cards, settings, request.hook_instance))
+    disabled = settings.disabled_cards
+    if "failed" not in disabled and not _critical(cards):
+        cards.extend(unassessed.failed_card(p, request.hook_instance) for p in failed)
     return CdsResponse(cards=cards)
+
+
+class _Renderer:
+    """``render_cards`` with this call's arguments, and its per-pathway isolation."""
+
+    def __init__(
+        self,
+        facts: PatientFacts,
+        registry: Registry,
+        settings: Settings,
+        *,
+        hook: HookName,
+        hook_instance: str,
+        user_ref: str | None,
+        today: date,
+    ) -> None:
+        self.facts, self.registry, self.settings = facts, registry, settings
+        self.hook, self.hook_instance = hook, hook_instance
+        self.user_ref, self.today = user_ref, today
+
+    def render(self, results: Sequence[Result]) -> list[Card]:
+        return render_cards(
+            results,
+            self.facts,
+            codebook=self.registry.codebook,
+            hook=self.hook,
+            hook_instance=self.hook_instance,
+            user_ref=self.user_ref,
+            today=self.today,
+            disabled=self.settings.disabled_cards,
+        )
+
+    def isolated(self, results: list[Result]) -> tuple[list[Card], list[Pathway]]:
+        """The cards, and the pathways left out because rendering them failed."""
+        try:
+            return self.render(results), []
+        except Exception:
+            logger.warning("rendering failed: retrying one pathway at a time")
+        kept: list[Result] = []
+        broken: list[Pathway] = []
+        for result in results:
+            try:
+                self.render([result])
+            except Exception as exc:
+                _log_failure(result[0], exc, part="render")
+                broken.append(result[0])
+            else:
+                kept.append(result)
+        try:
+            return self.render(kept), broken
+        except Exception as exc:  # only together do they fail: say nothing rather than guess
+            for pathway, _ in kept:
+                _log_failure(pathway, exc, part="render-combined")
+            return [], broken + [p for p, _ in kept]
+
+
+def _quiet_cards(
+    results: Sequence[Result],
+    broken: Sequence[Pathway],
+    cards: Sequence[Card],
+    settings: Settings,
+    hook_instance: str,
+) -> list[Card]:
+    """``not_assessed`` cards for silent pathways left open by a not-assessed feature.
+
+    Like the mistanke/not_met cards they are quiet: left out next to a critical card, when any
+    pathway referral is recent (one pathway at a time), and when a site switches them off.
+    """
+    if "not_assessed" in settings.disabled_cards or _critical(cards):
+        return []
+    if any(a.already_referred is not None for _, a in results):
+        return []
+    # Next to an organ-specific begrunnet mistanke only an open acute rule is still worth a card
+    # (the «Several pathways» rule 4 for mistanke/not_met).
+    organ_begrunnet = any(a.outcome == "begrunnet" and p.organ_specific for p, a in results)
+    # Organ-specific before diagnostic (rule 3): when an organ-specific pathway's card already
+    # names a deciding value that could not be used, the diagnostic pathway does not repeat it.
+    organ_open = any(p.organ_specific and a.deciding_not_assessed for p, a in results)
+    chosen = [
+        (pathway, assessment)
+        for pathway, assessment in results
+        if assessment.outcome is None
+        and assessment.deciding_not_assessed
+        and all(pathway is not b for b in broken)
+        and (not organ_begrunnet or assessment.open_outcome == "acute")
+        and (pathway.organ_specific or not organ_open)
+    ]
+    return [unassessed.not_assessed_card(p, a, hook_instance) for p, a in chosen]
+
+
+def _critical(cards: Sequence[Card]) -> bool:
+    return any(card.indicator == "critical" for card in cards)
+
+
+def _log_failure(pathway: Pathway, exc: Exception, part: str | None = None) -> None:
+    """The pathway id and the failing part; the exception's type and frames, not its message."""
+    if part is None:
+        part = exc.part if isinstance(exc, EvaluationError) else "evaluate"
+    cause = exc.__cause__ if isinstance(exc, EvaluationError) and exc.__cause__ else exc
+    message = f"pathway failed pathway={pathway.id} part={part}"
+    log_exception(logger, message, cause if isinstance(cause, Exception) else exc)

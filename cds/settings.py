@@ -30,6 +30,10 @@ ALL_CARD_TYPES: frozenset[str] = frozenset(
         "unsupported_referral",
         "advice",
         "stop_order",
+        # cds.render.unassessed: a silent pathway left open by a value that could not be used,
+        # and a pathway whose evaluation failed
+        "not_assessed",
+        "failed",
     }
 )
 

@@ -208,3 +208,16 @@ def test_serve_invalid_settings_exit_2(
     assert code == 2
     assert "CDS_DISABLED_CARDS" in err
     assert uvicorn_calls == []
+
+
+@pytest.mark.parametrize("number", ["1e400", "1" + "0" * 5000, "123456789012345678901234567890"])
+def test_evaluate_an_absurd_lab_value_keeps_the_acute_card(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, number: str
+) -> None:
+    text = (EXAMPLES / "myelomatose-akutt.json").read_text(encoding="utf-8")
+    assert '"value": 11.8' in text  # the Hb
+    path = tmp_path / "absurd.json"
+    path.write_text(text.replace('"value": 11.8', f'"value": {number}', 1), encoding="utf-8")
+    code, out, err = run(capsys, "evaluate", str(path), "--today", "2026-11-20", "--format", "text")
+    assert code == 0, err
+    assert out.startswith("[KRITISK] Akutt: mistanke om myelomatose")

@@ -36,6 +36,7 @@ from cds.cdshooks import CdsResponse, HookRequest
 from cds.client_auth import AuthenticatedClient, ClientVerifier, audience_for
 from cds.criteria.registry import Registry
 from cds.errors import MalformedJson, PayloadTooLarge, UnknownService
+from cds.facts.numbers import json_integer
 from cds.feedback_store import FeedbackStore
 from cds.record.model import Record
 from cds.services import ServiceSpec, get_service
@@ -172,7 +173,7 @@ async def read_json_object(request: Request, settings: SettingsDep) -> dict[str,
         data = parse_json(b"".join(chunks))
     except RecursionError:  # absurdly deep nesting
         raise MalformedJson("body nests too deeply") from None
-    except ValueError:  # JSONDecodeError, bad UTF-8, NaN/Infinity, over-long integers
+    except ValueError:  # JSONDecodeError, bad UTF-8, NaN/Infinity
         raise MalformedJson("body is not valid JSON") from None
     if not isinstance(data, dict):
         raise MalformedJson("body must be a JSON object")
@@ -190,12 +191,16 @@ def parse_json(raw: bytes) -> Any:
     malformed JSON) is then decided by ``json.loads`` exactly as before. Only object keys are
     cached (the same few hundred FHIR element names): values are patient data, which must not
     linger in a process-wide cache.
+
+    An integer longer than Python converts (4 300 digits) is valid JSON: it is read as ±infinity
+    (which it is, for every number a record holds), so that one absurd lab value makes that value
+    unusable in the facts stage (``cds.facts.numbers``) instead of refusing the whole call.
     """
     try:
         return from_json(raw, allow_inf_nan=False, cache_strings="keys")
     except ValueError:
         pass
-    return json.loads(raw, parse_constant=_reject_constant)
+    return json.loads(raw, parse_constant=_reject_constant, parse_int=json_integer)
 
 
 def _reject_constant(name: str) -> None:

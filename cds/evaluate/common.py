@@ -28,6 +28,8 @@ class SourceResult:
     assessed: bool = False
     evidence: list[Evidence] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Why the source could not be assessed (cds.evaluate.unassessed), when it is not present.
+    unassessed: str | None = None
 
 
 @lru_cache(maxsize=256)
@@ -118,5 +120,28 @@ def extreme_value(results: Iterable[LabResult], *, largest: bool) -> LabResult |
 
 def round_half_up(value: float, places: str) -> float:
     """``value`` rounded half up to ``places`` ("0.1", "0.01"), as a GP reads it: the number shown
-    is the number compared (9.35 -> 9.4, where float rounding would give 9.3)."""
-    return float(Decimal(repr(value)).quantize(Decimal(places), rounding=ROUND_HALF_UP))
+    is the number compared (9.35 -> 9.4, where float rounding would give 9.3).
+
+    Never raises: a value the decimal context cannot quantize (non-finite, or more digits than
+    its precision, which the facts stage's bounds make impossible for lab values) is returned
+    unrounded.
+    """
+    try:
+        return float(Decimal(repr(value)).quantize(Decimal(places), rounding=ROUND_HALF_UP))
+    except ArithmeticError:  # decimal.InvalidOperation is one
+        return value
+
+
+def newest_in_window(
+    results: Iterable[LabResult], today: date, window_days: int
+) -> LabResult | None:
+    """The newest dated result within the window; on that date one with a number is preferred."""
+    best: LabResult | None = None
+    for result in results:
+        if result.when is None or not within(result.when, today, window_days):
+            continue
+        if best is None or best.when is None or result.when > best.when:
+            best = result
+        elif result.when == best.when and best.value is None and result.value is not None:
+            best = result
+    return best

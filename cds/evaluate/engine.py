@@ -15,6 +15,11 @@ A ``mistanke`` also carries earlier positive results that aged out of their wind
 (``cds.evaluate.aged_out``), so the card can say that the stale filter test was positive.
 A ``stop_order`` also records what the other rules conclude (``Assessment.stop_then``), so that
 the card offers a referral only when begrunnet mistanke holds, and the examinations otherwise.
+
+Features that could not be assessed (a deciding value the facts stage could not use) are kept in
+``Assessment.not_assessed``; the first earlier rule they leave open in three-valued logic, and
+the features it turns on, in ``open_rule``/``deciding_not_assessed`` (``cds.evaluate.unassessed``).
+A feature whose evaluation raises is reported as ``EvaluationError`` naming it, for the log.
 """
 
 from __future__ import annotations
@@ -26,7 +31,13 @@ from cds.criteria.schema import CodeBook, HookName, Outcome, Pathway, Rule, feat
 from cds.evaluate import referral_state as rs
 from cds.evaluate.aged_out import aged_out
 from cds.evaluate.features import evaluate_feature
-from cds.evaluate.model import Assessment, Explained, FeatureHit, FilterTestStatus
+from cds.evaluate.model import (
+    Assessment,
+    Explained,
+    FeatureHit,
+    FilterTestStatus,
+    NotAssessed,
+)
 from cds.evaluate.places import lump_places
 from cds.evaluate.receivers import choose_receivers
 from cds.evaluate.terms import (
@@ -39,6 +50,7 @@ from cds.evaluate.terms import (
     supporting_features,
     unmet_labels,
 )
+from cds.evaluate.unassessed import could_hold, deciding_features
 from cds.facts.model import PatientFacts
 
 # Outcomes an earlier pathway referral makes redundant.
@@ -48,15 +60,40 @@ _SUPPRESSED_WHEN_REFERRED: frozenset[Outcome] = frozenset({"begrunnet", "mistank
 def evaluate(
     pathway: Pathway, codebook: CodeBook, facts: PatientFacts, *, hook: HookName, today: date
 ) -> Assessment:
-    """What the service should conclude about ``pathway`` for this patient in this hook."""
+    """What the service should conclude about ``pathway`` for this patient in this hook.
+
+    Raises only :class:`EvaluationError`, naming the feature or rule that failed (for the log).
+    """
+    try:
+        return _evaluate(pathway, codebook, facts, hook=hook, today=today)
+    except EvaluationError:
+        raise
+    except _RuleFailed as exc:
+        raise EvaluationError(pathway.id, f"rule:{exc.rule}") from exc.__cause__
+    except Exception as exc:
+        raise EvaluationError(pathway.id, "assessment") from exc
+
+
+def _evaluate(
+    pathway: Pathway, codebook: CodeBook, facts: PatientFacts, *, hook: HookName, today: date
+) -> Assessment:
     hits: dict[str, FeatureHit] = {}
+    not_assessed: dict[str, NotAssessed] = {}
     notes: dict[str, None] = {}  # ordered set: the same remark from two sources is shown once
     for feature_id, feature in pathway.features.items():
-        result = evaluate_feature(feature_id, feature, codebook, facts, today)
+        try:
+            result = evaluate_feature(feature_id, feature, codebook, facts, today)
+        except Exception as exc:  # a bug must name its feature (logged by cds.pipeline)
+            raise EvaluationError(pathway.id, f"feature:{feature_id}") from exc
         notes.update(dict.fromkeys(result.notes))
         if result.hit is not None:
             hits[feature_id] = result.hit
-    explained = explain(pathway, hits, facts.age_years)
+        elif result.unassessed is not None:
+            not_assessed[feature_id] = NotAssessed(feature_id, feature.label, result.unassessed)
+    try:
+        explained = explain(pathway, hits, facts.age_years)
+    except Exception as exc:  # as for features: name the part (logged by cds.pipeline)
+        raise EvaluationError(pathway.id, "explained_by") from exc
     for feature_id in explained:
         del hits[feature_id]
 
@@ -129,6 +166,10 @@ def evaluate(
         else ()
     )
     notes.update(dict.fromkeys(receivers.notes))
+    open_rule, deciding = _left_open(pathway.rules, rule, ctx, filter_tests, hook, not_assessed)
+    if open_rule is not None and referred is not None:
+        if open_rule.outcome in _SUPPRESSED_WHEN_REFERRED:
+            open_rule, deciding = None, ()
 
     return Assessment(
         pathway=pathway.id,
@@ -148,6 +189,10 @@ def evaluate(
         stop_then_rule=stop_then_rule,
         explained=explained,
         aged_out=earlier,
+        not_assessed=not_assessed,
+        open_rule=open_rule.id if open_rule is not None else None,
+        open_outcome=open_rule.outcome if open_rule is not None else None,
+        deciding_not_assessed=deciding,
     )
 
 
@@ -175,6 +220,45 @@ def explain(
     return out
 
 
+class EvaluationError(Exception):
+    """A failure inside one pathway's evaluation, naming the pathway and the part (no values)."""
+
+    def __init__(self, pathway: str, part: str) -> None:
+        super().__init__(f"{pathway} {part}")
+        self.pathway = pathway
+        self.part = part
+
+
+# Outcomes an open (not assessed) rule is worth telling the GP about: those that ask for action.
+_WORTH_SAYING: frozenset[Outcome] = frozenset(
+    {"acute", "begrunnet", "mistanke", "advice", "stop_order"}
+)
+
+
+def _left_open(
+    rules: tuple[Rule, ...],
+    decided: Rule | None,
+    ctx: TermContext,
+    filter_tests: tuple[FilterTestStatus, ...],
+    hook: HookName,
+    not_assessed: dict[str, NotAssessed],
+) -> tuple[Rule | None, tuple[str, ...]]:
+    """The first rule before the deciding one that the not-assessed features leave open, and the
+    features it turns on (cds.evaluate.unassessed); (None, ()) when nothing is left open."""
+    if not not_assessed:
+        return None, ()
+    unknown = frozenset(not_assessed)
+    for rule in rules:
+        if rule is decided:
+            break
+        if hook not in rule.hooks or rule.outcome not in _WORTH_SAYING:
+            continue
+        rule_ctx = _rule_context(rule, ctx, filter_tests)
+        if could_hold(rule.when, rule_ctx, unknown) is None:
+            return rule, deciding_features(rule.when, rule_ctx, unknown)
+    return None, ()
+
+
 def _rule_context(
     rule: Rule, ctx: TermContext, filter_tests: tuple[FilterTestStatus, ...]
 ) -> TermContext:
@@ -199,6 +283,17 @@ def _deciding_rule(
 ) -> Rule | None:
     """The first rule for this hook whose expression holds."""
     for rule in rules:
-        if hook in rule.hooks and holds(rule.when, _rule_context(rule, ctx, filter_tests)):
-            return rule
+        try:
+            if hook in rule.hooks and holds(rule.when, _rule_context(rule, ctx, filter_tests)):
+                return rule
+        except Exception as exc:
+            raise _RuleFailed(rule.id) from exc
     return None
+
+
+class _RuleFailed(Exception):
+    """A rule's expression raised; :func:`evaluate` names it in its ``EvaluationError``."""
+
+    def __init__(self, rule: str) -> None:
+        super().__init__(rule)
+        self.rule = rule

@@ -6,10 +6,12 @@ One function per source kind (``lab``, ``corrected_calcium``, ``condition``, ``c
 feature is present when any of its sources is. Semantics (criteria/README.md):
 
 * Labs: only the newest result dated within the window counts (a corrected anaemia stops
-  counting); undated results never count. A result without a usable number (unit problem) makes the
-  source absent and its problem becomes an assessment note. With ``use_reference_range`` the lab's
-  directional flag, then its reference range, decide; the threshold is the fallback. Comparisons
-  are strict (``low``: below, ``high``: above).
+  counting); undated results never count. Results the facts stage could not use (unit, number or
+  date problem) are set aside, so the newest *usable* one decides, and their problem becomes an
+  assessment note; when that leaves the source without a finding, a newer unusable result makes
+  it *not assessed* (``cds.evaluate.unassessed``), never silently absent. With
+  ``use_reference_range`` the lab's directional flag, then its reference range, decide; the
+  threshold is the fallback. Comparisons are strict (``low``: below, ``high``: above).
 * Site-restricted labs (``site_patterns``/``site_negations``, e.g. tumour size «dyp»): results whose
   site text fails the patterns are set aside *first*, so the newest result *whose site matches*
   decides, even when a newer result of the analyte exists elsewhere in the body (a superficial lump
@@ -65,8 +67,10 @@ from cds.evaluate.common import (
     site_matches,
 )
 from cds.evaluate.common import matcher_for as matcher_for  # re-exported: referral_state
+from cds.evaluate.common import newest_in_window as newest_in_window  # re-exported
 from cds.evaluate.common import within as within  # re-exported: referral_state
 from cds.evaluate.model import Evidence, FeatureHit
+from cds.evaluate.unassessed import lab_based, unusable_reason, usable
 from cds.facts.model import LabResult, PatientFacts, Quantity, Sex
 
 _LOW_FLAGS = frozenset({"L", "LL", "LU", "<"})
@@ -80,6 +84,7 @@ class FeatureResult:
 
     hit: FeatureHit | None
     notes: tuple[str, ...]
+    unassessed: str | None = None  # absent, and why a source could not assess it
 
 
 def evaluate_feature(
@@ -100,7 +105,9 @@ def evaluate_feature(
                 results.append(_evaluate_source(source, codebook, facts, today))
     notes = tuple(note for r in results for note in r.notes)
     if not any(r.present for r in results):
-        return FeatureResult(None, notes)
+        return FeatureResult(
+            None, notes, next((r.unassessed for r in results if r.unassessed), None)
+        )
     evidence = _newest_first(e for r in results if r.present for e in r.evidence)
     hit = FeatureHit(feature=feature_id, label=feature.label, evidence=evidence)
     hit = change.classify(feature, hit, codebook, facts, today, _evaluate_source)
@@ -129,11 +136,14 @@ def _evaluate_source(
     if isinstance(source, LabFlagSource):
         return _lab_flag(source, codebook, facts, today)
     if isinstance(source, WeightLossSource):
-        return trends.weight_loss(source, codebook, facts, today)
+        return lab_based(
+            source, trends.weight_loss(source, codebook, facts, today), codebook, facts, today
+        )
     if isinstance(source, UsageIncreaseSource):
         return trends.usage_increase(source, codebook, facts, today)
     if isinstance(source, SizeIncreaseSource):
-        return lumps.size_increase(source, codebook, facts, today)
+        found = lumps.size_increase(source, codebook, facts, today)
+        return lab_based(source, found, codebook, facts, today)
     if isinstance(source, LumpAfterSurgerySource):
         return lumps.lump_after_surgery(source, codebook, facts, today)
     if isinstance(source, MedicationSource):
@@ -144,21 +154,6 @@ def _evaluate_source(
 
 
 # --- labs ------------------------------------------------------------------------------------
-
-
-def newest_in_window(
-    results: Iterable[LabResult], today: date, window_days: int
-) -> LabResult | None:
-    """The newest dated result within the window; on that date one with a number is preferred."""
-    best: LabResult | None = None
-    for result in results:
-        if result.when is None or not within(result.when, today, window_days):
-            continue
-        if best is None or best.when is None or result.when > best.when:
-            best = result
-        elif result.when == best.when and best.value is None and result.value is not None:
-            best = result
-    return best
 
 
 def _usable(
@@ -213,8 +208,14 @@ def _lab(source: LabSource, codebook: CodeBook, facts: PatientFacts, today: date
         results = [
             r for r in results if site_matches(r.site, source.site_patterns, source.site_negations)
         ]
-    result = newest_in_window(results, today, source.window_days)
+    results = tuple(results)
+    # Unusable results are set aside: the newest usable one decides (cds.evaluate.unassessed).
+    result = newest_in_window((r for r in results if usable(r)), today, source.window_days)
+    newest = newest_in_window(results, today, source.window_days)
+    if newest is not None and newest is not result:
+        _usable(newest, analyte.label, source.threshold.unit, out.notes, facts)  # its note
     if result is None:
+        out.unassessed = unusable_reason(results, analyte.label, today, source.window_days, None)
         return out
     value = _usable(result, analyte.label, source.threshold.unit, out.notes, facts)
     if value is None:
@@ -232,6 +233,9 @@ def _lab(source: LabSource, codebook: CodeBook, facts: PatientFacts, today: date
             f"{verdict.sex_note}: brukte grenseverdi {limit_text} for {analyte.label}."
         )
     if not verdict.present:
+        out.unassessed = unusable_reason(
+            results, analyte.label, today, source.window_days, result.when
+        )
         return out
     out.present = True
     if verdict.basis == "flag":
@@ -317,14 +321,28 @@ def _corrected_calcium(
     out = SourceResult()
     calcium_analyte = codebook.analytes[source.calcium]
     albumin_analyte = codebook.analytes[source.albumin]
-    calcium = newest_in_window(facts.labs.get(source.calcium, ()), today, source.window_days)
+    calciums = facts.labs.get(source.calcium, ())
+    window = source.window_days
+    calcium = newest_in_window((r for r in calciums if usable(r)), today, window)
+    newest = newest_in_window(calciums, today, window)
+    if newest is not None and newest is not calcium:
+        _usable(newest, calcium_analyte.label, source.threshold.unit, out.notes, facts)
     if calcium is None or calcium.when is None:
+        out.unassessed = unusable_reason(calciums, calcium_analyte.label, today, window, None)
         return out
     ca = _usable(calcium, calcium_analyte.label, source.threshold.unit, out.notes, facts)
     if ca is None:
         return out
     paired = corrected_calcium(source, calcium.when, ca.value, facts, albumin_analyte.unit)
     if paired is None:
+        # An albumin that could not be used may be the one this calcium should be corrected with.
+        out.unassessed = unusable_reason(
+            facts.labs.get(source.albumin, ()),
+            albumin_analyte.label,
+            calcium.when,
+            source.pairing_days,
+            None,
+        )
         return out
     corrected, albumin = paired
     if albumin.value is None:  # corrected_calcium only pairs albumins with a value
@@ -336,7 +354,11 @@ def _corrected_calcium(
             f"{sex_note}: brukte grenseverdi {fmt.quantity(limit, source.threshold.unit)} "
             "for korrigert kalsium."
         )
-    if beyond(corrected, limit, "high"):
+    if not beyond(corrected, limit, "high"):
+        out.unassessed = unusable_reason(
+            calciums, calcium_analyte.label, today, window, calcium.when
+        )
+    else:
         out.present = True
         unit = source.threshold.unit
         out.evidence.append(

@@ -77,6 +77,19 @@ class AgedOut:
     test_label: str
 
 
+@dataclass(frozen=True, slots=True)
+class NotAssessed:
+    """A feature no source found and some source could not assess («kunne ikke vurderes»).
+
+    ``reason`` is Norwegian and names the value that could not be used, e.g. «Hemoglobin
+    18.11.2026: ukjent enhet «enh»» (``cds.evaluate.unassessed``).
+    """
+
+    feature: str
+    label: str
+    reason: str
+
+
 FilterState = Literal["ok", "missing", "stale"]
 
 
@@ -127,6 +140,14 @@ class Assessment:
     explained: dict[str, Explained] = field(default_factory=dict)
     # For a mistanke: earlier positive results that aged out of their windows (newest each).
     aged_out: tuple[AgedOut, ...] = ()
+    # Features that could not be assessed (feature id -> why), whatever they decide.
+    not_assessed: dict[str, NotAssessed] = field(default_factory=dict)
+    # The earlier rule for this hook that the not-assessed features leave open (it might have
+    # held), its outcome, and the not-assessed features it turns on, in rule order: what a card
+    # names first («Hemoglobin … kunne ikke vurderes»). None/() when nothing is left open.
+    open_rule: str | None = None
+    open_outcome: Outcome | None = None
+    deciding_not_assessed: tuple[str, ...] = ()
 
     @property
     def missing_filter_tests(self) -> tuple[FilterTestStatus, ...]:

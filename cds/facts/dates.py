@@ -10,12 +10,17 @@ Choices (record-conventions.md «General rules» says partial dates occur):
   -> 5 March). The sender's local date is the clinical date; converting to UTC would move late
   evening results to the wrong day.
 * Anything that is not a valid date (wrong type, ``2026-02-30``, free text) gives None.
+* A lab sample date that is there but does not parse, or lies after today (beyond a day of clock
+  skew), makes the result unusable (:func:`sample_date_problem`, ``cds.facts.numbers``).
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from cds.facts.numbers import shown
 
 _DATETIME = re.compile(
     r"(\d{4})(?:-(\d{2})(?:-(\d{2})"
@@ -124,3 +129,34 @@ def age_years(birth_date: date | None, today: date) -> int | None:
 def display_date(value: date | None) -> str:
     """Norwegian display form (``05.03.2026``), or «udatert» without a date."""
     return value.strftime("%d.%m.%Y") if value is not None else "udatert"
+
+
+# How far after ``today`` a sample date may lie (clock skew, time zones) before it is refused.
+_FUTURE_TOLERANCE = timedelta(days=1)
+
+
+def sample_date_problem(
+    obs: dict[str, Any], moment: datetime | None, today: date | None
+) -> str | None:
+    """Why an Observation's date (``moment``, as parsed) cannot be used, or None.
+
+    Also None when it has no date at all: undated results simply never count, as before.
+
+    A date that is there but does not parse (``2026-13-45``, year 0000, free text), or that lies
+    in the future (``9999-12-31``: it would otherwise be the newest result for ever), cannot place
+    the result in time.
+    """
+    if moment is not None:
+        if today is not None and moment.date() > today + _FUTURE_TOLERANCE:
+            return f"prøvedatoen {display_date(moment.date())} ligger fram i tid"
+        return None
+    period = obs.get("effectivePeriod")
+    for raw in (
+        obs.get("effectiveDateTime"),
+        period.get("start") if isinstance(period, dict) else None,
+        obs.get("effectiveInstant"),
+        obs.get("issued"),
+    ):
+        if raw is not None:
+            return f"prøvedatoen «{shown(raw)}» kan ikke leses"
+    return None

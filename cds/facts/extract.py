@@ -59,6 +59,7 @@ def extract_facts(
         sex=person.sex,
         age=person.age_years,
         notes=notes,
+        today=today,
     )
     drafts, draft_resources, selections = extract_drafts(ctx, codebook)
     return PatientFacts(

@@ -9,7 +9,6 @@ record-conventions.md «General rules», «Laboratory results».
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -19,8 +18,10 @@ from typing import Any
 from cds.criteria.schema import Analyte, CodeBook
 from cds.facts import fhirjson as fj
 from cds.facts.codes import PREFIX_FAMILIES, CodeMatcher, family_of, normalise_code
-from cds.facts.dates import display_date, first_datetime, parse_datetime
+from cds.facts.dates import display_date, first_datetime, parse_datetime, sample_date_problem
 from cds.facts.model import Code, LabResult, Quantity, Sex
+from cds.facts.numbers import NOT_USED, plausible, read_number
+from cds.facts.numbers import to_number as to_number  # re-exported: callers and tests
 from cds.facts.sites import site_text
 from cds.facts.units import normalise_unit, to_canonical
 
@@ -87,8 +88,6 @@ _TEXT_FLAGS: dict[str, str] = {
     "negativ": "NEG",
     "negative": "NEG",
 }
-
-_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
 # appliesTo markers for sex-specific reference ranges (SNOMED, v3 AdministrativeGender, text).
 _FEMALE_CODES = frozenset({"248152002", "f", "female"})
@@ -209,25 +208,6 @@ class _Context:
     notes: list[str]
 
 
-def to_number(value: object) -> float | None:
-    """A JSON number (or a plain decimal string with a point) as a finite float, else None.
-
-    Booleans are not numbers here. Strings with a decimal comma are refused: «1,234» is
-    ambiguous between a Norwegian decimal and an English thousands separator.
-    """
-    if value.__class__ is float:  # the usual case, first (bool is an int, never a float)
-        return value if math.isfinite(value) else None
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        number = float(value)
-    elif isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
-        number = float(value.strip())
-    else:
-        return None
-    return number if math.isfinite(number) else None
-
-
 def interpretation_codes(value: object) -> frozenset[str]:
     """Normalised flags from ``interpretation`` (list of CodeableConcept, or one)."""
     flags: set[str] = set()
@@ -326,15 +306,22 @@ def _read_quantity(
     unit, problem = _unit_spelling(quantity)
     unit = unit or default_unit
     raw_value = quantity.get("value")
-    if raw_value is None:
-        return None, None, unit
-    number = to_number(raw_value)
+    number, reason = read_number(raw_value)
     if number is None:
-        shown = str(raw_value)[:20]
-        return None, f"verdien «{shown}» er ikke et tall – verdien er ikke brukt", unit
+        return None, reason + NOT_USED if reason else None, unit
     if problem:
         return None, problem, unit
-    return (*to_canonical(number, unit, analyte.unit, analyte.molar_mass), unit)
+    return (*_canonical(number, raw_value, unit, analyte), unit)
+
+
+def _canonical(
+    number: float, raw: object, unit: str | None, analyte: Analyte
+) -> tuple[Quantity | None, str | None]:
+    """``to_canonical``, then the plausibility bound on the converted value (cds.facts.numbers)."""
+    value, problem = to_canonical(number, unit, analyte.unit, analyte.molar_mass)
+    if value is not None and (absurd := plausible(value.value, raw)) is not None:
+        return None, absurd + NOT_USED
+    return value, problem
 
 
 def _range_applies(rng: dict[str, Any], sex: Sex, age: int | None) -> bool:
@@ -459,8 +446,14 @@ def _result(
     ref: str,
     when: date | None,
     ctx: _Context,
+    date_problem: str | None = None,
 ) -> LabResult:
-    """One LabResult from an Observation or one of its components (``holder``)."""
+    """One LabResult from an Observation or one of its components (``holder``).
+
+    ``date_problem``: why the Observation's date cannot be used
+    (``cds.facts.dates.sample_date_problem``); the result is then kept with that reason, like a
+    value that cannot be used.
+    """
     value: Quantity | None = None
     problem: str | None = None
     value_unit: str | None = None
@@ -476,9 +469,14 @@ def _result(
                 f" – tallet er brukt uten «{comparator}»"
             )
     elif "valueInteger" in holder:
-        number = to_number(holder.get("valueInteger"))
+        raw = holder.get("valueInteger")
+        number, reason = read_number(raw)
         if number is not None:
-            value, problem = to_canonical(number, None, analyte.unit, analyte.molar_mass)
+            value, problem = _canonical(number, raw, None, analyte)
+        elif reason:
+            problem = reason + NOT_USED
+    if problem is None and date_problem is not None:
+        problem = date_problem + NOT_USED
     if problem:
         ctx.notes.append(f"{analyte.label} {display_date(when)}: {problem}")
     low: Quantity | None = None
@@ -526,8 +524,13 @@ def extract_labs(
     sex: Sex,
     age: int | None,
     notes: list[str],
+    today: date | None = None,
 ) -> dict[str, tuple[LabResult, ...]]:
-    """Analyte id -> results, newest first (undated last); unusable values noted in ``notes``."""
+    """Analyte id -> results, newest first (undated last); unusable values noted in ``notes``.
+
+    With ``today``, a sample date after it (beyond a day of clock skew) is refused
+    (``cds.facts.dates.sample_date_problem``).
+    """
     # The hot path of a large record (make bench): every Observation passes here, so the work
     # for one that names no analyte is kept to a status check and a memoised code lookup, and
     # what an Observation's results share is worked out once (_shared), not per analyte.
@@ -549,6 +552,9 @@ def extract_labs(
         if not top and not any(names for _, names in components):
             continue
         moment = _moment(obs)
+        date_problem = sample_date_problem(obs, moment, today)
+        if date_problem is not None:
+            moment = None  # a future date must not make the result the newest
         when = moment.date() if moment is not None else None
         ref = fj.ref_of("Observation", obs)
         notes_text = fj.note_texts(obs) if "note" in obs else []
@@ -567,6 +573,7 @@ def extract_labs(
                     ref=ref,
                     when=when,
                     ctx=ctx,
+                    date_problem=date_problem,
                 )
         panel_flags: frozenset[str] | None = None
         for comp, names in components:
@@ -587,6 +594,7 @@ def extract_labs(
                     ref=ref,
                     when=when,
                     ctx=ctx,
+                    date_problem=date_problem,
                 )
         for name, result in per_obs.items():
             bucket = found.get(name)

@@ -54,7 +54,12 @@ class LabResult:
 
     ``ref`` is the FHIR relative reference (``Observation/123``) used as evidence and in
     ``reasonReference``. ``value`` is ``None`` when the result has no usable number (text result,
-    or a unit we refuse to guess: then ``unit_problem`` says why, in Norwegian).
+    or a value we refuse to use). ``unit_problem`` (the name is older than its scope) says in
+    Norwegian why the result cannot be used, whatever the cause: a unit we refuse to guess, a
+    value that is not a finite, plausible, measured number (``cds.facts.numbers``), or a sample
+    date that does not parse or lies in the future (then ``when`` is None and ``value`` may be
+    kept for display). The evaluate stage reports such a result's feature as «kunne ikke
+    vurderes» instead of absent.
     ``text`` joins valueString, note texts and any coded value's display, for text findings.
     """
 

@@ -23,6 +23,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from cds.errors import FhirFetchError
+from cds.facts.numbers import json_integer
 from cds.record.model import Resource
 
 logger = logging.getLogger(__name__)
@@ -176,7 +177,8 @@ async def get_json(
         # Only the type: httpx messages quote the URL, which carries the patient id.
         raise FhirFetchError(f"unreachable ({type(exc).__name__})") from exc
     try:
-        data = json.loads(b"".join(chunks))
+        # An over-long integer is infinite, not «not JSON»: the facts stage refuses that value.
+        data = json.loads(b"".join(chunks), parse_int=json_integer)
     except (ValueError, RecursionError) as exc:
         raise FhirFetchError("not JSON") from exc
     if not isinstance(data, dict) or not isinstance(data.get("resourceType"), str):

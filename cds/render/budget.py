@@ -27,6 +27,8 @@ advice            1000    the rule's own advice text from the criteria (up to �
 begrunnet_group   1200    two or three pathways: the recommended one's findings, the others'
                           findings not already shown, the receivers, why one is recommended
                           (with the diagnostic pathway's own criterion quoted), one forløpstid
+not_assessed      500     which value could not be used and what it might have meant
+failed            500     that the pathway was not assessed, and what to do
 stop_order        1300    the rule's fixed advice text (≈ 450 characters for the sarcoma
                           biopsy stop, criteria/sarkom.yaml), the orders to delete, the
                           findings and the examinations to order instead
@@ -61,6 +63,8 @@ DETAIL_BUDGET: dict[str, int] = {
     "advice": 1000,
     GROUP: 1200,
     "stop_order": 1300,
+    "not_assessed": 500,
+    "failed": 500,
 }
 _SEPARATOR = "\n\n"
 # What stands where lines were cut (last resort): the referral and the record hold the rest.

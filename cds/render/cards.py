@@ -54,6 +54,7 @@ from cds.criteria.schema import Advice, CodeBook, HookName, Outcome, Pathway, Ru
 from cds.evaluate.combine import combine
 from cds.evaluate.model import Assessment
 from cds.facts.model import OrderFact, PatientFacts
+from cds.render import unassessed
 from cds.render.budget import CARD_TYPE_EXTENSION, DETAIL_BUDGET, GROUP, Part, fit
 from cds.render.evidence import (
     Findings,
@@ -606,10 +607,12 @@ def _card(
     pathway = call.pathway
     outcome = call.assessment.outcome
     kind = card_type or str(outcome)
+    # A deciding feature that could not be assessed comes first (cds.render.unassessed).
+    parts = [Part(unassessed.lead(pathway, call.assessment)), *parts]
     return Card.model_validate(
         {
             "uuid": call.id(f"card:{outcome}"),
-            "summary": summary,
+            "summary": unassessed.summary(pathway, call.assessment, summary),
             "detail": fit(parts, DETAIL_BUDGET[kind]),
             "indicator": indicator,
             "source": Source(
@@ -704,7 +707,9 @@ def _unmet_parts(call: _Call, advice: str | None) -> list[Part | str]:
     unmet = [md(u) for u in assessment.unmet]
     hits = Findings().bullets(ordered_hits(pathway, assessment))
     return [
-        bullets(_NOT_MET, unmet) if unmet else _NOT_MET.rstrip(":") + ".",
+        bullets(unassessed.unmet_heading(assessment, _NOT_MET), unmet)
+        if unmet
+        else unassessed.unmet_heading(assessment, _NOT_MET).rstrip(":") + ".",
         bullets("Funnet i journalen:", hits)
         if hits
         else f"Ingen funn for {md(pathway.title)} i journalen.",

@@ -1,4 +1,5 @@
-"""The request body parser gives exactly what ``json.loads`` gave, with NaN and Infinity refused.
+"""The request body parser gives exactly what ``json.loads`` gave, with NaN and Infinity refused
+(and integers too long for ``int()`` read as infinite, not refused).
 
 ``cds.api.deps.parse_json`` tries pydantic's Rust parser first and leaves whatever it refuses
 to ``json.loads``; these tests pin that the two never disagree on what they both accept, and
@@ -56,13 +57,25 @@ def test_what_only_the_standard_library_accepts_still_parses(raw: bytes) -> None
 
 @pytest.mark.parametrize(
     "raw",
-    [b"NaN", b'{"x": Infinity}', b"[-Infinity]", b"{", b"\xff\xfe{", b"9" * 4301, b"[1,]"],
+    [b"NaN", b'{"x": Infinity}', b"[-Infinity]", b"{", b"\xff\xfe{", b"[1,]"],
 )
 def test_refused_as_before(raw: bytes) -> None:
     with pytest.raises(ValueError):
         _reference(raw)
     with pytest.raises(ValueError):
         parse_json(raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "value"), [(b"9" * 4301, float("inf")), (b"-" + b"9" * 5000, -float("inf"))]
+)
+def test_an_integer_too_long_to_convert_is_infinite_not_a_refused_body(
+    raw: bytes, value: float
+) -> None:
+    # Valid JSON: one absurd lab value must not refuse the whole call (cds.facts.numbers refuses
+    # the value instead).
+    assert parse_json(raw) == value
+    assert parse_json(b'{"value": ' + raw + b', "next": 1}') == {"value": value, "next": 1}
 
 
 def test_absurd_nesting_is_still_a_recursion_error() -> None:

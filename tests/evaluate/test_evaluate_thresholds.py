@@ -111,15 +111,59 @@ def test_undated_lab_does_not_count(run: Run) -> None:
     assert "anemi" not in run(facts(labs=[lab("hemoglobin", 9.0, "g/dL", days_ago=None)])).hits
 
 
-def test_unit_problem_is_not_present_and_becomes_a_note(run: Run) -> None:
+def test_unusable_newest_result_is_set_aside_and_becomes_a_note(run: Run) -> None:
+    # The older usable Hb decides: one bad value never removes the finding an earlier one shows.
     problem = "enheten «mg/ml» kan ikke regnes om til g/dL – verdien er ikke brukt"
     labs = [
         lab("hemoglobin", 9.0, "g/dL", days_ago=30),
         lab("hemoglobin", None, days_ago=2, unit_problem=problem),
     ]
     assessment = run(facts(labs=labs))
-    assert "anemi" not in assessment.hits
+    assert assessment.hits["anemi"].evidence[0].text == "Hemoglobin 9,0 g/dL (under 11,7 g/dL)"
+    assert "anemi" not in assessment.not_assessed
     assert f"Hemoglobin: {problem}" in assessment.notes
+
+
+def test_unusable_newest_result_over_a_normal_older_one_is_not_assessed(run: Run) -> None:
+    problem = "ukjent enhet «enh» – verdien er ikke brukt"
+    labs = [
+        lab("hemoglobin", 13.0, "g/dL", days_ago=30),
+        lab("hemoglobin", None, days_ago=2, unit_problem=problem),
+    ]
+    assessment = run(facts(labs=labs))
+    assert "anemi" not in assessment.hits
+    assert assessment.not_assessed["anemi"].reason == "Hemoglobin 18.11.2026: ukjent enhet «enh»"
+
+
+def test_unusable_result_older_than_a_usable_normal_one_is_assessed(run: Run) -> None:
+    labs = [
+        lab("hemoglobin", 13.0, "g/dL", days_ago=2),
+        lab("hemoglobin", None, days_ago=30, unit_problem="ukjent enhet «enh»"),
+    ]
+    assert run(facts(labs=labs)).not_assessed == {}
+
+
+def test_only_result_unusable_is_not_assessed_never_absent(run: Run) -> None:
+    labs = [lab("hemoglobin", None, days_ago=2, unit_problem="verdien «1e+308» er urimelig stor")]
+    assessment = run(facts(labs=labs))
+    assert "anemi" not in assessment.hits
+    assert "urimelig stor" in assessment.not_assessed["anemi"].reason
+
+
+def test_unusable_result_outside_the_window_does_not_matter(run: Run) -> None:
+    labs = [lab("hemoglobin", None, days_ago=400, unit_problem="ukjent enhet «enh»")]
+    assert run(facts(labs=labs)).not_assessed == {}
+
+
+def test_an_hb_whose_date_is_the_problem_is_not_assessed_when_nothing_else_decides(
+    run: Run,
+) -> None:
+    problem = "prøvedatoen «2026-13-45» kan ikke leses"
+    alone = [lab("hemoglobin", 9.0, "g/dL", days_ago=None, unit_problem=problem)]
+    assert run(facts(labs=alone)).not_assessed["anemi"].reason == f"Hemoglobin: {problem}"
+    # Next to a dated usable result it is an old garbled entry, not today's result.
+    usable = [lab("hemoglobin", 13.0, "g/dL", days_ago=20), *alone]
+    assert run(facts(labs=usable)).not_assessed == {}
 
 
 def test_unit_problem_already_noted_by_the_facts_stage_is_not_repeated(run: Run) -> None:

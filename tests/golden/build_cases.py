@@ -87,6 +87,30 @@ def normal(rid: str, value: float) -> Edit:
     return lab(rid, value, flag=None)
 
 
+def raw_value(rid: str, value: object, *, flag: bool = False) -> Edit:
+    """Put any JSON value in the result's valueQuantity.value (1e308, a 30-digit integer,
+    "1e999"): values the service cannot use (cds/facts/numbers.py). The flag goes unless kept."""
+
+    def apply(bundle: Bundle) -> None:
+        obs = _resource(bundle, rid)
+        obs["valueQuantity"]["value"] = value
+        if not flag:
+            obs.pop("interpretation", None)
+
+    return apply
+
+
+def raw_date(rid: str, text: str) -> Edit:
+    """Set the result's effectiveDateTime and issued to ``text`` (unparsable or far-future)."""
+
+    def apply(bundle: Bundle) -> None:
+        obs = _resource(bundle, rid)
+        obs["effectiveDateTime"] = text
+        obs["issued"] = text
+
+    return apply
+
+
 def ref_low(rid: str, value: float) -> Edit:
     """Set the lower limit of the result's own reference range."""
 
@@ -743,8 +767,37 @@ CASES: list[Case] = [
          [lab("hb-frisk", 12.8, flag="L")]),
     Case("silent", "allerede-henvist-patient-view", "myelomatose-allerede-henvist", PV, False,
          "begrunnet, men merket henvisning sendt for 20 dager siden"),
-    Case("silent", "ukjent-hb-enhet-patient-view", "myelomatose-ukjent-enhet", PV, False,
-         "M-komponent, Hb med ukjent enhet: ingen regel holder i patient-view"),
+    # --- values that cannot be used: «kunne ikke vurderes», never «ikke oppfylt» ---------------
+    Case(BEG, "ukjent-hb-enhet-kunne-ikke-vurderes-patient-view", "myelomatose-ukjent-enhet", PV,
+         False, "M-komponent, Hb med ukjent enhet: ikke begrunnet, men et info-kort sier at anemi "
+         "ikke kunne vurderes"),
+    Case(BEG, "hb-1e308-kunne-ikke-vurderes", B, PV, False,
+         "Hb 1e308 er urimelig stor: anemi kunne ikke vurderes (info-kort), ikke «ikke oppfylt»",
+         [raw_value("hb-begrunnet", 1e308)]),
+    Case(BEG, "hb-30-sifre-kunne-ikke-vurderes", B, PV, False,
+         "Hb med 30 sifre: flere enn 15 gjeldende sifre, anemi kunne ikke vurderes",
+         [raw_value("hb-begrunnet", 123456789012345678901234567890)]),
+    Case(BEG, "hb-dato-9999-kunne-ikke-vurderes", B, PV, False,
+         "Hb datert 31.12.9999 (fram i tid): anemi kunne ikke vurderes",
+         [raw_date("hb-begrunnet", "9999-12-31T08:30:00+01:00")]),
+    Case(BEG, "ny-hb-ukjent-enhet-eldre-anemi-henvis", B, PV, True,
+         "nyere Hb med ukjent enhet settes til side: eldre Hb 10,2 avgjør, begrunnet + merknad",
+         [lab("hb-begrunnet", days_ago=30),
+          observation("hb-ny-ukjent", HB, days_ago=2,
+                      value=12.0, unit="enh")]),
+    Case(SIG, "order-sign-merket-hb-1e308-kunne-ikke-vurderes", B, OSIGN, True,
+         "merket utkast, M-komponent, Hb 1e308: «uten grunnlag»-kortet sier at anemi ikke kunne "
+         "vurderes i stedet for «kriteriene er ikke oppfylt»",
+         [remove("henvisning-utkast-begrunnet"),
+          referral("utkast-merket", status="draft", text=HEMATOLOGI, label=PATHWAY),
+          raw_value("hb-begrunnet", 1e308)]),
+    Case(AKU, "hb-1e308-akutt-beholdes", A, PV, True,
+         "Hb 1e308 kan ikke brukes, men nyresvikt og alvorlig hyperkalsemi gir fortsatt akutt",
+         [raw_value("hb-akutt", 1e308)]),
+    Case(AKU, "kalsium-1e999-kunne-ikke-vurderes", A, PV, False,
+         "nyrefunksjon normal, kalsium «1e999»: ikke akutt; begrunnet-kortet sier først at "
+         "alvorlig hyperkalsemi ikke kunne vurderes",
+         [*AKUTT_KIDNEY_OK, raw_value("ca-akutt", "1e999")]),
 ]
 
 

@@ -28,6 +28,7 @@ from build_cases import (
     normal,
     observation,
     operation,
+    raw_value,
     referral,
     remove,
     sex,
@@ -372,4 +373,11 @@ CASES: list[Case] = [
     Case(MIS, "ingen-funn-stille", P, OSEL, False,
          "uten vekttap-diagnosen: ingen symptomer/funn fra kriteriene",
          [remove("vekttap-psa-mangler")]),
+    # --- values that cannot be used (cds/facts/numbers.py): «kunne ikke vurderes» --------------
+    Case(BEG, "hb-1e308-kunne-ikke-vurderes", T, PV, False,
+         "tretthet + Hb 1e308 (urimelig stor): anemi kunne ikke vurderes, et info-kort sier det",
+         [raw_value("hb-tretthet", 1e308)]),
+    Case(BEG, "tsh-nan-andre-funn-henvis", B, PV, True,
+         "TSH «NaN» kan ikke brukes, men vekttap og anemi gir fortsatt begrunnet mistanke",
+         [raw_value("tsh-begrunnet", "NaN")]),
 ]
