@@ -18,6 +18,7 @@ from cds.criteria.schema import CodeBook, CodeSet, DraftOrderMatch
 from cds.evaluate.model import Evidence
 from cds.facts.codes import CodeMatcher
 from cds.facts.model import LabResult, OrderFact
+from cds.facts.text import findings
 
 
 @dataclass(slots=True)
@@ -80,7 +81,7 @@ def order_matches(match: DraftOrderMatch, codebook: CodeBook, order: OrderFact) 
     «Biopsy» is still a skin biopsy). Where the order is (``same_place_as``) is the term's
     business (``cds.evaluate.terms``): it needs the features."""
     matcher = matcher_for(codebook.codesets[match.codeset]) if match.codeset else None
-    hit = any(p.search(label) for label in order.labels for p in regexes(match.patterns)) or (
+    hit = any(_orders_it(label, match.patterns, codebook) for label in order.labels) or (
         matcher is not None and matcher.matches(order.codes)
     )
     if not hit:
@@ -145,3 +146,16 @@ def newest_in_window(
         elif result.when == best.when and best.value is None and result.value is not None:
             best = result
     return best
+
+
+# What an order text may say about the procedure and still order it: «?biopsi» is a biopsy.
+_ORDERING: frozenset[str] = frozenset({"affirmed", "uncertain"})
+
+
+def _orders_it(label: str, patterns: tuple[str, ...], codebook: CodeBook) -> bool:
+    """A pattern matches the order text and the text does not deny it, read by the same
+    assertion mechanism as every other text (criteria/assertion.yaml): «Ikke biopsi før MR,
+    henvis sarkomsenter» does not order a biopsy."""
+    if codebook.assertion is None:  # a hand-built code book without the lexicon: plain regexes
+        return any(p.search(label) for p in regexes(patterns))
+    return any(f.assertion in _ORDERING for f in findings(label, patterns, codebook.assertion))

@@ -354,6 +354,15 @@ CASES: list[Case] = [
     Case(STOP, "eksisjon-tekst", DYP, OSEL, True,
          "dyp kul + «Eksisjon av kul venstre lår» uten kode",
          [draft("eksisjon-utkast", "Eksisjon av kul venstre lår")]),
+    Case(STOP, "utkast-avkrefter-eksisjon-stille", DYP, OSEL, False,
+         "dyp kul + utkast «MR venstre lår. Eksisjon ikke aktuelt før vurdering ved "
+         "sarkomsenter»: teksten avkrefter inngrepet (samme assertion som all annen tekst)",
+         [draft("mr-utkast",
+                "MR venstre lår. Eksisjon ikke aktuelt før vurdering ved sarkomsenter")]),
+    Case(STOP, "utkast-usikker-eksisjon", DYP, OSEL, True,
+         "dyp kul + utkast «?eksisjon av kul venstre lår»: et spørsmål om inngrep er fortsatt "
+         "en bestilling av det, stopp",
+         [draft("eksisjon-utkast", "?Eksisjon av kul venstre lår")]),
     # Where the order is (same_place_as): the deep lump is in the left thigh.
     Case(STOP, "eksisjon-annet-sted-stille", DYP, OSEL, False,
          "dyp kul i venstre lår + «Eksisjon av kul på ryggen»: en annen kul, ingen stopp; "
