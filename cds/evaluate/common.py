@@ -51,9 +51,18 @@ def regexes(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
     return tuple(regex(p) for p in patterns)
 
 
+# How far after ``today`` a date may lie and still count (clock skew between EHR and service).
+_SKEW_DAYS = 1
+
+
 def within(when: date, today: date, window_days: int) -> bool:
-    """``when`` is at most ``window_days`` before ``today`` (later dates count: clock skew)."""
-    return (today - when).days <= window_days
+    """``when`` is at most ``window_days`` before ``today``, and at most a day after it.
+
+    A date further in the future (``9999-12-31`` on a diagnosis, a typo'd year) is not evidence
+    of anything now: it counts in no window. Lab results with such dates are already unusable
+    (cds.facts.dates.sample_date_problem); this covers diagnoses, reports, medicines, orders.
+    """
+    return -_SKEW_DAYS <= (today - when).days <= window_days
 
 
 def site_matches(site: str, patterns: tuple[str, ...], negations: tuple[str, ...]) -> bool:

@@ -111,3 +111,10 @@ def test_a_report_that_calls_the_fracture_unchanged_is_stable(
 ) -> None:
     hits = run(facts(reports=[report("radiology", "Rtg columna lumbalis", conclusion)])).hits
     assert hits["osteolyse_kompresjonsfraktur"].change == change
+
+
+@pytest.mark.parametrize(("days_ago", "counts"), [(-1, True), (-2, False), (-2900000, False)])
+def test_a_far_future_date_is_no_evidence(run: Run, days_ago: int, counts: bool) -> None:
+    # A diagnosis dated after today: a day of clock skew counts, 9999-12-31 does not.
+    hits = run(facts(conditions=[condition(("icd10", "N184"), days_ago=days_ago)])).hits
+    assert ("redusert_nyrefunksjon" in hits) is counts
