@@ -60,7 +60,14 @@ def filter_test_status(
     for test in tests:
         if not applies(test, facts):
             continue
-        taken = [r.when for name in test.analytes for r in facts.labs.get(name, ())]
+        # A result whose value cannot be used (unknown unit, absurd number; LabResult.unit_problem)
+        # does not count as the test having been taken: it has to be checked or taken again.
+        taken = [
+            r.when
+            for name in test.analytes
+            for r in facts.labs.get(name, ())
+            if r.unit_problem is None
+        ]
         if test.report_kinds:
             titles = regexes(test.report_title_patterns)
             taken.extend(
