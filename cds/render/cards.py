@@ -508,7 +508,10 @@ def _group_card(calls: list[_Call], recommended: int | None) -> Card:
     lead = calls[recommended if recommended is not None else 0]
     ordered = [lead, *(c for c in calls if c is not lead)]
     findings = Findings()
-    parts: list[Part | str] = []
+    # _card puts the lead pathway's «kunne ikke vurderes» lines first; the others' follow.
+    parts: list[Part | str] = [
+        Part(unassessed.lead(c.pathway, c.assessment)) for c in ordered if c is not lead
+    ]
     for call in ordered:
         label = f"**{md(call.pathway.referral.label)}**"
         shown = findings.bullets(used_hits(call.pathway, call.assessment))

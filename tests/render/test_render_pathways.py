@@ -753,3 +753,26 @@ def test_ids_are_unique_and_deterministic_across_a_busy_response(
     assert render_many(results) == first
     ids_resources = [r["id"] for r in resources({"cards": first})]
     assert len(ids_resources) == len(set(ids_resources))
+
+
+def test_a_merged_card_names_every_pathways_not_assessed_value(
+    myelom: Pathway, diag: Pathway
+) -> None:
+    from cds.evaluate.model import NotAssessed
+
+    tsh = NotAssessed("alarmerende_lab", "Alarmerende laboratorieprøve", "TSH 10.11.2026: «NaN»")
+    cards = render_many(
+        [
+            make(myelom, "begrunnet", myelom_hits(myelom)),
+            make(
+                diag,
+                "begrunnet",
+                diag_hits(diag),
+                not_assessed={"alarmerende_lab": tsh},
+                open_outcome="begrunnet",
+                deciding_not_assessed=("alarmerende_lab",),
+            ),
+        ]
+    )
+    detail = only(cards)["detail"]
+    assert "**Alarmerende laboratorieprøve kunne ikke vurderes** – TSH 10.11.2026" in detail
