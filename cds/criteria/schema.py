@@ -603,6 +603,9 @@ class LinkInfo(Strict):
     label: str
     url: str
     kind: Literal["guideline", "related", "registration"] = "related"
+    # Rule ids whose cards show this link (empty: every card of the pathway). The colorectal
+    # pathway page belongs on the faecal-blood advice card, not on every diagnostic card.
+    rules: tuple[str, ...] = ()
 
 
 class Receiver(Strict):
@@ -662,6 +665,10 @@ class Pathway(Strict):
         rule_ids = {r.id for r in self.rules}
         if len(rule_ids) != len(self.rules):
             raise ValueError("duplicate rule id")
+        for link in self.source.links:
+            for rid in link.rules:
+                if rid not in rule_ids:
+                    raise ValueError(f"source.links {link.label!r}: unknown rule {rid!r}")
         for rule in self.rules:
             if rule.unmet_of is not None and rule.unmet_of not in rule_ids:
                 raise ValueError(f"rule {rule.id}: unmet_of names unknown rule {rule.unmet_of}")

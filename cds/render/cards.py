@@ -548,7 +548,7 @@ def _group_card(calls: list[_Call], recommended: int | None) -> Card:
         parts,
         suggestions,
         SUGGESTION_OVERRIDES if suggestions else (),
-        links=card_links([c.pathway for c in ordered]),
+        links=card_links([c.pathway for c in ordered], [c.assessment.rule for c in ordered]),
         card_type=GROUP,
     )
 
@@ -626,7 +626,7 @@ def _card(
             "suggestions": suggestions or None,
             "selectionBehavior": selection if suggestions else None,
             "overrideReasons": list(overrides) or None,
-            "links": links or card_links([pathway]),
+            "links": links or card_links([pathway], [call.assessment.rule]),
             "extension": {CARD_TYPE_EXTENSION: kind},
         }
     )

@@ -10,7 +10,7 @@ names the kind of page, not only the pathway.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 
 from cds.cdshooks import Link
 from cds.criteria.schema import Pathway
@@ -18,11 +18,12 @@ from cds.criteria.schema import Pathway
 MAX_LINKS = 3
 
 
-def card_links(pathways: Sequence[Pathway]) -> list[Link]:
-    """At most :data:`MAX_LINKS` absolute links for a card about ``pathways`` (lead first)."""
+def card_links(pathways: Sequence[Pathway], rules: Collection[str | None] = ()) -> list[Link]:
+    """At most :data:`MAX_LINKS` absolute links for a card about ``pathways`` (lead first), decided
+    by ``rules`` (a link listing rules is shown only on their cards)."""
     out: list[Link] = []
     seen: set[str] = set()
-    for label, url in _candidates(pathways):
+    for label, url in _candidates(pathways, frozenset(r for r in rules if r)):
         if url in seen:
             continue
         seen.add(url)
@@ -32,11 +33,13 @@ def card_links(pathways: Sequence[Pathway]) -> list[Link]:
     return out
 
 
-def _candidates(pathways: Sequence[Pathway]) -> Iterator[tuple[str, str]]:
+def _candidates(pathways: Sequence[Pathway], rules: frozenset[str]) -> Iterator[tuple[str, str]]:
     for pathway in pathways:
         yield pathway.source.label, pathway.source.url
     for registration in (False, True):
         for pathway in pathways:
             for link in pathway.source.links:
+                if link.rules and not rules.intersection(link.rules):
+                    continue
                 if (link.kind == "registration") == registration:
                     yield link.label, link.url

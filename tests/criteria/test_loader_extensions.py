@@ -455,3 +455,10 @@ def test_treatment_sources_are_checked(
     tmp_path: Path, source: dict[str, Any], expected: str
 ) -> None:
     assert expected in refused(criteria(tmp_path, add_source(source)))
+
+
+def test_a_link_naming_an_unknown_rule_is_refused(tmp_path: Path) -> None:
+    def mutate(d: dict[str, Any]) -> None:
+        d["source"]["links"] = [{"label": "X", "url": "https://example.org/x", "rules": ["nope"]}]
+
+    assert "unknown rule 'nope'" in refused(criteria(tmp_path, mutate))

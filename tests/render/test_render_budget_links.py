@@ -87,3 +87,12 @@ def test_repository_links_say_what_they_are(repo_registry) -> None:  # type: ign
                 assert link.kind == "registration"
                 assert "registrering" in link.label.lower()
         assert len(card_links([p])) <= MAX_LINKS
+
+
+def test_a_link_tied_to_rules_shows_only_on_their_cards(pathway: Pathway) -> None:
+    rule = pathway.rules[0].id
+    tied = LinkInfo(label="Bare for regelen", url="https://example.org/regel", rules=(rule,))
+    tagged = _with_links(pathway, [tied])
+    assert "https://example.org/regel" in [lk.url for lk in card_links([tagged], [rule])]
+    assert "https://example.org/regel" not in [lk.url for lk in card_links([tagged], [None])]
+    assert "https://example.org/regel" not in [lk.url for lk in card_links([tagged], ["annen"])]
