@@ -34,6 +34,7 @@ from cds.api.deps import authenticate_client, get_http_client
 from cds.app import create_app
 from cds.auth.keys import JwksCache, JwksUnavailable
 from cds.auth.replay import ReplayCache
+from cds.auth.replay_store import SqlReplayStore
 from cds.client_auth import TrustedClientsError, load_trusted_clients
 from cds.settings import REPO_ROOT, Settings
 
@@ -446,6 +447,38 @@ def test_replayed_jti_is_refused(client: TestClient) -> None:
     assert_unauthorized(post_hook(client, headers))
 
 
+def test_replay_is_refused_across_two_workers_sharing_the_database(
+    settings: Settings, capture: Capture, jwks: FakeJwks, tmp_path: Path
+) -> None:
+    # Two apps on one database file stand for two worker processes (or two instances).
+    shared = settings.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'cds.sqlite3'}"})
+    workers = [build_app(shared, capture) for _ in range(2)]
+    for app in workers:
+        app.dependency_overrides[get_http_client] = lambda: jwks.http
+    headers = bearer(token())
+    with TestClient(workers[0]) as first, TestClient(workers[1]) as second:
+        assert isinstance(workers[0].state.client_verifier.replay, SqlReplayStore)
+        assert post_hook(first, headers).status_code == 200
+        assert_unauthorized(post_hook(second, headers))
+        assert_unauthorized(post_hook(first, headers))
+    assert len(capture.calls) == 1
+
+
+def test_replay_store_unavailable_refuses(
+    client: TestClient, app: FastAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    class Broken:
+        blocking = True
+
+        def add(self, iss: str, jti: str, *, forget_after: float, now: float) -> str:
+            return "unavailable"
+
+    app.state.client_verifier.replay = Broken()
+    with caplog.at_level(logging.INFO, logger="cds"):
+        assert_unauthorized(post_hook(client, bearer(token())))
+    assert "reason=jti-unavailable " in caplog.text
+
+
 def test_same_jti_from_two_clients_is_not_a_replay(client: TestClient) -> None:
     first = token(jti="shared")
     second = token(
@@ -716,7 +749,10 @@ def test_max_lifetime_is_a_setting(
 
 
 def test_example_file_is_valid() -> None:
-    clients = load_trusted_clients(REPO_ROOT / "docs" / "trusted-clients.example.yaml")
+    example = REPO_ROOT / "docs" / "trusted-clients.example.yaml"
+    # Valid for strict trust too: the README's sandbox recipe starts with it.
+    make_settings(auth_required=True, trusted_clients_file=example, public_base_url=PUBLIC)
+    clients = load_trusted_clients(example)
     sandbox = next(c for c in clients if c.iss == "https://sandbox.cds-hooks.org")
     assert sandbox.jku == "https://sandbox.cds-hooks.org/.well-known/jwks.json"
 
