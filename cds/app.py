@@ -4,10 +4,15 @@ Run with ``uvicorn --factory cds.app:create_app`` (``cds serve`` does this). The
 the criteria registry once, opens the feedback store and one shared ``httpx.AsyncClient`` for
 FHIR server reads, and closes them on shutdown.
 
-With ``CDS_AUTH_REQUIRED`` on, every discovery, service and feedback call must carry a CDS
-Client JWT (:func:`cds.api.deps.authenticate_client`, :mod:`cds.client_auth`); the verifier and its
-key and replay caches live on ``app.state`` for the life of the process. Off (the default, for
-development), any caller is trusted and a warning says so at start-up.
+With ``CDS_AUTH_REQUIRED`` on, every service and feedback call must carry a CDS Client JWT
+(:func:`cds.api.deps.authenticate_client`, :mod:`cds.auth.tokens`); the verifier and its key
+cache live on ``app.state`` for the life of the process, and its ``jti`` replay guard is the
+``jwt_replay`` table of the feedback database (:mod:`cds.auth.replay_store`), shared by every
+worker and instance. Discovery, ``/docs`` and ``/openapi.json`` are public (README
+«Authentication (JWT)»). Off (the default, for development), any caller is trusted and a
+warning says so at start-up. The settings refuse auth on without ``CDS_PUBLIC_BASE_URL`` or with
+a client that lists no ``fhir_servers``; :func:`_client_verifier` checks again, so that settings
+built without validation cannot start either.
 """
 
 from __future__ import annotations
@@ -20,11 +25,13 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from sqlalchemy.pool import StaticPool
 from starlette.concurrency import run_in_threadpool
 
 from cds.api import discovery, feedback, hooks
 from cds.api.deps import get_registry
-from cds.client_auth import ClientVerifier
+from cds.auth.replay_store import SqlReplayStore
+from cds.auth.tokens import ClientVerifier
 from cds.errors import install_error_handlers
 from cds.feedback_store import FeedbackStore
 from cds.logs import configure_logging
@@ -45,6 +52,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.registry = await run_in_threadpool(load_registry, settings.criteria_dir)
     store = await run_in_threadpool(FeedbackStore.from_url, settings.database_url)
     app.state.store = store
+    verifier: ClientVerifier | None = app.state.client_verifier
+    if verifier is not None and not isinstance(store.engine.pool, StaticPool):
+        # Shared by every worker and instance. An in-memory SQLite database belongs to this one
+        # process, so the in-process cache the verifier starts with is exact there.
+        replay = SqlReplayStore(store.engine)
+        await run_in_threadpool(replay.create_schema)
+        verifier.replay = replay
     try:
         # Redirects are never followed: one could carry the FHIR access token to another host.
         async with httpx.AsyncClient(
@@ -126,13 +140,20 @@ def _client_verifier(settings: Settings) -> ClientVerifier | None:
             "for development only"
         )
         return None
+    if not settings.public_base_url:
+        raise RuntimeError("CDS_AUTH_REQUIRED is on but CDS_PUBLIC_BASE_URL is not set")
+    unlisted = [c.iss for c in settings.trusted_clients if c.fhir_servers is None]
+    if unlisted:
+        raise RuntimeError(f"trusted client(s) {unlisted} list no fhir_servers")
     logger.info(
-        "CDS Client JWT required: %d trusted clients, algorithms %s",
+        "CDS Client JWT required: %d trusted clients, algorithms %s, max lifetime %d s",
         len(settings.trusted_clients),
         ",".join(settings.auth_algorithms),
+        settings.jwt_max_lifetime_s,
     )
     return ClientVerifier(
         settings.trusted_clients,
         algorithms=settings.auth_algorithms,
         leeway_s=settings.auth_leeway_s,
+        max_lifetime_s=settings.jwt_max_lifetime_s,
     )

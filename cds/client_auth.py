@@ -1,74 +1,34 @@
-"""Trusting CDS Clients: verify the JWT an EHR sends with every call (CDS Hooks 2.0 §Trusting CDS
-Clients, checklist §1.9). Signature and claim checks are PyJWT's; this module decides which keys,
-algorithms, issuers and audiences count, and keeps the caches.
-
-A call is accepted only if all of these hold (any failure: :class:`cds.errors.Unauthorized`, 401
-without detail; the reason *category* is logged, never the token):
-
-* ``Authorization: Bearer <JWT>``;
-* header: ``alg`` in ``settings.auth_algorithms`` (never ``none`` or ``HS*``: the settings refuse
-  them), ``kid`` present, ``typ`` ``JWT`` if present, no ``crit`` extensions;
-* ``iss`` is a client listed in ``CDS_TRUSTED_CLIENTS_FILE``; a header ``jku`` equals that
-  client's ``jku`` (so a token cannot point us at keys of its own choosing);
-* the key with the header's ``kid``, from the client's inline ``jwks`` or from its ``jku`` JWK Set
-  (fetched with the shared HTTP client, cached, see :class:`JwksCache`), verifies the signature;
-* ``aud`` is this endpoint's public URL (:func:`audience_for`); ``exp``, ``iat`` and ``jti`` are
-  present; ``exp`` is not past and ``iat`` not in the future (both with ``settings.auth_leeway_s``);
-  the token lives at most an hour (which bounds the replay cache); ``tenant`` is allowlisted when
-  the client lists tenants; ``jti`` was not seen before for this ``iss`` (:class:`ReplayCache`).
+"""Trusting CDS Clients: who may call us (the trusted-clients file) and where a caller may send us
+(its ``fhir_servers``). CDS Hooks 2.0 §Trusting CDS Clients, checklist §1.9.
 
 The trusted-clients file (YAML, ``docs/trusted-clients.example.yaml``) is validated by the
-pydantic models below when the settings are read, so a bad file stops the start-up.
+pydantic models below when the settings are read, so a bad file stops the start-up; with
+``CDS_AUTH_REQUIRED`` on, the settings also require every client to list its ``fhir_servers``.
 
-Caches are per process: with several worker processes a token could be replayed once per worker
-within its lifetime. Run one process per instance (the Dockerfile does), or share the replay
-cache if that changes.
+Verifying a call's JWT lives in :mod:`cds.auth.tokens`, JWK Sets in :mod:`cds.auth.keys`, the
+``jti`` replay guard in :mod:`cds.auth.replay` and :mod:`cds.auth.replay_store`. Their public
+names are re-exported here (lazily: those modules import this one), so
+``from cds.client_auth import ClientVerifier`` keeps working.
 """
 
 from __future__ import annotations
 
-import asyncio
-import heapq
-import json
+import importlib
 import logging
-import threading
-import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 import jwt
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from starlette.requests import Request
 
-from cds.errors import InvalidRequest, Issue, Unauthorized
-from cds.logs import safe_id
+from cds.errors import InvalidRequest, Issue
 
 logger = logging.getLogger(__name__)
 
 JWK = dict[str, Any]
-
-# CDS Hooks: "no more than an hour" of token life; also how long a jti must be remembered.
-MAX_TOKEN_LIFETIME_S = 3600
-# A CDS Hooks JWT is a few hundred bytes; refuse megabytes before parsing them.
-MAX_TOKEN_CHARS = 8192
-MAX_JTI_CHARS = 256
-# Bounds memory: at most this many live jti values (one hour of calls) per process.
-REPLAY_CACHE_SIZE = 100_000
-
-JWKS_TTL_S = 3600.0
-# An unknown kid may mean the client rotated its keys: refetch, but at most once a minute, so a
-# stream of tokens with made-up kids cannot turn us into a load generator against the client.
-JWKS_MIN_REFETCH_S = 60.0
-# After a failed fetch with no usable keys, try again sooner: the client is locked out meanwhile.
-JWKS_RETRY_AFTER_FAILURE_S = 10.0
-# The whole fetch, not per read: a JWKS endpoint that drips bytes must not hold a hook call.
-JWKS_TIMEOUT_S = 2.0
-JWKS_MAX_BYTES = 64_000
 
 # The algorithms PyJWT verifies with a public key. HMAC and "none" are never among them.
 ASYMMETRIC_ALGORITHMS = frozenset(
@@ -127,6 +87,14 @@ def _url_problem(url: str, *, https_only: bool) -> str | None:
     if not _clean_path(parts.path):
         return "must not contain '.' or '..' path segments"
     return None
+
+
+def public_url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be ``CDS_PUBLIC_BASE_URL`` (https, loopback excepted; no query)."""
+    problem = _url_problem(url, https_only=True)
+    if problem is None and urlsplit(url).query:
+        problem = "must have no query"
+    return problem
 
 
 def _clean_path(path: str) -> bool:
@@ -317,355 +285,19 @@ def check_fhir_server(caller: AuthenticatedClient | None, fhir_server: str | Non
     )
 
 
-def audience_for(request: Request, public_base_url: str | None) -> str:
-    """The ``aud`` a token must carry for ``request``: this endpoint's public URL.
-
-    Behind a proxy the request URL is the proxy's upstream address, not what the EHR called, so
-    the configured public base URL wins; without one, the request URL without its query.
-    """
-    if public_base_url:
-        return public_base_url.rstrip("/") + request.url.path
-    return str(request.url.replace(query="", fragment=""))
-
-
-# --- caches -------------------------------------------------------------------------------------
+_MOVED = {
+    "ClientVerifier": "cds.auth.tokens",
+    "audience_for": "cds.auth.tokens",
+    "MAX_TOKEN_LIFETIME_S": "cds.auth.tokens",
+    "JwksCache": "cds.auth.keys",
+    "JwksUnavailable": "cds.auth.keys",
+    "parse_jwks": "cds.auth.keys",
+    "ReplayCache": "cds.auth.replay",
+}
 
 
-def parse_jwks(data: object) -> dict[str, JWK]:
-    """The usable public signing keys of a fetched JWK Set by ``kid``.
-
-    Unusable keys are skipped, not fatal: one odd key must not lock out a client's good ones. A
-    ``kid`` that occurs twice is dropped, since we could not tell which key it names.
-    """
-    raw = data.get("keys") if isinstance(data, dict) else None
-    if not isinstance(raw, list):
-        return {}
-    keys: dict[str, JWK] = {}
-    duplicates: set[str] = set()
-    for jwk in raw:
-        if jwk_problem(jwk) is not None:
-            continue
-        kid = jwk["kid"]
-        if kid in keys:
-            duplicates.add(kid)
-        keys[kid] = jwk
-    for kid in duplicates:
-        del keys[kid]
-    return keys
-
-
-class JwksUnavailable(Exception):
-    """No usable keys could be had from a ``jku`` (fetch failed, or the set had none)."""
-
-
-class _JwksFetchError(Exception):
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-@dataclass(slots=True)
-class _JwksEntry:
-    keys: dict[str, JWK]
-    attempted_at: float
-    fetched_at: float | None  # last successful fetch; None: no usable keys
-
-
-class JwksCache:
-    """JWK Sets fetched from allowlisted ``jku`` URLs, kept for ``ttl_s``.
-
-    Refetched when stale, or when a token names an unknown ``kid`` (key rotation) at most every
-    ``min_refetch_s``. A failed fetch keeps keys that are still fresh; stale keys are dropped
-    (fail closed), and the next attempt waits ``retry_after_failure_s``. One fetch per URL at a
-    time: concurrent calls wait for it instead of each fetching.
-    """
-
-    def __init__(
-        self,
-        *,
-        ttl_s: float = JWKS_TTL_S,
-        min_refetch_s: float = JWKS_MIN_REFETCH_S,
-        retry_after_failure_s: float = JWKS_RETRY_AFTER_FAILURE_S,
-        timeout_s: float = JWKS_TIMEOUT_S,
-        max_bytes: int = JWKS_MAX_BYTES,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.ttl_s = ttl_s
-        self.min_refetch_s = min_refetch_s
-        self.retry_after_failure_s = retry_after_failure_s
-        self.timeout_s = timeout_s
-        self.max_bytes = max_bytes
-        self.clock = clock
-        self._entries: dict[str, _JwksEntry] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
-
-    async def key(self, url: str, kid: str, http: httpx.AsyncClient) -> JWK | None:
-        """The key ``kid`` of the JWK Set at ``url``, fetching it if needed; ``None`` if absent.
-
-        Raises :class:`JwksUnavailable` if there are no usable keys at all.
-        """
-        entry = self._entries.get(url)
-        if self._needs_fetch(entry, kid):
-            async with self._locks.setdefault(url, asyncio.Lock()):
-                entry = self._entries.get(url)  # a concurrent call may have fetched meanwhile
-                if self._needs_fetch(entry, kid):
-                    entry = await self._fetch(url, http, entry)
-        if entry is None or entry.fetched_at is None:
-            raise JwksUnavailable(url)
-        return entry.keys.get(kid)
-
-    def _needs_fetch(self, entry: _JwksEntry | None, kid: str) -> bool:
-        if entry is None:
-            return True
-        now = self.clock()
-        since_attempt = now - entry.attempted_at
-        if entry.fetched_at is None or now - entry.fetched_at >= self.ttl_s:
-            return since_attempt >= self.retry_after_failure_s
-        return kid not in entry.keys and since_attempt >= self.min_refetch_s
-
-    async def _fetch(self, url: str, http: httpx.AsyncClient, old: _JwksEntry | None) -> _JwksEntry:
-        now = self.clock()
-        try:
-            keys = await self._download(url, http)
-        except _JwksFetchError as exc:
-            logger.warning("jwks fetch failed jku=%s reason=%s", url, exc.reason)
-            entry = _JwksEntry({}, attempted_at=now, fetched_at=None)
-            if old is not None and old.fetched_at is not None and now - old.fetched_at < self.ttl_s:
-                # A failed rotation check must not lock out a client whose keys are still fresh.
-                entry = _JwksEntry(old.keys, attempted_at=now, fetched_at=old.fetched_at)
-        else:
-            logger.info("jwks fetched jku=%s keys=%d", url, len(keys))
-            entry = _JwksEntry(keys, attempted_at=now, fetched_at=now)
-        self._entries[url] = entry
-        return entry
-
-    async def _download(self, url: str, http: httpx.AsyncClient) -> dict[str, JWK]:
-        chunks: list[bytes] = []
-        try:
-            async with asyncio.timeout(self.timeout_s):
-                async with http.stream(
-                    "GET",
-                    url,
-                    headers={"Accept": "application/json"},
-                    timeout=httpx.Timeout(self.timeout_s),
-                    follow_redirects=False,  # the allowlist names this URL, not where it leads
-                ) as response:
-                    if response.status_code != 200:
-                        raise _JwksFetchError(f"HTTP {response.status_code}")
-                    size = 0
-                    async for chunk in response.aiter_bytes():
-                        size += len(chunk)
-                        if size > self.max_bytes:
-                            raise _JwksFetchError("too large")
-                        chunks.append(chunk)
-        except TimeoutError:
-            raise _JwksFetchError("timeout") from None
-        except httpx.TimeoutException:
-            raise _JwksFetchError("timeout") from None
-        except httpx.HTTPError as exc:
-            raise _JwksFetchError(f"unreachable ({type(exc).__name__})") from None
-        try:
-            data = json.loads(b"".join(chunks))
-        except (ValueError, RecursionError):
-            raise _JwksFetchError("not JSON") from None
-        keys = parse_jwks(data)
-        if not keys:
-            raise _JwksFetchError("no usable keys")
-        return keys
-
-
-ReplayVerdict = Literal["new", "replay", "full"]
-
-
-@dataclass
-class ReplayCache:
-    """``(iss, jti)`` pairs seen, each kept until its token can no longer pass the ``exp`` check.
-
-    Thread-safe (a lock around dictionary work, never held across an ``await``). Bounded: when
-    ``max_entries`` live pairs are held, new tokens are refused (``full``) rather than forgetting
-    a pair early, which would reopen the replay window.
-    """
-
-    max_entries: int = REPLAY_CACHE_SIZE
-    _seen: dict[tuple[str, str], float] = field(default_factory=dict)
-    _expiry: list[tuple[float, tuple[str, str]]] = field(default_factory=list)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def add(self, iss: str, jti: str, *, forget_after: float, now: float) -> ReplayVerdict:
-        """Record the pair; ``replay`` if it was seen before. Times are epoch seconds."""
-        key = (iss, jti)
-        with self._lock:
-            while self._expiry and self._expiry[0][0] <= now:
-                _, old = heapq.heappop(self._expiry)
-                self._seen.pop(old, None)
-            if key in self._seen:
-                return "replay"
-            if len(self._seen) >= self.max_entries:
-                return "full"
-            self._seen[key] = forget_after
-            heapq.heappush(self._expiry, (forget_after, key))
-            return "new"
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._seen)
-
-
-# --- verification -------------------------------------------------------------------------------
-
-
-class _Refused(Exception):
-    """Internal: why a token was refused, as a short category for the log (never token content)."""
-
-    def __init__(self, reason: str, iss: str | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.iss = iss
-
-
-_JWT_ERRORS: tuple[tuple[type[jwt.PyJWTError], str], ...] = (
-    (jwt.ExpiredSignatureError, "expired"),
-    (jwt.ImmatureSignatureError, "not-yet-valid"),
-    (jwt.InvalidAudienceError, "aud"),
-    (jwt.InvalidIssuerError, "iss"),
-    (jwt.MissingRequiredClaimError, "claims"),
-    (jwt.InvalidSignatureError, "signature"),
-)
-
-
-class ClientVerifier:
-    """Verifies the CDS Client JWT of a call against the trusted clients (module docstring)."""
-
-    def __init__(
-        self,
-        clients: Iterable[TrustedClient],
-        *,
-        algorithms: Sequence[str],
-        leeway_s: int,
-        jwks_cache: JwksCache | None = None,
-        replay_cache: ReplayCache | None = None,
-        wall_clock: Callable[[], float] = time.time,
-    ) -> None:
-        self.clients: Mapping[str, TrustedClient] = {client.iss: client for client in clients}
-        # Defence in depth: the settings refuse these too, but never let one through.
-        self.algorithms = tuple(a for a in algorithms if a in ASYMMETRIC_ALGORITHMS)
-        self.leeway_s = leeway_s
-        self.jwks = jwks_cache if jwks_cache is not None else JwksCache()
-        self.replay = replay_cache if replay_cache is not None else ReplayCache()
-        self.wall_clock = wall_clock
-
-    async def verify(
-        self, authorization: str | None, audience: str, http: httpx.AsyncClient
-    ) -> AuthenticatedClient:
-        """The caller, or :class:`Unauthorized`. ``audience`` from :func:`audience_for`."""
-        try:
-            caller = await self._verify(authorization, audience, http)
-        except _Refused as refused:
-            # iss only once it is known to be one of ours: unknown values are attacker text.
-            logger.info("client_auth refused reason=%s iss=%s", refused.reason, refused.iss or "-")
-            raise Unauthorized() from None
-        logger.debug(
-            "client_auth ok iss=%s tenant=%s",
-            caller.iss,
-            safe_id(caller.tenant) if caller.tenant is not None else "-",
-        )
-        return caller
-
-    async def _verify(
-        self, authorization: str | None, audience: str, http: httpx.AsyncClient
-    ) -> AuthenticatedClient:
-        token = _bearer_token(authorization)
-        try:
-            header = jwt.get_unverified_header(token)
-            # Only to pick the client and its keys; nothing is trusted before the signature.
-            unverified = jwt.decode(token, options={"verify_signature": False})
-        except jwt.PyJWTError:
-            raise _Refused("malformed") from None
-        alg = header.get("alg")
-        if alg not in self.algorithms:
-            raise _Refused("alg")
-        kid, typ = header.get("kid"), header.get("typ")
-        if not isinstance(kid, str) or not kid:
-            raise _Refused("header")
-        if typ is not None and (not isinstance(typ, str) or typ.upper() != "JWT"):
-            raise _Refused("header")
-        if "crit" in header:  # extensions we would have to understand (RFC 7515 §4.1.11)
-            raise _Refused("header")
-        iss = unverified.get("iss")
-        client = self.clients.get(iss) if isinstance(iss, str) else None
-        if client is None:
-            raise _Refused("unknown-iss")
-        jku = header.get("jku")
-        if jku is not None and jku != client.jku:
-            raise _Refused("jku", client.iss)
-        key = await self._key(client, kid, alg, http)
-        try:
-            claims = jwt.decode(
-                token,
-                key=key,
-                algorithms=list(self.algorithms),
-                audience=audience,
-                issuer=client.iss,
-                leeway=self.leeway_s,
-                options={"require": ["iss", "aud", "exp", "iat", "jti"]},
-            )
-        except jwt.PyJWTError as exc:
-            reason = next((r for kind, r in _JWT_ERRORS if isinstance(exc, kind)), "invalid")
-            raise _Refused(reason, client.iss) from None
-        return self._check_claims(client, claims)
-
-    async def _key(
-        self, client: TrustedClient, kid: str, alg: str, http: httpx.AsyncClient
-    ) -> jwt.PyJWK:
-        jwk = client.jwks.find(kid) if client.jwks is not None else None
-        if jwk is None and client.jku is not None:
-            try:
-                jwk = await self.jwks.key(client.jku, kid, http)
-            except JwksUnavailable:
-                raise _Refused("jwks-unavailable", client.iss) from None
-        if jwk is None:
-            raise _Refused("unknown-kid", client.iss)
-        # A key that states its algorithm is used with that one only (RFC 8725 §3.1).
-        if jwk.get("alg", alg) != alg:
-            raise _Refused("key-alg", client.iss)
-        try:
-            return jwt.PyJWK(jwk, algorithm=alg)  # also fails if kty does not fit alg
-        except jwt.PyJWTError:
-            raise _Refused("key-alg", client.iss) from None
-
-    def _check_claims(self, client: TrustedClient, claims: dict[str, Any]) -> AuthenticatedClient:
-        """What PyJWT does not check: types, lifetime, tenant, replay."""
-        exp, iat, jti = claims["exp"], claims["iat"], claims["jti"]
-        tenant = claims.get("tenant")
-        numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (exp, iat))
-        if (
-            not numbers
-            or not isinstance(jti, str)
-            or not 0 < len(jti) <= MAX_JTI_CHARS
-            or (tenant is not None and not isinstance(tenant, str))
-        ):
-            raise _Refused("claims", client.iss)
-        now = self.wall_clock()
-        if exp - now > MAX_TOKEN_LIFETIME_S + self.leeway_s:
-            raise _Refused("lifetime", client.iss)
-        if client.tenants is not None and tenant not in client.tenants:
-            raise _Refused("tenant", client.iss)
-        # Remembered until PyJWT's exp check (exp <= now - leeway) would refuse the token anyway.
-        verdict = self.replay.add(client.iss, jti, forget_after=exp + self.leeway_s, now=now)
-        if verdict == "full":
-            logger.warning("client_auth replay cache full: refusing new tokens")
-        if verdict != "new":
-            raise _Refused(f"jti-{verdict}", client.iss)
-        return AuthenticatedClient(client=client, tenant=tenant)
-
-
-def _bearer_token(authorization: str | None) -> str:
-    if not authorization:
-        raise _Refused("no-token")
-    scheme, _, token = authorization.strip().partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token or " " in token:
-        raise _Refused("not-bearer")
-    if len(token) > MAX_TOKEN_CHARS:
-        raise _Refused("too-long")
-    return token
+def __getattr__(name: str) -> Any:
+    """The names that moved to :mod:`cds.auth` (module docstring)."""
+    if name in _MOVED:
+        return getattr(importlib.import_module(_MOVED[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

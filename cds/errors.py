@@ -82,6 +82,7 @@ class HttpError(CdsError):
     def __init__(self, issues: Sequence[Issue]) -> None:
         super().__init__("; ".join(issue.diagnostics for issue in issues))
         self.issues: tuple[Issue, ...] = tuple(issues)
+        self.headers: dict[str, str] = {}  # extra response headers (401: WWW-Authenticate)
 
 
 class MalformedJson(HttpError):
@@ -94,12 +95,19 @@ class MalformedJson(HttpError):
 
 
 class Unauthorized(HttpError):
-    """401 without detail (spec: say nothing about why a JWT was refused)."""
+    """401 without detail (spec: say nothing about why a JWT was refused).
+
+    Carries the RFC 6750 §3 challenge ``WWW-Authenticate: Bearer realm="cds-hooks"``, with
+    ``error="invalid_token"`` when a bearer token was sent but refused (``error=None``: no token,
+    and RFC 6750 says to send no error code then). No ``error_description``: no detail.
+    """
 
     status = 401
 
-    def __init__(self) -> None:
+    def __init__(self, error: str | None = "invalid_token") -> None:
         super().__init__([Issue(code="login", diagnostics="unauthorized")])
+        challenge = 'Bearer realm="cds-hooks"'
+        self.headers["WWW-Authenticate"] = f'{challenge}, error="{error}"' if error else challenge
 
 
 class UnknownService(HttpError):
@@ -199,7 +207,9 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
         exc.status,
         ",".join(issue.code for issue in exc.issues),
     )
-    return error_response(exc.status, exc.issues)
+    response = error_response(exc.status, exc.issues)
+    response.headers.update(exc.headers)
+    return response
 
 
 async def _fastapi_validation_error(request: Request, exc: Exception) -> JSONResponse:

@@ -158,6 +158,11 @@ class FeedbackStore:
         store.create_schema()
         return store
 
+    @property
+    def engine(self) -> Engine:
+        """The engine, shared with the JWT replay store (cds/auth/replay_store.py)."""
+        return self._engine
+
     def create_schema(self) -> None:
         """Create the table if it does not exist."""
         with self._locked():

@@ -14,7 +14,12 @@ from typing import Annotated
 from pydantic import AliasChoices, Field, PrivateAttr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from cds.client_auth import ASYMMETRIC_ALGORITHMS, TrustedClient, load_trusted_clients
+from cds.client_auth import (
+    ASYMMETRIC_ALGORITHMS,
+    TrustedClient,
+    load_trusted_clients,
+    public_url_problem,
+)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -54,7 +59,8 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = Field(default=8080, validation_alias=AliasChoices("PORT", "CDS_PORT"))
-    # Public base URL, used in card links back to us; None: derive from the request.
+    # Public base URL, used in card links back to us and as the JWT audience; None: derive links
+    # from the request. Required when auth is on (the audience must not come from Host headers).
     public_base_url: str | None = None
     max_body_bytes: int = 5_000_000
     # FHIR server fallback: per-request timeout, total budget, and a bound on `next` pages.
@@ -75,6 +81,8 @@ class Settings(BaseSettings):
     auth_algorithms: Annotated[tuple[str, ...], NoDecode] = ("ES384", "RS384")
     # Clock skew allowed for exp and iat (Inferno's verifier uses 60 s too).
     auth_leeway_s: int = 60
+    # Longest CDS Client JWT lifetime (exp - iat) accepted; iat may be at most this (+ leeway) old.
+    jwt_max_lifetime_s: int = 300
     _trusted_clients: tuple[TrustedClient, ...] = PrivateAttr(default=())
 
     @field_validator("criteria_dir")
@@ -131,6 +139,14 @@ class Settings(BaseSettings):
             raise ValueError("CDS_AUTH_LEEWAY_S must be between 0 and 300 seconds")
         return value
 
+    @field_validator("jwt_max_lifetime_s")
+    @classmethod
+    def _lifetime_at_most_an_hour(cls, value: int) -> int:
+        # CDS Hooks: "no more than an hour"; the replay rows live as long as the tokens.
+        if not 1 <= value <= 3600:
+            raise ValueError("CDS_JWT_MAX_LIFETIME_S must be between 1 and 3600 seconds")
+        return value
+
     @model_validator(mode="after")
     def _load_trusted_clients(self) -> Settings:
         if self.auth_required and self.trusted_clients_file is None:
@@ -141,7 +157,28 @@ class Settings(BaseSettings):
         if self.trusted_clients_file is not None:
             # Read now, so a missing or invalid file stops the start-up, naming the setting.
             self._trusted_clients = load_trusted_clients(self.trusted_clients_file)
+        if self.auth_required:
+            self._check_strict_trust()
         return self
+
+    def _check_strict_trust(self) -> None:
+        """With auth on: a public URL for the audience, and no client that may send us anywhere."""
+        if not self.public_base_url:
+            raise ValueError(
+                "CDS_AUTH_REQUIRED is on but CDS_PUBLIC_BASE_URL is not set: the JWT audience "
+                "must be this service's public URL (e.g. https://cds.example.no), never the "
+                "Host header a caller sends"
+            )
+        problem = public_url_problem(self.public_base_url)
+        if problem:
+            raise ValueError(f"CDS_PUBLIC_BASE_URL {problem}")
+        unlisted = [client.iss for client in self._trusted_clients if client.fhir_servers is None]
+        if unlisted:
+            raise ValueError(
+                f"CDS_TRUSTED_CLIENTS_FILE {self.trusted_clients_file}: client(s) "
+                f"{', '.join(repr(iss) for iss in unlisted)} list no fhir_servers; with "
+                "CDS_AUTH_REQUIRED on every client must list them (an empty list: prefetch only)"
+            )
 
     @property
     def trusted_clients(self) -> tuple[TrustedClient, ...]:

@@ -13,7 +13,8 @@ overriding :func:`get_registry` also stops the lifespan from loading criteria fr
 * ``ServiceDep`` (:func:`get_service_spec`): the service named in the path, or 404;
 * ``JsonBodyDep`` (:func:`read_json_object`): the body as a JSON object (413/400 otherwise);
 * ``CallerDep`` (:func:`authenticate_client`): the CDS Client whose JWT verified, or ``None``
-  when ``CDS_AUTH_REQUIRED`` is off; attached to the discovery, service and feedback routers.
+  when ``CDS_AUTH_REQUIRED`` is off; attached to the service and feedback routers (discovery,
+  ``/docs`` and ``/openapi.json`` are public: README «Authentication (JWT)»).
 
 Dependencies that only read app state are ``async def``: FastAPI runs a plain ``def`` dependency
 in the threadpool, a thread hop per dependency and call for an attribute lookup. ``get_today``
@@ -32,8 +33,9 @@ from fastapi import Depends, Request
 from pydantic_core import from_json
 
 from cds import pipeline
+from cds.auth.tokens import ClientVerifier, audience_for
 from cds.cdshooks import CdsResponse, HookRequest
-from cds.client_auth import AuthenticatedClient, ClientVerifier, audience_for
+from cds.client_auth import AuthenticatedClient
 from cds.criteria.registry import Registry
 from cds.errors import MalformedJson, PayloadTooLarge, UnknownService
 from cds.facts.numbers import json_integer
@@ -132,10 +134,12 @@ async def authenticate_client(
 ) -> AuthenticatedClient | None:
     """The calling CDS Client, verified by its JWT (CDS Hooks §Trusting CDS Clients).
 
-    With ``CDS_AUTH_REQUIRED`` on, :class:`cds.client_auth.ClientVerifier` checks
-    ``Authorization: Bearer <JWT>`` (trusted ``iss``/``jku``, signature by ``kid``, ``aud`` = this
-    endpoint's public URL, ``exp``/``iat``/``jti``, tenant) and any failure is
-    :class:`cds.errors.Unauthorized` (401, no detail). Off: ``None``, every caller is trusted.
+    With ``CDS_AUTH_REQUIRED`` on, :class:`cds.auth.tokens.ClientVerifier` checks
+    ``Authorization: Bearer <JWT>`` (``typ``, trusted ``iss``/``jku``, signature by ``kid``,
+    ``aud`` = ``CDS_PUBLIC_BASE_URL`` + the request path, never the ``Host`` header,
+    ``exp``/``iat`` lifetime and age, ``jti`` once, tenant) and any failure is
+    :class:`cds.errors.Unauthorized` (401 with ``WWW-Authenticate``, no detail). Off: ``None``,
+    every caller is trusted.
     The result is also put on ``request.state.cds_client`` for routes. FastAPI caches it per
     request, so the router dependency and a route's ``CallerDep`` verify once. CORS preflights
     never get here: the CORS middleware answers them before routing.
@@ -143,6 +147,9 @@ async def authenticate_client(
     verifier: ClientVerifier | None = _state(request, "client_verifier")
     caller = None
     if verifier is not None:
+        # The settings refuse auth on without a public URL; never fall back to the Host header.
+        if not settings.public_base_url:
+            raise RuntimeError("CDS_PUBLIC_BASE_URL is required with CDS_AUTH_REQUIRED")
         audience = audience_for(request, settings.public_base_url)
         caller = await verifier.verify(request.headers.get("authorization"), audience, http)
     request.state.cds_client = caller

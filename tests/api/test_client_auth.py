@@ -1,4 +1,4 @@
-"""CDS Client JWT authentication (checklist §1.9, A1–A7) and the fhirServer allowlist.
+"""CDS Client JWT authentication (checklist §1.9, A1–A7, issue 8 §2) and the fhirServer allowlist.
 
 Keys are generated here; the clients' JWK Set is served by an ``httpx.MockTransport`` that stands
 in for the app's shared HTTP client, so nothing touches the network. Every refusal must be the
@@ -31,23 +31,24 @@ from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 from pydantic import ValidationError
 
 from cds.api.deps import authenticate_client, get_http_client
-from cds.client_auth import (
-    JwksCache,
-    JwksUnavailable,
-    ReplayCache,
-    TrustedClientsError,
-    load_trusted_clients,
-)
+from cds.app import create_app
+from cds.auth.keys import JwksCache, JwksUnavailable
+from cds.auth.replay import ReplayCache
+from cds.auth.replay_store import SqlReplayStore
+from cds.client_auth import TrustedClientsError, load_trusted_clients
 from cds.settings import REPO_ROOT, Settings
 
 ISS = "https://ehr.example.no"
 JKU = "https://ehr.example.no/.well-known/jwks.json"
 FHIR_BASE = "https://fhir.ehr.example.no/R4"
 INLINE_ISS = "https://inline.example.no"
+ANY_FHIR = "https://any.example/fhir"
+LOOPBACK_FHIR = "http://127.0.0.1:8081/fhir"
 TENANT = "legekontor-0301-001"
-SERVER = "http://testserver"
+SERVER = "http://testserver"  # what the TestClient sends as Host: never the audience
 PUBLIC = "https://cds.example.no"
 LEEWAY = 60
+LIFETIME = 300  # CDS_JWT_MAX_LIFETIME_S default
 
 SERVICE = service_url("patient-view")
 DISCOVERY = "/cds-services"
@@ -103,7 +104,7 @@ def token(
     kid: str | None = "ec-1",
     jku: str | None = JKU,
     typ: str | None = "JWT",
-    aud: Any = SERVER + SERVICE,
+    aud: Any = PUBLIC + SERVICE,
     iss: str = ISS,
     lifetime: float = 300,
     issued: float = 0,
@@ -122,8 +123,8 @@ def token(
     }
     for name in drop:
         payload.pop(name)
-    headers: dict[str, Any] = {}
-    for name, value in (("kid", kid), ("jku", jku), ("typ", typ)):
+    headers: dict[str, Any] = {"typ": typ}  # PyJWT adds typ JWT unless told None
+    for name, value in (("kid", kid), ("jku", jku)):
         if value is not None:
             headers[name] = value
     if key is None:
@@ -138,7 +139,7 @@ def unsigned_token(**claims: Any) -> str:
         return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
 
     now = int(time.time())
-    payload = {"iss": ISS, "aud": SERVER + SERVICE, "iat": now, "exp": now + 300, "jti": "x"}
+    payload = {"iss": ISS, "aud": PUBLIC + SERVICE, "iat": now, "exp": now + 300, "jti": "x"}
     return f"{b64({'alg': 'none', 'kid': 'ec-1', 'typ': 'JWT'})}.{b64({**payload, **claims})}."
 
 
@@ -179,6 +180,7 @@ def clients_yaml(tmp_path: Path, clients: list[dict[str, Any]] | None = None) ->
                 "iss": INLINE_ISS,
                 "jwks": {"keys": [public_jwk(ec_key("inline"), "inline-1", "ES384")]},
                 "tenants": [TENANT],
+                "fhir_servers": [ANY_FHIR, "http://any.example/fhir", LOOPBACK_FHIR],
             },
         ]
     path = tmp_path / "trusted-clients.yaml"
@@ -189,7 +191,10 @@ def clients_yaml(tmp_path: Path, clients: list[dict[str, Any]] | None = None) ->
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return make_settings(
-        auth_required=True, trusted_clients_file=clients_yaml(tmp_path), auth_leeway_s=LEEWAY
+        auth_required=True,
+        trusted_clients_file=clients_yaml(tmp_path),
+        auth_leeway_s=LEEWAY,
+        public_base_url=PUBLIC,
     )
 
 
@@ -218,9 +223,13 @@ def post_hook(client: TestClient, headers: dict[str, str], **body: Any) -> httpx
     return client.post(SERVICE, json=hook_body(prefetch=full_prefetch(), **body), headers=headers)
 
 
-def assert_unauthorized(response: httpx.Response) -> None:
+def assert_unauthorized(response: httpx.Response, *, token_sent: bool = True) -> None:
     assert response.status_code == 401, response.text
     assert response.json() == UNAUTHORIZED  # the same body for every reason: no detail
+    # RFC 6750 §3: the challenge on every 401; an error code only when a token was sent.
+    challenge = 'Bearer realm="cds-hooks"'
+    expected = f'{challenge}, error="invalid_token"' if token_sent else challenge
+    assert response.headers["www-authenticate"] == expected
 
 
 # --- accepted -----------------------------------------------------------------------------------
@@ -235,20 +244,31 @@ def test_valid_token_calls_the_service(client: TestClient, capture: Capture, alg
     assert len(capture.calls) == 1
 
 
-def test_valid_token_for_discovery(client: TestClient) -> None:
-    response = client.get(DISCOVERY, headers=bearer(token(aud=SERVER + DISCOVERY)))
-    assert response.status_code == 200
-    assert response.json()["services"]
+@pytest.mark.parametrize(
+    "headers",
+    [{}, bearer("not-a-jwt"), bearer(token(aud=PUBLIC + DISCOVERY))],
+    ids=["no-token", "bad-token", "good-token"],
+)
+@pytest.mark.parametrize("path", [DISCOVERY, "/openapi.json", "/docs"])
+def test_discovery_and_api_docs_are_public(
+    client: TestClient, jwks: FakeJwks, path: str, headers: dict[str, str]
+) -> None:
+    # Decided in README «Authentication (JWT)»: static, the same for everyone, no patient data.
+    response = client.get(path, headers=headers)
+    assert response.status_code == 200, response.text
+    if path == DISCOVERY:
+        assert response.json()["services"]
+    assert jwks.requests == []  # a token sent along is not even looked at
 
 
 def test_valid_token_for_feedback(client: TestClient) -> None:
-    headers = bearer(token(aud=SERVER + FEEDBACK))
+    headers = bearer(token(aud=PUBLIC + FEEDBACK))
     response = client.post(FEEDBACK, json=FEEDBACK_BODY, headers=headers)
     assert response.status_code == 200, response.text
 
 
 def test_aud_may_be_a_list(client: TestClient) -> None:
-    response = post_hook(client, bearer(token(aud=[SERVER + DISCOVERY, SERVER + SERVICE])))
+    response = post_hook(client, bearer(token(aud=[PUBLIC + DISCOVERY, PUBLIC + SERVICE])))
     assert response.status_code == 200
 
 
@@ -256,8 +276,9 @@ def test_token_without_jku_header_uses_the_clients_jku(client: TestClient) -> No
     assert post_hook(client, bearer(token(jku=None))).status_code == 200
 
 
-def test_typ_may_be_absent(client: TestClient) -> None:
-    assert post_hook(client, bearer(token(typ=None))).status_code == 200
+@pytest.mark.parametrize("typ", ["JWT", "jwt"])
+def test_typ_jwt_in_any_case(client: TestClient, typ: str) -> None:
+    assert post_hook(client, bearer(token(typ=typ))).status_code == 200
 
 
 def test_inline_jwks_client_with_tenant_and_request_state(
@@ -269,7 +290,7 @@ def test_inline_jwks_client_with_tenant_and_request_state(
             key=ec_key("inline"),
             kid="inline-1",
             jku=None,
-            aud=SERVER + "/whoami",
+            aud=PUBLIC + "/whoami",
             tenant=TENANT,
         )
     )
@@ -288,20 +309,26 @@ def test_jwks_is_fetched_once_and_cached(client: TestClient, jwks: FakeJwks) -> 
 @pytest.mark.parametrize(
     ("lifetime", "issued", "refused"),
     [
-        (-(LEEWAY - 10), -600, None),  # expired, but within the leeway
-        (-(LEEWAY + 10), -600, "expired"),  # expired beyond the leeway
+        (-(LEEWAY - 10), -(LEEWAY - 10) - 200, None),  # expired, but within the leeway
+        (-(LEEWAY + 10), -(LEEWAY + 10) - 200, "expired"),  # expired beyond the leeway
         (300, LEEWAY - 10, None),  # iat slightly ahead: clock skew
-        (300 + LEEWAY + 10, LEEWAY + 10, "not-yet-valid"),  # iat in the future
-        (3600, 0, None),  # one hour is the longest lifetime
-        (3600 + LEEWAY + 30, 0, "lifetime"),  # longer would outlive the replay cache
+        (LEEWAY + 210, LEEWAY + 10, "not-yet-valid"),  # iat in the future
+        (LIFETIME, 0, None),  # five minutes is the longest lifetime by default
+        (LIFETIME + 1, 0, "lifetime"),  # exp - iat over the limit
+        (3600, 0, "lifetime"),  # an hour (the spec's upper bound) is over our limit
+        (60, -86_400, "lifetime"),  # issued 24 h ago, exp still in the future
+        (60, 60, "lifetime"),  # exp == iat: no lifetime at all
     ],
     ids=[
         "exp-within-leeway",
         "exp-beyond-leeway",
         "iat-within-leeway",
         "iat-future",
+        "lifetime-5min",
+        "lifetime-over-5min",
         "lifetime-1h",
-        "lifetime-over-1h",
+        "issued-24h-ago",
+        "zero-lifetime",
     ],
 )
 def test_time_claims(
@@ -341,10 +368,13 @@ REFUSED: dict[str, tuple[str, Callable[[], dict[str, str]]]] = {
     "unknown-iss": ("unknown-iss", lambda: bearer(token(iss="https://evil.example"))),
     "unknown-kid": ("unknown-kid", lambda: bearer(token(kid="nope"))),
     "no-kid": ("header", lambda: bearer(token(kid=None))),
-    "typ-not-jwt": ("header", lambda: bearer(token(typ="JWS"))),
+    "typ-not-jwt": ("typ", lambda: bearer(token(typ="JWS"))),
+    "no-typ": ("typ", lambda: bearer(token(typ=None))),
+    "exp-infinite": ("invalid", lambda: bearer(token(exp=1e400))),  # a 401, never a 500
     "jku-not-allowlisted": ("jku", lambda: bearer(token(jku="https://evil.example/jwks.json"))),
-    "wrong-aud": ("aud", lambda: bearer(token(aud=SERVER + DISCOVERY))),
-    "aud-with-query": ("aud", lambda: bearer(token(aud=SERVER + SERVICE + "?x=1"))),
+    "wrong-aud": ("aud", lambda: bearer(token(aud=PUBLIC + DISCOVERY))),
+    "aud-with-query": ("aud", lambda: bearer(token(aud=PUBLIC + SERVICE + "?x=1"))),
+    "aud-of-request-host": ("aud", lambda: bearer(token(aud=SERVER + SERVICE))),
     "no-jti": ("claims", lambda: bearer(token(drop=("jti",)))),
     "no-exp": ("claims", lambda: bearer(token(drop=("exp",)))),
     "no-iat": ("claims", lambda: bearer(token(drop=("iat",)))),
@@ -356,6 +386,9 @@ REFUSED: dict[str, tuple[str, Callable[[], dict[str, str]]]] = {
     "not-a-jwt": ("malformed", lambda: bearer("abc.def")),
     "huge-token": ("too-long", lambda: bearer("a" * 20_000)),
 }
+
+
+NO_TOKEN = ("no-token", "not-bearer")
 
 
 def tampered(value: str) -> str:
@@ -372,7 +405,7 @@ def test_refused_with_401_and_no_detail(
 ) -> None:
     reason, headers = REFUSED[case]
     with caplog.at_level(logging.INFO, logger="cds"):
-        assert_unauthorized(post_hook(client, headers()))
+        assert_unauthorized(post_hook(client, headers()), token_sent=reason not in NO_TOKEN)
     # The caller learns nothing; the log says which check refused (so this test proves it).
     assert f"client_auth refused reason={reason} " in caplog.text
     assert capture.calls == []
@@ -383,23 +416,67 @@ def test_jku_not_allowlisted_is_never_fetched(client: TestClient, jwks: FakeJwks
     assert jwks.requests == []
 
 
+def test_feedback_needs_a_token_for_its_own_url(client: TestClient) -> None:
+    assert_unauthorized(client.post(FEEDBACK, json=FEEDBACK_BODY), token_sent=False)
+    headers = bearer(token(aud=PUBLIC + SERVICE))
+    assert_unauthorized(client.post(FEEDBACK, json=FEEDBACK_BODY, headers=headers))
+
+
 @pytest.mark.parametrize(
-    ("path", "method", "aud"),
-    [(DISCOVERY, "GET", SERVER + SERVICE), (FEEDBACK, "POST", SERVER + SERVICE)],
-    ids=["discovery", "feedback"],
+    "spoof",
+    [
+        {"Host": "other-cds.example"},
+        {"Host": "other-cds.example", "X-Forwarded-Proto": "https"},
+        {"X-Forwarded-Host": "other-cds.example", "X-Forwarded-Proto": "https"},
+        {"Forwarded": "host=other-cds.example;proto=https"},
+    ],
+    ids=["host", "host-and-proto", "x-forwarded-host", "forwarded"],
 )
-def test_discovery_and_feedback_need_a_token_for_their_own_url(
-    client: TestClient, path: str, method: str, aud: str
+def test_token_for_another_service_is_refused_whatever_the_host_header(
+    client: TestClient, capture: Capture, spoof: dict[str, str]
 ) -> None:
-    body = FEEDBACK_BODY if method == "POST" else None
-    assert_unauthorized(client.request(method, path, json=body))
-    assert_unauthorized(client.request(method, path, json=body, headers=bearer(token(aud=aud))))
+    # Issue 8: a token minted for another CDS service, sent with a Host that matches its aud.
+    stolen = token(aud="https://other-cds.example" + SERVICE)
+    assert_unauthorized(post_hook(client, {**bearer(stolen), **spoof}))
+    assert capture.calls == []
 
 
 def test_replayed_jti_is_refused(client: TestClient) -> None:
     headers = bearer(token())
     assert post_hook(client, headers).status_code == 200
     assert_unauthorized(post_hook(client, headers))
+
+
+def test_replay_is_refused_across_two_workers_sharing_the_database(
+    settings: Settings, capture: Capture, jwks: FakeJwks, tmp_path: Path
+) -> None:
+    # Two apps on one database file stand for two worker processes (or two instances).
+    shared = settings.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'cds.sqlite3'}"})
+    workers = [build_app(shared, capture) for _ in range(2)]
+    for app in workers:
+        app.dependency_overrides[get_http_client] = lambda: jwks.http
+    headers = bearer(token())
+    with TestClient(workers[0]) as first, TestClient(workers[1]) as second:
+        assert isinstance(workers[0].state.client_verifier.replay, SqlReplayStore)
+        assert post_hook(first, headers).status_code == 200
+        assert_unauthorized(post_hook(second, headers))
+        assert_unauthorized(post_hook(first, headers))
+    assert len(capture.calls) == 1
+
+
+def test_replay_store_unavailable_refuses(
+    client: TestClient, app: FastAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    class Broken:
+        blocking = True
+
+        def add(self, iss: str, jti: str, *, forget_after: float, now: float) -> str:
+            return "unavailable"
+
+    app.state.client_verifier.replay = Broken()
+    with caplog.at_level(logging.INFO, logger="cds"):
+        assert_unauthorized(post_hook(client, bearer(token())))
+    assert "reason=jti-unavailable " in caplog.text
 
 
 def test_same_jti_from_two_clients_is_not_a_replay(client: TestClient) -> None:
@@ -434,21 +511,23 @@ def test_jwks_endpoint_failing_gives_401(
 
 def test_unknown_service_needs_a_token_first(client: TestClient) -> None:
     # Authentication runs before the service lookup: no service ids for anonymous callers.
-    assert_unauthorized(client.post("/cds-services/nope", json={}))
+    assert_unauthorized(client.post("/cds-services/nope", json={}), token_sent=False)
 
 
-def test_public_base_url_is_the_audience(tmp_path: Path, capture: Capture, jwks: FakeJwks) -> None:
+def test_public_base_url_with_a_path_is_the_audience(
+    tmp_path: Path, capture: Capture, jwks: FakeJwks
+) -> None:
     settings = make_settings(
         auth_required=True,
         trusted_clients_file=clients_yaml(tmp_path),
-        public_base_url=PUBLIC + "/",
+        public_base_url=PUBLIC + "/cds/",
     )
     app = build_app(settings, capture)
     app.dependency_overrides[get_http_client] = lambda: jwks.http
     with TestClient(app) as client:
-        assert post_hook(client, bearer(token(aud=PUBLIC + SERVICE))).status_code == 200
+        assert post_hook(client, bearer(token(aud=PUBLIC + "/cds" + SERVICE))).status_code == 200
         # The URL the proxy forwarded to is not what the EHR called.
-        assert_unauthorized(post_hook(client, bearer(token(aud=SERVER + SERVICE))))
+        assert_unauthorized(post_hook(client, bearer(token(aud=PUBLIC + SERVICE))))
 
 
 def test_the_token_is_never_logged(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
@@ -497,18 +576,77 @@ def test_registered_fhir_server_is_allowed(client: TestClient, fhir_server: str)
     assert response.status_code == 200, response.text
 
 
-def test_client_without_fhir_servers_may_name_any(client: TestClient) -> None:
-    value = token(iss=INLINE_ISS, key=ec_key("inline"), kid="inline-1", jku=None, tenant=TENANT)
-    response = post_hook(client, bearer(value), fhir_server="https://any.example/fhir")
-    assert response.status_code == 200
+def test_client_without_fhir_servers_stops_the_start_up(tmp_path: Path) -> None:
+    path = clients_yaml(
+        tmp_path,
+        [
+            {"iss": ISS, "jku": JKU, "fhir_servers": [FHIR_BASE]},
+            {"iss": INLINE_ISS, "jku": JKU},  # would let its tokens send us anywhere
+        ],
+    )
+    with pytest.raises(ValidationError, match="fhir_servers") as info:
+        make_settings(auth_required=True, trusted_clients_file=path, public_base_url=PUBLIC)
+    assert repr(INLINE_ISS) in str(info.value) and repr(ISS) not in str(info.value)
+    # Auth off: the file is still read, and a client without fhir_servers is allowed.
+    assert make_settings(trusted_clients_file=path).trusted_clients
+
+
+def test_client_with_an_empty_fhir_servers_list_may_name_none(tmp_path: Path) -> None:
+    path = clients_yaml(tmp_path, [{"iss": ISS, "jku": JKU, "fhir_servers": []}])
+    settings = make_settings(auth_required=True, trusted_clients_file=path, public_base_url=PUBLIC)
+    assert settings.trusted_clients[0].fhir_servers == ()
+
+
+@pytest.mark.parametrize("public", [None, ""], ids=["unset", "empty"])
+def test_auth_without_public_base_url_stops_the_start_up(
+    tmp_path: Path, public: str | None
+) -> None:
+    with pytest.raises(ValidationError, match="CDS_PUBLIC_BASE_URL is not set"):
+        make_settings(
+            auth_required=True, trusted_clients_file=clients_yaml(tmp_path), public_base_url=public
+        )
+
+
+def test_auth_without_public_base_url_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CDS_AUTH_REQUIRED", "true")
+    monkeypatch.setenv("CDS_TRUSTED_CLIENTS_FILE", str(clients_yaml(tmp_path)))
+    monkeypatch.delenv("CDS_PUBLIC_BASE_URL", raising=False)
+    with pytest.raises(ValidationError, match="CDS_PUBLIC_BASE_URL"):
+        Settings(database_url="sqlite://")
+
+
+def test_create_app_checks_again_settings_built_without_validation(tmp_path: Path) -> None:
+    valid = make_settings(
+        auth_required=True, trusted_clients_file=clients_yaml(tmp_path), public_base_url=PUBLIC
+    )
+    unchecked = valid.model_copy(update={"public_base_url": None})
+    with pytest.raises(RuntimeError, match="CDS_PUBLIC_BASE_URL"):
+        create_app(unchecked)
+
+
+@pytest.mark.parametrize(
+    ("public", "message"),
+    [
+        ("http://cds.example.no", "must use https"),
+        ("https://cds.example.no/?x=1", "no query"),
+        ("cds.example.no", "absolute"),
+    ],
+)
+def test_public_base_url_must_be_an_https_url(tmp_path: Path, public: str, message: str) -> None:
+    with pytest.raises(ValidationError, match=f"CDS_PUBLIC_BASE_URL .*{message}"):
+        make_settings(
+            auth_required=True, trusted_clients_file=clients_yaml(tmp_path), public_base_url=public
+        )
 
 
 @pytest.mark.parametrize(
     ("fhir_server", "status"),
     [
         ("http://any.example/fhir", 422),  # the token would travel in clear text
-        ("http://127.0.0.1:8081/fhir", 200),  # a FHIR server on the same host
-        ("https://any.example/fhir", 200),
+        (LOOPBACK_FHIR, 200),  # a FHIR server on the same host
+        (ANY_FHIR, 200),
     ],
 )
 def test_with_auth_on_fhir_server_must_use_https(
@@ -540,8 +678,8 @@ def test_cors_preflight_needs_no_token(client: TestClient, jwks: FakeJwks) -> No
     assert response.headers["access-control-allow-origin"] == origin
     assert jwks.requests == []
     # And a refusal is readable by the browser client.
-    refused = client.get(DISCOVERY, headers={"Origin": origin})
-    assert_unauthorized(refused)
+    refused = client.post(FEEDBACK, json=FEEDBACK_BODY, headers={"Origin": origin})
+    assert_unauthorized(refused, token_sent=False)
     assert refused.headers["access-control-allow-origin"] == origin
 
 
@@ -592,8 +730,29 @@ def test_leeway_is_bounded() -> None:
         make_settings(auth_leeway_s=3600)
 
 
+@pytest.mark.parametrize("lifetime", [0, 3601])
+def test_max_lifetime_is_bounded(lifetime: int) -> None:
+    with pytest.raises(ValidationError, match="CDS_JWT_MAX_LIFETIME_S"):
+        make_settings(jwt_max_lifetime_s=lifetime)
+
+
+def test_max_lifetime_is_a_setting(
+    settings: Settings, capture: Capture, jwks: FakeJwks, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CDS_JWT_MAX_LIFETIME_S", "3600")
+    assert Settings(database_url="sqlite://").jwt_max_lifetime_s == 3600
+    app = build_app(settings.model_copy(update={"jwt_max_lifetime_s": 3600}), capture)
+    app.dependency_overrides[get_http_client] = lambda: jwks.http
+    with TestClient(app) as client:
+        assert post_hook(client, bearer(token(lifetime=3600))).status_code == 200
+        assert_unauthorized(post_hook(client, bearer(token(lifetime=3601))))
+
+
 def test_example_file_is_valid() -> None:
-    clients = load_trusted_clients(REPO_ROOT / "docs" / "trusted-clients.example.yaml")
+    example = REPO_ROOT / "docs" / "trusted-clients.example.yaml"
+    # Valid for strict trust too: the README's sandbox recipe starts with it.
+    make_settings(auth_required=True, trusted_clients_file=example, public_base_url=PUBLIC)
+    clients = load_trusted_clients(example)
     sandbox = next(c for c in clients if c.iss == "https://sandbox.cds-hooks.org")
     assert sandbox.jku == "https://sandbox.cds-hooks.org/.well-known/jwks.json"
 
