@@ -3,7 +3,7 @@
 **What a row holds.** hookInstance (the client's id of this call, a UUID, made log-safe), service
 id and hook, the authenticated client's ``iss`` (``None`` when ``CDS_AUTH_REQUIRED`` is off), the
 outcome (``ok``, ``precondition-failed``, ``error-gather``, ``error-pipeline``), the number of
-cards and of each indicator, the rules that decided (``pathway:rule``), the prefetch keys that
+cards and of each indicator, the ids of the rules that decided, the prefetch keys that
 were missing, and milliseconds per stage: gather, facts, evaluate, render, total. **Never**
 patient identifiers, names, free text, card text or tokens: nothing in a row comes from the
 record, and the only client-supplied value is the hookInstance. Calls refused before they are a
@@ -78,7 +78,7 @@ audit = Table(
     Column("cards_critical", Integer, nullable=False),
     Column("cards_warning", Integer, nullable=False),
     Column("cards_info", Integer, nullable=False),
-    Column("rules", Text, nullable=True),  # JSON list of "pathway:rule"
+    Column("rules", Text, nullable=True),  # JSON list of rule ids
     Column("missing", Text, nullable=True),  # JSON list of prefetch keys
     Column("gather_ms", Float, nullable=False),
     Column("facts_ms", Float, nullable=False),
@@ -112,10 +112,10 @@ class CallTrace:
         finally:
             self.ms[name] = self.ms.get(name, 0.0) + (time.perf_counter() - since) * 1000
 
-    def fired(self, pathway: str, rule: str | None) -> None:
-        """Record that ``rule`` of ``pathway`` decided this call's outcome."""
+    def fired(self, rule: str | None) -> None:
+        """Record that ``rule`` (its id names its pathway) decided a pathway's outcome."""
         if rule is not None:
-            self.rules.append(f"{pathway}:{rule}")
+            self.rules.append(rule)
 
     @property
     def total_ms(self) -> float:

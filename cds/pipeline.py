@@ -65,8 +65,8 @@ def respond(
             except Exception as exc:
                 _log_failure(pathway, exc)
                 failed.append(pathway)
-    for pathway, assessment in results:
-        trace.fired(pathway.id, assessment.rule)
+    for _, assessment in results:
+        trace.fired(assessment.rule)
     with trace.stage("render"):
         cards = _render(request, facts, registry, settings, results, failed, hook, today=today)
     return CdsResponse(cards=cards)

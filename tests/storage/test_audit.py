@@ -79,7 +79,7 @@ def test_a_hook_call_leaves_one_row_with_stages_cards_and_rules(database_url: st
     assert row["cards_warning"] == indicators.count("warning")
     assert row["cards_critical"] == indicators.count("critical")
     assert row["cards_info"] == indicators.count("info")
-    assert any(rule.startswith("myelomatose:") for rule in json.loads(row["rules"]))
+    assert any(rule.startswith("myelomatose.") for rule in json.loads(row["rules"]))
     for stage in ("gather", "facts", "evaluate", "render"):
         assert 0 < row[f"{stage}_ms"] <= row["total_ms"]
 

@@ -16,15 +16,14 @@ What "acknowledged" means, and so what is claimed:
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
 import httpx
@@ -41,31 +40,16 @@ CLIENTS = 3  # per kind: feedback and hook calls
 HOOK = "/cds-services/pakkeforlop-patient-view"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def _bench_load() -> ModuleType:
+    """bench/load.py, whose ``start_server`` runs the server here too (bench is no package)."""
+    spec = importlib.util.spec_from_file_location("bench_load", REPO / "bench" / "load.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def start_server(database_url: str, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "DATABASE_URL": database_url, "CDS_LOG_LEVEL": "WARNING"}
-    command = [sys.executable, "-m", "uvicorn", "--factory", "cds.app:create_app"]
-    server = subprocess.Popen(
-        [*command, "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    server.kill()
-    raise AssertionError("the server did not start within 60 s")
+LOAD = _bench_load()
 
 
 @dataclass
@@ -104,8 +88,8 @@ def hook_client(base: str, stop: threading.Event, acks: Acks, body: dict[str, An
 
 
 def kill_round(database_url: str, body: dict[str, Any]) -> tuple[Acks, float]:
-    port = free_port()
-    server = start_server(database_url, port)
+    port = LOAD.free_port()
+    server = LOAD.start_server(database_url, port, quiet=True)
     base = f"http://127.0.0.1:{port}"
     acks, stop = Acks(), threading.Event()
     threads = [threading.Thread(target=feedback_client, args=(base, stop, acks))
