@@ -250,3 +250,19 @@ def test_writer_logs_nothing_per_row(database_url: str, caplog: pytest.LogCaptur
     writer.stop()
     assert "quiet" not in caplog.text
     database.close()
+
+
+def test_the_authenticated_clients_iss_is_recorded(database_url: str) -> None:
+    """With auth on the verified caller's ``iss`` goes into the row (the JWT itself is tested in
+    tests/api/test_client_auth.py; here the verifier is replaced by its result)."""
+    from cds.api.deps import authenticate_client
+    from cds.client_auth import AuthenticatedClient, TrustedClient
+
+    caller = AuthenticatedClient(TrustedClient(iss="https://ehr.example.no", jku="https://ehr.example.no/jwks"))
+    app = storage_app(database_url)
+    app.dependency_overrides[authenticate_client] = lambda: caller
+    with TestClient(app) as client:
+        body = example("frisk.patient-view")
+        assert client.post("/cds-services/pakkeforlop-patient-view", json=body).status_code == 200
+    (row,) = rows(database_url)
+    assert row["client_iss"] == "https://ehr.example.no"
