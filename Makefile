@@ -39,6 +39,11 @@ lint: venv  ## ruff over the repository, mypy --strict over cds/
 bench: venv  ## hook latency, p50/p95/max per hook (not part of make test)
 	$(BIN)/python bench/bench_hooks.py
 
+.PHONY: load
+load: venv  ## 50 clients x 60 s (locust) against a local server; figures to bench/results/
+	$(BIN)/pip install --quiet -e '.[dev,load]'
+	$(BIN)/python bench/load.py
+
 examples: venv  ## regenerate examples/requests/*.json from the example Bundles
 	$(BIN)/python examples/make_requests.py
 

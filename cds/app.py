@@ -1,8 +1,9 @@
 """The FastAPI application: routes, error mapping, CORS, and what lives for the whole process.
 
 Run with ``uvicorn --factory cds.app:create_app`` (``cds serve`` does this). The lifespan loads
-the criteria registry once, opens the feedback store and one shared ``httpx.AsyncClient`` for
-FHIR server reads, and closes them on shutdown.
+the criteria registry once, opens the database (migrating it, cds.db) with the audit writer
+(cds.audit) and one shared ``httpx.AsyncClient`` for FHIR server reads, and closes them on
+shutdown (the audit queue is drained first).
 
 With ``CDS_AUTH_REQUIRED`` on, every service and feedback call must carry a CDS Client JWT
 (:func:`cds.api.deps.authenticate_client`, :mod:`cds.auth.tokens`); the verifier and its key
@@ -21,6 +22,7 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 import httpx
 from fastapi import FastAPI
@@ -30,6 +32,7 @@ from starlette.concurrency import run_in_threadpool
 
 from cds.api import discovery, feedback, hooks
 from cds.api.deps import get_registry
+from cds.audit import AuditWriter
 from cds.auth.replay_store import SqlReplayStore
 from cds.auth.tokens import ClientVerifier
 from cds.errors import install_error_handlers
@@ -50,7 +53,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
         # A broken criteria file must stop the start-up, naming file and field (loader's job).
         app.state.registry = await run_in_threadpool(load_registry, settings.criteria_dir)
-    store = await run_in_threadpool(FeedbackStore.from_url, settings.database_url)
+    store = await run_in_threadpool(
+        partial(FeedbackStore.from_url, migrate=settings.db_migrate_on_start),
+        settings.database_url,
+    )
     app.state.store = store
     verifier: ClientVerifier | None = app.state.client_verifier
     if verifier is not None and not isinstance(store.engine.pool, StaticPool):
@@ -59,6 +65,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         replay = SqlReplayStore(store.engine)
         await run_in_threadpool(replay.create_schema)
         verifier.replay = replay
+    audit_writer = AuditWriter(
+        store.database,
+        queue_size=settings.audit_queue_size,
+        retention_days=settings.audit_retention_days,
+    )
+    audit_writer.start()
+    app.state.audit_writer = audit_writer
     try:
         # Redirects are never followed: one could carry the FHIR access token to another host.
         async with httpx.AsyncClient(
@@ -68,6 +81,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             _freeze_startup_objects()
             yield
     finally:
+        # Drain the audit queue before the connections go (cds.audit: flush on shutdown).
+        await run_in_threadpool(audit_writer.stop)
         store.close()
 
 

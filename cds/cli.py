@@ -1,5 +1,9 @@
 """The ``cds`` command: ``cds serve`` runs the service, ``cds evaluate`` checks one record offline.
 
+``cds db upgrade`` migrates the database of ``DATABASE_URL`` to the newest schema (what the
+service does at start-up unless ``CDS_DB_MIGRATE_ON_START=false``); ``cds db prune-audit
+--older-than N`` deletes audit rows older than N days (default ``CDS_AUDIT_RETENTION_DAYS``).
+
 ``cds evaluate RECORD.json`` takes a patient record Bundle, builds the CDS Hooks request an EHR
 with full prefetch would send (:func:`cds.record.bundle.request_from_bundle`), and runs it through
 the same gather -> facts -> evaluate -> render pipeline as the HTTP service, without a server.
@@ -45,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return _serve(args.host, args.port)
+        if args.command == "db":
+            return _db(args.db_command, older_than=args.older_than)
         return _evaluate(args.record, hook=args.hook, today=args.today, fmt=args.format)
     except UsageError as exc:
         print(f"cds {args.command}: {exc}", file=sys.stderr)
@@ -64,6 +70,19 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="interface to bind (default: settings, 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default: $PORT or 8080)")
 
+    db = commands.add_parser("db", help="the database: migrate it, prune the audit log")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
+    db_commands.add_parser("upgrade", help="run the migrations up to the newest schema")
+    prune = db_commands.add_parser("prune-audit", help="delete audit rows older than N days")
+    prune.add_argument(
+        "--older-than",
+        type=_days,
+        default=None,
+        metavar="N",
+        help="days to keep (default: CDS_AUDIT_RETENTION_DAYS)",
+    )
+    db.set_defaults(older_than=None)
+
     evaluate = commands.add_parser(
         "evaluate", help="evaluate one patient record Bundle and print the cards"
     )
@@ -74,6 +93,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--format", choices=("json", "text"), default="json")
     return parser
+
+
+def _days(value: str) -> int:
+    try:
+        days = int(value)
+    except ValueError:
+        days = -1
+    if days < 0:
+        raise argparse.ArgumentTypeError(f"not a number of days (0 or more): {value!r}")
+    return days
 
 
 def _iso_date(value: str) -> date:
@@ -99,6 +128,31 @@ def _serve(host: str | None, port: int | None) -> int:
         log_level=settings.log_level.lower(),
     )
     return EXIT_OK
+
+
+# --- db -------------------------------------------------------------------------------------
+
+
+def _db(command: str, *, older_than: int | None) -> int:
+    """``cds db upgrade`` / ``cds db prune-audit``, on the database of ``DATABASE_URL``."""
+    from cds.audit import prune
+    from cds.db import Database, current_revision
+
+    settings = _settings()
+    database = Database.from_url(settings.database_url)
+    try:
+        if command == "upgrade":
+            database.upgrade()
+            print(f"database at revision {current_revision(database.engine)}")
+            return EXIT_OK
+        days = older_than if older_than is not None else settings.audit_retention_days
+        if days == 0 and older_than is None:
+            raise UsageError("CDS_AUDIT_RETENTION_DAYS is 0 (keep for ever): give --older-than N")
+        deleted = prune(database, days)
+        print(f"deleted {deleted} audit rows older than {days} days")
+        return EXIT_OK
+    finally:
+        database.close()
 
 
 # --- evaluate ---------------------------------------------------------------------------------

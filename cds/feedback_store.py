@@ -14,12 +14,10 @@ wants comments adds a column and a policy together.
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -33,7 +31,6 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    create_engine,
     func,
     insert,
     select,
@@ -41,12 +38,13 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.pool import StaticPool
 
 from cds.cdshooks import FeedbackItem
+from cds.db import Database
 
 metadata = MetaData()
 
+# The table as migration 0001 creates it (cds/migrations/versions/0001_feedback.py).
 feedback = Table(
     "feedback",
     metadata,
@@ -134,28 +132,16 @@ def _row(service_id: str, item: FeedbackItem, received_at: datetime) -> dict[str
 class FeedbackStore:
     """Feedback rows in one database. Methods are blocking: call them from a worker thread."""
 
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        # An in-memory SQLite database is one connection shared by all threads (StaticPool);
-        # sqlite3 connections must not be used by two threads at once.
-        self._lock = threading.Lock() if isinstance(engine.pool, StaticPool) else None
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self._engine = database.engine
 
     @classmethod
-    def from_url(cls, url: str) -> FeedbackStore:
-        """A store for ``settings.database_url``, with its table created if missing."""
-        options: dict[str, Any] = {}
-        if url.startswith("sqlite"):
-            # Requests run the store in worker threads; sqlite3 would refuse a connection that
-            # another thread opened.
-            options["connect_args"] = {"check_same_thread": False}
-            if url in ("sqlite://", "sqlite:///:memory:") or "mode=memory" in url:
-                # In memory, every new connection would be a new, empty database.
-                options["poolclass"] = StaticPool
-        else:
-            options["pool_pre_ping"] = True
-        engine = create_engine(url, **options)
-        store = cls(engine)
-        store.create_schema()
+    def from_url(cls, url: str, *, migrate: bool = True) -> FeedbackStore:
+        """A store for ``settings.database_url``, migrated to the newest schema unless told not."""
+        store = cls(Database.from_url(url))
+        if migrate:
+            store.create_schema()
         return store
 
     @property
@@ -164,21 +150,15 @@ class FeedbackStore:
         return self._engine
 
     def create_schema(self) -> None:
-        """Create the table if it does not exist."""
-        with self._locked():
-            metadata.create_all(self._engine)
+        """Bring the database to the newest schema (Alembic, :func:`cds.db.upgrade`)."""
+        self.database.upgrade()
 
     def close(self) -> None:
         """Release the database connections."""
-        self._engine.dispose()
+        self.database.close()
 
-    @contextmanager
-    def _locked(self) -> Iterator[None]:
-        if self._lock is None:
-            yield
-            return
-        with self._lock:
-            yield
+    def _locked(self) -> AbstractContextManager[None]:
+        return self.database.locked()
 
     def add(
         self, service_id: str, items: Sequence[FeedbackItem], received_at: datetime | None = None

@@ -1,7 +1,9 @@
 """Wires the stages for one hook call: record -> facts -> assessments -> CDS Hooks response.
 
 Routes and the CLI call :func:`respond`; it does no I/O and reads no clock (``today`` is passed
-in), so the same request and record always give the same cards.
+in), so the same request and record always give the same cards. It times its stages (facts,
+evaluate, render) and names the deciding rules on the call's trace (:mod:`cds.audit`), which
+only the audit row reads.
 
 **One pathway's failure is its own.** Each pathway is evaluated on its own; an exception inside
 one (a bug, or a record shape nobody foresaw) drops that pathway's card only: it is logged with
@@ -23,6 +25,7 @@ import logging
 from collections.abc import Sequence
 from datetime import date
 
+from cds.audit import current_trace
 from cds.cdshooks import Card, CdsResponse, HookRequest
 from cds.criteria.registry import Registry
 from cds.criteria.schema import ALL_HOOKS, HookName, Pathway
@@ -48,17 +51,39 @@ def respond(
     if request.hook not in ALL_HOOKS:
         return CdsResponse(cards=[])
     hook = request.hook
-    facts = extract_facts(record, registry.codebook, today=today, context=request.context)
+    trace = current_trace()  # stage timings for the audit row (cds.audit); decides nothing
+    with trace.stage("facts"):
+        facts = extract_facts(record, registry.codebook, today=today, context=request.context)
     results: list[Result] = []
     failed: list[Pathway] = []
-    for pathway in registry.pathways:
-        try:
-            results.append(
-                (pathway, evaluate(pathway, registry.codebook, facts, hook=hook, today=today))
-            )
-        except Exception as exc:
-            _log_failure(pathway, exc)
-            failed.append(pathway)
+    with trace.stage("evaluate"):
+        for pathway in registry.pathways:
+            try:
+                results.append(
+                    (pathway, evaluate(pathway, registry.codebook, facts, hook=hook, today=today))
+                )
+            except Exception as exc:
+                _log_failure(pathway, exc)
+                failed.append(pathway)
+    for _, assessment in results:
+        trace.fired(assessment.rule)
+    with trace.stage("render"):
+        cards = _render(request, facts, registry, settings, results, failed, hook, today=today)
+    return CdsResponse(cards=cards)
+
+
+def _render(
+    request: HookRequest,
+    facts: PatientFacts,
+    registry: Registry,
+    settings: Settings,
+    results: list[Result],
+    failed: list[Pathway],
+    hook: HookName,
+    *,
+    today: date,
+) -> list[Card]:
+    """The cards of the evaluated pathways, each pathway's rendering failure its own."""
     user = request.context.get("userId")
     renderer = _Renderer(
         facts,
@@ -75,7 +100,7 @@ def respond(
     disabled = settings.disabled_cards
     if "failed" not in disabled and not _critical(cards):
         cards.extend(unassessed.failed_card(p, request.hook_instance) for p in failed)
-    return CdsResponse(cards=cards)
+    return cards
 
 
 class _Renderer:

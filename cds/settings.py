@@ -83,6 +83,12 @@ class Settings(BaseSettings):
     auth_leeway_s: int = 60
     # Longest CDS Client JWT lifetime (exp - iat) accepted; iat may be at most this (+ leeway) old.
     jwt_max_lifetime_s: int = 300
+    # Database (cds/db.py): run the Alembic migrations at start-up (off: `cds db upgrade` first).
+    db_migrate_on_start: bool = True
+    # Audit log (cds/audit.py): rows waiting for the writer before new ones are dropped (counted
+    # and logged), and days a row is kept (0: for ever; `cds db prune-audit` deletes by hand).
+    audit_queue_size: int = 10_000
+    audit_retention_days: int = 90
     _trusted_clients: tuple[TrustedClient, ...] = PrivateAttr(default=())
 
     @field_validator("criteria_dir")
@@ -185,7 +191,14 @@ class Settings(BaseSettings):
         """The clients of ``trusted_clients_file``, read and validated with the settings."""
         return self._trusted_clients
 
-    @field_validator("max_body_bytes", "fhir_max_pages")
+    @field_validator("audit_retention_days")
+    @classmethod
+    def _not_negative(cls, value: int) -> int:
+        if value < 0:
+            raise ValueError("CDS_AUDIT_RETENTION_DAYS must be 0 (keep for ever) or more days")
+        return value
+
+    @field_validator("max_body_bytes", "fhir_max_pages", "audit_queue_size")
     @classmethod
     def _positive(cls, value: int) -> int:
         if value <= 0:

@@ -8,6 +8,7 @@ overriding :func:`get_registry` also stops the lifespan from loading criteria fr
 * ``RegistryDep`` (:func:`get_registry`): criteria, loaded once at start-up;
 * ``ClockDep`` (:func:`get_today`): today's date, the only clock (tests pin it);
 * ``StoreDep`` (:func:`get_store`): the feedback store;
+* ``AuditDep`` (:func:`get_audit_writer`): the audit log's background writer (cds.audit);
 * ``HttpClientDep`` (:func:`get_http_client`): the shared ``httpx.AsyncClient``;
 * ``ResponderDep`` (:func:`get_responder`): ``cds.pipeline.respond`` (tests capture the Record);
 * ``ServiceDep`` (:func:`get_service_spec`): the service named in the path, or 404;
@@ -33,6 +34,7 @@ from fastapi import Depends, Request
 from pydantic_core import from_json
 
 from cds import pipeline
+from cds.audit import AuditWriter
 from cds.auth.tokens import ClientVerifier, audience_for
 from cds.cdshooks import CdsResponse, HookRequest
 from cds.client_auth import AuthenticatedClient
@@ -101,6 +103,12 @@ async def get_store(request: Request) -> FeedbackStore:
     return store
 
 
+async def get_audit_writer(request: Request) -> AuditWriter:
+    """The audit writer started at start-up."""
+    writer: AuditWriter = _state(request, "audit_writer")
+    return writer
+
+
 async def get_http_client(request: Request) -> httpx.AsyncClient:
     """The shared HTTP client for FHIR server reads (one connection pool per process)."""
     client: httpx.AsyncClient = _state(request, "http_client")
@@ -124,6 +132,7 @@ SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 RegistryDep = Annotated[Registry, Depends(get_registry)]
 ClockDep = Annotated[date, Depends(get_today)]
 StoreDep = Annotated[FeedbackStore, Depends(get_store)]
+AuditDep = Annotated[AuditWriter, Depends(get_audit_writer)]
 HttpClientDep = Annotated[httpx.AsyncClient, Depends(get_http_client)]
 ResponderDep = Annotated[Responder, Depends(get_responder)]
 ServiceDep = Annotated[ServiceSpec, Depends(get_service_spec)]

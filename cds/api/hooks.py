@@ -7,13 +7,14 @@ otherwise 200. Problems on our side (a bug in gather or the pipeline) are logged
 ``200 {"cards": []}``: the GP's workflow must not break because decision support did (checklist
 §1.8 item 42).
 
-One log line per call: hookInstance, service, outcome, card indicators, timings per phase.
+One log line and one audit row (cds.audit, written after the answer) per valid hook call:
+hookInstance, service, outcome, card indicators, timings per stage (gather, facts, evaluate,
+render, total).
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections import Counter
 from typing import Any
 
@@ -23,6 +24,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from cds.api.deps import (
+    AuditDep,
     CallerDep,
     ClockDep,
     HttpClientDep,
@@ -33,8 +35,9 @@ from cds.api.deps import (
     SettingsDep,
     authenticate_client,
 )
+from cds.audit import AuditRecord, AuditWriter, CallTrace, traced
 from cds.cdshooks import CdsResponse, HookRequest, dump
-from cds.client_auth import check_fhir_server
+from cds.client_auth import AuthenticatedClient, check_fhir_server
 from cds.errors import DataUnavailable, InvalidRequest, Issue, validation_issues
 from cds.logs import bound_hook_instance, log_exception, safe_id
 from cds.record.prefetch import gather_record
@@ -111,83 +114,91 @@ async def call_service(
     client: HttpClientDep,
     respond: ResponderDep,
     caller: CallerDep,
+    audit_log: AuditDep,
 ) -> JSONResponse:
     """Answer one hook call with cards (see the module docstring for status codes)."""
-    timings = _Timings()
+    trace = CallTrace()
     request = parse_hook_request(body, service)
     check_fhir_server(caller, request.fhir_server)
-    with bound_hook_instance(request.hook_instance):
-        timings.start("gather")
+    call = _Call(request, service, caller, trace, audit_log)
+    with bound_hook_instance(request.hook_instance), traced(trace):
         try:
-            record = await gather_record(request, service, settings, client)
+            with trace.stage("gather"):
+                record = await gather_record(request, service, settings, client)
         except DataUnavailable as exc:
-            _log_call(request, service, "precondition-failed", timings, missing=exc.keys)
+            call.done("precondition-failed", missing=exc.keys)
             raise
         except Exception as exc:
             log_exception(logger, "gather failed", exc)
-            _log_call(request, service, "error-gather", timings)
+            call.done("error-gather")
             return JSONResponse(NO_CARDS)
-        timings.start("evaluate")
         try:
+            # facts, evaluate and render time themselves (cds.pipeline, on the bound trace)
             response: CdsResponse = await run_in_threadpool(
                 respond, request, record, registry, settings, today=today
             )
             content = dump(response)
         except Exception as exc:
             log_exception(logger, "pipeline failed", exc)
-            _log_call(request, service, "error-pipeline", timings, missing=record.missing)
+            call.done("error-pipeline", missing=record.missing)
             return JSONResponse(NO_CARDS)
-        _log_call(request, service, "ok", timings, missing=record.missing, response=response)
+        call.done("ok", missing=record.missing, response=response)
         return JSONResponse(content)
 
 
-class _Timings:
-    """Milliseconds per phase; ``total`` runs from the start of the route."""
+class _Call:
+    """What the log line and the audit row of one call need, and :meth:`done` to emit both."""
 
-    def __init__(self) -> None:
-        self.started = time.perf_counter()
-        self._phase: tuple[str, float] | None = None
-        self.ms: dict[str, float] = {"gather": 0.0, "evaluate": 0.0}
+    def __init__(
+        self,
+        request: HookRequest,
+        service: ServiceSpec,
+        caller: AuthenticatedClient | None,
+        trace: CallTrace,
+        audit_log: AuditWriter,
+    ) -> None:
+        self.request, self.service, self.caller = request, service, caller
+        self.trace, self.audit_log = trace, audit_log
 
-    def start(self, phase: str) -> None:
-        """End the running phase, if any, and start ``phase``."""
-        self.stop()
-        self._phase = (phase, time.perf_counter())
+    def done(
+        self,
+        outcome: str,
+        *,
+        missing: tuple[str, ...] = (),
+        response: CdsResponse | None = None,
+    ) -> None:
+        """The one log line per hook call, and its audit row queued for the writer.
 
-    def stop(self) -> None:
-        if self._phase is not None:
-            name, since = self._phase
-            self.ms[name] = (time.perf_counter() - since) * 1000
-            self._phase = None
-
-    @property
-    def total_ms(self) -> float:
-        return (time.perf_counter() - self.started) * 1000
-
-
-def _log_call(
-    request: HookRequest,
-    service: ServiceSpec,
-    outcome: str,
-    timings: _Timings,
-    *,
-    missing: tuple[str, ...] = (),
-    response: CdsResponse | None = None,
-) -> None:
-    """The one log line per hook call. Only ids we mint or the client's hookInstance, no content."""
-    timings.stop()
-    cards = response.cards if response is not None else []
-    indicators = Counter(card.indicator for card in cards)
-    logger.info(
-        "hook_call hookInstance=%s service=%s outcome=%s cards=%d indicators=%s missing=%s "
-        "gather_ms=%.1f evaluate_ms=%.1f total_ms=%.1f",
-        safe_id(request.hook_instance),
-        service.id,
-        outcome,
-        len(cards),
-        ",".join(f"{k}:{v}" for k, v in sorted(indicators.items())) or "-",
-        ",".join(missing) or "-",
-        timings.ms["gather"],
-        timings.ms["evaluate"],
-        timings.total_ms,
-    )
+        Only ids we mint or the client's hookInstance, never content. Queuing does no I/O: the
+        writer thread stores the row after the answer (cds.audit).
+        """
+        trace = self.trace
+        indicators = [card.indicator for card in response.cards] if response is not None else []
+        counts = Counter(indicators)
+        logger.info(
+            "hook_call hookInstance=%s service=%s outcome=%s cards=%d indicators=%s missing=%s "
+            "gather_ms=%.1f facts_ms=%.1f evaluate_ms=%.1f render_ms=%.1f total_ms=%.1f",
+            safe_id(self.request.hook_instance),
+            self.service.id,
+            outcome,
+            len(indicators),
+            ",".join(f"{k}:{v}" for k, v in sorted(counts.items())) or "-",
+            ",".join(missing) or "-",
+            trace.ms["gather"],
+            trace.ms["facts"],
+            trace.ms["evaluate"],
+            trace.ms["render"],
+            trace.total_ms,
+        )
+        self.audit_log.submit(
+            AuditRecord.of_call(
+                hook_instance=self.request.hook_instance,
+                service_id=self.service.id,
+                hook=self.request.hook,
+                client_iss=self.caller.iss if self.caller is not None else None,
+                outcome=outcome,
+                indicators=indicators,
+                missing=missing,
+                trace=trace,
+            )
+        )
