@@ -1,8 +1,10 @@
 """The FastAPI application: routes, error mapping, CORS, and what lives for the whole process.
 
 Run with ``uvicorn --factory cds.app:create_app`` (``cds serve`` does this). The lifespan loads
-the criteria registry once, opens the feedback store and one shared ``httpx.AsyncClient`` for
-FHIR server reads, and closes them on shutdown.
+the criteria registry once, opens the feedback store, an ``httpx.AsyncClient`` for the service's
+own lookups (the trusted clients' JWKS) and the FHIR read client of :mod:`cds.record.fhirpool`
+(bounded fan-out, one connection pool per FHIR server, the outbound policy of
+:mod:`cds.record.outbound`), and closes them on shutdown.
 
 With ``CDS_AUTH_REQUIRED`` on, every discovery, service and feedback call must carry a CDS
 Client JWT (:func:`cds.api.deps.authenticate_client`, :mod:`cds.client_auth`); the verifier and its
@@ -28,6 +30,7 @@ from cds.client_auth import ClientVerifier
 from cds.errors import install_error_handlers
 from cds.feedback_store import FeedbackStore
 from cds.logs import configure_logging
+from cds.record.fhirpool import make_fhir_client
 from cds.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -51,8 +54,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             follow_redirects=False, timeout=httpx.Timeout(settings.fhir_timeout_s)
         ) as client:
             app.state.http_client = client
-            _freeze_startup_objects()
-            yield
+            async with make_fhir_client(settings) as fhir_client:
+                app.state.fhir_client = fhir_client
+                _freeze_startup_objects()
+                yield
     finally:
         store.close()
 
@@ -120,6 +125,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def _client_verifier(settings: Settings) -> ClientVerifier | None:
     """The JWT verifier for the trusted clients, or ``None`` (and a warning) when auth is off."""
+    if settings.dev_mode:
+        logger.warning(
+            "CDS_DEV_MODE is on: FHIR servers over plain http and on loopback are called; "
+            "for development only"
+        )
     if not settings.auth_required:
         logger.warning(
             "CDS_AUTH_REQUIRED is off: any caller is trusted (no CDS Client JWT is checked); "

@@ -8,7 +8,9 @@ overriding :func:`get_registry` also stops the lifespan from loading criteria fr
 * ``RegistryDep`` (:func:`get_registry`): criteria, loaded once at start-up;
 * ``ClockDep`` (:func:`get_today`): today's date, the only clock (tests pin it);
 * ``StoreDep`` (:func:`get_store`): the feedback store;
-* ``HttpClientDep`` (:func:`get_http_client`): the shared ``httpx.AsyncClient``;
+* ``HttpClientDep`` (:func:`get_http_client`): the shared ``httpx.AsyncClient`` (JWKS lookups);
+* ``FhirClientDep`` (:func:`get_fhir_client`): the client for FHIR server reads
+  (:mod:`cds.record.fhirpool`: bounded fan-out, outbound policy);
 * ``ResponderDep`` (:func:`get_responder`): ``cds.pipeline.respond`` (tests capture the Record);
 * ``ServiceDep`` (:func:`get_service_spec`): the service named in the path, or 404;
 * ``JsonBodyDep`` (:func:`read_json_object`): the body as a JSON object (413/400 otherwise);
@@ -105,6 +107,12 @@ async def get_http_client(request: Request) -> httpx.AsyncClient:
     return client
 
 
+async def get_fhir_client(request: Request) -> httpx.AsyncClient:
+    """The client for FHIR server reads: process-wide limits, a pool per FHIR server origin."""
+    client: httpx.AsyncClient = _state(request, "fhir_client")
+    return client
+
+
 async def get_responder() -> Responder:
     """``cds.pipeline.respond``, looked up per call so a monkeypatched pipeline is honoured."""
     return pipeline.respond
@@ -123,6 +131,7 @@ RegistryDep = Annotated[Registry, Depends(get_registry)]
 ClockDep = Annotated[date, Depends(get_today)]
 StoreDep = Annotated[FeedbackStore, Depends(get_store)]
 HttpClientDep = Annotated[httpx.AsyncClient, Depends(get_http_client)]
+FhirClientDep = Annotated[httpx.AsyncClient, Depends(get_fhir_client)]
 ResponderDep = Annotated[Responder, Depends(get_responder)]
 ServiceDep = Annotated[ServiceSpec, Depends(get_service_spec)]
 

@@ -25,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from cds.api.deps import (
     CallerDep,
     ClockDep,
-    HttpClientDep,
+    FhirClientDep,
     JsonBodyDep,
     RegistryDep,
     ResponderDep,
@@ -108,7 +108,7 @@ async def call_service(
     settings: SettingsDep,
     registry: RegistryDep,
     today: ClockDep,
-    client: HttpClientDep,
+    client: FhirClientDep,
     respond: ResponderDep,
     caller: CallerDep,
 ) -> JSONResponse:

@@ -19,9 +19,17 @@ a string, or a Bundle for a read)  client broke the template contract, but refus
                                    answer; with no server a REQUIRED key still ends in 412
 =================================  ==========================================================
 
-Missing keys are fetched concurrently, each read bounded by ``settings.fhir_timeout_s`` and all of
-them together by ``settings.fhir_budget_s``. A REQUIRED key that cannot be had raises
+Missing keys are fetched concurrently, at most ``settings.fhir_call_concurrency`` at once (the
+process-wide limits are in :mod:`cds.record.fhirpool`), each read bounded by
+``settings.fhir_timeout_s`` and all of them together by ``settings.fhir_budget_s``. The budget is a
+hard deadline: reads still running then are cancelled, and the cancellations are awaited for at
+most :data:`CANCEL_GRACE_S` (a read that does not end even then is left to finish on its own and
+logged; the answer does not wait for it). A REQUIRED key that cannot be had raises
 :class:`~cds.errors.DataUnavailable` (HTTP 412); an OPTIONAL one goes into ``Record.missing``.
+
+The 412 says «FHIR server unavailable» whatever the server did (refused by the outbound policy,
+closed port, timeout, HTTP 404, not JSON, ...): telling the caller which would let it map ports
+and hosts through us. The log keeps the reason (fixed phrases, never a URL).
 
 Incomplete data (a ``next`` page we could not or would not read: no ``fhirServer``, a link to
 another host, the page bound, a failed page read) is **used**, and the key is put in
@@ -59,6 +67,15 @@ from cds.services import PrefetchKey, ServiceSpec
 from cds.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+# How long cancelled reads are awaited after the budget ends (cancellation is normally immediate).
+CANCEL_GRACE_S = 0.25
+# What the caller is told for every failure that depends on what the FHIR server (or the network)
+# did; failures that follow from the request alone (no fhirServer) keep their own words.
+SERVER_UNAVAILABLE = "FHIR server unavailable"
+# Tasks cancelled at the deadline that had not ended within the grace: kept referenced until they
+# do (an unreferenced pending task may be garbage-collected mid-flight).
+_stragglers: set[asyncio.Task[Any]] = set()
 
 _TOKEN = re.compile(r"\{\{\s*([A-Za-z0-9_.]+)\s*\}\}")
 # 2.0 user tokens: the id part of context.userId when it is of this resource type.
@@ -100,7 +117,8 @@ class _KeyData:
 
     resources: list[Resource] = field(default_factory=list)
     complete: bool = True
-    unavailable: str | None = None
+    unavailable: str | None = None  # the reason, for the log
+    public: str = SERVER_UNAVAILABLE  # what the 412 says when unavailable
 
 
 _ABSENT = object()
@@ -147,8 +165,24 @@ class _Gatherer:
         self.server = server
         self.settings = settings
         self.client = client
+        # The per-call limit: a record's keys do not all hit the server at once.
+        self.limit = asyncio.Semaphore(settings.fhir_call_concurrency)
 
     async def follow(self, first: Resource) -> _KeyData:
+        async with self.limit:
+            return await self._follow(first)
+
+    async def fetch(self, spec: PrefetchKey, context: dict[str, Any]) -> _KeyData:
+        if self.server is None:
+            return _KeyData(unavailable="no usable fhirServer", public="no usable fhirServer")
+        relative = fill_template(spec.template, context)
+        if relative is None:
+            reason = "template token without value"
+            return _KeyData(unavailable=reason, public=reason)
+        async with self.limit:
+            return await self._fetch(spec, context, self.server, relative)
+
+    async def _follow(self, first: Resource) -> _KeyData:
         pages: Pages = await follow_pages(
             self.client,
             self.server,
@@ -159,17 +193,14 @@ class _Gatherer:
         )
         return _KeyData(pages.resources, complete=pages.complete)
 
-    async def fetch(self, spec: PrefetchKey, context: dict[str, Any]) -> _KeyData:
-        if self.server is None:
-            return _KeyData(unavailable="no usable fhirServer")
-        relative = fill_template(spec.template, context)
-        if relative is None:
-            return _KeyData(unavailable="template token without value")
+    async def _fetch(
+        self, spec: PrefetchKey, context: dict[str, Any], server: FhirServer, relative: str
+    ) -> _KeyData:
         try:
             data = await get_json(
                 self.client,
-                self.server,
-                self.server.url_for(relative),
+                server,
+                server.url_for(relative),
                 timeout_s=self.settings.fhir_timeout_s,
                 max_bytes=self.settings.max_body_bytes,
             )
@@ -185,7 +216,7 @@ class _Gatherer:
             return _KeyData(unavailable="search did not return a Bundle")
         if has_error_outcome(data):
             return _KeyData(unavailable="Bundle with an error OperationOutcome")
-        return await self.follow(data)
+        return await self._follow(data)  # already holds the per-call slot
 
 
 async def gather_record(
@@ -229,8 +260,14 @@ async def _run_within_budget(
     _done, late = await asyncio.wait(tasks.values(), timeout=budget_s)
     for task in late:
         task.cancel()
-    # Wait for the cancellations, so no read outlives the hook call (the token is revoked after it).
-    await asyncio.gather(*late, return_exceptions=True)
+    if late:
+        # Wait for the cancellations, so no read outlives the hook call (the token is revoked
+        # after it), but only briefly: the deadline is the caller's, not the FHIR server's.
+        _ended, stuck = await asyncio.wait(late, timeout=CANCEL_GRACE_S)
+        for task in stuck:
+            logger.warning("a cancelled FHIR read did not end within %.2f s", CANCEL_GRACE_S)
+            _stragglers.add(task)
+            task.add_done_callback(_forget)
     out: dict[str, _KeyData] = {}
     for key, task in tasks.items():
         if task in late:
@@ -239,6 +276,12 @@ async def _run_within_budget(
         else:
             out[key] = task.result()  # unexpected errors propagate: the route degrades gracefully
     return out
+
+
+def _forget(task: asyncio.Task[Any]) -> None:
+    _stragglers.discard(task)
+    if not task.cancelled():
+        task.exception()  # retrieved, so asyncio does not log it as never retrieved
 
 
 def _build_record(service: ServiceSpec, data: dict[str, _KeyData]) -> Record:
@@ -254,7 +297,7 @@ def _build_record(service: ServiceSpec, data: dict[str, _KeyData]) -> Record:
         if item.unavailable is not None:
             reasons[spec.key] = item.unavailable
             if spec.required:
-                unavailable[spec.key] = item.unavailable
+                unavailable[spec.key] = item.public
             else:
                 missing.append(spec.key)
             continue
