@@ -24,6 +24,7 @@ import asyncio
 import http.cookiejar
 import logging
 import ssl
+import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 
@@ -39,6 +40,7 @@ logger = logging.getLogger(__name__)
 
 # Closing an idle pool sends nothing; bound it anyway (nothing is awaited without a bound).
 _CLOSE_TIMEOUT_S = 2.0
+_REFUSAL_LOG_EVERY_S = 1.0
 Origin = tuple[str, str, int]
 
 
@@ -112,6 +114,8 @@ class FhirTransport(httpx.AsyncBaseTransport):
         self._max_queued = settings.fhir_max_queued
         self._slots = asyncio.Semaphore(settings.fhir_max_concurrent)
         self._waiting = 0
+        self._refused = 0
+        self._last_refusal_log = -_REFUSAL_LOG_EVERY_S
         self._origins: OrderedDict[Origin, _OriginPool] = OrderedDict()
         self._ssl_context = ssl.create_default_context(cafile=certifi.where())
 
@@ -143,7 +147,12 @@ class FhirTransport(httpx.AsyncBaseTransport):
 
     async def _acquire_process_slot(self) -> None:
         if self._slots.locked() and self._waiting >= self._max_queued:
-            logger.warning("FHIR read refused: %d reads already queued", self._waiting)
+            self._refused += 1
+            now = time.monotonic()
+            if now - self._last_refusal_log >= _REFUSAL_LOG_EVERY_S:
+                # Once a second at most: a hanging server makes hundreds of these a second.
+                logger.warning("FHIR reads refused: queue full (%d so far)", self._refused)
+                self._last_refusal_log = now
             raise FhirBusy("too many queued FHIR reads")
         self._waiting += 1
         try:

@@ -25,7 +25,9 @@ process-wide limits are in :mod:`cds.record.fhirpool`), each read bounded by
 hard deadline: reads still running then are cancelled, and the cancellations are awaited for at
 most :data:`CANCEL_GRACE_S` (a read that does not end even then is left to finish on its own and
 logged; the answer does not wait for it). A REQUIRED key that cannot be had raises
-:class:`~cds.errors.DataUnavailable` (HTTP 412); an OPTIONAL one goes into ``Record.missing``.
+:class:`~cds.errors.DataUnavailable` (HTTP 412), and as soon as one has failed the other reads
+are cancelled (the answer is 412 whatever they bring); an OPTIONAL one goes into
+``Record.missing``.
 
 The 412 says «FHIR server unavailable» whatever the server did (refused by the outbound policy,
 closed port, timeout, HTTP 404, not JSON, ...): telling the caller which would let it map ports
@@ -69,7 +71,7 @@ from cds.settings import Settings
 logger = logging.getLogger(__name__)
 
 # How long cancelled reads are awaited after the budget ends (cancellation is normally immediate).
-CANCEL_GRACE_S = 0.25
+CANCEL_GRACE_S = 0.1
 # What the caller is told for every failure that depends on what the FHIR server (or the network)
 # did; failures that follow from the request alone (no fhirServer) keep their own words.
 SERVER_UNAVAILABLE = "FHIR server unavailable"
@@ -244,7 +246,8 @@ async def gather_record(
         if not decoded.complete and is_bundle(value):
             pending[spec.key] = gatherer.follow(value)
 
-    data.update(await _run_within_budget(pending, settings.fhir_budget_s, data))
+    required = frozenset(spec.key for spec in service.prefetch if spec.required)
+    data.update(await _run_within_budget(pending, settings.fhir_budget_s, data, required))
     return _build_record(service, data)
 
 
@@ -252,30 +255,57 @@ async def _run_within_budget(
     pending: dict[str, Coroutine[Any, Any, _KeyData]],
     budget_s: float,
     fallback: dict[str, _KeyData],
+    required: frozenset[str],
 ) -> dict[str, _KeyData]:
-    """Run the reads concurrently; a read still going when the budget ends counts as failed."""
+    """Run the reads concurrently until all are done, the budget ends, or a REQUIRED key fails.
+
+    A failed REQUIRED key makes the answer 412 whatever else arrives, so the other reads are
+    cancelled at once: under a hanging or overloaded server that frees their slots for calls that
+    can still succeed, instead of holding them until the deadline. A read still going at the end
+    counts as failed (the fallback, when there is one, is a prefetched first page).
+    """
     if not pending:
         return {}
     tasks = {key: asyncio.create_task(coro) for key, coro in pending.items()}
-    _done, late = await asyncio.wait(tasks.values(), timeout=budget_s)
-    for task in late:
-        task.cancel()
-    if late:
-        # Wait for the cancellations, so no read outlives the hook call (the token is revoked
-        # after it), but only briefly: the deadline is the caller's, not the FHIR server's.
-        _ended, stuck = await asyncio.wait(late, timeout=CANCEL_GRACE_S)
-        for task in stuck:
-            logger.warning("a cancelled FHIR read did not end within %.2f s", CANCEL_GRACE_S)
-            _stragglers.add(task)
-            task.add_done_callback(_forget)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + budget_s
+    late: set[asyncio.Task[_KeyData]] = set(tasks.values())
+    doomed = False
+    while late and not doomed and (left := deadline - loop.time()) > 0:
+        done, late = await asyncio.wait(late, timeout=left, return_when=asyncio.FIRST_COMPLETED)
+        doomed = any(key in required and _failed(tasks[key]) for key in tasks if tasks[key] in done)
+    await _cancel(late)
+    why = "not read: a required key failed" if doomed else "time budget exceeded"
     out: dict[str, _KeyData] = {}
     for key, task in tasks.items():
         if task in late:
-            logger.warning("prefetch %s: FHIR time budget exceeded", key)
-            out[key] = fallback.get(key) or _KeyData(unavailable="time budget exceeded")
+            # Logged once per call with the other reasons (_build_record), not once per key.
+            out[key] = fallback.get(key) or _KeyData(unavailable=why)
         else:
             out[key] = task.result()  # unexpected errors propagate: the route degrades gracefully
     return out
+
+
+def _failed(task: asyncio.Task[_KeyData]) -> bool:
+    """A finished read that gave no data (an unexpected error is not "failed": it propagates)."""
+    return task.exception() is None and task.result().unavailable is not None
+
+
+async def _cancel(tasks: set[asyncio.Task[_KeyData]]) -> None:
+    """Cancel ``tasks`` and wait for that, but at most :data:`CANCEL_GRACE_S`.
+
+    Waited for, so that no read outlives the hook call (the token is revoked after it), but only
+    briefly: the deadline is the caller's, not the FHIR server's.
+    """
+    if not tasks:
+        return
+    for task in tasks:
+        task.cancel()
+    _ended, stuck = await asyncio.wait(tasks, timeout=CANCEL_GRACE_S)
+    for task in stuck:
+        logger.warning("a cancelled FHIR read did not end within %.2f s", CANCEL_GRACE_S)
+        _stragglers.add(task)
+        task.add_done_callback(_forget)
 
 
 def _forget(task: asyncio.Task[Any]) -> None:
