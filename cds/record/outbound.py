@@ -30,9 +30,11 @@ address, never the URL (it carries the patient id).
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import ipaddress
 import logging
 import socket
+import threading
 import typing
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -67,11 +69,35 @@ class OutboundRefused(FhirFetchError):
         super().__init__(f"refused by outbound policy ({why})")
 
 
+# Name resolution runs in threads of its own, at most this many lookups outstanding: a hanging
+# DNS server must not pile up work behind the lookups we stopped waiting for (a cancelled wait
+# does not stop the thread's getaddrinfo).
+_DNS_THREADS = 4
+_DNS_MAX_OUTSTANDING = 32
+_dns_executor: concurrent.futures.ThreadPoolExecutor | None = None
+# Thread-safe: taken on the event loop, given back in the lookup's thread.
+_dns_slots = threading.BoundedSemaphore(_DNS_MAX_OUTSTANDING)
+
+
+def _lookup_done(_future: concurrent.futures.Future[typing.Any]) -> None:
+    _dns_slots.release()
+
+
 async def system_resolver(host: str, port: int) -> list[str]:
-    """The host's addresses from the system resolver (``getaddrinfo``, in the loop's executor)."""
-    infos = await asyncio.get_running_loop().getaddrinfo(
-        host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
+    """The host's addresses from the system resolver (``getaddrinfo`` in a small thread pool)."""
+    global _dns_executor
+    if _dns_executor is None:
+        _dns_executor = concurrent.futures.ThreadPoolExecutor(
+            _DNS_THREADS, thread_name_prefix="cds-dns"
+        )
+    if not _dns_slots.acquire(blocking=False):
+        raise OSError("too many name lookups outstanding")
+    future = _dns_executor.submit(
+        socket.getaddrinfo, host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
     )
+    # Counted down when the lookup itself ends (in its thread), not when we stop waiting.
+    future.add_done_callback(_lookup_done)
+    infos = await asyncio.wrap_future(future)
     addresses: list[str] = []
     for _family, _type, _proto, _name, sockaddr in infos:
         address = str(sockaddr[0])

@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from cds.errors import FhirFetchError
+from cds.record import outbound
 from cds.record.fhirclient import FhirServer, get_json
 from cds.record.fhirpool import make_fhir_client
 from cds.record.outbound import OutboundPolicy, OutboundRefused, parse_allowlist
@@ -234,3 +235,34 @@ def test_redirects_are_not_followed_by_the_fhir_client() -> None:
         assert len(server.requests) == 1
     finally:
         server.close()
+
+
+def test_a_hanging_resolver_cannot_pile_up_lookups(monkeypatch: pytest.MonkeyPatch) -> None:
+    release = threading.Event()
+    real = socket.getaddrinfo
+
+    def hanging(host: str, *args: object, **kwargs: object) -> object:
+        if host == "hang.example":
+            release.wait(10)
+            return real("127.0.0.1", *args, **kwargs)  # type: ignore[arg-type]
+        return real(host, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", hanging)
+
+    async def main() -> None:
+        waiting = [
+            asyncio.create_task(outbound.system_resolver("hang.example", 443))
+            for _ in range(outbound._DNS_MAX_OUTSTANDING)
+        ]
+        await asyncio.sleep(0.05)
+        # The bound is reached: another lookup fails at once instead of queueing.
+        with pytest.raises(OSError, match="outstanding"):
+            await outbound.system_resolver("127.0.0.1", 443)
+        release.set()
+        assert await asyncio.gather(*waiting) == [["127.0.0.1"]] * len(waiting)
+        assert await outbound.system_resolver("127.0.0.1", 443) == ["127.0.0.1"]
+
+    try:
+        asyncio.run(main())
+    finally:
+        release.set()
