@@ -26,7 +26,7 @@ import logging
 import ssl
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import certifi
 import httpcore
@@ -49,14 +49,18 @@ class FhirBusy(FhirFetchError):
 
 
 class _Permits:
-    """The slots one response holds (process, origin); released once, when its body is closed."""
+    """What one response holds (process slot, origin slot, the origin's use count); given back
+    once, when its body is closed or the request failed."""
 
-    def __init__(self, *semaphores: asyncio.Semaphore) -> None:
-        self._held = list(semaphores)
+    def __init__(self) -> None:
+        self._undo: list[Callable[[], None]] = []
+
+    def hold(self, undo: Callable[[], None]) -> None:
+        self._undo.append(undo)
 
     def release(self) -> None:
-        while self._held:
-            self._held.pop().release()
+        while self._undo:
+            self._undo.pop()()
 
 
 class _ReleasingStream(httpx.AsyncByteStream):
@@ -97,6 +101,10 @@ class _OriginPool:
         self.slots = asyncio.Semaphore(size)
         self.in_use = 0
 
+    def done(self) -> None:
+        """One read of this origin has ended (its response closed, or it failed)."""
+        self.in_use -= 1
+
     async def aclose(self) -> None:
         try:
             await asyncio.wait_for(self.transport.aclose(), _CLOSE_TIMEOUT_S)
@@ -129,15 +137,13 @@ class FhirTransport(httpx.AsyncBaseTransport):
         permits = _Permits()
         try:
             await self._acquire_process_slot()
-            permits = _Permits(self._slots)
+            permits.hold(self._slots.release)
             pool = await self._origin(request.url)
-            pool.in_use += 1
-            try:
-                await pool.slots.acquire()
-                permits = _Permits(self._slots, pool.slots)
-                response = await pool.transport.handle_async_request(request)
-            finally:
-                pool.in_use -= 1
+            pool.in_use += 1  # until the body is closed: an origin in use is never evicted
+            permits.hold(pool.done)
+            await pool.slots.acquire()
+            permits.hold(pool.slots.release)
+            response = await pool.transport.handle_async_request(request)
         except BaseException:
             permits.release()
             raise

@@ -199,3 +199,34 @@ def test_a_full_queue_fails_fast(hanging: HangingServer) -> None:
     assert all(isinstance(exc, FhirBusy) for exc in refused)
     assert all(isinstance(exc, FhirFetchError) for exc in refused)
     assert elapsed < 0.6
+
+
+def test_origins_kept_are_bounded_and_a_busy_one_is_never_closed() -> None:
+    first, second = HangingServer(), HangingServer()
+    settings = make_settings(fhir_max_origins=1, fhir_timeout_s=10.0)
+
+    async def hang(client: httpx.AsyncClient, url: str) -> None:
+        server = FhirServer(url, None)
+        await get_json(client, server, server.url_for("Patient/1"), timeout_s=10.0, max_bytes=100)
+
+    async def main() -> None:
+        async with make_fhir_client(settings) as client:
+            busy = asyncio.create_task(hang(client, first.url))
+            await asyncio.sleep(0.1)
+            with pytest.raises(FhirBusy, match="too many FHIR servers"):
+                await hang(client, second.url)  # the only pool kept is in use
+            busy.cancel()
+            await asyncio.wait([busy], timeout=1.0)
+            # Now idle: closed to make room for the second server, which is then read from.
+            other = asyncio.create_task(hang(client, second.url))
+            await asyncio.sleep(0.2)
+            assert not other.done()
+            assert len(second.held) == 1
+            other.cancel()
+            await asyncio.wait([other], timeout=1.0)
+
+    try:
+        asyncio.run(main())
+    finally:
+        first.close()
+        second.close()
