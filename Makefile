@@ -24,8 +24,8 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)  ## create .venv and install the service with its dev tools
 
-run: venv  ## serve on http://127.0.0.1:8080 (PORT=9000 to change; SQLite feedback store)
-	PORT=$(PORT) $(BIN)/cds serve
+run: venv  ## serve on http://127.0.0.1:8080 (PORT=9000 to change; SQLite; development mode)
+	PORT=$(PORT) CDS_DEV_MODE=$${CDS_DEV_MODE:-true} $(BIN)/cds serve
 
 test: pytest lint  ## the whole gate: pytest, then ruff and mypy (what CI runs)
 

@@ -2,8 +2,10 @@
 
 Run with ``uvicorn --factory cds.app:create_app`` (``cds serve`` does this). The lifespan loads
 the criteria registry once, opens the database (migrating it, cds.db) with the audit writer
-(cds.audit) and one shared ``httpx.AsyncClient`` for FHIR server reads, and closes them on
-shutdown (the audit queue is drained first).
+(cds.audit), an ``httpx.AsyncClient`` for the service's own lookups (the trusted clients' JWKS)
+and the FHIR read client of :mod:`cds.record.fhirpool` (bounded fan-out, one connection pool per
+FHIR server, the outbound policy of :mod:`cds.record.outbound`), and closes them on shutdown
+(the audit queue is drained first).
 
 With ``CDS_AUTH_REQUIRED`` on, every service and feedback call must carry a CDS Client JWT
 (:func:`cds.api.deps.authenticate_client`, :mod:`cds.auth.tokens`); the verifier and its key
@@ -38,6 +40,7 @@ from cds.auth.tokens import ClientVerifier
 from cds.errors import install_error_handlers
 from cds.feedback_store import FeedbackStore
 from cds.logs import configure_logging
+from cds.record.fhirpool import make_fhir_client
 from cds.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -73,13 +76,18 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     audit_writer.start()
     app.state.audit_writer = audit_writer
     try:
-        # Redirects are never followed: one could carry the FHIR access token to another host.
+        # Redirects are never followed: one could carry a token to another host. Proxy settings
+        # from the environment are ignored, as for FHIR reads (cds.record.fhirpool).
         async with httpx.AsyncClient(
-            follow_redirects=False, timeout=httpx.Timeout(settings.fhir_timeout_s)
+            follow_redirects=False,
+            timeout=httpx.Timeout(settings.fhir_timeout_s),
+            trust_env=False,
         ) as client:
             app.state.http_client = client
-            _freeze_startup_objects()
-            yield
+            async with make_fhir_client(settings) as fhir_client:
+                app.state.fhir_client = fhir_client
+                _freeze_startup_objects()
+                yield
     finally:
         # Drain the audit queue before the connections go (cds.audit: flush on shutdown).
         await run_in_threadpool(audit_writer.stop)
@@ -149,6 +157,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def _client_verifier(settings: Settings) -> ClientVerifier | None:
     """The JWT verifier for the trusted clients, or ``None`` (and a warning) when auth is off."""
+    if settings.dev_mode:
+        logger.warning(
+            "CDS_DEV_MODE is on: FHIR servers over plain http and on loopback are called; "
+            "for development only"
+        )
     if not settings.auth_required:
         logger.warning(
             "CDS_AUTH_REQUIRED is off: any caller is trusted (no CDS Client JWT is checked); "

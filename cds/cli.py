@@ -210,10 +210,9 @@ def _respond(body: dict[str, Any], today: date) -> dict[str, Any]:
     settings = _settings()
 
     # Imported only now: the pipeline pulls in fhir.resources, which is slow to import.
-    import httpx
-
     from cds.criteria.loader import load_registry
     from cds.pipeline import respond
+    from cds.record.fhirpool import make_fhir_client
     from cds.record.prefetch import gather_record
     from cds.services import SERVICES
 
@@ -221,8 +220,9 @@ def _respond(body: dict[str, Any], today: date) -> dict[str, Any]:
     registry = load_registry(settings.criteria_dir)
 
     async def gather() -> Any:
-        # Full prefetch: no FHIR server is called, but gather still decodes it like the service.
-        async with httpx.AsyncClient() as client:
+        # Full prefetch: no FHIR server is called, but gather still decodes it like the service
+        # (and with the service's client, so the outbound policy would hold if one were).
+        async with make_fhir_client(settings) as client:
             return await gather_record(request, service, settings, client)
 
     record = asyncio.run(gather())

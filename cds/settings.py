@@ -20,6 +20,7 @@ from cds.client_auth import (
     load_trusted_clients,
     public_url_problem,
 )
+from cds.record.outbound import parse_allowlist
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -67,6 +68,19 @@ class Settings(BaseSettings):
     fhir_timeout_s: float = 3.0
     fhir_budget_s: float = 4.0
     fhir_max_pages: int = 10
+    # Bounded fan-out (cds/record/fhirpool.py, cds/record/prefetch.py): reads at once per hook
+    # call and per process, reads allowed to wait for a process slot (beyond: «FHIR server
+    # unavailable» at once), connections per FHIR server origin, and origins kept open.
+    fhir_call_concurrency: int = 4
+    fhir_max_concurrent: int = 64
+    fhir_max_queued: int = Field(default=256, ge=0)
+    fhir_pool_per_origin: int = 16
+    fhir_max_origins: int = 16
+    # Development mode: plain http and loopback FHIR servers are allowed (`make run` sets it).
+    dev_mode: bool = False
+    # Outbound policy (cds/record/outbound.py): hosts and CIDRs a FHIR server may be at although
+    # they are private/link-local/metadata (comma-separated), e.g. an EHR on the hospital network.
+    outbound_allow: Annotated[tuple[str, ...], NoDecode] = ()
     # Card types a site has switched off (comma-separated), against alert fatigue.
     disabled_cards: Annotated[frozenset[str], NoDecode] = frozenset()
     # CORS: origins allowed to call from a browser (the public sandbox needs its own origin).
@@ -113,6 +127,19 @@ class Settings(BaseSettings):
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(v.strip() for v in value.split(",") if v.strip())
+        return value
+
+    @field_validator("outbound_allow", mode="before")
+    @classmethod
+    def _split_allow(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = tuple(v.strip() for v in value.split(",") if v.strip())
+        return value
+
+    @field_validator("outbound_allow")
+    @classmethod
+    def _valid_allow(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        parse_allowlist(value)  # ValueError naming the entry
         return value
 
     @field_validator("auth_algorithms", mode="before")
@@ -198,7 +225,15 @@ class Settings(BaseSettings):
             raise ValueError("CDS_AUDIT_RETENTION_DAYS must be 0 (keep for ever) or more days")
         return value
 
-    @field_validator("max_body_bytes", "fhir_max_pages", "audit_queue_size")
+    @field_validator(
+        "max_body_bytes",
+        "fhir_max_pages",
+        "audit_queue_size",
+        "fhir_call_concurrency",
+        "fhir_max_concurrent",
+        "fhir_pool_per_origin",
+        "fhir_max_origins",
+    )
     @classmethod
     def _positive(cls, value: int) -> int:
         if value <= 0:

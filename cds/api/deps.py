@@ -9,7 +9,9 @@ overriding :func:`get_registry` also stops the lifespan from loading criteria fr
 * ``ClockDep`` (:func:`get_today`): today's date, the only clock (tests pin it);
 * ``StoreDep`` (:func:`get_store`): the feedback store;
 * ``AuditDep`` (:func:`get_audit_writer`): the audit log's background writer (cds.audit);
-* ``HttpClientDep`` (:func:`get_http_client`): the shared ``httpx.AsyncClient``;
+* ``HttpClientDep`` (:func:`get_http_client`): the shared ``httpx.AsyncClient`` (JWKS lookups);
+* ``FhirClientDep`` (:func:`get_fhir_client`): the client for FHIR server reads
+  (:mod:`cds.record.fhirpool`: bounded fan-out, outbound policy);
 * ``ResponderDep`` (:func:`get_responder`): ``cds.pipeline.respond`` (tests capture the Record);
 * ``ServiceDep`` (:func:`get_service_spec`): the service named in the path, or 404;
 * ``JsonBodyDep`` (:func:`read_json_object`): the body as a JSON object (413/400 otherwise);
@@ -115,6 +117,12 @@ async def get_http_client(request: Request) -> httpx.AsyncClient:
     return client
 
 
+async def get_fhir_client(request: Request) -> httpx.AsyncClient:
+    """The client for FHIR server reads: process-wide limits, a pool per FHIR server origin."""
+    client: httpx.AsyncClient = _state(request, "fhir_client")
+    return client
+
+
 async def get_responder() -> Responder:
     """``cds.pipeline.respond``, looked up per call so a monkeypatched pipeline is honoured."""
     return pipeline.respond
@@ -134,6 +142,7 @@ ClockDep = Annotated[date, Depends(get_today)]
 StoreDep = Annotated[FeedbackStore, Depends(get_store)]
 AuditDep = Annotated[AuditWriter, Depends(get_audit_writer)]
 HttpClientDep = Annotated[httpx.AsyncClient, Depends(get_http_client)]
+FhirClientDep = Annotated[httpx.AsyncClient, Depends(get_fhir_client)]
 ResponderDep = Annotated[Responder, Depends(get_responder)]
 ServiceDep = Annotated[ServiceSpec, Depends(get_service_spec)]
 

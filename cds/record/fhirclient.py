@@ -7,7 +7,12 @@ Safety rules, all enforced here so callers cannot forget them:
 * redirects are never followed (a redirect could carry the token elsewhere);
 * every read has a timeout and a size cap, and a page chain is bounded (``max_pages``);
 * failure reasons are short fixed phrases (``"HTTP 401"``, ``"timeout"``): never a URL, because
-  URLs carry the patient id.
+  URLs carry the patient id. They are for the log only: the caller is told «FHIR server
+  unavailable» (:mod:`cds.record.prefetch`).
+
+Whether a URL may be called at all (https, public addresses, DNS pinning) is decided by
+:mod:`cds.record.outbound`, and how many reads run at once by :mod:`cds.record.fhirpool`: both sit
+in the ``httpx`` client the service passes in.
 
 Bundles are only unwrapped (entries, ``next`` link, error outcomes); resources are not interpreted.
 """

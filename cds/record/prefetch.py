@@ -19,9 +19,19 @@ a string, or a Bundle for a read)  client broke the template contract, but refus
                                    answer; with no server a REQUIRED key still ends in 412
 =================================  ==========================================================
 
-Missing keys are fetched concurrently, each read bounded by ``settings.fhir_timeout_s`` and all of
-them together by ``settings.fhir_budget_s``. A REQUIRED key that cannot be had raises
-:class:`~cds.errors.DataUnavailable` (HTTP 412); an OPTIONAL one goes into ``Record.missing``.
+Missing keys are fetched concurrently, at most ``settings.fhir_call_concurrency`` at once (the
+process-wide limits are in :mod:`cds.record.fhirpool`), each read bounded by
+``settings.fhir_timeout_s`` and all of them together by ``settings.fhir_budget_s``. The budget is a
+hard deadline: reads still running then are cancelled, and the cancellations are awaited for at
+most :data:`CANCEL_GRACE_S` (a read that does not end even then is left to finish on its own and
+logged; the answer does not wait for it). A REQUIRED key that cannot be had raises
+:class:`~cds.errors.DataUnavailable` (HTTP 412), and as soon as one has failed the other reads
+are cancelled (the answer is 412 whatever they bring); an OPTIONAL one goes into
+``Record.missing``.
+
+The 412 says «FHIR server unavailable» whatever the server did (refused by the outbound policy,
+closed port, timeout, HTTP 404, not JSON, ...): telling the caller which would let it map ports
+and hosts through us. The log keeps the reason (fixed phrases, never a URL).
 
 Incomplete data (a ``next`` page we could not or would not read: no ``fhirServer``, a link to
 another host, the page bound, a failed page read) is **used**, and the key is put in
@@ -59,6 +69,15 @@ from cds.services import PrefetchKey, ServiceSpec
 from cds.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+# How long cancelled reads are awaited after the budget ends (cancellation is normally immediate).
+CANCEL_GRACE_S = 0.1
+# What the caller is told for every failure that depends on what the FHIR server (or the network)
+# did; failures that follow from the request alone (no fhirServer) keep their own words.
+SERVER_UNAVAILABLE = "FHIR server unavailable"
+# Tasks cancelled at the deadline that had not ended within the grace: kept referenced until they
+# do (an unreferenced pending task may be garbage-collected mid-flight).
+_stragglers: set[asyncio.Task[Any]] = set()
 
 _TOKEN = re.compile(r"\{\{\s*([A-Za-z0-9_.]+)\s*\}\}")
 # 2.0 user tokens: the id part of context.userId when it is of this resource type.
@@ -100,7 +119,8 @@ class _KeyData:
 
     resources: list[Resource] = field(default_factory=list)
     complete: bool = True
-    unavailable: str | None = None
+    unavailable: str | None = None  # the reason, for the log
+    public: str = SERVER_UNAVAILABLE  # what the 412 says when unavailable
 
 
 _ABSENT = object()
@@ -147,8 +167,24 @@ class _Gatherer:
         self.server = server
         self.settings = settings
         self.client = client
+        # The per-call limit: a record's keys do not all hit the server at once.
+        self.limit = asyncio.Semaphore(settings.fhir_call_concurrency)
 
     async def follow(self, first: Resource) -> _KeyData:
+        async with self.limit:
+            return await self._follow(first)
+
+    async def fetch(self, spec: PrefetchKey, context: dict[str, Any]) -> _KeyData:
+        if self.server is None:
+            return _KeyData(unavailable="no usable fhirServer", public="no usable fhirServer")
+        relative = fill_template(spec.template, context)
+        if relative is None:
+            reason = "template token without value"
+            return _KeyData(unavailable=reason, public=reason)
+        async with self.limit:
+            return await self._fetch(spec, context, self.server, relative)
+
+    async def _follow(self, first: Resource) -> _KeyData:
         pages: Pages = await follow_pages(
             self.client,
             self.server,
@@ -159,17 +195,14 @@ class _Gatherer:
         )
         return _KeyData(pages.resources, complete=pages.complete)
 
-    async def fetch(self, spec: PrefetchKey, context: dict[str, Any]) -> _KeyData:
-        if self.server is None:
-            return _KeyData(unavailable="no usable fhirServer")
-        relative = fill_template(spec.template, context)
-        if relative is None:
-            return _KeyData(unavailable="template token without value")
+    async def _fetch(
+        self, spec: PrefetchKey, context: dict[str, Any], server: FhirServer, relative: str
+    ) -> _KeyData:
         try:
             data = await get_json(
                 self.client,
-                self.server,
-                self.server.url_for(relative),
+                server,
+                server.url_for(relative),
                 timeout_s=self.settings.fhir_timeout_s,
                 max_bytes=self.settings.max_body_bytes,
             )
@@ -185,7 +218,7 @@ class _Gatherer:
             return _KeyData(unavailable="search did not return a Bundle")
         if has_error_outcome(data):
             return _KeyData(unavailable="Bundle with an error OperationOutcome")
-        return await self.follow(data)
+        return await self._follow(data)  # already holds the per-call slot
 
 
 async def gather_record(
@@ -213,7 +246,8 @@ async def gather_record(
         if not decoded.complete and is_bundle(value):
             pending[spec.key] = gatherer.follow(value)
 
-    data.update(await _run_within_budget(pending, settings.fhir_budget_s, data))
+    required = frozenset(spec.key for spec in service.prefetch if spec.required)
+    data.update(await _run_within_budget(pending, settings.fhir_budget_s, data, required))
     return _build_record(service, data)
 
 
@@ -221,24 +255,63 @@ async def _run_within_budget(
     pending: dict[str, Coroutine[Any, Any, _KeyData]],
     budget_s: float,
     fallback: dict[str, _KeyData],
+    required: frozenset[str],
 ) -> dict[str, _KeyData]:
-    """Run the reads concurrently; a read still going when the budget ends counts as failed."""
+    """Run the reads concurrently until all are done, the budget ends, or a REQUIRED key fails.
+
+    A failed REQUIRED key makes the answer 412 whatever else arrives, so the other reads are
+    cancelled at once: under a hanging or overloaded server that frees their slots for calls that
+    can still succeed, instead of holding them until the deadline. A read still going at the end
+    counts as failed (the fallback, when there is one, is a prefetched first page).
+    """
     if not pending:
         return {}
     tasks = {key: asyncio.create_task(coro) for key, coro in pending.items()}
-    _done, late = await asyncio.wait(tasks.values(), timeout=budget_s)
-    for task in late:
-        task.cancel()
-    # Wait for the cancellations, so no read outlives the hook call (the token is revoked after it).
-    await asyncio.gather(*late, return_exceptions=True)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + budget_s
+    late: set[asyncio.Task[_KeyData]] = set(tasks.values())
+    doomed = False
+    while late and not doomed and (left := deadline - loop.time()) > 0:
+        done, late = await asyncio.wait(late, timeout=left, return_when=asyncio.FIRST_COMPLETED)
+        doomed = any(key in required and _failed(tasks[key]) for key in tasks if tasks[key] in done)
+    await _cancel(late)
+    why = "not read: a required key failed" if doomed else "time budget exceeded"
     out: dict[str, _KeyData] = {}
     for key, task in tasks.items():
         if task in late:
-            logger.warning("prefetch %s: FHIR time budget exceeded", key)
-            out[key] = fallback.get(key) or _KeyData(unavailable="time budget exceeded")
+            # Logged once per call with the other reasons (_build_record), not once per key.
+            out[key] = fallback.get(key) or _KeyData(unavailable=why)
         else:
             out[key] = task.result()  # unexpected errors propagate: the route degrades gracefully
     return out
+
+
+def _failed(task: asyncio.Task[_KeyData]) -> bool:
+    """A finished read that gave no data (an unexpected error is not "failed": it propagates)."""
+    return task.exception() is None and task.result().unavailable is not None
+
+
+async def _cancel(tasks: set[asyncio.Task[_KeyData]]) -> None:
+    """Cancel ``tasks`` and wait for that, but at most :data:`CANCEL_GRACE_S`.
+
+    Waited for, so that no read outlives the hook call (the token is revoked after it), but only
+    briefly: the deadline is the caller's, not the FHIR server's.
+    """
+    if not tasks:
+        return
+    for task in tasks:
+        task.cancel()
+    _ended, stuck = await asyncio.wait(tasks, timeout=CANCEL_GRACE_S)
+    for task in stuck:
+        logger.warning("a cancelled FHIR read did not end within %.2f s", CANCEL_GRACE_S)
+        _stragglers.add(task)
+        task.add_done_callback(_forget)
+
+
+def _forget(task: asyncio.Task[Any]) -> None:
+    _stragglers.discard(task)
+    if not task.cancelled():
+        task.exception()  # retrieved, so asyncio does not log it as never retrieved
 
 
 def _build_record(service: ServiceSpec, data: dict[str, _KeyData]) -> Record:
@@ -254,7 +327,7 @@ def _build_record(service: ServiceSpec, data: dict[str, _KeyData]) -> Record:
         if item.unavailable is not None:
             reasons[spec.key] = item.unavailable
             if spec.required:
-                unavailable[spec.key] = item.unavailable
+                unavailable[spec.key] = item.public
             else:
                 missing.append(spec.key)
             continue

@@ -52,6 +52,8 @@ def make_settings(**overrides: object) -> Settings:
         "fhir_timeout_s": 2.0,
         "fhir_budget_s": 5.0,
         "cors_origins": ("https://sandbox.cds-hooks.org",),
+        # The test FHIR server is plain http on 127.0.0.1 (tests/api/test_outbound.py: off).
+        "dev_mode": True,
     }
     values.update(overrides)
     return Settings.model_validate(values)

@@ -159,12 +159,12 @@ def _outcome(status: int, code: str) -> JSONResponse:
 class ServerThread:
     """Runs an ASGI app with uvicorn on a free 127.0.0.1 port until ``stop()``."""
 
-    def __init__(self, app: Starlette) -> None:
+    def __init__(self, app: Starlette, *, lifespan: str = "off") -> None:
         # Bound here and handed to uvicorn: no race for the port between choosing and binding.
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.bind(("127.0.0.1", 0))
         self.port: int = self._socket.getsockname()[1]
-        config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
+        config = uvicorn.Config(app, log_level="warning", lifespan=lifespan, access_log=False)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True

@@ -192,7 +192,9 @@ def test_server_error_for_a_required_key_is_412(
     del prefetch["observations"]
     body = assert_outcome(call(client, fhir, prefetch), 412)
     assert body["issue"][0]["expression"] == ["prefetch.observations"]
-    assert f"HTTP {status}" in body["issue"][0]["diagnostics"]
+    # What the server answered stays in the log: the caller must not learn it (port probing).
+    assert body["issue"][0]["diagnostics"].endswith(": FHIR server unavailable")
+    assert str(status) not in body["issue"][0]["diagnostics"]
     assert capture.calls == []
 
 
@@ -201,7 +203,8 @@ def test_wrong_token_is_412(client: TestClient, capture: Capture, fhir: FakeFhir
     prefetch = full_prefetch()
     del prefetch["patient"]
     body = assert_outcome(call(client, fhir, prefetch, token="stale-token"), 412)
-    assert "HTTP 401" in body["issue"][0]["diagnostics"]
+    assert body["issue"][0]["diagnostics"].endswith(": FHIR server unavailable")
+    assert "401" not in str(body)
     assert "stale-token" not in str(body)
 
 

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 
+from cds.cdshooks import HookRequest
 from cds.errors import DataUnavailable
 from cds.record.model import Record
-from cds.record.prefetch import fill_template
-from cds.services import PREFETCH
+from cds.record.prefetch import CANCEL_GRACE_S, fill_template, gather_record
+from cds.services import PREFETCH, SERVICES
 from cds.settings import Settings
 
 BASE = "https://ehr.example/fhir"
@@ -173,7 +175,7 @@ def test_missing_keep_template_order(gather: Gather) -> None:
 # --- fetching -------------------------------------------------------------------------------------
 
 
-def test_server_answers_are_checked(gather: Gather) -> None:
+def test_server_answers_are_checked(gather: Gather, caplog: pytest.LogCaptureFixture) -> None:
     prefetch = full_prefetch()
     del prefetch["patient"], prefetch["conditions"], prefetch["medicationStatements"]
     answers = {
@@ -186,12 +188,14 @@ def test_server_answers_are_checked(gather: Gather) -> None:
     with pytest.raises(DataUnavailable) as caught:
         gather(body(prefetch), server_answering(answers))
     assert caught.value.keys == ("patient", "conditions")
-    reasons = [issue.diagnostics for issue in caught.value.issues]
-    assert "unexpected resourceType" in reasons[0]
-    assert "did not return a Bundle" in reasons[1]
+    # The caller is told only that the server is unavailable; the log says what it answered.
+    reasons = {issue.diagnostics.rsplit(": ", 1)[1] for issue in caught.value.issues}
+    assert reasons == {"FHIR server unavailable"}
+    assert "patient (unexpected resourceType)" in caplog.text
+    assert "conditions (search did not return a Bundle)" in caplog.text
 
 
-def test_missing_keys_are_fetched_concurrently(gather: Gather) -> None:
+def test_missing_keys_are_fetched_concurrently(gather: Gather, settings: Settings) -> None:
     # Each answer waits until every request has arrived: a sequential gather would never finish
     # and end in the budget (412) instead.
     arrived: list[httpx.Request] = []
@@ -207,9 +211,32 @@ def test_missing_keys_are_fetched_concurrently(gather: Gather) -> None:
             return httpx.Response(200, json=res("Patient", PID))
         return httpx.Response(200, json=bundle(res(kind, "x")))
 
-    record = gather(body({}), handler)
+    wide = settings.model_copy(update={"fhir_call_concurrency": len(PREFETCH)})
+    record = gather(body({}), handler, wide)
     assert len(arrived) == len(PREFETCH)
     assert record.missing == ()
+
+
+@pytest.mark.parametrize("limit", [1, 3])
+def test_reads_of_one_call_are_bounded(gather: Gather, settings: Settings, limit: int) -> None:
+    running = 0
+    most = 0
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        await asyncio.sleep(0.01)
+        running -= 1
+        kind = request.url.path.removeprefix("/fhir/").split("/")[0]
+        if kind == "Patient":
+            return httpx.Response(200, json=res("Patient", PID))
+        return httpx.Response(200, json=bundle(res(kind, "x")))
+
+    narrow = settings.model_copy(update={"fhir_call_concurrency": limit})
+    record = gather(body({}), handler, narrow)
+    assert record.missing == ()
+    assert most == limit
 
 
 def test_budget_exceeded_fails_required_keys(gather: Gather, settings: Settings) -> None:
@@ -223,7 +250,57 @@ def test_budget_exceeded_fails_required_keys(gather: Gather, settings: Settings)
     with pytest.raises(DataUnavailable) as caught:
         gather(body(prefetch), never, quick)
     assert caught.value.keys == ("observations",)
-    assert "time budget" in caught.value.issues[0].diagnostics
+    assert caught.value.issues[0].diagnostics.endswith(": FHIR server unavailable")
+
+
+def test_a_failed_required_key_ends_the_gather_at_once(gather: Gather, settings: Settings) -> None:
+    cancelled: list[str] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith(f"Patient/{PID}"):
+            return httpx.Response(404, json={"resourceType": "OperationOutcome", "issue": []})
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.append(request.url.path)
+            raise
+        raise AssertionError("unreachable")
+
+    prefetch = full_prefetch()
+    del prefetch["patient"], prefetch["encounters"]
+    slow = settings.model_copy(update={"fhir_budget_s": 30.0})
+    started = time.perf_counter()
+    with pytest.raises(DataUnavailable) as caught:
+        gather(body(prefetch), handler, slow)
+    # The answer is 412 whatever the encounter read brings: it is cancelled, not waited for.
+    assert time.perf_counter() - started < 5.0
+    assert caught.value.keys == ("patient",)
+    assert cancelled == ["/fhir/Encounter"]
+
+
+def test_a_read_ignoring_cancellation_does_not_hold_the_answer(settings: Settings) -> None:
+    async def stubborn(request: httpx.Request) -> httpx.Response:
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            await asyncio.sleep(1.5)  # a read that takes its time to end after cancellation
+            raise
+        raise AssertionError("unreachable")
+
+    prefetch = full_prefetch()
+    del prefetch["encounters"]  # optional: the answer is a Record without it
+    quick = settings.model_copy(update={"fhir_budget_s": 0.2})
+
+    async def main() -> tuple[Record, float]:
+        async with httpx.AsyncClient(transport=httpx.MockTransport(stubborn)) as client:
+            request = HookRequest.model_validate(body(prefetch))
+            started = time.perf_counter()
+            record = await gather_record(request, SERVICES[0], quick, client)
+            return record, time.perf_counter() - started
+
+    record, elapsed = asyncio.run(main())
+    assert record.missing == ("encounters",)
+    assert elapsed < 0.2 + CANCEL_GRACE_S + 0.5
 
 
 def test_budget_exceeded_on_optional_key_and_next_page(gather: Gather, settings: Settings) -> None:
