@@ -1,6 +1,9 @@
 """The FastAPI application: routes, error mapping, CORS, and what lives for the whole process.
 
-Run with ``uvicorn --factory cds.app:create_app`` (``cds serve`` does this). The lifespan loads
+Run with ``cds serve`` (uvicorn with our limits and without its access log and ``server``
+banner: :func:`cds.cli.uvicorn_options`). Every response carries ``Cache-Control: no-store``
+and ``X-Content-Type-Options: nosniff`` and gets one JSON access-log line
+(:mod:`cds.api.middleware`). The lifespan loads
 the criteria registry once, opens the feedback store and one shared ``httpx.AsyncClient`` for
 FHIR server reads, and closes them on shutdown.
 
@@ -24,11 +27,14 @@ from starlette.concurrency import run_in_threadpool
 
 from cds.api import discovery, feedback, hooks
 from cds.api.deps import get_registry
+from cds.api.middleware import AccessLogMiddleware, ResponseHeadersMiddleware
+from cds.api.openapi import install_openapi
 from cds.client_auth import ClientVerifier
 from cds.errors import install_error_handlers
 from cds.feedback_store import FeedbackStore
 from cds.logs import configure_logging
 from cds.settings import Settings, get_settings
+from cds.wirejson import JsonResponse
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Pakkeforløp CDS",
         summary="CDS Hooks 2.0 service for Norwegian cancer patient pathway referrals",
         lifespan=lifespan,
+        default_response_class=JsonResponse,
     )
     app.state.settings = settings
     app.state.client_verifier = _client_verifier(settings)
@@ -104,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(hooks.router)
     app.include_router(feedback.router)
     app.add_api_route("/healthz", healthz, methods=["GET"], include_in_schema=False)
+    install_openapi(app)
     install_error_handlers(app)
     # Added last, so it is the outermost layer: error responses carry CORS headers too, and the
     # browser shows the OperationOutcome instead of an opaque CORS failure.
@@ -115,6 +123,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # The JWT travels in a header, never in cookies: no credentials mode needed.
         allow_credentials=False,
     )
+    # Outside CORS, so that preflights and error answers get the headers and the log line too.
+    app.add_middleware(ResponseHeadersMiddleware)
+    app.add_middleware(AccessLogMiddleware)
     return app
 
 

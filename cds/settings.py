@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     # Public base URL, used in card links back to us; None: derive from the request.
     public_base_url: str | None = None
     max_body_bytes: int = 5_000_000
+    # Hostile or broken callers (README «Settings»): a body must arrive within this time (slow
+    # uploads hold a connection and a worker otherwise), request line plus headers are bounded
+    # (uvicorn's h11 parser; its default is 16 KiB), and an idle keep-alive connection is closed.
+    body_timeout_s: float = 10.0
+    max_header_bytes: int = 16_384
+    keep_alive_timeout_s: int = 5
     # FHIR server fallback: per-request timeout, total budget, and a bound on `next` pages.
     fhir_timeout_s: float = 3.0
     fhir_budget_s: float = 4.0
@@ -148,9 +154,17 @@ class Settings(BaseSettings):
         """The clients of ``trusted_clients_file``, read and validated with the settings."""
         return self._trusted_clients
 
-    @field_validator("max_body_bytes", "fhir_max_pages")
+    @field_validator("max_body_bytes", "fhir_max_pages", "max_header_bytes")
     @classmethod
     def _positive(cls, value: int) -> int:
+        if value <= 0:
+            raise ValueError("must be positive")
+        return value
+
+
+    @field_validator("body_timeout_s", "keep_alive_timeout_s")
+    @classmethod
+    def _positive_time(cls, value: float) -> float:
         if value <= 0:
             raise ValueError("must be positive")
         return value
