@@ -27,12 +27,12 @@ from starlette.concurrency import run_in_threadpool
 
 from cds.api import discovery, feedback, hooks
 from cds.api.deps import get_registry
-from cds.api.middleware import AccessLogMiddleware, ResponseHeadersMiddleware
+from cds.api.middleware import EdgeMiddleware
 from cds.api.openapi import install_openapi
 from cds.client_auth import ClientVerifier
 from cds.errors import install_error_handlers
 from cds.feedback_store import FeedbackStore
-from cds.logs import configure_logging
+from cds.logs import configure_logging, silence_server_access_log
 from cds.settings import Settings, get_settings
 from cds.wirejson import JsonResponse
 
@@ -43,6 +43,7 @@ logger = logging.getLogger(__name__)
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Load criteria, open the feedback store and the HTTP client; close them at shutdown."""
     settings: Settings = app.state.settings
+    silence_server_access_log()
     if get_registry not in app.dependency_overrides:
         # Imported here so that tests overriding the registry never read criteria from disk.
         from cds.criteria.loader import load_registry
@@ -124,8 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_credentials=False,
     )
     # Outside CORS, so that preflights and error answers get the headers and the log line too.
-    app.add_middleware(ResponseHeadersMiddleware)
-    app.add_middleware(AccessLogMiddleware)
+    app.add_middleware(EdgeMiddleware, max_header_bytes=settings.max_header_bytes)
     return app
 
 

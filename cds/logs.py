@@ -74,6 +74,13 @@ class EscapingFormatter(logging.Formatter):
         return escape_controls(super().format(record))
 
 
+def silence_server_access_log() -> None:
+    """Switch uvicorn's access log off (it logs query strings); again at start-up, because
+    uvicorn's logging configuration, applied after ``create_app`` in tests, switches it on."""
+    for name in _SERVER_ACCESS_LOGGERS:
+        logging.getLogger(name).disabled = True
+
+
 def configure_logging(level: str = "INFO") -> None:
     """Log ``cds.*`` to stderr at ``level``; idempotent, and leaves the root logger alone.
 
@@ -96,8 +103,7 @@ def configure_logging(level: str = "INFO") -> None:
         access_handler.setFormatter(EscapingFormatter("%(message)s"))
         access_handler._cds_handler = True  # type: ignore[attr-defined]
         access.addHandler(access_handler)
-    for name in _SERVER_ACCESS_LOGGERS:
-        logging.getLogger(name).disabled = True
+    silence_server_access_log()
     for name in _QUIET:
         # httpx logs "HTTP Request: GET https://ehr/fhir/Patient/<id>" at INFO: never wanted.
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger(name).level))
