@@ -58,10 +58,11 @@ class Settings(BaseSettings):
     public_base_url: str | None = None
     max_body_bytes: int = 5_000_000
     # Hostile or broken callers (README «Settings»): a body must arrive within this time (slow
-    # uploads hold a connection and a worker otherwise), request line plus headers are bounded
-    # (uvicorn's h11 parser; its default is 16 KiB), and an idle keep-alive connection is closed.
+    # uploads hold a connection and a worker otherwise); request line plus headers are bounded
+    # (32 KiB: uvicorn's h11 default is 16 KiB, but a JWT with a certificate chain comes near
+    # that); an idle keep-alive connection is closed.
     body_timeout_s: float = 10.0
-    max_header_bytes: int = 16_384
+    max_header_bytes: int = 32_768
     keep_alive_timeout_s: int = 5
     # FHIR server fallback: per-request timeout, total budget, and a bound on `next` pages.
     fhir_timeout_s: float = 3.0

@@ -180,7 +180,7 @@ def test_serve_defaults(
     assert call["access_log"] is False
     assert call["server_header"] is False
     assert call["http"] == "h11"
-    assert call["h11_max_incomplete_event_size"] == 16_384
+    assert call["h11_max_incomplete_event_size"] == 32_768
     assert call["timeout_keep_alive"] == 5
 
 
