@@ -1,7 +1,8 @@
 """``POST /cds-services/{id}/feedback``: store what the GP did with our cards.
 
-400 not a JSON object, 422 not a valid feedback body (e.g. ``accepted`` without
-``acceptedSuggestions``), 404 unknown service, 503 if the database fails, otherwise 200. Repeated
+400 not a JSON object, 408 body sent too slowly, 413 body too large, 422 not a valid feedback
+body (e.g. ``accepted`` without ``acceptedSuggestions``, or an ``outcomeTimestamp`` whose UTC form
+is outside years 1–9999), 404 unknown service, 503 if the database fails, otherwise 200. Repeated
 reports are stored once. We do not keep a list of the cards we issued, so feedback on a card uuid
 we do not know is stored like any other (the spec gives the service no way to refuse it usefully).
 Logged: service, counts and outcomes; never card content, reasons or comments.
