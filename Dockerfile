@@ -27,4 +27,5 @@ ENV DATABASE_URL=sqlite:////app/data/feedback.sqlite3 \
 VOLUME ["/app/data"]
 EXPOSE 8080
 
+# `cds serve`: no uvicorn access log (ours is JSON without query strings), no server banner.
 CMD ["cds", "serve", "--host", "0.0.0.0"]

@@ -1,11 +1,14 @@
 """The FastAPI application: routes, error mapping, CORS, and what lives for the whole process.
 
-Run with ``uvicorn --factory cds.app:create_app`` (``cds serve`` does this). The lifespan loads
-the criteria registry once, opens the database (migrating it, cds.db) with the audit writer
-(cds.audit), an ``httpx.AsyncClient`` for the service's own lookups (the trusted clients' JWKS)
-and the FHIR read client of :mod:`cds.record.fhirpool` (bounded fan-out, one connection pool per
-FHIR server, the outbound policy of :mod:`cds.record.outbound`), and closes them on shutdown
-(the audit queue is drained first).
+Run with ``cds serve`` (uvicorn with our limits and without its access log and ``server``
+banner: :func:`cds.cli.uvicorn_options`). Every response carries ``Cache-Control: no-store``
+and ``X-Content-Type-Options: nosniff`` and gets one JSON access-log line
+(:mod:`cds.api.middleware`). The lifespan loads the criteria registry once, opens the database
+(migrating it, cds.db) with the audit writer (cds.audit), an ``httpx.AsyncClient`` for the
+service's own lookups (the trusted clients' JWKS) and the FHIR read client of
+:mod:`cds.record.fhirpool` (bounded fan-out, one connection pool per FHIR server, the outbound
+policy of :mod:`cds.record.outbound`), and closes them on shutdown (the audit queue is drained
+first).
 
 With ``CDS_AUTH_REQUIRED`` on, every service and feedback call must carry a CDS Client JWT
 (:func:`cds.api.deps.authenticate_client`, :mod:`cds.auth.tokens`); the verifier and its key
@@ -34,14 +37,17 @@ from starlette.concurrency import run_in_threadpool
 
 from cds.api import discovery, feedback, hooks
 from cds.api.deps import get_registry
+from cds.api.middleware import EdgeMiddleware
+from cds.api.openapi import install_openapi
 from cds.audit import AuditWriter
 from cds.auth.replay_store import SqlReplayStore
 from cds.auth.tokens import ClientVerifier
 from cds.errors import install_error_handlers
 from cds.feedback_store import FeedbackStore
-from cds.logs import configure_logging
+from cds.logs import configure_logging, silence_server_access_log
 from cds.record.fhirpool import make_fhir_client
 from cds.settings import Settings, get_settings
+from cds.wirejson import JsonResponse
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +56,7 @@ logger = logging.getLogger(__name__)
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Load criteria, open the feedback store and the HTTP client; close them at shutdown."""
     settings: Settings = app.state.settings
+    silence_server_access_log()
     if get_registry not in app.dependency_overrides:
         # Imported here so that tests overriding the registry never read criteria from disk.
         from cds.criteria.loader import load_registry
@@ -134,6 +141,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Pakkeforløp CDS",
         summary="CDS Hooks 2.0 service for Norwegian cancer patient pathway referrals",
         lifespan=lifespan,
+        default_response_class=JsonResponse,
     )
     app.state.settings = settings
     app.state.client_verifier = _client_verifier(settings)
@@ -141,6 +149,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(hooks.router)
     app.include_router(feedback.router)
     app.add_api_route("/healthz", healthz, methods=["GET"], include_in_schema=False)
+    install_openapi(app)
     install_error_handlers(app)
     # Added last, so it is the outermost layer: error responses carry CORS headers too, and the
     # browser shows the OperationOutcome instead of an opaque CORS failure.
@@ -152,6 +161,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # The JWT travels in a header, never in cookies: no credentials mode needed.
         allow_credentials=False,
     )
+    # Outside CORS, so that preflights and error answers get the headers and the log line too.
+    app.add_middleware(EdgeMiddleware, max_header_bytes=settings.max_header_bytes)
     return app
 
 

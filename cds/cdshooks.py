@@ -9,6 +9,7 @@ the service (spec §Use of JSON).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -56,6 +57,16 @@ class FhirAuthorization(Wire):
     patient: str | None = None
 
 
+# What ``_context_has_patient`` checks, published in the OpenAPI document (cds/api/openapi.py).
+_CONTEXT_SCHEMA: dict[str, Any] = {
+    "required": ["patientId"],
+    "properties": {
+        "patientId": {"type": "string", "minLength": 1, "pattern": "^[^/]+$"},
+        "userId": {"type": "string"},
+    },
+}
+
+
 class HookRequest(Wire):
     """The body of ``POST /cds-services/{id}``; ``context`` and ``prefetch`` stay raw JSON."""
 
@@ -63,7 +74,7 @@ class HookRequest(Wire):
     hook_instance: str = Field(alias="hookInstance", min_length=1)
     fhir_server: str | None = Field(default=None, alias="fhirServer")
     fhir_authorization: FhirAuthorization | None = Field(default=None, alias="fhirAuthorization")
-    context: dict[str, Any]
+    context: dict[str, Any] = Field(json_schema_extra=_CONTEXT_SCHEMA)
     prefetch: dict[str, Any] | None = None
 
     @model_validator(mode="after")
@@ -183,6 +194,21 @@ class FeedbackItem(Wire):
     override_reason: FeedbackOverrideReason | None = Field(default=None, alias="overrideReason")
     outcome_timestamp: str = Field(alias="outcomeTimestamp", min_length=1)
 
+    @field_validator("outcome_timestamp")
+    @classmethod
+    def _representable_instant(cls, value: str) -> str:
+        # The store keeps the instant in UTC: 9999-12-31T23:59:59-14:00 is an ISO 8601 date-time
+        # whose UTC form is in year 10000, which Python cannot represent (it was a 500).
+        try:
+            moment = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError("outcomeTimestamp is not an ISO 8601 date-time") from None
+        try:
+            (moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)).astimezone(UTC)
+        except OverflowError:
+            raise ValueError("outcomeTimestamp is out of range in UTC") from None
+        return value
+
     @model_validator(mode="after")
     def _accepted_names_suggestions(self) -> FeedbackItem:
         if self.outcome == "accepted" and not self.accepted_suggestions:
@@ -211,5 +237,8 @@ def _prune(value: Any, keep_top: tuple[str, ...] = ()) -> Any:
             out[key] = pruned
         return out
     if isinstance(value, list):
-        return [_prune(v) for v in value if _prune(v) not in ("", [], {})]
+        # Each item pruned once: pruning twice per level was exponential in the nesting depth
+        # (a draft nested 60 levels deep never finished).
+        pruned_items = (_prune(v) for v in value)
+        return [v for v in pruned_items if v not in ("", [], {})]
     return value

@@ -22,11 +22,14 @@ import sys
 import textwrap
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from cds.record.bundle import HOOKS, BundleError, request_from_bundle
+
+if TYPE_CHECKING:
+    from cds.settings import Settings
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -125,7 +128,7 @@ def _serve(host: str | None, port: int | None) -> int:
         factory=True,
         host=host or settings.host,
         port=port or settings.port,
-        log_level=settings.log_level.lower(),
+        **uvicorn_options(settings),
     )
     return EXIT_OK
 
@@ -153,6 +156,23 @@ def _db(command: str, *, older_than: int | None) -> int:
         return EXIT_OK
     finally:
         database.close()
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """How uvicorn serves us, besides host and port (``cds serve``; tests run a real server).
+
+    No access log (ours is ``cds.access``: no query string, ids redacted), no ``server`` banner,
+    the h11 parser (the one whose header-size limit is ``CDS_MAX_HEADER_BYTES``), and idle
+    keep-alive connections closed after ``CDS_KEEP_ALIVE_TIMEOUT_S``.
+    """
+    return {
+        "log_level": settings.log_level.lower(),
+        "access_log": False,
+        "server_header": False,
+        "http": "h11",
+        "h11_max_incomplete_event_size": settings.max_header_bytes,
+        "timeout_keep_alive": settings.keep_alive_timeout_s,
+    }
 
 
 # --- evaluate ---------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ Exception tree::
     │   ├── MalformedJson         400  body is not JSON, or JSON but not an object
     │   ├── Unauthorized          401  no valid CDS Client JWT (cds/client_auth.py), no detail why
     │   ├── UnknownService        404  no service with this id
+    │   ├── RequestTimeout        408  the body did not arrive within ``settings.body_timeout_s``
     │   ├── DataUnavailable       412  a REQUIRED prefetch key was neither prefetched nor fetchable
     │   ├── PayloadTooLarge       413  body longer than ``settings.max_body_bytes``
     │   ├── InvalidRequest        422  JSON that is not a valid hook call / feedback body, or a
@@ -34,11 +35,11 @@ from typing import Any, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from cds.logs import log_exception
+from cds.logs import log_exception, redacted_path
+from cds.wirejson import JsonResponse
 
 logger = logging.getLogger(__name__)
 
@@ -133,6 +134,17 @@ class PayloadTooLarge(HttpError):
         )
 
 
+class RequestTimeout(HttpError):
+    """408: the body was sent too slowly (a slow upload would hold the connection)."""
+
+    status = 408
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(
+            [Issue(code="timeout", diagnostics=f"request body not received within {seconds:g} s")]
+        )
+
+
 class InvalidRequest(HttpError):
     """422: valid JSON that is not a valid CDS Hooks request."""
 
@@ -181,9 +193,9 @@ class FhirFetchError(CdsError):
 _STARLETTE_CODES = {401: "login", 403: "forbidden", 404: "not-found", 405: "not-supported"}
 
 
-def error_response(status: int, issues: Sequence[Issue]) -> JSONResponse:
+def error_response(status: int, issues: Sequence[Issue]) -> JsonResponse:
     """The one way an error leaves the service: ``status`` with an ``OperationOutcome`` body."""
-    return JSONResponse(operation_outcome(issues), status_code=status)
+    return JsonResponse(operation_outcome(issues), status_code=status)
 
 
 def validation_issues(errors: Sequence[Any]) -> list[Issue]:
@@ -199,11 +211,11 @@ def validation_issues(errors: Sequence[Any]) -> list[Issue]:
     return issues or [Issue(code="invalid", diagnostics="invalid request")]
 
 
-async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> JsonResponse:
     assert isinstance(exc, HttpError)  # noqa: S101 - registered for HttpError only
     logger.info(
         "rejected path=%s status=%d issues=%s",
-        request.url.path,
+        redacted_path(request.scope),
         exc.status,
         ",".join(issue.code for issue in exc.issues),
     )
@@ -212,12 +224,12 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return response
 
 
-async def _fastapi_validation_error(request: Request, exc: Exception) -> JSONResponse:
+async def _fastapi_validation_error(request: Request, exc: Exception) -> JsonResponse:
     assert isinstance(exc, RequestValidationError)  # noqa: S101 - registered for it only
     return error_response(422, validation_issues(exc.errors()))
 
 
-async def _http_exception(request: Request, exc: Exception) -> JSONResponse:
+async def _http_exception(request: Request, exc: Exception) -> JsonResponse:
     assert isinstance(exc, StarletteHTTPException)  # noqa: S101 - registered for it only
     code = _STARLETTE_CODES.get(exc.status_code, "processing")
     response = error_response(exc.status_code, [Issue(code=code, diagnostics=str(exc.detail))])
@@ -260,7 +272,7 @@ class CatchAllMiddleware:
         try:
             await self.app(scope, receive, send_tracking)
         except Exception as exc:
-            log_exception(logger, "unhandled error path=" + str(scope.get("path", "")), exc)
+            log_exception(logger, "unhandled error path=" + redacted_path(scope), exc)
             if started:
                 # Headers already sent: nothing valid can follow; the server closes the stream.
                 return

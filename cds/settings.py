@@ -64,6 +64,13 @@ class Settings(BaseSettings):
     # from the request. Required when auth is on (the audience must not come from Host headers).
     public_base_url: str | None = None
     max_body_bytes: int = 5_000_000
+    # Hostile or broken callers (README «Settings»): a body must arrive within this time (slow
+    # uploads hold a connection and a worker otherwise); request line plus headers are bounded
+    # (32 KiB: uvicorn's h11 default is 16 KiB, but a JWT with a certificate chain comes near
+    # that); an idle keep-alive connection is closed.
+    body_timeout_s: float = 10.0
+    max_header_bytes: int = 32_768
+    keep_alive_timeout_s: int = 5
     # FHIR server fallback: per-request timeout, total budget, and a bound on `next` pages.
     fhir_timeout_s: float = 3.0
     fhir_budget_s: float = 4.0
@@ -227,6 +234,7 @@ class Settings(BaseSettings):
 
     @field_validator(
         "max_body_bytes",
+        "max_header_bytes",
         "fhir_max_pages",
         "audit_queue_size",
         "fhir_call_concurrency",
@@ -236,6 +244,14 @@ class Settings(BaseSettings):
     )
     @classmethod
     def _positive(cls, value: int) -> int:
+        if value <= 0:
+            raise ValueError("must be positive")
+        return value
+
+
+    @field_validator("body_timeout_s", "keep_alive_timeout_s")
+    @classmethod
+    def _positive_time(cls, value: float) -> float:
         if value <= 0:
             raise ValueError("must be positive")
         return value

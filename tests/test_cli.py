@@ -176,6 +176,24 @@ def test_serve_defaults(
     assert call["app"] == "cds.app:create_app"
     assert call["factory"] is True
     assert (call["host"], call["port"]) == ("127.0.0.1", 8080)
+    # Ours is the access log (no query strings); no server banner; the limits of README «Settings»
+    assert call["access_log"] is False
+    assert call["server_header"] is False
+    assert call["http"] == "h11"
+    assert call["h11_max_incomplete_event_size"] == 32_768
+    assert call["timeout_keep_alive"] == 5
+
+
+def test_serve_limits_from_environment(
+    capsys: pytest.CaptureFixture[str],
+    uvicorn_calls: list[dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CDS_MAX_HEADER_BYTES", "8192")
+    monkeypatch.setenv("CDS_KEEP_ALIVE_TIMEOUT_S", "2")
+    assert run(capsys, "serve")[0] == 0
+    assert uvicorn_calls[0]["h11_max_incomplete_event_size"] == 8192
+    assert uvicorn_calls[0]["timeout_keep_alive"] == 2
 
 
 def test_serve_port_from_environment(

@@ -26,14 +26,13 @@ stays a plain function (callers use it directly).
 
 from __future__ import annotations
 
-import json
+import asyncio
 from datetime import date, datetime
 from typing import Annotated, Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
-from fastapi import Depends, Request
-from pydantic_core import from_json
+from fastapi import Depends, Path, Request
 
 from cds import pipeline
 from cds.audit import AuditWriter
@@ -41,12 +40,12 @@ from cds.auth.tokens import ClientVerifier, audience_for
 from cds.cdshooks import CdsResponse, HookRequest
 from cds.client_auth import AuthenticatedClient
 from cds.criteria.registry import Registry
-from cds.errors import MalformedJson, PayloadTooLarge, UnknownService
-from cds.facts.numbers import json_integer
+from cds.errors import MalformedJson, PayloadTooLarge, RequestTimeout, UnknownService
 from cds.feedback_store import FeedbackStore
 from cds.record.model import Record
-from cds.services import ServiceSpec, get_service
+from cds.services import SERVICES, ServiceSpec, get_service
 from cds.settings import Settings
+from cds.wirejson import TooDeep, parse_json
 
 
 class Responder(Protocol):
@@ -128,7 +127,13 @@ async def get_responder() -> Responder:
     return pipeline.respond
 
 
-async def get_service_spec(service_id: str) -> ServiceSpec:
+# Published in the OpenAPI document, so that fuzzers reach the services; others get 404.
+ServiceIdPath = Annotated[
+    str, Path(description="a CDS service id", json_schema_extra={"enum": [s.id for s in SERVICES]})
+]
+
+
+async def get_service_spec(service_id: ServiceIdPath) -> ServiceSpec:
     """The service named by the ``{service_id}`` path parameter; 404 if there is none."""
     service = get_service(service_id)
     if service is None:
@@ -180,8 +185,10 @@ CallerDep = Annotated[AuthenticatedClient | None, Depends(authenticate_client)]
 async def read_json_object(request: Request, settings: SettingsDep) -> dict[str, Any]:
     """The request body as a JSON object.
 
+    408 if it has not arrived within ``settings.body_timeout_s`` (a slow upload).
     413 if longer than ``settings.max_body_bytes``: checked on ``Content-Length`` and again while
-    reading, since the header may be missing (chunked) or lie. 400 if not JSON or not an object.
+    reading, since the header may be missing (chunked) or lie. 400 if not JSON, not an object or
+    nested over about 200 levels. Lone surrogates are replaced (:func:`cds.wirejson.parse_json`).
     """
     limit = settings.max_body_bytes
     declared = request.headers.get("content-length", "")
@@ -189,48 +196,24 @@ async def read_json_object(request: Request, settings: SettingsDep) -> dict[str,
         raise PayloadTooLarge(limit)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(limit)
-        chunks.append(chunk)
+    try:
+        async with asyncio.timeout(settings.body_timeout_s):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise PayloadTooLarge(limit)
+                chunks.append(chunk)
+    except TimeoutError:
+        raise RequestTimeout(settings.body_timeout_s) from None
     try:
         data = parse_json(b"".join(chunks))
-    except RecursionError:  # absurdly deep nesting
+    except TooDeep:  # over about 200 levels (cds.wirejson)
         raise MalformedJson("body nests too deeply") from None
     except ValueError:  # JSONDecodeError, bad UTF-8, NaN/Infinity
         raise MalformedJson("body is not valid JSON") from None
     if not isinstance(data, dict):
         raise MalformedJson("body must be a JSON object")
     return data
-
-
-def parse_json(raw: bytes) -> Any:
-    """``json.loads(raw)`` refusing NaN and Infinity (ValueError; RecursionError when too deep).
-
-    A record with complete prefetch is megabytes of JSON, and parsing it is a large part of a
-    hook call; pydantic's parser (jiter, in Rust) is about twice as fast as the standard
-    library's. It is stricter, never laxer: on everything it accepts it gives the same value as
-    ``json.loads`` (same dict order, ints stay ints, last duplicate key wins, ``1e400`` is
-    ``inf``). What it refuses (lone surrogates, UTF-16 bodies, over 200 levels of nesting,
-    malformed JSON) is then decided by ``json.loads`` exactly as before. Only object keys are
-    cached (the same few hundred FHIR element names): values are patient data, which must not
-    linger in a process-wide cache.
-
-    An integer longer than Python converts (4 300 digits) is valid JSON: it is read as ±infinity
-    (which it is, for every number a record holds), so that one absurd lab value makes that value
-    unusable in the facts stage (``cds.facts.numbers``) instead of refusing the whole call.
-    """
-    try:
-        return from_json(raw, allow_inf_nan=False, cache_strings="keys")
-    except ValueError:
-        pass
-    return json.loads(raw, parse_constant=_reject_constant, parse_int=json_integer)
-
-
-def _reject_constant(name: str) -> None:
-    # NaN and Infinity are not JSON (RFC 8259); Python accepts them by default.
-    raise ValueError(f"{name} is not JSON")
 
 
 JsonBodyDep = Annotated[dict[str, Any], Depends(read_json_object)]

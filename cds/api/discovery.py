@@ -10,10 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
 
-from cds.cdshooks import dump
+from cds.api.openapi import error_responses
+from cds.cdshooks import Discovery, dump
 from cds.services import discovery
+from cds.wirejson import JsonResponse
 
 router = APIRouter()
 
@@ -21,7 +22,14 @@ router = APIRouter()
 _DISCOVERY: dict[str, Any] = dump(discovery())
 
 
-@router.get("/cds-services", response_model=None)
-async def list_services() -> JSONResponse:
+@router.get(
+    "/cds-services",
+    response_model=None,
+    responses={
+        200: {"model": Discovery, "description": "CDS Hooks §Discovery"},
+        **error_responses(401),
+    },
+)
+async def list_services() -> JsonResponse:
     """The three services, their hooks and prefetch templates (CDS Hooks §Discovery)."""
-    return JSONResponse(_DISCOVERY)
+    return JsonResponse(_DISCOVERY)

@@ -1,7 +1,8 @@
 """``POST /cds-services/{id}``: validate the hook call, gather the record, respond with cards.
 
 Status codes: 401 no valid CDS Client JWT (when required), 404 unknown service, 413 body too large,
-400 not a JSON object, 422 not a valid hook call (or the wrong hook for this service, or a
+400 not a JSON object (or nested over about 200 levels), 408 body sent too slowly, 422 not a
+valid hook call (or the wrong hook for this service, ``context`` nested over 64 levels, or a
 ``fhirServer`` the authenticated client did not register), 412 required data unavailable,
 otherwise 200. Problems on our side (a bug in gather or the pipeline) are logged and answered
 ``200 {"cards": []}``: the GP's workflow must not break because decision support did (checklist
@@ -19,7 +20,6 @@ from collections import Counter
 from typing import Any
 
 from fastapi import APIRouter, Depends
-from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
@@ -35,6 +35,7 @@ from cds.api.deps import (
     SettingsDep,
     authenticate_client,
 )
+from cds.api.openapi import error_responses, json_body
 from cds.audit import AuditRecord, AuditWriter, CallTrace, traced
 from cds.cdshooks import CdsResponse, HookRequest, dump
 from cds.client_auth import AuthenticatedClient, check_fhir_server
@@ -42,6 +43,7 @@ from cds.errors import DataUnavailable, InvalidRequest, Issue, validation_issues
 from cds.logs import bound_hook_instance, log_exception, safe_id
 from cds.record.prefetch import gather_record
 from cds.services import ServiceSpec
+from cds.wirejson import JsonResponse, nesting_exceeds
 
 logger = logging.getLogger(__name__)
 
@@ -50,8 +52,24 @@ router = APIRouter(dependencies=[Depends(authenticate_client)])
 NO_CARDS: dict[str, Any] = {"cards": []}
 
 
+# Levels of objects/arrays allowed in ``context``. FHIR resources nest about ten levels; the
+# draft orders are copied and merged into our suggestions by recursive code, and a draft nested
+# ~900 levels deep made that raise (the answer was silently empty).
+CONTEXT_MAX_DEPTH = 64
+
+
 def parse_hook_request(body: dict[str, Any], service: ServiceSpec) -> HookRequest:
     """The validated hook call for ``service``; :class:`InvalidRequest` (422) listing problems."""
+    if nesting_exceeds(body.get("context"), CONTEXT_MAX_DEPTH):
+        raise InvalidRequest(
+            [
+                Issue(
+                    code="too-costly",
+                    diagnostics=f"context nests deeper than {CONTEXT_MAX_DEPTH} levels",
+                    expression="context",
+                )
+            ]
+        )
     try:
         request = HookRequest.model_validate(body)
     except ValidationError as exc:
@@ -104,7 +122,15 @@ def _order_context_problems(context: dict[str, Any]) -> list[Issue]:
     return problems
 
 
-@router.post("/cds-services/{service_id}", response_model=None)
+@router.post(
+    "/cds-services/{service_id}",
+    response_model=None,
+    responses={
+        200: {"model": CdsResponse, "description": "Cards (CDS Hooks §CDS Service Response)"},
+        **error_responses(400, 401, 404, 408, 412, 413, 422),
+    },
+    openapi_extra=json_body(HookRequest, "A CDS Hooks 2.0 request for this service's hook"),
+)
 async def call_service(
     service: ServiceDep,
     body: JsonBodyDep,
@@ -115,7 +141,7 @@ async def call_service(
     respond: ResponderDep,
     caller: CallerDep,
     audit_log: AuditDep,
-) -> JSONResponse:
+) -> JsonResponse:
     """Answer one hook call with cards (see the module docstring for status codes)."""
     trace = CallTrace()
     request = parse_hook_request(body, service)
@@ -131,7 +157,7 @@ async def call_service(
         except Exception as exc:
             log_exception(logger, "gather failed", exc)
             call.done("error-gather")
-            return JSONResponse(NO_CARDS)
+            return JsonResponse(NO_CARDS)
         try:
             # facts, evaluate and render time themselves (cds.pipeline, on the bound trace)
             response: CdsResponse = await run_in_threadpool(
@@ -141,9 +167,9 @@ async def call_service(
         except Exception as exc:
             log_exception(logger, "pipeline failed", exc)
             call.done("error-pipeline", missing=record.missing)
-            return JSONResponse(NO_CARDS)
+            return JsonResponse(NO_CARDS)
         call.done("ok", missing=record.missing, response=response)
-        return JSONResponse(content)
+        return JsonResponse(content)
 
 
 class _Call:

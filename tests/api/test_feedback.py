@@ -114,6 +114,9 @@ def test_unknown_card_uuid_is_accepted(app: FastAPI, client: TestClient) -> None
         {"feedback": []},
         {"feedback": [item("ignored")]},
         {"feedback": [item("accepted", outcomeTimestamp="yesterday")]},
+        # valid ISO 8601, but not representable in UTC (year 10000 / year 0): was a 500
+        {"feedback": [item("accepted", outcomeTimestamp="9999-12-31T23:59:59-14:00")]},
+        {"feedback": [item("accepted", outcomeTimestamp="0001-01-01T00:00:00+14:00")]},
         {"feedback": [item("accepted", card="x" * 500)]},
         {"feedback": [{"outcome": "overridden", "outcomeTimestamp": WHEN}]},
         {"feedback": "accepted"},
@@ -123,6 +126,12 @@ def test_unknown_card_uuid_is_accepted(app: FastAPI, client: TestClient) -> None
 def test_invalid_feedback_is_422(app: FastAPI, client: TestClient, body: Any) -> None:
     assert_outcome(client.post(URL, json=body), 422)
     assert store_of(app).count() == 0
+
+
+def test_the_latest_representable_instant_is_stored(app: FastAPI, client: TestClient) -> None:
+    body = {"feedback": [item("accepted", outcomeTimestamp="9999-12-31T23:59:59+14:00")]}
+    assert client.post(URL, json=body).json() == {"received": 1, "stored": 1}
+    assert store_of(app).count() == 1
 
 
 def test_bad_json_is_400(client: TestClient) -> None:

@@ -1,7 +1,8 @@
 """The request body parser gives exactly what ``json.loads`` gave, with NaN and Infinity refused
-(and integers too long for ``int()`` read as infinite, not refused).
+(and integers too long for ``int()`` read as infinite, not refused), except that lone surrogates
+become U+FFFD and nesting stops at about 200 levels.
 
-``cds.api.deps.parse_json`` tries pydantic's Rust parser first and leaves whatever it refuses
+``cds.wirejson.parse_json`` tries pydantic's Rust parser first and leaves whatever it refuses
 to ``json.loads``; these tests pin that the two never disagree on what they both accept, and
 that bodies only the standard library accepts still parse as before.
 """
@@ -13,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from cds.api.deps import parse_json
+from cds.wirejson import TooDeep, parse_json
 
 
 def _reference(raw: bytes) -> Any:
@@ -46,13 +47,41 @@ def test_same_value_as_json_loads(raw: bytes) -> None:
     "raw",
     [
         '{"a": 1}'.encode("utf-16"),  # json.loads detects UTF-16 and UTF-32
-        b'{"x": "\\ud800"}',  # a lone surrogate escape
-        b'"\xed\xa0\x80"',  # a surrogate encoded in UTF-8
-        b"[" * 300 + b"]" * 300,  # deeper than the fast parser goes
+        '{"a": "\U0001f600"}'.encode("utf-32"),
     ],
 )
 def test_what_only_the_standard_library_accepts_still_parses(raw: bytes) -> None:
     assert repr(parse_json(raw)) == repr(_reference(raw))
+
+
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [
+        (b'{"x": "a\\ud800b"}', {"x": "a\ufffdb"}),  # a lone high surrogate escape
+        (b'{"x": "\\udc00\\ud800"}', {"x": "\ufffd\ufffd"}),  # low before high: two lone
+        (b'"\xed\xa0\x80"', "\ufffd"),  # a surrogate encoded in UTF-8
+        (b'{"\\ud800k": ["\\ud83d\\ude00", "\\\\ud800"]}', {"\ufffdk": ["\U0001f600", "\\ud800"]}),
+    ],
+)
+def test_lone_surrogates_are_replaced_pairs_and_escaped_backslashes_kept(
+    raw: bytes, value: object
+) -> None:
+    # A lone surrogate cannot be encoded as UTF-8: echoed into a card it made the answer a 500.
+    assert parse_json(raw) == value
+
+
+def test_no_lone_surrogate_survives_in_keys_or_values() -> None:
+    raw = json.dumps({"\ud800": ["\udfff", {"k\udbff": "\ud800\ud800"}]}).encode()
+    json.dumps(parse_json(raw), ensure_ascii=False).encode("utf-8")  # no UnicodeEncodeError
+
+
+@pytest.mark.parametrize("surrogate", [b"", b'"\\ud800", '], ids=["fast", "fallback"])
+def test_both_parsers_bound_nesting_at_about_200_levels(surrogate: bytes) -> None:
+    shallow = b"[" + surrogate + b"[" * 150 + b"]" * 151
+    assert isinstance(parse_json(shallow), list)
+    deep = b"[" + surrogate + b"[" * 300 + b"]" * 301
+    with pytest.raises(TooDeep):
+        parse_json(deep)
 
 
 @pytest.mark.parametrize(
@@ -78,7 +107,7 @@ def test_an_integer_too_long_to_convert_is_infinite_not_a_refused_body(
     assert parse_json(b'{"value": ' + raw + b', "next": 1}') == {"value": value, "next": 1}
 
 
-def test_absurd_nesting_is_still_a_recursion_error() -> None:
+def test_absurd_nesting_is_too_deep_not_a_recursion_error() -> None:
     raw = b"[" * 100_000 + b"]" * 100_000
-    with pytest.raises(RecursionError):
+    with pytest.raises(TooDeep):
         parse_json(raw)
