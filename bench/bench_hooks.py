@@ -26,6 +26,8 @@ import asyncio
 import copy
 import gc
 import json
+import logging
+import os
 import statistics
 import sys
 import tempfile
@@ -51,6 +53,7 @@ from cds.facts import fhirjson as fj
 from cds.facts.extract import analyte_index, extract_facts
 from cds.facts.labs import extract_labs
 from cds.facts.text import clear_text_cache, findings
+from cds.logs import ACCESS_LOGGER
 from cds.pipeline import respond
 from cds.record.bundle import HOOKS, request_from_bundle
 from cds.record.prefetch import gather_record
@@ -215,6 +218,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         app = create_app(settings)
         app.dependency_overrides[get_today] = lambda: TODAY
+        # The JSON access log ignores CDS_LOG_LEVEL (cds.logs): keep its cost, lose its lines.
+        devnull = open(os.devnull, "w")
+        for handler in logging.getLogger(ACCESS_LOGGER).handlers:
+            if isinstance(handler, logging.StreamHandler):
+                handler.setStream(devnull)
         registry = load_registry(settings.criteria_dir)
         services = {service.hook: service for service in SERVICES}
         bodies = {k: v for k, v in requests().items() if args.filter in k}
