@@ -51,6 +51,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cds.cdshooks import SUMMARY_MAX as SUMMARY_MAX  # the spec's limit, one for every card type
+from cds.render.format import one_line
 
 CARD_TYPE_EXTENSION = "no.pakkeforlop-cds.card-type"
 GROUP = "begrunnet_group"
@@ -111,3 +112,11 @@ def _cut_lines(text: str, budget: int) -> str:
     while out and not out[-1].strip():
         out.pop()
     return "\n".join(out) + _SEPARATOR + _CUT_MARK if out else _CUT_MARK
+
+
+def fit_summary(*candidates: str) -> str:
+    """The first candidate that fits the summary limit; the last one shortened otherwise."""
+    for text in candidates:
+        if len(text) <= SUMMARY_MAX:
+            return text
+    return one_line(candidates[-1], SUMMARY_MAX)  # cut between words, with «…»

@@ -49,13 +49,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
-from cds.cdshooks import SUMMARY_MAX, Action, Card, Coding, Link, OverrideReason, Source, Suggestion
+from cds.cdshooks import Action, Card, Coding, Link, OverrideReason, Source, Suggestion
 from cds.criteria.schema import Advice, CodeBook, HookName, Outcome, Pathway, Rule
 from cds.evaluate.combine import combine
 from cds.evaluate.model import Assessment
 from cds.facts.model import OrderFact, PatientFacts
 from cds.render import unassessed
-from cds.render.budget import CARD_TYPE_EXTENSION, DETAIL_BUDGET, GROUP, Part, fit
+from cds.render.budget import CARD_TYPE_EXTENSION, DETAIL_BUDGET, GROUP, Part, fit, fit_summary
 from cds.render.evidence import (
     Findings,
     acute_times_line,
@@ -265,7 +265,7 @@ def _acute(call: _Call) -> Card:
     acute = [lower_first(h.label) for h in acute_hits(pathway, assessment)]
     short = [lower_first(h.label.split(",")[0]) for h in acute_hits(pathway, assessment)]
     tail = "henvis telefonisk for akutt innleggelse"
-    summary = _fit(
+    summary = fit_summary(
         f"Akutt: mistanke om {call.disease} med {join_no(acute)} – {tail}",
         f"Akutt: mistanke om {call.disease} med {join_no(short)} – {tail}",
         f"Akutt: mistanke om {call.disease} – {tail}",
@@ -306,7 +306,7 @@ def _acute(call: _Call) -> Card:
 def _begrunnet(call: _Call) -> Card:
     pathway, assessment = call.pathway, call.assessment
     label = pathway.referral.label
-    summary = _fit(
+    summary = fit_summary(
         f"Begrunnet mistanke om {call.disease}: henvis til {label}",
         f"Begrunnet mistanke: henvis til {label}",
     )
@@ -360,18 +360,18 @@ def _mistanke(call: _Call) -> Card:
     names = join_no([lower_first(t.label) for t in exams])
     if exams:
         rest = " og ta filterprøvene" if len(exams) < len(missing) else ""
-        summary = _fit(
+        summary = fit_summary(
             f"Mulig {call.disease}: bestill {names}{rest}",
             f"Mulig {call.disease}: bestill {names}",
             f"Mulig {call.disease}: bestill bildediagnostikk",
         )
     elif missing:
-        summary = _fit(
+        summary = fit_summary(
             f"Mulig {call.disease}: ta filterprøvene før du vurderer henvisning",
             f"Mulig {call.disease}: ta filterprøvene",
         )
     else:
-        summary = _fit(
+        summary = fit_summary(
             f"Mulig {call.disease}: vurder kriteriene for {pathway.title}",
             f"Mulig {call.disease}: vurder henvisning",
         )
@@ -402,18 +402,20 @@ def _not_met(call: _Call) -> Card:
     hits = ordered_hits(pathway, assessment)
     rest = f"kriteriene for {pathway.title} er ikke oppfylt"
     if len(hits) == 1:
-        summary = _fit(f"{hits[0].label} uten tilleggsfunn: {rest}", rest[0].upper() + rest[1:])
+        summary = fit_summary(
+            f"{hits[0].label} uten tilleggsfunn: {rest}", rest[0].upper() + rest[1:]
+        )
     elif hits:
         found = join_no([hits[0].label] + [lower_first(h.label) for h in hits[1:]])
-        summary = _fit(f"{found}: {rest}", rest[0].upper() + rest[1:])
+        summary = fit_summary(f"{found}: {rest}", rest[0].upper() + rest[1:])
     else:
-        summary = _fit(rest[0].upper() + rest[1:])
+        summary = fit_summary(rest[0].upper() + rest[1:])
     return _card(call, "info", summary, _unmet_parts(call, None), [], ())
 
 
 def _unsupported(call: _Call) -> Card:
     label = call.pathway.referral.label
-    summary = _fit(
+    summary = fit_summary(
         f"Henvisningen er merket «{label}», men kriteriene er ikke oppfylt",
         f"Merket «{label}», men kriteriene er ikke oppfylt",
     )
@@ -428,7 +430,7 @@ def _advice(call: _Call) -> Card:
     """The rule's own advice (children to the paediatric department, faecal blood to the
     colorectal pathway) with the dated findings it rests on; nothing to order from here."""
     advice = call.advice
-    summary = _fit(advice.summary if advice else f"Vurder {call.pathway.title}")
+    summary = fit_summary(advice.summary if advice else f"Vurder {call.pathway.title}")
     parts: list[Part | str] = [
         advice.detail if advice else "",
         bullets("Funn:", Findings().bullets(used_hits(call.pathway, call.assessment))),
@@ -444,7 +446,7 @@ def _stop_order(call: _Call) -> Card:
     pathway, assessment = call.pathway, call.assessment
     label = pathway.referral.label
     advice = call.advice
-    summary = _fit(
+    summary = fit_summary(
         advice.summary if advice else f"Stopp bestillingen: henvis til {label} i stedet",
         f"Stopp bestillingen: henvis til {label}",
     )
@@ -635,23 +637,15 @@ def _card(
 def _group_summary(calls: list[_Call], recommended: int | None) -> str:
     """Name the recommended pathway first, so the summary alone tells the GP what to do."""
     if recommended is None:
-        return _fit(_GROUP_SUMMARY)
+        return fit_summary(_GROUP_SUMMARY)
     best = calls[recommended]
     others = " / ".join(c.pathway.referral.label for i, c in enumerate(calls) if i != recommended)
     label = best.pathway.referral.label
-    return _fit(
+    return fit_summary(
         f"Begrunnet mistanke om {best.disease}: henvis til {label} (alternativ: {others})",
         f"Begrunnet mistanke om {best.disease}: henvis til {label} (se alternativ)",
         _GROUP_SUMMARY,
     )
-
-
-def _fit(*candidates: str) -> str:
-    """The first candidate that fits the summary limit; the last one shortened otherwise."""
-    for text in candidates:
-        if len(text) <= SUMMARY_MAX:
-            return text
-    return one_line(candidates[-1], SUMMARY_MAX)  # cut between words, with «…»
 
 
 def _notes(*calls: _Call) -> str:

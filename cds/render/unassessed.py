@@ -14,10 +14,10 @@
 
 from __future__ import annotations
 
-from cds.cdshooks import SUMMARY_MAX, Card, Coding, Link, Source
+from cds.cdshooks import Card, Coding, Link, Source
 from cds.criteria.schema import Outcome, Pathway
 from cds.evaluate.model import Assessment, NotAssessed
-from cds.render.budget import CARD_TYPE_EXTENSION, DETAIL_BUDGET, Part, fit
+from cds.render.budget import CARD_TYPE_EXTENSION, DETAIL_BUDGET, Part, fit, fit_summary
 from cds.render.format import (
     PATHWAY_CODE_SYSTEM,
     disease_for,
@@ -67,11 +67,11 @@ def summary(pathway: Pathway, assessment: Assessment, default: str) -> str:
     labels = _labels(items)
     if assessment.outcome == "unsupported_referral":
         label = pathway.referral.label
-        return _fit(
+        return fit_summary(
             f"Henvisningen er merket «{label}», men {lower_first(labels)} kunne ikke vurderes",
             f"Merket «{label}», men {lower_first(labels)} kunne ikke vurderes",
         )
-    return _fit(
+    return fit_summary(
         f"{labels} kunne ikke vurderes – kriteriene for {pathway.title} er ikke avklart",
         f"{labels} kunne ikke vurderes – kriteriene er ikke avklart",
     )
@@ -93,7 +93,7 @@ def not_assessed_card(pathway: Pathway, assessment: Assessment, hook_instance: s
         pathway,
         hook_instance,
         "card:not_assessed",
-        _fit(
+        fit_summary(
             f"{_labels(items)} kunne ikke vurderes – mulig {disease}",
             f"Kunne ikke vurderes – mulig {disease}",
         ),
@@ -107,7 +107,7 @@ def failed_card(pathway: Pathway, hook_instance: str) -> Card:
         pathway,
         hook_instance,
         "card:failed",
-        _fit(f"{pathway.title} kunne ikke vurderes (feil i beslutningsstøtten)"),
+        fit_summary(f"{pathway.title} kunne ikke vurderes (feil i beslutningsstøtten)"),
         f"Journalen ble ikke vurdert mot kriteriene for {md(pathway.title)} på grunn av en feil "
         "i beslutningsstøtten. Feilen er logget. Vurder kriteriene selv; de andre kortene "
         "gjelder bare de andre pakkeforløpene.",
@@ -135,10 +135,3 @@ def _info_card(pathway: Pathway, hook_instance: str, kind: str, summary: str, de
 
 def _labels(items: list[NotAssessed]) -> str:
     return join_no([items[0].label] + [lower_first(i.label) for i in items[1:]])
-
-
-def _fit(*candidates: str) -> str:
-    for text in candidates:
-        if len(text) <= SUMMARY_MAX:
-            return text
-    return candidates[-1][: SUMMARY_MAX - 1].rstrip() + "…"
