@@ -182,6 +182,11 @@ def test_real_server_no_banner_no_server_access_log(server: tuple[str, Lines]) -
         response = httpx.post(
             f"{base}{SERVICE}?access_token=secret-token", json=hook_body(prefetch=full_prefetch())
         )
+        # The access line is written by the server thread after the last body byte is sent,
+        # so the client may see the response first: wait for it (bounded) instead of racing.
+        deadline = time.monotonic() + 5
+        while not ours.lines and time.monotonic() < deadline:
+            time.sleep(0.01)
     finally:
         logging.getLogger("uvicorn.access").removeHandler(theirs)
     assert response.status_code == 200
