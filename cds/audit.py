@@ -231,7 +231,8 @@ class AuditWriter:
         prune_every_s: float = 3600.0,
     ) -> None:
         self._database = database
-        self._queue: queue.Queue[AuditRecord] = queue.Queue(maxsize=queue_size)
+        # ``None`` is the wake-up ``stop`` puts in, so shutdown does not wait out the poll.
+        self._queue: queue.Queue[AuditRecord | None] = queue.Queue(maxsize=queue_size)
         self._batch_size = batch_size
         self._retention_days = retention_days
         self._prune_every_s = prune_every_s
@@ -263,6 +264,10 @@ class AuditWriter:
     def stop(self, drain_timeout_s: float = 10.0) -> None:
         """Write what is queued, then end the thread."""
         self._stopping.set()
+        try:
+            self._queue.put_nowait(None)  # wake a writer waiting for its first row
+        except queue.Full:
+            pass  # a full queue: the writer is busy, not waiting
         if self._thread is not None:
             self._thread.join(drain_timeout_s)
             if self._thread.is_alive():
@@ -284,16 +289,22 @@ class AuditWriter:
                 return
 
     def _take(self) -> list[AuditRecord]:
-        """What has accumulated (up to a batch), waiting up to 0.2 s for the first row."""
+        """What has accumulated (up to a batch), waiting up to 0.2 s for the first row.
+
+        Once stopping, it does not wait: the queue is drained and then the thread ends.
+        """
         try:
-            batch = [self._queue.get(timeout=0.2)]
+            first = self._queue.get(block=not self._stopping.is_set(), timeout=0.2)
         except queue.Empty:
             return []
+        batch = [] if first is None else [first]
         while len(batch) < self._batch_size:
             try:
-                batch.append(self._queue.get_nowait())
+                record = self._queue.get_nowait()
             except queue.Empty:
                 break
+            if record is not None:
+                batch.append(record)
         return batch
 
     def _write(self, batch: list[AuditRecord]) -> None:

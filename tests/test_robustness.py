@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -156,8 +157,10 @@ def test_a_failing_pathway_evaluation_drops_only_its_card(
     assert "Begrunnet mistanke om myelomatose: henvis til Pakkeforløp for myelomatose" in summaries
     assert "Diagnostisk pakkeforløp kunne ikke vurderes (feil i beslutningsstøtten)" in summaries
     assert "pathway failed pathway=diagnostisk part=feature:vekttap exc=ValueError" in errors.text
+    # Timings (``total_ms=11.8``) are ours, not the patient's, and may spell a patient value.
+    logged = re.sub(r'_ms(=|": )[\d.]+', "", errors.text)
     for word in PATIENT_WORDS:
-        assert word not in errors.text
+        assert word not in logged
 
 
 def test_a_failing_rule_is_logged_with_its_id(
