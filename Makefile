@@ -47,7 +47,7 @@ load: venv  ## 50 clients x 60 s (locust) against a local server; figures to ben
 examples: venv  ## regenerate examples/requests/*.json from the example Bundles
 	$(BIN)/python examples/make_requests.py
 
-golden: venv  ## regenerate tests/golden/**/*.request.json (expected: pytest tests/golden --update-golden)
+golden: venv  ## write index.json and tests/golden/.requests/ (to read; the tests build requests themselves)
 	$(BIN)/python tests/golden/build_cases.py
 
 docker:  ## build the container image (needs a Docker engine)

@@ -32,7 +32,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--update-golden",
         action="store_true",
         default=False,
-        help="rewrite tests/golden/**/*.expected.json from the service's current output",
+        help="rewrite tests/golden/*/projections.json and the representative *.expected.json "
+        "from the service's current output",
     )
 
 
@@ -63,9 +64,8 @@ def repo_registry() -> Registry:
     return load_registry(REPO / "criteria")
 
 
-@pytest.fixture
-def app(settings: Settings, today: date, repo_registry: Registry) -> FastAPI:
-    """The ASGI app with our settings and the clock fixed at :data:`TODAY`.
+def make_app(settings: Settings, today: date, repo_registry: Registry) -> FastAPI:
+    """The ASGI app with ``settings`` and the clock fixed at ``today``.
 
     With the default criteria directory the session's registry is used instead of a new load.
     """
@@ -77,6 +77,18 @@ def app(settings: Settings, today: date, repo_registry: Registry) -> FastAPI:
     if settings.criteria_dir.resolve() == (REPO / "criteria").resolve():
         application.dependency_overrides[get_registry] = lambda: repo_registry
     return application
+
+
+@pytest.fixture(scope="session")
+def app_factory(today: date, repo_registry: Registry) -> Callable[[Settings], FastAPI]:
+    """:func:`make_app` for fixtures of a wider scope than ``app`` (the golden tests' one app)."""
+    return lambda settings: make_app(settings, today, repo_registry)
+
+
+@pytest.fixture
+def app(settings: Settings, today: date, repo_registry: Registry) -> FastAPI:
+    """The ASGI app with our settings and the clock fixed at :data:`TODAY` (:func:`make_app`)."""
+    return make_app(settings, today, repo_registry)
 
 
 @pytest.fixture

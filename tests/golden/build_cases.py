@@ -1,14 +1,16 @@
-"""Generate the golden request files: tests/golden/<rule-id>/<case>.request.json and index.json.
+"""The golden cases: each one is a hook request that this module builds, named by rule and boundary.
 
 Each case starts from an example record (examples/<name>.json), applies a few small edits that put
 it on one side of a clinical boundary, and is turned into a hook request with
 :func:`cds.record.bundle.request_from_bundle`. Case names state the boundary
-(``hb-11.6-kvinne-henvis`` / ``hb-11.7-kvinne-stille``); ``index.json`` records, per case, the
-hook, whether the folder's rule is expected to fire, and why, for the meta-tests in
+(``hb-11.6-kvinne-henvis`` / ``hb-11.7-kvinne-stille``); ``index.json`` (committed) records, per
+case, the hook, whether the folder's rule is expected to fire, and why, for the meta-tests in
 test_golden.py. The clock of every case is 2026-11-20 (examples/README.md).
 
-Run ``python tests/golden/build_cases.py`` after changing a case or an example; the output is
-deterministic. Expected responses are written by ``pytest tests/golden --update-golden``.
+The test session builds the requests in memory (the output is deterministic), so they are not
+committed. ``python tests/golden/build_cases.py`` (``make golden``) rewrites index.json and writes
+every request to the git-ignored ``tests/golden/.requests/<rule-id>/<case>.request.json``, to read
+or to post by hand. Expected results are written by ``pytest tests/golden --update-golden``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import copy
 import importlib
 import json
+import shutil
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,6 +30,7 @@ from cds.record.bundle import request_from_bundle
 
 HERE = Path(__file__).resolve().parent
 EXAMPLES = HERE.parent.parent / "examples"
+REQUESTS = HERE / ".requests"  # git-ignored: written by main() for reading, never by the tests
 TODAY = date(2026, 11, 20)
 
 Bundle = dict[str, Any]
@@ -832,35 +836,33 @@ def render(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 
-def main() -> int:
-    """Write every case's request file and index.json; remove request files of deleted cases."""
-    names = [f"{c.folder}/{c.name}" for c in CASES]
-    duplicates = {n for n in names if names.count(n) > 1}
-    if duplicates:
-        sys.stderr.write(f"duplicate case names: {sorted(duplicates)}\n")
-        return 1
-    index: dict[str, Any] = {}
-    written: set[Path] = set()
-    for case in CASES:
-        folder = HERE / case.folder
-        folder.mkdir(exist_ok=True)
-        path = folder / f"{case.name}.request.json"
-        text = render(build(case))
-        if not path.exists() or path.read_text(encoding="utf-8") != text:
-            path.write_text(text, encoding="utf-8")
-        written.add(path)
-        index[f"{case.folder}/{case.name}"] = {
+def index() -> dict[str, Any]:
+    """``index.json``: per case, its rule (``None`` in ``silent/``), hook, base, fires and why."""
+    return {
+        f"{case.folder}/{case.name}": {
             "rule": None if case.folder == "silent" else case.folder,
             "hook": case.hook,
             "base": case.base,
             "fires": case.fires,
             "why": case.why,
         }
-    for stale in HERE.glob("*/*.request.json"):
-        if stale not in written:
-            stale.unlink()
-            stale.with_name(stale.name.replace(".request.", ".expected.")).unlink(missing_ok=True)
-    (HERE / "index.json").write_text(render(index), encoding="utf-8")
+        for case in CASES
+    }
+
+
+def main() -> int:
+    """Write index.json and every case's request into ``.requests/`` (emptied first)."""
+    names = [f"{c.folder}/{c.name}" for c in CASES]
+    duplicates = {n for n in names if names.count(n) > 1}
+    if duplicates:
+        sys.stderr.write(f"duplicate case names: {sorted(duplicates)}\n")
+        return 1
+    shutil.rmtree(REQUESTS, ignore_errors=True)
+    for case in CASES:
+        folder = REQUESTS / case.folder
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{case.name}.request.json").write_text(render(build(case)), encoding="utf-8")
+    (HERE / "index.json").write_text(render(index()), encoding="utf-8")
     return 0
 
 

@@ -1,34 +1,49 @@
-"""Golden cases: each request in tests/golden/<rule-id>/ is posted through the app (clock fixed at
-2026-11-20), checked for CDS Hooks conformance, and compared with its ``.expected.json``.
+"""Golden cases: each case of build_cases.py is built in memory, posted through the app (clock fixed
+at 2026-11-20), checked for CDS Hooks conformance, and compared with what is committed.
 
-``pytest tests/golden --update-golden`` rewrites the expected files from the current output:
-review the diff like code. Meta-tests keep the catalogue honest: every rule of every criteria
-file has a case where it fires and a case where it stays silent (index.json, written by
-build_cases.py), and the request files match what build_cases.py generates.
+Every case is compared by its compact projection (projection.py) with its entry in
+``<rule-id>/projections.json``; the cases of representative.py are also compared in full with
+``<rule-id>/<case>.expected.json``. ``pytest tests/golden --update-golden`` rewrites both kinds
+from the current output (and drops entries and files of cases that are gone): review the diff like
+code. Meta-tests keep the catalogue honest: every rule of every criteria file has a case where it
+fires and a case where it stays silent (index.json, written by build_cases.py), each case's
+answer agrees with its index entry, and the committed files are exactly the cases'.
+
+The golden tests only read, so one app serves the whole module (per xdist worker); the audit
+writer is replaced by one that keeps each call's row, whose ``rules`` the projection records.
 """
 
 from __future__ import annotations
 
 import difflib
+import fcntl
+import functools
 import importlib.util
 import json
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
+from conformance import assert_conformant
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from projection import project
+from representative import FULL
 
-from cds.criteria.loader import load_registry
+from cds.api.deps import get_audit_writer
+from cds.audit import AuditRecord
 from cds.criteria.registry import Registry
-from cds.render.format import stable_id
-from cds.settings import REPO_ROOT
+from cds.services import SERVICES
+from cds.settings import Settings
 
 HERE = Path(__file__).resolve().parent
-INDEX: dict[str, dict[str, Any]] = json.loads((HERE / "index.json").read_text(encoding="utf-8"))
 SILENT = "silent"
+PROJECTIONS = "projections.json"
+SERVICE_IDS = {service.hook: service.id for service in SERVICES}
 
 
 def _load_builder() -> ModuleType:
@@ -48,74 +63,191 @@ def dumps(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 
+BUILDER = _load_builder()
+CASES = {f"{case.folder}/{case.name}": case for case in BUILDER.CASES}
+INDEX: dict[str, dict[str, Any]] = read(HERE / "index.json")
+
+
+@functools.cache
+def committed_projections(folder: str) -> dict[str, Any]:
+    path = HERE / folder / PROJECTIONS
+    return read(path) if path.exists() else {}
+
+
+# --- one app for the module ---------------------------------------------------------------------
+
+
+class AuditCapture:
+    """Stands in for the audit writer: keeps the rows instead of writing them."""
+
+    def __init__(self) -> None:
+        self.records: list[AuditRecord] = []
+
+    def submit(self, record: AuditRecord) -> bool:
+        self.records.append(record)
+        return True
+
+
+class Golden:
+    """The module's client: ``post(body)`` -> (response JSON, rules that decided)."""
+
+    def __init__(self, client: TestClient, audit: AuditCapture) -> None:
+        self.client, self.audit = client, audit
+
+    def post(self, body: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+        before = len(self.audit.records)
+        response = self.client.post(f"/cds-services/{SERVICE_IDS[body['hook']]}", json=body)
+        assert response.status_code == 200, response.text
+        data: dict[str, Any] = response.json()
+        assert_conformant(data, body)
+        rows = self.audit.records[before:]
+        assert len(rows) == 1, f"{len(rows)} audit rows for one call"
+        return data, list(rows[0].rules)
+
+
 @pytest.fixture(scope="module")
-def registry() -> Registry:
-    return load_registry(REPO_ROOT / "criteria")
+def golden(
+    app_factory: Callable[[Settings], FastAPI], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Golden]:
+    database = tmp_path_factory.mktemp("golden") / "cds.sqlite3"
+    app = app_factory(Settings(database_url=f"sqlite:///{database}"))
+    audit = AuditCapture()
+    app.dependency_overrides[get_audit_writer] = lambda: audit
+    with TestClient(app) as client:
+        yield Golden(client, audit)
 
 
-def card_rules(response: dict[str, Any], request: dict[str, Any], registry: Registry) -> set[str]:
-    """The ids of the rules whose cards are in ``response``.
-
-    Card uuids are ``stable_id(hookInstance, pathway, "card:<outcome>")`` and, per pathway, only
-    one rule with a given outcome applies to a given hook, so (outcome, hook) names the rule.
-    """
-    found: set[str] = set()
-    uuids = {card.get("uuid") for card in response["cards"]}
-    for pathway in registry.pathways:
-        for rule in pathway.rules:
-            card_id = stable_id(request["hookInstance"], pathway.id, f"card:{rule.outcome}")
-            if request["hook"] in rule.hooks and card_id in uuids:
-                found.add(rule.id)
-    return found
+# --- the cases ----------------------------------------------------------------------------------
 
 
-# --- the cases ------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("case", sorted(INDEX))
-def test_golden(case: str, hook: Callable[..., Any], request: pytest.FixtureRequest) -> None:
-    body = read(HERE / f"{case}.request.json")
-    response = hook(body)  # asserts conformance of every 200 response
-    assert response.status_code == 200, response.text
-    actual = response.json()
-    expected_path = HERE / f"{case}.expected.json"
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_golden(
+    case: str, golden: Golden, repo_registry: Registry, request: pytest.FixtureRequest
+) -> None:
+    body = BUILDER.build(CASES[case])
+    actual, rules = golden.post(body)  # asserts conformance
+    projection = project(actual, rules, body["hookInstance"], repo_registry)
     if request.config.getoption("--update-golden"):
-        expected_path.write_text(dumps(actual), encoding="utf-8")
-        return
-    if not expected_path.exists():
-        pytest.fail(f"{expected_path.name} is missing: run pytest tests/golden --update-golden")
-    expected = read(expected_path)
+        _update(case, actual, projection)
+    else:
+        if case in FULL:
+            _compare(case, "the golden file", read_expected(case), actual)
+        folder, name = case.split("/")
+        if name not in committed_projections(folder):
+            pytest.fail(f"{case} has no projection: run pytest tests/golden --update-golden")
+        _compare(case, f"{folder}/{PROJECTIONS}", committed_projections(folder)[name], projection)
+    _agrees_with_index(case, actual, projection)
+    problems = [p for card in actual["cards"] for p in _card_problems(card)]
+    assert not problems, f"{case}: {problems}"
+
+
+def read_expected(case: str) -> Any:
+    path = HERE / f"{case}.expected.json"
+    if not path.exists():
+        pytest.fail(f"{path.name} is missing: run pytest tests/golden --update-golden")
+    return read(path)
+
+
+def _compare(case: str, what: str, expected: Any, actual: Any) -> None:
     if actual != expected:
         diff = difflib.unified_diff(
             dumps(expected).splitlines(), dumps(actual).splitlines(), "expected", "actual",
             lineterm="", n=2,
         )
-        pytest.fail(f"{case}: response differs from the golden file\n" + "\n".join(diff))
+        pytest.fail(f"{case}: differs from {what}\n" + "\n".join(diff))
 
 
-@pytest.mark.parametrize("case", sorted(INDEX))
-def test_expected_agrees_with_index(case: str, registry: Registry) -> None:
-    """A firing case shows its rule's card; a silent case does not (silent/: no card at all)."""
-    path = HERE / f"{case}.expected.json"
-    if not path.exists():
-        pytest.skip("no expected file yet")
-    entry = INDEX[case]
-    body = read(HERE / f"{case}.request.json")
-    rules = card_rules(read(path), body, registry)
-    if entry["rule"] is None:
-        assert read(path) == {"cards": []}, f"{case}: a silent case must have no cards"
-    elif entry["fires"]:
-        assert entry["rule"] in rules, f"{case}: expected a card from {entry['rule']}, got {rules}"
+def _update(case: str, actual: dict[str, Any], projection: dict[str, Any]) -> None:
+    """Write this case's projection (and full file if representative); drop what is gone.
+
+    Under pytest-xdist several workers rewrite one folder's projections.json: a lock file makes
+    each read-modify-write whole.
+    """
+    folder, name = case.split("/")
+    (HERE / folder).mkdir(exist_ok=True)
+    expected = HERE / f"{case}.expected.json"
+    if case in FULL:
+        expected.write_text(dumps(actual), encoding="utf-8")
     else:
-        assert entry["rule"] not in rules, f"{case}: {entry['rule']} must be silent here"
+        expected.unlink(missing_ok=True)
+    BUILDER.REQUESTS.mkdir(exist_ok=True)
+    with (BUILDER.REQUESTS / ".update.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        path = HERE / folder / PROJECTIONS
+        stored = read(path) if path.exists() else {}
+        stored[name] = projection
+        mine = {n.split("/")[1] for n in CASES if n.split("/")[0] == folder}
+        kept = {key: stored[key] for key in sorted(stored) if key in mine}
+        path.write_text(dumps(kept), encoding="utf-8")
+
+
+def _agrees_with_index(case: str, actual: dict[str, Any], projection: dict[str, Any]) -> None:
+    """A firing case shows its rule's card; a silent case does not (silent/: no card at all)."""
+    entry = INDEX[case]
+    shown = {card["rule"] for card in projection["cards"]}
+    if entry["rule"] is None:
+        assert actual == {"cards": []}, f"{case}: a silent case must have no cards"
+    elif entry["fires"]:
+        assert entry["rule"] in shown, f"{case}: expected a card from {entry['rule']}, got {shown}"
+    else:
+        assert entry["rule"] not in shown, f"{case}: {entry['rule']} must be silent here"
+
+
+# --- cards a GP reads in ten seconds (issue 7 §7), over every golden card -------------------------
+
+_EVIDENCE_LINE = re.compile(r"^- .*? — (.+ — \d\d\.\d\d\.\d{4})", re.MULTILINE)
+
+
+def _card_problems(card: dict[str, Any]) -> list[str]:
+    problems = []
+    detail = card.get("detail", "")
+    shown = _EVIDENCE_LINE.findall(detail)
+    if len(shown) != len(set(shown)):
+        problems.append("a finding's evidence is shown twice")
+    if detail.count("Forløpstid") > 1:
+        problems.append("more than one forløpstid line")
+    if len(card.get("links", [])) > 3:
+        problems.append("more than three links")
+    card_type = card.get("extension", {}).get("no.pakkeforlop-cds.card-type")
+    if not card_type:
+        problems.append("the card does not name its type")
+    if card_type == "acute" and card["indicator"] == "critical":
+        if "kalenderdager" in detail:
+            problems.append("an acute card with the 7-day forløpstid")
+        if "Skrøpelighet" in detail:
+            problems.append("an acute card asks for a frailty score")
+        # Evidence first: the findings come before the source's acute sentence.
+        if not _before(detail, "Funn:", "innen 1-2 døgn"):
+            problems.append("an acute card needs «Funn:» and then «innen 1-2 døgn»")
+    if card_type == "begrunnet_group":
+        if not re.match(r"\*\*Pakkeforløp for \w+\*\*( \(anbefalt\))? – kriteriene", detail):
+            problems.append("a merged card does not open with the recommended pathway")
+        if not _before(detail, "\n- **", "pakkeforløp om gangen"):
+            problems.append("a merged card needs its evidence before its one-pathway sentence")
+    return problems
+
+
+def _before(text: str, first: str, then: str) -> bool:
+    return first in text and then in text and text.index(first) < text.index(then)
+
+
+def test_the_cases_show_acute_and_merged_cards() -> None:
+    """The ten-second checks above have cards to check: acute and merged ones are among them."""
+    types = {
+        card["type"]
+        for path in HERE.glob(f"*/{PROJECTIONS}")
+        for case in read(path).values()
+        for card in case["cards"]
+    }
+    assert {"acute", "begrunnet_group"} <= types, types
 
 
 # --- meta-tests -----------------------------------------------------------------------------------
 
 
-def test_every_rule_has_a_firing_and_a_silent_case(registry: Registry) -> None:
+def test_every_rule_has_a_firing_and_a_silent_case(repo_registry: Registry) -> None:
     missing: list[str] = []
-    for pathway in registry.pathways:
+    for pathway in repo_registry.pathways:
         for rule in pathway.rules:
             mine = [e for e in INDEX.values() if e["rule"] == rule.id]
             if not any(e["fires"] for e in mine):
@@ -125,86 +257,37 @@ def test_every_rule_has_a_firing_and_a_silent_case(registry: Registry) -> None:
     assert not missing, missing
 
 
-def test_folders_are_rule_ids() -> None:
-    registry = load_registry(REPO_ROOT / "criteria")
-    rule_ids = {rule.id for pathway in registry.pathways for rule in pathway.rules}
-    folders = {p.name for p in HERE.iterdir() if p.is_dir() and p.name != "__pycache__"}
+def test_folders_are_rule_ids(repo_registry: Registry) -> None:
+    rule_ids = {rule.id for pathway in repo_registry.pathways for rule in pathway.rules}
+    folders = {
+        p.name for p in HERE.iterdir()
+        if p.is_dir() and p.name != "__pycache__" and not p.name.startswith(".")
+    }
     assert folders <= rule_ids | {SILENT}, folders - rule_ids - {SILENT}
 
 
-def test_index_matches_the_files() -> None:
-    on_disk = {
-        str(p.relative_to(HERE)).removesuffix(".request.json")
-        for p in HERE.glob("*/*.request.json")
+def test_index_is_what_build_cases_makes() -> None:
+    """The committed index.json is build_cases.py's (run ``make golden`` after changing a case)."""
+    names = [f"{c.folder}/{c.name}" for c in BUILDER.CASES]
+    assert len(names) == len(set(names)), "duplicate case names"
+    assert BUILDER.index() == INDEX, "index.json is stale: run make golden"
+
+
+def test_committed_files_are_the_cases() -> None:
+    """One projection per case, a full file exactly for the representative cases, no requests."""
+    assert set(FULL) <= set(CASES), set(FULL) - set(CASES)
+    projected = {
+        f"{path.parent.name}/{name}"
+        for path in HERE.glob(f"*/{PROJECTIONS}")
+        for name in read(path)
     }
-    assert on_disk == set(INDEX)
-    orphans = [
-        p.name for p in HERE.glob("*/*.expected.json")
-        if str(p.relative_to(HERE)).removesuffix(".expected.json") not in INDEX
-    ]
-    assert not orphans, orphans
-
-
-def test_request_files_are_generated() -> None:
-    """The committed requests are what build_cases.py makes (run it after changing a case)."""
-    builder = _load_builder()
-    stale = [
-        f"{c.folder}/{c.name}"
-        for c in builder.CASES
-        if (HERE / c.folder / f"{c.name}.request.json").read_text(encoding="utf-8")
-        != builder.render(builder.build(c))
-    ]
-    assert not stale, f"run python tests/golden/build_cases.py: {stale}"
-
-
-# --- cards a GP reads in ten seconds (issue 7 §7), over every golden card -------------------------
-
-_EVIDENCE_LINE = re.compile(r"^- .*? — (.+ — \d\d\.\d\d\.\d{4})", re.MULTILINE)
-
-
-def _golden_cards() -> list[tuple[str, dict[str, Any]]]:
-    return [
-        (case, card)
-        for case in sorted(INDEX)
-        if (HERE / f"{case}.expected.json").exists()
-        for card in read(HERE / f"{case}.expected.json")["cards"]
-    ]
-
-
-def test_golden_cards_say_each_finding_and_forlopstid_once() -> None:
-    problems = []
-    for case, card in _golden_cards():
-        detail = card.get("detail", "")
-        shown = _EVIDENCE_LINE.findall(detail)
-        if len(shown) != len(set(shown)):
-            problems.append(f"{case}: a finding's evidence is shown twice")
-        if detail.count("Forløpstid") > 1:
-            problems.append(f"{case}: more than one forløpstid line")
-        if len(card.get("links", [])) > 3:
-            problems.append(f"{case}: more than three links")
-        if not card.get("extension", {}).get("no.pakkeforlop-cds.card-type"):
-            problems.append(f"{case}: the card does not name its type")
-    assert not problems, problems
-
-
-def test_golden_acute_cards_state_1_2_days_and_ask_no_frailty_score() -> None:
-    acute = [(c, card) for c, card in _golden_cards() if card["indicator"] == "critical"
-             and card["extension"]["no.pakkeforlop-cds.card-type"] == "acute"]
-    assert acute
-    for case, card in acute:
-        assert "innen 1-2 døgn" in card["detail"], case
-        assert "kalenderdager" not in card["detail"], case  # not the 7-day forløpstid
-        assert "Skrøpelighet" not in card["detail"], case
-        # Evidence first: the findings come before the source's acute sentence.
-        assert card["detail"].index("Funn:") < card["detail"].index("innen 1-2 døgn"), case
-
-
-def test_golden_merged_cards_open_with_the_recommended_pathway_and_its_evidence() -> None:
-    merged = [(c, card) for c, card in _golden_cards()
-              if card["extension"]["no.pakkeforlop-cds.card-type"] == "begrunnet_group"]
-    assert merged
-    for case, card in merged:
-        detail = card["detail"]
-        assert re.match(r"\*\*Pakkeforløp for \w+\*\*( \(anbefalt\))? – kriteriene", detail), case
-        first_evidence = detail.index("\n- **")
-        assert first_evidence < detail.index("pakkeforløp om gangen"), case
+    assert projected == set(CASES), {
+        "projections of no case": sorted(projected - set(CASES)),
+        "cases without a projection": sorted(set(CASES) - projected),
+    }
+    full = {str(p.relative_to(HERE)).removesuffix(".expected.json")
+            for p in HERE.glob("*/*.expected.json")}
+    assert full == set(FULL), {"not representative": sorted(full - set(FULL)),
+                               "missing": sorted(set(FULL) - full)}
+    requests = [p.name for p in HERE.glob("*/*.request.json")]
+    assert not requests, f"requests are built, not committed (see .requests/): {requests}"
