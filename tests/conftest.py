@@ -37,6 +37,31 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+# pytest-xdist (``make pytest`` runs ``-n auto --dist loadgroup``): tests of one group run on one
+# worker, one after another. "postgresql": the storage tests share one PostgreSQL database
+# (CDS_TEST_POSTGRES_URL) and wipe its tables. "timing": tests that measure wall time or race a
+# real server or a hanging one, kept off each other's cores.
+XDIST_GROUPS: dict[str, tuple[str, ...]] = {
+    "timing": (
+        "tests/api/test_fanout.py::",
+        "tests/api/test_edge.py::test_real_server_",
+        "tests/record/test_prefetch.py::",
+        "tests/storage/test_kill.py::",
+    ),
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and callspec.params.get("database_url") == "postgresql":
+            item.add_marker(pytest.mark.xdist_group("postgresql"))
+            continue
+        for group, prefixes in XDIST_GROUPS.items():
+            if item.nodeid.startswith(prefixes):
+                item.add_marker(pytest.mark.xdist_group(group))
+
+
 @pytest.fixture(scope="session")
 def today() -> date:
     """The fixed date every test evaluates at."""
