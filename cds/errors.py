@@ -5,7 +5,7 @@ Exception tree::
     CdsError                      base of everything we raise on purpose
     ├── HttpError                 answered with its HTTP status and OperationOutcome issues
     │   ├── MalformedJson         400  body is not JSON, or JSON but not an object
-    │   ├── Unauthorized          401  no valid CDS Client JWT (cds/client_auth.py), no detail why
+    │   ├── Unauthorized          401  no valid CDS Client JWT (cds/auth/tokens.py), no detail why
     │   ├── UnknownService        404  no service with this id
     │   ├── RequestTimeout        408  the body did not arrive within ``settings.body_timeout_s``
     │   ├── DataUnavailable       412  a REQUIRED prefetch key was neither prefetched nor fetchable

@@ -37,8 +37,9 @@ from cds.api.deps import (
 )
 from cds.api.openapi import error_responses, json_body
 from cds.audit import AuditRecord, AuditWriter, CallTrace, traced
+from cds.auth.clients import AuthenticatedClient
+from cds.auth.fhir_servers import check_fhir_server
 from cds.cdshooks import CdsResponse, HookRequest, dump
-from cds.client_auth import AuthenticatedClient, check_fhir_server
 from cds.errors import DataUnavailable, InvalidRequest, Issue, validation_issues
 from cds.logs import bound_hook_instance, log_exception, safe_id
 from cds.record.prefetch import gather_record

@@ -32,10 +32,10 @@ from pydantic import ValidationError
 
 from cds.api.deps import authenticate_client, get_http_client
 from cds.app import create_app
+from cds.auth.clients import TrustedClientsError, load_trusted_clients
 from cds.auth.keys import JwksCache, JwksUnavailable
 from cds.auth.replay import ReplayCache
 from cds.auth.replay_store import SqlReplayStore
-from cds.client_auth import TrustedClientsError, load_trusted_clients
 from cds.settings import REPO_ROOT, Settings
 
 ISS = "https://ehr.example.no"
