@@ -23,7 +23,6 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 # The outcomes of docs/architecture.md «Outcomes and cards»; "begrunnet" also switches off the
 # card that merges several begrunnet pathways.
-CardType = str  # "acute" | "begrunnet" | "mistanke" | "not_met" | "unsupported_referral" | ...
 ALL_CARD_TYPES: frozenset[str] = frozenset(
     {
         "acute",

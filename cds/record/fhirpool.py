@@ -127,11 +127,6 @@ class FhirTransport(httpx.AsyncBaseTransport):
         self._origins: OrderedDict[Origin, _OriginPool] = OrderedDict()
         self._ssl_context = ssl.create_default_context(cafile=certifi.where())
 
-    @property
-    def waiting(self) -> int:
-        """Reads waiting for a process slot now (for tests and diagnostics)."""
-        return self._waiting
-
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         self.policy.check_url(str(request.url))
         permits = _Permits()
