@@ -124,6 +124,9 @@ class FhirTransport(httpx.AsyncBaseTransport):
         self._waiting = 0
         self._refused = 0
         self._last_refusal_log = -_REFUSAL_LOG_EVERY_S
+        # Least recently used first. Not a cachetools LRUCache: eviction must pass over origins
+        # in use (or refuse when all are), and closing the evicted pool is awaited; no cache
+        # policy does either.
         self._origins: OrderedDict[Origin, _OriginPool] = OrderedDict()
         self._ssl_context = ssl.create_default_context(cafile=certifi.where())
 
