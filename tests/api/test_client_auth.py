@@ -851,6 +851,25 @@ def test_jwks_cache_rotation_ttl_and_failures(jwks: FakeJwks) -> None:
     assert key("ec-1")["kid"] == "ec-1"
 
 
+def test_jwks_keys_are_dropped_at_the_ttl_even_just_after_a_failed_refetch(
+    jwks: FakeJwks,
+) -> None:
+    clock = Clock()
+    cache = JwksCache(clock=clock)
+
+    def key(kid: str) -> Any:
+        return asyncio.run(cache.key(JKU, kid, jwks.http))
+
+    assert key("ec-1")["kid"] == "ec-1"
+    jwks.mode = "error"
+    clock.now += 3595  # a rotation check 5 s before the TTL fails: the fresh keys stay...
+    assert key("unknown") is None
+    assert key("ec-1")["kid"] == "ec-1"
+    clock.now += 6  # ...until the TTL, though the next retry is not due yet (fail closed)
+    with pytest.raises(JwksUnavailable):
+        key("ec-1")
+
+
 def test_jwks_with_duplicate_or_private_keys_keeps_the_good_ones(jwks: FakeJwks) -> None:
     ec_jwk = public_jwk(ec_key(), "ec-1", "ES384")
     jwks.keys = {
