@@ -76,7 +76,12 @@ _CONTEXT_SCHEMA: dict[str, Any] = {
 
 
 class HookRequest(Wire):
-    """The body of ``POST /cds-services/{id}``; ``context`` and ``prefetch`` stay raw JSON."""
+    """The body of ``POST /cds-services/{id}``; ``context`` and ``prefetch`` stay raw JSON.
+
+    Every entry point (the route, the CLI) validates with this model, so its checks are the
+    request's: a plain ``patientId``; for the order hooks a ``draftOrders`` Bundle and
+    ``selections`` of strings when present; ``fhirServer`` with ``fhirAuthorization``.
+    """
 
     hook: str = Field(min_length=1)
     hook_instance: str = Field(alias="hookInstance", min_length=1)
