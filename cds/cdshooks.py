@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from cds.hooks import HookName
+
 SUMMARY_MAX = 139  # spec: "<140-character"
 
 
@@ -33,7 +35,7 @@ class Coding(Wire):
 
 
 class ServiceDefinition(Wire):
-    hook: str
+    hook: HookName  # one of the hook table's (cds/hooks.py)
     id: str
     title: str
     description: str

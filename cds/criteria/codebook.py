@@ -1,4 +1,4 @@
-"""The code lists of ``criteria/codes/*.yaml``: analytes, code sets, health regions, body sites.
+"""The code lists of ``criteria/codes/*.yaml``: analytes, code sets, regions, body sites, patterns.
 
 Merged by the loader into one :class:`CodeBook` (an id defined twice is an error), which also
 carries the assertion lexicon (criteria/assertion.yaml). Documented in criteria/README.md
@@ -74,6 +74,20 @@ class BodySite(Strict):
     source: str
 
 
+class PatternRef(Strict):
+    """An item ``{set: <id>}`` in a pattern list: the patterns of that set, in their place."""
+
+    id: str = Field(alias="set")
+
+
+class PatternSet(Strict):
+    """A named list of case-insensitive regexes (criteria/codes/pattern_sets.yaml), for text that
+    several features read the same way (``cds.criteria.vocabularies``)."""
+
+    patterns: tuple[str | PatternRef, ...]
+    note: str | None = None  # what the patterns recognise, and why (for reviewers)
+
+
 class CodeBook(Strict):
     """All code lists, merged from criteria/codes/*.yaml, and the assertion lexicon.
 
@@ -85,4 +99,5 @@ class CodeBook(Strict):
     codesets: dict[str, CodeSet] = Field(default_factory=dict)
     regions: dict[str, Region] = Field(default_factory=dict)
     body_sites: dict[str, BodySite] = Field(default_factory=dict)
+    pattern_sets: dict[str, PatternSet] = Field(default_factory=dict)
     assertion: AssertionLexicon | None = None

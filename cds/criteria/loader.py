@@ -17,7 +17,7 @@ last of two ``anemi:`` features without a word).
 from __future__ import annotations
 
 import re
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -35,6 +35,7 @@ from cds.criteria.codesystems import CANONICAL_UNITS
 from cds.criteria.lexicon import AssertionLexicon
 from cds.criteria.registry import Registry
 from cds.criteria.schema import (
+    ALL_HOOKS,
     AgeTerm,
     AllTerm,
     Analyte,
@@ -49,6 +50,7 @@ from cds.criteria.schema import (
     Region,
     Term,
 )
+from cds.criteria.vocabularies import PatternSet, expand_sets, resolve_sets
 
 # Start-up code, above the evaluate stage: the source-kind table installs the kinds into the
 # schema (so that pathways can be parsed) and holds each kind's load-time check.
@@ -60,7 +62,7 @@ ASSERTION_FILE = "assertion.yaml"
 _SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
 
 _Model = TypeVar("_Model", Pathway, CodeBook, AssertionLexicon)
-_Entry = TypeVar("_Entry", Analyte, CodeSet, Region, BodySite)
+_Entry = TypeVar("_Entry", Analyte, CodeSet, Region, BodySite, PatternSet)
 _POSTAL_PREFIX = re.compile(r"^\d{1,4}$")
 
 
@@ -92,12 +94,17 @@ def load_registry(criteria_dir: Path) -> Registry:
     """
     codebook = _load_codebook(criteria_dir / CODES_DIR, criteria_dir)
     codebook = codebook.model_copy(update={"assertion": load_lexicon(criteria_dir)})
+    sets, _ = resolve_sets(codebook.pattern_sets)  # checked by _load_codebook
+
+    def with_sets(data: dict[str, Any]) -> tuple[Any, list[str]]:
+        return expand_sets(data, sets)
+
     pathways: dict[str, tuple[Pathway, Path]] = {}
     problems: list[str] = []
     for path in sorted(criteria_dir.glob("*.yaml")):
         if path.name == ASSERTION_FILE:
             continue
-        pathway = _parse(path, Pathway, criteria_dir)
+        pathway = _parse(path, Pathway, criteria_dir, with_sets)
         if pathway.id in pathways:
             other = _shown(pathways[pathway.id][1], criteria_dir)
             raise CriteriaError(
@@ -143,6 +150,7 @@ def _load_codebook(codes_dir: Path, criteria_dir: Path) -> CodeBook:
     codesets: dict[str, CodeSet] = {}
     regions: dict[str, Region] = {}
     body_sites: dict[str, BodySite] = {}
+    pattern_sets: dict[str, PatternSet] = {}
     origin: dict[str, Path] = {}  # "analytes.hemoglobin" -> file that defined it
     problems: list[str] = []
     for path in sorted(codes_dir.glob("*.yaml")) if codes_dir.is_dir() else []:
@@ -151,13 +159,24 @@ def _load_codebook(codes_dir: Path, criteria_dir: Path) -> CodeBook:
         _merge("codesets", part.codesets, codesets, origin, path, criteria_dir)
         _merge("regions", part.regions, regions, origin, path, criteria_dir)
         _merge("body_sites", part.body_sites, body_sites, origin, path, criteria_dir)
+        _merge("pattern_sets", part.pattern_sets, pattern_sets, origin, path, criteria_dir)
         problems.extend(
             f"{_shown(path, criteria_dir)}: {problem}" for problem in check_codebook(part)
         )
     problems.extend(_check_body_site_groups(body_sites))
+    problems.extend(
+        f"{_shown(origin[f'pattern_sets.{name}'], criteria_dir)}: {problem}"
+        for name, problem in resolve_sets(pattern_sets)[1]
+    )
     if problems:
         raise CriteriaError("\n".join(problems))
-    return CodeBook(analytes=analytes, codesets=codesets, regions=regions, body_sites=body_sites)
+    return CodeBook(
+        analytes=analytes,
+        codesets=codesets,
+        regions=regions,
+        body_sites=body_sites,
+        pattern_sets=pattern_sets,
+    )
 
 
 def _merge(
@@ -180,8 +199,16 @@ def _merge(
         merged[key] = value
 
 
-def _parse(path: Path, model: type[_Model], criteria_dir: Path) -> _Model:
-    """One YAML file validated as ``model``; any problem becomes a :class:`CriteriaError`."""
+def _parse(
+    path: Path,
+    model: type[_Model],
+    criteria_dir: Path,
+    prepare: Callable[[dict[str, Any]], tuple[Any, list[str]]] | None = None,
+) -> _Model:
+    """One YAML file validated as ``model``; any problem becomes a :class:`CriteriaError`.
+
+    ``prepare`` rewrites the parsed data before validation (pattern-set references) and names
+    what it could not rewrite."""
     shown = _shown(path, criteria_dir)
     try:
         with path.open(encoding="utf-8") as handle:
@@ -194,6 +221,10 @@ def _parse(path: Path, model: type[_Model], criteria_dir: Path) -> _Model:
         raise CriteriaError(
             f"{shown}: expected a mapping at the top level, got {type(data).__name__}"
         )
+    if prepare is not None:
+        data, problems = prepare(data)
+        if problems:
+            raise CriteriaError("\n".join(f"{shown}: {problem}" for problem in problems))
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -219,6 +250,9 @@ def check_codebook(codebook: CodeBook) -> list[str]:
         for i, prefix in enumerate(region.postal_prefixes):
             if not _POSTAL_PREFIX.match(prefix):
                 problems.append(f"regions.{key}.postal_prefixes[{i}]: {prefix!r} is not 1-4 digits")
+    for key, pattern_set in codebook.pattern_sets.items():
+        plain = [p for p in pattern_set.patterns if isinstance(p, str)]
+        problems.extend(check_regexes(plain, f"pattern_sets.{key}.patterns"))
     for key, site in codebook.body_sites.items():
         if not site.patterns:
             problems.append(f"body_sites.{key}.patterns: give at least one pattern")
@@ -271,6 +305,12 @@ def check_pathway(pathway: Pathway, codebook: CodeBook) -> list[str]:
     receiver_kinds = {kind for receiver in pathway.receivers for kind in receiver.kinds}
     for i, rule in enumerate(pathway.rules):
         at = f"rules[{i}]"
+        if "hooks" not in rule.model_fields_set or not rule.hooks:
+            # Explicit, so that a new hook (cds/hooks.py) applies no rule until a reviewer says.
+            problems.append(
+                f"{at}.hooks: rule {rule.id!r} must name its hooks "
+                f"(one or more of {', '.join(ALL_HOOKS)})"
+            )
         problems.extend(_check_term(rule.when, codebook, f"{at}.when"))
         for j, test_id in enumerate(rule.filter_tests):
             if test_id not in seen_tests:

@@ -36,9 +36,12 @@ from cds.criteria.expressions import Term as Term
 from cds.criteria.expressions import changed_names, only_features
 from cds.criteria.expressions import feature_names as feature_names
 from cds.criteria.expressions import sub_terms as sub_terms
+from cds.hooks import HOOK_NAMES
+from cds.hooks import HookName as HookName
 
-HookName = Literal["patient-view", "order-select", "order-sign"]
-ALL_HOOKS: tuple[HookName, ...] = ("patient-view", "order-select", "order-sign")
+# Every hook we answer (cds/hooks.py). Not a default of ``Rule.hooks`` for criteria files: the
+# loader refuses a rule that does not name its hooks (a new hook must not apply every rule).
+ALL_HOOKS: tuple[HookName, ...] = HOOK_NAMES
 
 
 # --- feature sources ---------------------------------------------------------------------------
@@ -187,6 +190,8 @@ class Rule(Strict):
     outcome: Outcome
     cite: tuple[Citation, ...]
     when: Term
+    # Criteria files must name them: the loader refuses a rule without ``hooks`` (the default
+    # serves hand-built models in tests only).
     hooks: tuple[HookName, ...] = ALL_HOOKS
     unmet_of: str | None = None
     # Filter tests this rule is about (ids): the ``filter_tests_incomplete`` flag and the mistanke
