@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from factories import condition
 from factories import facts as patient
-from kinds import problems, run, source
 
 from cds.criteria.registry import Registry
+from sources.kinds import problems, run, source
 
 INFECTIONS = {
     "kind": "condition_count",

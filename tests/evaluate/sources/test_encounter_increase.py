@@ -6,10 +6,10 @@ from dataclasses import replace
 
 from factories import ago
 from factories import facts as patient
-from kinds import problems, run, source
 
 from cds.criteria.registry import Registry
 from cds.facts.model import EncounterFact, PatientFacts
+from sources.kinds import problems, run, source
 
 MORE = {
     "kind": "encounter_increase",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from factories import facts as patient
 from factories import lab
-from kinds import problems, run, source, texts
 
 from cds.criteria.registry import Registry
+from sources.kinds import problems, run, source, texts
 
 FLAG = {"kind": "lab_flag", "analytes": ["calcium_total"], "flags": ["HH"], "window_days": 7}
 

@@ -6,10 +6,10 @@ from dataclasses import replace
 
 from factories import condition, procedure
 from factories import facts as patient
-from kinds import problems, run, source
 
 from cds.criteria.registry import Registry
 from cds.facts.model import ConditionFact, OrderFact
+from sources.kinds import problems, run, source
 
 RELAPSE = {
     "kind": "lump_after_surgery",

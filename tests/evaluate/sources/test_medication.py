@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from factories import facts as patient
 from factories import medication
-from kinds import problems, run, source
 
 from cds.criteria.registry import Registry
+from sources.kinds import problems, run, source
 
 TREATED = {"kind": "medication", "codeset": "myelomatose_behandling", "window_days": 365}
 

@@ -6,10 +6,10 @@ from dataclasses import replace
 
 from factories import facts as patient
 from factories import lab
-from kinds import problems, run, source, texts
 
 from cds.criteria.registry import Registry
 from cds.facts.model import LabResult
+from sources.kinds import problems, run, source, texts
 
 GROWTH = {
     "kind": "size_increase",
