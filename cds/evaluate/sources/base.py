@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
-from typing import Any, Generic, TypeVar, get_args
+from typing import Generic, TypeVar, get_args
 
 from cds.criteria.schema import CodeBook, SourceModel
 from cds.evaluate.model import Evidence
@@ -92,7 +92,3 @@ def round_half_up(value: float, places: str) -> float:
     except ArithmeticError:  # decimal.InvalidOperation is one
         return value
 
-
-def no_check(source: Any, codebook: CodeBook, at: str) -> list[str]:
-    """For kinds whose fields the schema checks completely."""
-    return []
