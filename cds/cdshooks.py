@@ -15,6 +15,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from cds.hooks import HookName
+
 SUMMARY_MAX = 139  # spec: "<140-character"
 
 # Hooks whose context carries ``draftOrders`` (and ``selections``).
@@ -41,7 +43,7 @@ class Coding(Wire):
 
 
 class ServiceDefinition(Wire):
-    hook: str
+    hook: HookName  # one of the hook table's (cds/hooks.py)
     id: str
     title: str
     description: str
