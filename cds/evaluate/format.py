@@ -6,6 +6,15 @@ that still word evidence themselves; removed once every evidence text is a struc
 
 from __future__ import annotations
 
-from cds.wording.formats import code, cut_words, day, number, quantity, snippet, unit
+from cds.wording.formats import (
+    code,
+    cut_words,
+    day,
+    number,
+    quantity,
+    ref_range,
+    snippet,
+    unit,
+)
 
-__all__ = ["code", "cut_words", "day", "number", "quantity", "snippet", "unit"]
+__all__ = ["code", "cut_words", "day", "number", "quantity", "ref_range", "snippet", "unit"]

@@ -223,13 +223,11 @@ def _range_text(result: LabResult, unit: str) -> str:
     """«ref. 11,7–15,3» from the result's own range (only bounds in the value's unit)."""
     low = result.ref_low if result.ref_low is not None and result.ref_low.unit == unit else None
     high = result.ref_high if result.ref_high is not None and result.ref_high.unit == unit else None
-    if low is not None and high is not None:
-        return f"ref. {fmt.number(low.value, unit)}–{fmt.number(high.value, unit)}"
-    if low is not None:
-        return f"ref. ≥ {fmt.number(low.value, unit)}"
-    if high is not None:
-        return f"ref. ≤ {fmt.number(high.value, unit)}"
-    return ""
+    # The wording is the one range formatter's (cds.wording.formats.ref_range), so the card and
+    # the referral cannot drift apart again.
+    return fmt.ref_range(
+        low.value if low is not None else None, high.value if high is not None else None, unit
+    )
 
 
 def run_start(
