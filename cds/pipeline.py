@@ -29,6 +29,7 @@ from cds.audit import current_trace
 from cds.cdshooks import Card, CdsResponse, HookRequest
 from cds.criteria.registry import Registry
 from cds.criteria.schema import ALL_HOOKS, HookName, Pathway
+from cds.evaluate.combine import Combined, combine
 from cds.evaluate.engine import EvaluationError, evaluate
 from cds.evaluate.model import Assessment
 from cds.facts.extract import extract_facts
@@ -65,10 +66,14 @@ def respond(
             except Exception as exc:
                 _log_failure(pathway, exc)
                 failed.append(pathway)
+        # Which assessments become cards is decided here, for all pathways together.
+        combined = _combine(results, request.hook_instance, hook)
     for _, assessment in results:
         trace.fired(assessment.rule)
     with trace.stage("render"):
-        cards = _render(request, facts, registry, settings, results, failed, hook, today=today)
+        cards = _render(
+            request, facts, registry, settings, combined, failed, hook, today=today
+        )
     return CdsResponse(cards=cards)
 
 
@@ -77,7 +82,7 @@ def _render(
     facts: PatientFacts,
     registry: Registry,
     settings: Settings,
-    results: list[Result],
+    combined: Combined,
     failed: list[Pathway],
     hook: HookName,
     *,
@@ -94,7 +99,8 @@ def _render(
         user_ref=user if isinstance(user, str) and user else None,
         today=today,
     )
-    cards, broken = renderer.isolated(results)
+    results = list(combined.results)
+    cards, broken = renderer.isolated(combined)
     failed.extend(broken)
     cards.extend(_quiet_cards(results, broken, cards, settings, request.hook_instance))
     disabled = settings.disabled_cards
@@ -121,9 +127,9 @@ class _Renderer:
         self.hook, self.hook_instance = hook, hook_instance
         self.user_ref, self.today = user_ref, today
 
-    def render(self, results: Sequence[Result]) -> list[Card]:
+    def render(self, combined: Combined) -> list[Card]:
         return render_cards(
-            results,
+            combined,
             self.facts,
             codebook=self.registry.codebook,
             hook=self.hook,
@@ -133,28 +139,50 @@ class _Renderer:
             disabled=self.settings.disabled_cards,
         )
 
-    def isolated(self, results: list[Result]) -> tuple[list[Card], list[Pathway]]:
-        """The cards, and the pathways left out because rendering them failed."""
+    def isolated(self, combined: Combined) -> tuple[list[Card], list[Pathway]]:
+        """The cards, and the pathways left out because rendering them failed.
+
+        Only after the joint rendering failed: each pathway is combined and rendered alone, and
+        the ones that render are combined again (the policy is pure and cheap), so one pathway's
+        broken card does not silence the others.
+        """
         try:
-            return self.render(results), []
+            return self.render(combined), []
         except Exception:
             logger.warning("rendering failed: retrying one pathway at a time")
         kept: list[Result] = []
         broken: list[Pathway] = []
-        for result in results:
+        for result in combined.results:
             try:
-                self.render([result])
+                self.render(combine([result]))
             except Exception as exc:
                 _log_failure(result[0], exc, part="render")
                 broken.append(result[0])
             else:
                 kept.append(result)
         try:
-            return self.render(kept), broken
+            return self.render(combine(kept)), broken
         except Exception as exc:  # only together do they fail: say nothing rather than guess
             for pathway, _ in kept:
                 _log_failure(pathway, exc, part="render-combined")
             return [], broken + [p for p, _ in kept]
+
+
+def _combine(results: Sequence[Result], hook_instance: str, hook: HookName) -> Combined:
+    """The «Several pathways» policy over every assessment; what it drops is logged (debug)."""
+    combined = combine(results)
+    for dropped in combined.dropped:
+        logger.debug(
+            "card left out: several pathways",
+            extra={
+                "hookInstance": hook_instance,
+                "hook": hook,
+                "pathway": dropped.pathway,
+                "outcome": dropped.outcome,
+                "reason": dropped.reason,
+            },
+        )
+    return combined
 
 
 def _quiet_cards(

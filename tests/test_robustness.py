@@ -204,10 +204,10 @@ def test_a_failing_pathway_rendering_drops_only_its_card(
 
     original: Callable[..., Any] = pipeline.render_cards
 
-    def fragile(results: Any, *args: Any, **kwargs: Any) -> Any:
-        if any(pathway.id == "myelomatose" for pathway, _ in results):
+    def fragile(combined: Any, *args: Any, **kwargs: Any) -> Any:
+        if any(pathway.id == "myelomatose" for pathway, _ in combined.results):
             raise KeyError("Kari Nordmann")
-        return original(results, *args, **kwargs)
+        return original(combined, *args, **kwargs)
 
     monkeypatch.setattr(pipeline, "render_cards", fragile)
     summaries = _summaries(_post(client, BEGRUNNET))

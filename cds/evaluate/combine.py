@@ -31,7 +31,7 @@ result, last, so switching a card type off never brings back a card this policy 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from cds.criteria.schema import Outcome, Pathway
 from cds.evaluate.model import Assessment
@@ -77,16 +77,22 @@ class Combined:
     ``groups``: begrunnet groups, each rendered as one merged card (at most one group today).
     ``referred``: every pathway with a labelled referral within its window, whether or not it
     has an outcome, so cards can mention it. ``dropped``: what the policy silenced.
+    ``results``: every assessment combined, in registry order (cards are ordered by it).
     """
 
     singles: tuple[Result, ...] = ()
     groups: tuple[BegrunnetGroup, ...] = ()
     referred: tuple[Result, ...] = ()
     dropped: tuple[Dropped, ...] = ()
+    results: tuple[Result, ...] = field(default=(), compare=False)
 
 
 def combine(results: Sequence[tuple[Pathway, Assessment]]) -> Combined:
     """Apply the «Several pathways» policy to every pathway's assessment (registry order)."""
+    return replace(_combine(results), results=tuple(results))
+
+
+def _combine(results: Sequence[tuple[Pathway, Assessment]]) -> Combined:
     referred = tuple(r for r in results if r[1].already_referred is not None)
     speaking = [r for r in results if r[1].outcome is not None]
     dropped: list[Dropped] = []

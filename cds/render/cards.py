@@ -51,7 +51,7 @@ from typing import Any, Literal
 
 from cds.cdshooks import Action, Card, Coding, Link, OverrideReason, Source, Suggestion
 from cds.criteria.schema import Advice, CodeBook, HookName, Outcome, Pathway, Rule
-from cds.evaluate.combine import combine
+from cds.evaluate.combine import Combined
 from cds.evaluate.model import Assessment
 from cds.facts.model import OrderFact, PatientFacts
 from cds.render import unassessed
@@ -182,7 +182,7 @@ class _Call:
 
 
 def render_cards(
-    results: Sequence[tuple[Pathway, Assessment]],
+    combined: Combined,
     facts: PatientFacts,
     *,
     codebook: CodeBook,
@@ -194,28 +194,16 @@ def render_cards(
 ) -> list[Card]:
     """The cards for one hook call, ordered critical, warning, info (then registry order).
 
-    :func:`cds.evaluate.combine.combine` decides which assessments are shown and which
-    begrunnet pathways share one card; ``disabled`` (card types a site has switched off) applies
-    after that. ``user_ref`` (the hook's ``userId``, e.g. ``Practitioner/123``) becomes the
-    requester of suggested orders.
+    ``combined`` (the evaluate stage's :func:`cds.evaluate.combine.combine`) says which
+    assessments are shown and which begrunnet pathways share one card; ``disabled`` (card types a
+    site has switched off) applies after that. ``user_ref`` (the hook's ``userId``, e.g.
+    ``Practitioner/123``) becomes the requester of suggested orders.
     """
-    combined = combine(results)
-    for dropped in combined.dropped:
-        logger.debug(
-            "card left out: several pathways",
-            extra={
-                "hookInstance": hook_instance,
-                "hook": hook,
-                "pathway": dropped.pathway,
-                "outcome": dropped.outcome,
-                "reason": dropped.reason,
-            },
-        )
     referred = tuple(
         (p, a.already_referred) for p, a in combined.referred if a.already_referred is not None
     )
     # Registry position by assessment identity: the same pathway may appear twice in tests.
-    position = {id(a): i for i, (_, a) in enumerate(results)}
+    position = {id(a): i for i, (_, a) in enumerate(combined.results)}
 
     def call_for(pathway: Pathway, assessment: Assessment) -> _Call:
         return _Call(

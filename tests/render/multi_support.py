@@ -20,6 +20,7 @@ from render_support import HOOK_INSTANCE, PATIENT, TODAY, USER, facts
 
 from cds.cdshooks import Card, dump
 from cds.criteria.schema import CodeBook, HookName, Pathway
+from cds.evaluate.combine import combine
 from cds.evaluate.model import Assessment
 from cds.facts.model import OrderFact, PatientFacts
 from cds.profile import load_profile, validate_profile
@@ -121,7 +122,7 @@ def render_many(
     """Render, then check the whole response (conformance, R4B, profile); the cards as JSON."""
     patient = patient or facts()
     cards = render_cards(
-        results,
+        combine(results),
         patient,
         codebook=codebook(),
         hook=hook,

@@ -30,6 +30,7 @@ from render_support import (
 
 from cds.cdshooks import Card, dump
 from cds.criteria.schema import CodeBook, HookName, Pathway
+from cds.evaluate.combine import combine
 from cds.evaluate.model import Assessment
 from cds.facts.model import OrderFact, PatientFacts
 from cds.profile import load_profile, validate_profile
@@ -48,7 +49,7 @@ def render(
     disabled: frozenset[str] = frozenset(),
 ) -> list[dict[str, Any]]:
     cards = render_cards(
-        [(pathway, a) for a in assessments],
+        combine([(pathway, a) for a in assessments]),
         patient or rich_facts(pathway),
         codebook=codebook,
         hook="order-select",
@@ -401,7 +402,7 @@ def test_long_names_still_fit_the_summary(pathway: Pathway, codebook: CodeBook) 
 @pytest.mark.parametrize("hook", ["patient-view", "order-select", "order-sign"])
 def test_every_hook_renders(pathway: Pathway, codebook: CodeBook, hook: HookName) -> None:
     cards = render_cards(
-        [(pathway, assessment(pathway, "begrunnet", begrunnet_hits(pathway)))],
+        combine([(pathway, assessment(pathway, "begrunnet", begrunnet_hits(pathway)))]),
         facts(),
         codebook=codebook,
         hook=hook,
