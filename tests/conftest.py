@@ -37,7 +37,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-# pytest-xdist (``make pytest`` runs ``-n auto --dist loadgroup``): tests of one group run on one
+# pytest-xdist (``make pytest`` runs ``-n 2 --dist loadgroup``): tests of one group run on one
 # worker, one after another. "postgresql": the storage tests share one PostgreSQL database
 # (CDS_TEST_POSTGRES_URL) and wipe its tables. "timing": tests that measure wall time or race a
 # real server or a hanging one, kept off each other's cores.
@@ -60,6 +60,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         for group, prefixes in XDIST_GROUPS.items():
             if item.nodeid.startswith(prefixes):
                 item.add_marker(pytest.mark.xdist_group(group))
+                item.add_marker(getattr(pytest.mark, group))
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,7 @@
 The document (cds/api/openapi.py) declares the real request bodies (CDS Hooks request, feedback)
 and ``OperationOutcome`` on every error status, so generated requests reach the handlers. Fixed
 seed (``derandomize``) and a bounded number of examples per operation: repeatable, seconds.
-The pipeline is the recording stub of apptools (tests/test_fuzz.py fuzzes the real one).
+The pipeline is the recording stub of apptools (tests/pipeline/test_fuzz.py fuzzes the real one).
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from cds.cdshooks import HookRequest
 from cds.record.bundle import BundleError, request_from_bundle
 from cds.services import PREFETCH
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 BUNDLES = sorted(EXAMPLES.glob("*.json"))
 REQUESTS = sorted((EXAMPLES / "requests").glob("*.json"))
 FNR = "urn:oid:2.16.578.1.12.4.1.4.1"

@@ -23,7 +23,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-REQUESTS = Path(__file__).resolve().parent.parent / "examples" / "requests"
+REQUESTS = Path(__file__).resolve().parents[2] / "examples" / "requests"
 ACUTE = json.loads((REQUESTS / "myelomatose-akutt.patient-view.json").read_text(encoding="utf-8"))
 BEGRUNNET = json.loads(
     (REQUESTS / "myelomatose-begrunnet.patient-view.json").read_text(encoding="utf-8")

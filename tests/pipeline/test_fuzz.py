@@ -23,7 +23,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-REQUESTS = Path(__file__).resolve().parent.parent / "examples" / "requests"
+REQUESTS = Path(__file__).resolve().parents[2] / "examples" / "requests"
 EXAMPLES = {p.name: json.loads(p.read_text(encoding="utf-8")) for p in sorted(REQUESTS.glob("*"))}
 SERVICE_OF_HOOK = {
     "patient-view": "pakkeforlop-patient-view",

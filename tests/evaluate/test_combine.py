@@ -17,7 +17,7 @@ from cds.evaluate.combine import BegrunnetGroup, Combined, Dropped, combine
 from cds.evaluate.model import Assessment
 from cds.facts.model import OrderFact
 
-FIXTURES = Path(__file__).resolve().parent / "render" / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "render" / "fixtures"
 Result = tuple[Pathway, Assessment]
 
 

@@ -24,7 +24,7 @@ from fastapi.testclient import TestClient
 from cds.api.hooks import CONTEXT_MAX_DEPTH
 from cds.wirejson import JsonResponse
 
-REQUESTS = Path(__file__).resolve().parent.parent / "examples" / "requests"
+REQUESTS = Path(__file__).resolve().parents[2] / "examples" / "requests"
 PATIENT_VIEW = "/cds-services/pakkeforlop-patient-view"
 ORDER_SELECT = "/cds-services/pakkeforlop-order-select"
 
