@@ -15,12 +15,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from cds.hooks import HookName
+from cds.hooks import ORDER_HOOKS, HookName
 
 SUMMARY_MAX = 139  # spec: "<140-character"
-
-# Hooks whose context carries ``draftOrders`` (and ``selections``).
-ORDER_HOOKS: frozenset[str] = frozenset({"order-select", "order-sign"})
 
 # The pydantic error type of a context problem that names its own OperationOutcome issues
 # (``ctx["issues"]``: ``(code, expression, diagnostics)`` triples; cds.errors.validation_issues).

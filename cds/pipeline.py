@@ -28,12 +28,13 @@ from datetime import date
 from cds.audit import current_trace
 from cds.cdshooks import Card, CdsResponse, HookRequest
 from cds.criteria.registry import Registry
-from cds.criteria.schema import ALL_HOOKS, HookName, Pathway
+from cds.criteria.schema import ALL_HOOKS, Pathway
 from cds.evaluate.combine import Combined, combine
 from cds.evaluate.engine import EvaluationError, evaluate
 from cds.evaluate.model import Assessment
 from cds.facts.extract import extract_facts
 from cds.facts.model import PatientFacts
+from cds.hooks import HookName
 from cds.logs import log_exception
 from cds.record.model import Record
 from cds.render import unassessed
@@ -71,9 +72,7 @@ def respond(
     for _, assessment in results:
         trace.fired(assessment.rule)
     with trace.stage("render"):
-        cards = _render(
-            request, facts, registry, settings, combined, failed, hook, today=today
-        )
+        cards = _render(request, facts, registry, settings, combined, failed, hook, today=today)
     return CdsResponse(cards=cards)
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from cds.cdshooks import Discovery, ServiceDefinition
-from cds.hooks import HOOKS, ORDER_HOOKS, HookName
+from cds.hooks import HOOKS, HookName
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,11 +129,6 @@ class ServiceSpec:
     description: str
     prefetch: tuple[PrefetchKey, ...] = PREFETCH
     usage_requirements: str = _USAGE
-
-    @property
-    def is_order_hook(self) -> bool:
-        """True for hooks whose context carries ``draftOrders`` (and ``selections``)."""
-        return self.hook in ORDER_HOOKS
 
     def definition(self) -> ServiceDefinition:
         """This service's discovery entry."""

@@ -14,7 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cds.record.bundle import ORDER_HOOKS, is_draft_order, request_from_bundle
+from cds.hooks import ORDER_HOOKS
+from cds.record.bundle import is_draft_order, request_from_bundle
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "requests"
@@ -51,7 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     files = build()
     stale = sorted(
-        p for p in set(files) | set(OUT.glob("*.json"))
+        p
+        for p in set(files) | set(OUT.glob("*.json"))
         if not p.exists() or p.read_text(encoding="utf-8") != files.get(p)
     )
     if args.check:

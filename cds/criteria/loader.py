@@ -31,25 +31,20 @@ from cds.criteria.checks import (
     check_order_match,
     check_regexes,
 )
+from cds.criteria.codebook import Analyte, BodySite, CodeBook, CodeSet, Region
 from cds.criteria.codesystems import CANONICAL_UNITS
-from cds.criteria.lexicon import AssertionLexicon
-from cds.criteria.registry import Registry
-from cds.criteria.schema import (
-    ALL_HOOKS,
+from cds.criteria.expressions import (
     AgeTerm,
     AllTerm,
-    Analyte,
     AnyTerm,
     AtLeastTerm,
-    BodySite,
-    CodeBook,
-    CodeSet,
     DraftOrderTerm,
     NotTerm,
-    Pathway,
-    Region,
     Term,
 )
+from cds.criteria.lexicon import AssertionLexicon
+from cds.criteria.registry import Registry
+from cds.criteria.schema import ALL_HOOKS, Pathway
 from cds.criteria.vocabularies import PatternSet, expand_sets, resolve_sets
 
 # Start-up code, above the evaluate stage: the source-kind table installs the kinds into the

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cds.criteria.schema import CodeBook, Pathway
+from cds.criteria.codebook import CodeBook
+from cds.criteria.schema import Pathway
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,30 +14,10 @@ from typing import TYPE_CHECKING, ClassVar, Literal, TypeAlias
 
 from pydantic import Field, model_validator
 
-# Re-exported: the schema's public names stay importable from here (codes, terms, base).
-from cds.criteria.base import Citation as Citation
-from cds.criteria.base import Strict as Strict
-from cds.criteria.codebook import Analyte as Analyte
-from cds.criteria.codebook import BodySite as BodySite
-from cds.criteria.codebook import CodeBook as CodeBook
-from cds.criteria.codebook import CodeRef as CodeRef
-from cds.criteria.codebook import CodeSet as CodeSet
-from cds.criteria.codebook import Region as Region
-from cds.criteria.expressions import AgeTerm as AgeTerm
-from cds.criteria.expressions import AllTerm as AllTerm
-from cds.criteria.expressions import AnyTerm as AnyTerm
-from cds.criteria.expressions import AtLeastTerm as AtLeastTerm
-from cds.criteria.expressions import DraftOrderMatch as DraftOrderMatch
-from cds.criteria.expressions import DraftOrderTerm as DraftOrderTerm
-from cds.criteria.expressions import FeatureTerm as FeatureTerm
-from cds.criteria.expressions import FlagTerm as FlagTerm
-from cds.criteria.expressions import NotTerm as NotTerm
-from cds.criteria.expressions import Term as Term
-from cds.criteria.expressions import changed_names, only_features
-from cds.criteria.expressions import feature_names as feature_names
-from cds.criteria.expressions import sub_terms as sub_terms
-from cds.hooks import HOOK_NAMES
-from cds.hooks import HookName as HookName
+from cds.criteria.base import Citation, Strict
+from cds.criteria.codebook import CodeRef
+from cds.criteria.expressions import Term, changed_names, feature_names, only_features
+from cds.hooks import HOOK_NAMES, HookName
 
 # Every hook we answer (cds/hooks.py). Not a default of ``Rule.hooks`` for criteria files: the
 # loader refuses a rule that does not name its hooks (a new hook must not apply every rule).

@@ -22,7 +22,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date
 
-from cds.criteria.schema import CodeBook, Feature, Pathway
+from cds.criteria.codebook import CodeBook
+from cds.criteria.schema import Feature, Pathway
 from cds.evaluate.features import evaluate_feature
 from cds.evaluate.model import AgedOut, FeatureHit, FilterTestStatus
 from cds.evaluate.sources.base import widened_source

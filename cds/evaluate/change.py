@@ -30,7 +30,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date
 
-from cds.criteria.schema import ChangeSpec, CodeBook, Feature, Worsening
+from cds.criteria.codebook import CodeBook
+from cds.criteria.schema import ChangeSpec, Feature, Worsening
 from cds.evaluate import format as fmt
 from cds.evaluate.matching import dated_newest_first, regexes, usable_value, within
 from cds.evaluate.model import Change, Evidence, FeatureHit

@@ -27,7 +27,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
-from cds.criteria.schema import CodeBook, HookName, Outcome, Pathway, Rule, feature_names
+from cds.criteria.codebook import CodeBook
+from cds.criteria.expressions import feature_names
+from cds.criteria.schema import Outcome, Pathway, Rule
 from cds.evaluate import referral_state as rs
 from cds.evaluate.aged_out import aged_out
 from cds.evaluate.features import evaluate_feature
@@ -52,6 +54,7 @@ from cds.evaluate.terms import (
 )
 from cds.evaluate.unassessed import could_hold, deciding_features
 from cds.facts.model import PatientFacts
+from cds.hooks import HookName
 
 # Outcomes an earlier pathway referral makes redundant.
 _SUPPRESSED_WHEN_REFERRED: frozenset[Outcome] = frozenset({"begrunnet", "mistanke", "not_met"})

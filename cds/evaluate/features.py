@@ -20,7 +20,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from cds.criteria.schema import CodeBook, Feature, SourceModel
+from cds.criteria.codebook import CodeBook
+from cds.criteria.schema import Feature, SourceModel
 from cds.evaluate import change
 from cds.evaluate.model import Evidence, FeatureHit
 from cds.evaluate.sources import evaluate_source

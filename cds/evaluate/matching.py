@@ -15,7 +15,8 @@ from collections.abc import Iterable
 from datetime import date
 from functools import lru_cache
 
-from cds.criteria.schema import CodeBook, CodeSet, DraftOrderMatch
+from cds.criteria.codebook import CodeBook, CodeSet
+from cds.criteria.expressions import DraftOrderMatch
 from cds.evaluate import format as fmt
 from cds.facts.codes import CodeMatcher
 from cds.facts.model import LabResult, OrderFact, Quantity

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from cds.criteria.schema import CodeBook
+from cds.criteria.codebook import CodeBook
 from cds.evaluate.model import FeatureHit
 from cds.facts.model import PatientFacts, Place
 from cds.facts.sites import place_of as _place_of

@@ -23,7 +23,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from cds.criteria.schema import CodeBook, Outcome, Pathway, Region, Rule
+from cds.criteria.codebook import CodeBook, Region
+from cds.criteria.schema import Outcome, Pathway, Rule
 from cds.facts.model import PatientFacts
 
 NO_REGION_NOTE = "Fant ikke helseregion fra adressen – velg mottaker."

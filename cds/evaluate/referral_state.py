@@ -30,13 +30,9 @@ import re
 from collections.abc import Iterable
 from datetime import date
 
-from cds.criteria.schema import (
-    AllTerm,
-    CodeBook,
-    FeatureTerm,
-    FilterTest,
-    Pathway,
-)
+from cds.criteria.codebook import CodeBook
+from cds.criteria.expressions import AllTerm, FeatureTerm
+from cds.criteria.schema import FilterTest, Pathway
 from cds.evaluate.matching import matcher_for, modality_fits, regexes, within
 from cds.evaluate.model import FilterState, FilterTestStatus
 from cds.facts.model import OrderFact, PatientFacts

@@ -18,22 +18,21 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-from cds.criteria.schema import (
+from cds.criteria.codebook import CodeBook
+from cds.criteria.expressions import (
     AgeTerm,
     AllTerm,
     AnyTerm,
     AtLeastTerm,
-    CodeBook,
     DraftOrderMatch,
     DraftOrderTerm,
-    Feature,
     FeatureTerm,
     FlagTerm,
     NotTerm,
-    Rule,
     Term,
     sub_terms,
 )
+from cds.criteria.schema import Feature, Rule
 from cds.evaluate.matching import order_matches
 from cds.evaluate.places import same_place
 from cds.facts.model import NO_PLACE, OrderFact, Place

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import TYPE_CHECKING
 
-from cds.criteria.schema import (
+from cds.criteria.expressions import (
     AllTerm,
     AnyTerm,
     AtLeastTerm,

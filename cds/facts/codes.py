@@ -12,8 +12,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from cds.criteria.codesystems import SYSTEM_FAMILIES as SYSTEM_FAMILIES  # re-exported
-from cds.criteria.schema import CodeRef
+from cds.criteria.codebook import CodeRef
+from cds.criteria.codesystems import SYSTEM_FAMILIES
 from cds.facts.model import Code
 
 # Families whose codes are hierarchical by prefix (a criterion's "C90" covers "C900").

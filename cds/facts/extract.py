@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from cds.criteria.schema import CodeBook
+from cds.criteria.codebook import CodeBook
 from cds.facts import fhirjson as fj
 from cds.facts.clinical import MedicationResolver, extract_conditions, extract_medications
 from cds.facts.encounters import extract_encounters

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from cds.criteria.schema import Analyte, CodeBook
+from cds.criteria.codebook import Analyte, CodeBook
 from cds.facts import fhirjson as fj
 from cds.facts.codes import PREFIX_FAMILIES, CodeMatcher, family_of, normalise_code
 from cds.facts.dates import display_date, first_datetime, parse_datetime, sample_date_problem

@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from cds.criteria.schema import CodeBook
+from cds.criteria.codebook import CodeBook
 from cds.facts import fhirjson as fj
 from cds.facts.codes import codes_of
 from cds.facts.dates import first_date

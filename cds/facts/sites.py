@@ -18,7 +18,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from cds.criteria.schema import BodySite, CodeBook
+from cds.criteria.codebook import BodySite, CodeBook
 from cds.facts import fhirjson as fj
 from cds.facts.codes import CodeMatcher, codes_of
 from cds.facts.model import NO_PLACE, Code, Place
@@ -62,9 +62,7 @@ def place_of(site: str, codebook: CodeBook, codes: frozenset[Code] = frozenset()
         ):
             found[body_site.kind].add(key)
     groups = found["group"] | {
-        within
-        for key in found["region"]
-        if (within := codebook.body_sites[key].within) is not None
+        within for key in found["region"] if (within := codebook.body_sites[key].within) is not None
     }
     if not (found["region"] or found["side"] or groups):
         return NO_PLACE

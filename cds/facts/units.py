@@ -54,7 +54,6 @@ import math
 import unicodedata
 from typing import Any
 
-from cds.criteria.codesystems import CANONICAL_UNITS as CANONICAL_UNITS  # re-exported
 from cds.criteria.codesystems import UNITS as _UNITS  # canonical -> (dimension, factor, spellings)
 from cds.facts.model import Quantity
 

@@ -26,7 +26,6 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from cds.hooks import HOOK_NAMES, hook_named
-from cds.hooks import ORDER_HOOKS as ORDER_HOOKS  # re-exported: examples/make_requests.py
 from cds.services import PREFETCH
 
 Resource = dict[str, Any]

@@ -50,10 +50,12 @@ from datetime import date
 from typing import Any, Literal
 
 from cds.cdshooks import Action, Card, Coding, Link, OverrideReason, Source, Suggestion
-from cds.criteria.schema import Advice, CodeBook, HookName, Outcome, Pathway, Rule
+from cds.criteria.codebook import CodeBook
+from cds.criteria.schema import Advice, Outcome, Pathway, Rule
 from cds.evaluate.combine import Combined
 from cds.evaluate.model import Assessment
 from cds.facts.model import OrderFact, PatientFacts
+from cds.hooks import HookName
 from cds.render import unassessed
 from cds.render.budget import CARD_TYPE_EXTENSION, DETAIL_BUDGET, GROUP, Part, fit, fit_summary
 from cds.render.evidence import (

@@ -16,7 +16,8 @@ import re
 import uuid
 from datetime import date
 
-from cds.criteria.schema import CodeRef, Pathway
+from cds.criteria.codebook import CodeRef
+from cds.criteria.schema import Pathway
 from cds.facts.model import LabResult, Quantity
 from cds.wording import formats, say
 from cds.wording.formats import join_no as join_no  # re-exported: render modules import it here

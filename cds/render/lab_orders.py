@@ -25,7 +25,8 @@ import copy
 from datetime import date
 from typing import Any
 
-from cds.criteria.schema import CodeBook, FilterTest, Pathway
+from cds.criteria.codebook import CodeBook
+from cds.criteria.schema import FilterTest, Pathway
 from cds.evaluate.model import Assessment, FilterTestStatus
 from cds.facts.model import PatientFacts
 from cds.render.format import SNOMED, coding_of, disease_for, stable_id

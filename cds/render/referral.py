@@ -33,16 +33,8 @@ from typing import Any
 from fhir.resources.R4B.servicerequest import ServiceRequest
 from pydantic import ValidationError
 
-from cds.criteria.schema import (
-    AllTerm,
-    FeatureTerm,
-    NotTerm,
-    Pathway,
-    ReferralContent,
-    Term,
-    feature_names,
-    sub_terms,
-)
+from cds.criteria.expressions import AllTerm, FeatureTerm, NotTerm, Term, feature_names, sub_terms
+from cds.criteria.schema import Pathway, ReferralContent
 from cds.evaluate.model import Assessment, Evidence, FeatureHit
 from cds.facts.model import ConditionFact, LabResult, MedicationFact, PatientFacts
 from cds.profile import load_profile, validate_profile

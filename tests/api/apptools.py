@@ -13,8 +13,8 @@ from fastapi import FastAPI
 from cds.api.deps import get_registry, get_responder, get_today
 from cds.app import create_app
 from cds.cdshooks import CdsResponse, HookRequest
+from cds.criteria.codebook import CodeBook
 from cds.criteria.registry import Registry
-from cds.criteria.schema import CodeBook
 from cds.record.model import Record
 from cds.settings import Settings
 

@@ -19,17 +19,10 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
+from cds.criteria.base import Citation
+from cds.criteria.expressions import AllTerm, AnyTerm, AtLeastTerm, FeatureTerm, NotTerm, Term
 from cds.criteria.loader import load_registry
-from cds.criteria.schema import (
-    AllTerm,
-    AnyTerm,
-    AtLeastTerm,
-    Citation,
-    FeatureTerm,
-    NotTerm,
-    Pathway,
-    Term,
-)
+from cds.criteria.schema import Pathway
 from cds.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]

@@ -9,10 +9,10 @@ from factories import TODAY, Run
 
 from cds.criteria.loader import load_registry
 from cds.criteria.registry import Registry
-from cds.criteria.schema import HookName
 from cds.evaluate.engine import evaluate
 from cds.evaluate.model import Assessment
 from cds.facts.model import PatientFacts
+from cds.hooks import HookName
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 from factories import TODAY, ago, condition, facts, lab, order, report
 
+from cds.criteria.codebook import CodeBook
 from cds.criteria.loader import load_lexicon
-from cds.criteria.schema import CodeBook, HookName, Pathway
+from cds.criteria.schema import Pathway
 from cds.evaluate.engine import evaluate
 from cds.evaluate.model import Assessment
 from cds.evaluate.receivers import NO_REGION_NOTE, region_of
@@ -30,6 +31,7 @@ from cds.facts.model import (
     ReportFact,
     Sex,
 )
+from cds.hooks import HookName
 
 CITE = {"file": "x.txt", "section": "Test", "quote": "Test"}
 LUMP = ("icpc2", "S04")

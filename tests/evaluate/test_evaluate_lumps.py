@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 from factories import TODAY, ago, condition, facts, lab
 
+from cds.criteria.codebook import CodeBook
 from cds.criteria.loader import load_registry
-from cds.criteria.schema import CodeBook, Pathway
+from cds.criteria.schema import Pathway
 from cds.evaluate.engine import evaluate
 from cds.evaluate.model import Assessment
 from cds.evaluate.places import Place, place_label, place_of, same_place

@@ -13,8 +13,8 @@ from factories import (
     order,
 )
 
-from cds.criteria.schema import HookName
 from cds.facts.model import ConditionFact, LabResult
+from cds.hooks import HookName
 
 BACK_PAIN = ("icpc2", "L03")
 ANAEMIA = ("icpc2", "B82")

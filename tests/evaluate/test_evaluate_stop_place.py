@@ -14,8 +14,8 @@ from dataclasses import replace
 import pytest
 from factories import TODAY, condition, facts, order
 
+from cds.criteria.expressions import AllTerm, AnyTerm, FeatureTerm, NotTerm
 from cds.criteria.registry import Registry
-from cds.criteria.schema import AllTerm, AnyTerm, FeatureTerm, NotTerm
 from cds.evaluate.engine import evaluate
 from cds.evaluate.model import Assessment
 from cds.evaluate.terms import TermContext, supporting_features

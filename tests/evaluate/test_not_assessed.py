@@ -13,8 +13,8 @@ import pytest
 from factories import TODAY, Run, facts, lab, order
 from pydantic import TypeAdapter
 
+from cds.criteria.expressions import Term
 from cds.criteria.registry import Registry
-from cds.criteria.schema import Term
 from cds.evaluate.engine import evaluate
 from cds.evaluate.terms import TermContext
 from cds.evaluate.unassessed import could_hold, deciding_features, problem_text

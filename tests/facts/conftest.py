@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cds.criteria.schema import Analyte, CodeBook, CodeRef
+from cds.criteria.codebook import Analyte, CodeBook, CodeRef
 
 
 def _analyte(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cds.criteria.schema import CodeRef
+from cds.criteria.codebook import CodeRef
 from cds.facts.codes import CodeMatcher, codes_of, family_of, normalise_code
 
 NLK_URIS = [

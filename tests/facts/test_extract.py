@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from facts_fhir import LOCAL, LOINC, NLK, coding, observation
 
-from cds.criteria.schema import CodeBook
+from cds.criteria.codebook import CodeBook
 from cds.facts.extract import extract_facts
 from cds.facts.model import PatientFacts, Quantity
 from cds.record.model import Record
@@ -1016,8 +1016,15 @@ def test_coded_conclusions_are_read_as_conclusion_text() -> None:
         "effectiveDateTime": "2026-11-10",
         "conclusion": "Tumor i m. vastus lateralis.",
         "conclusionCode": [
-            {"coding": [{"system": "http://snomed.info/sct", "code": "424413001",
-                         "display": "Malignitetssuspekt bløtvevstumor"}]}
+            {
+                "coding": [
+                    {
+                        "system": "http://snomed.info/sct",
+                        "code": "424413001",
+                        "display": "Malignitetssuspekt bløtvevstumor",
+                    }
+                ]
+            }
         ],
     }
     (fact,) = extract_reports([report])

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from cds.criteria.schema import CodeBook
+from cds.criteria.codebook import CodeBook
 from cds.facts import dates, labs, units
 from cds.facts import fhirjson as fj
 from cds.facts.codes import codes_of
@@ -234,12 +234,21 @@ def test_extraction_is_the_same_with_cold_and_warm_memos(
         _observation(4, valueQuantity={"value": 1, "unit": "g/dL", "referenceRange": []}),
         _observation(5, valueQuantity={"value": 6.3, "unit": "mmol/L"}),
         _observation(6, valueQuantity={"value": 12, "code": "g/dL", "unit": "g/L"}),
-        _observation(7, valueQuantity={"value": 9.9, "unit": "g/dL"}, referenceRange=[
-            {"low": bound, "high": {"value": 15.3}},
-        ]),
-        _observation(8, valueQuantity={"value": 9.9, "unit": "g/dL"}, referenceRange=[
-            {"low": {**bound, "value": -0.0}}, {"low": bound, "appliesTo": [{"text": "menn"}]},
-        ]),
+        _observation(
+            7,
+            valueQuantity={"value": 9.9, "unit": "g/dL"},
+            referenceRange=[
+                {"low": bound, "high": {"value": 15.3}},
+            ],
+        ),
+        _observation(
+            8,
+            valueQuantity={"value": 9.9, "unit": "g/dL"},
+            referenceRange=[
+                {"low": {**bound, "value": -0.0}},
+                {"low": bound, "appliesTo": [{"text": "menn"}]},
+            ],
+        ),
         _observation(9, valueQuantity={"value": 9.9}, referenceRange=[{"low": bound}]),
         _observation(10, status="entered-in-error", valueQuantity={"value": 1, "unit": "g/dL"}),
         _observation(11, effectiveDateTime="2026-11-01", valueString="hemolysert"),

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from cds.criteria.codebook import CodeBook
 from cds.criteria.loader import load_registry
-from cds.criteria.schema import CodeBook
 from cds.facts.model import NO_PLACE, Place
 from cds.facts.orders import extract_drafts, extract_orders
 from cds.facts.sites import order_place, place_of
@@ -52,8 +52,10 @@ def body_site(code: str | None, display: str | None = None, text: str | None = N
         (request(code={"text": "Eksisjon av kul venstre lår"}), place({"lar"}, {"venstre"}, {UE})),
         # A note says where (a referral «for fjerning»).
         (
-            request(code={"text": "Henvisning kirurgisk poliklinikk"},
-                    note=[{"text": "Ber om fjerning av kul i høyre skulder."}]),
+            request(
+                code={"text": "Henvisning kirurgisk poliklinikk"},
+                note=[{"text": "Ber om fjerning av kul i høyre skulder."}],
+            ),
             place({"skulder"}, {"hoyre"}, {OE}),
         ),
         # A coded bodySite with its SNOMED display.
@@ -66,8 +68,10 @@ def body_site(code: str | None, display: str | None = None, text: str | None = N
         (request(code=EXCISION, bodySite=body_site("68367000")), place({"lar"}, set(), {UE})),
         # The coded bodySite wins over a text naming another place.
         (
-            request(code={"text": "Eksisjon, se også kul på ryggen"},
-                    bodySite=body_site("368208006", "Left upper arm structure")),
+            request(
+                code={"text": "Eksisjon, se også kul på ryggen"},
+                bodySite=body_site("368208006", "Left upper arm structure"),
+            ),
             place({"overarm"}, {"venstre"}, {OE}),
         ),
         # A bodySite naming only a side: the texts add the region.

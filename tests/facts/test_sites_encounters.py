@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from facts_fhir import LOINC, coding, observation
 
-from cds.criteria.schema import CodeBook
+from cds.criteria.codebook import CodeBook
 from cds.facts.extract import extract_facts
 from cds.facts.model import PatientFacts, Quantity
 from cds.record.model import Record

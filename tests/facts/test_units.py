@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from cds.criteria.codesystems import CANONICAL_UNITS
 from cds.facts.model import Quantity
-from cds.facts.units import CANONICAL_UNITS, convert, normalise_unit, to_canonical
+from cds.facts.units import convert, normalise_unit, to_canonical
 
 HB_MOLAR_MASS = 16114
 CREATININE_MOLAR_MASS = 113.12

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from facts_fhir import NLK, coding, observation
 
-from cds.criteria.schema import CodeBook
+from cds.criteria.codebook import CodeBook
 from cds.facts.extract import extract_facts
 from cds.facts.model import LabResult, PatientFacts, Quantity
 from cds.facts.numbers import MAX_DIGITS, PLAUSIBLE_LIMIT, read_number, to_number

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cds.criteria.schema import CodeBook, Pathway
+from cds.criteria.codebook import CodeBook
+from cds.criteria.schema import Pathway
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

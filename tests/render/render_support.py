@@ -6,16 +6,8 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any, cast
 
-from cds.criteria.schema import (
-    AllTerm,
-    AnyTerm,
-    AtLeastTerm,
-    FeatureTerm,
-    Outcome,
-    Pathway,
-    Rule,
-    Term,
-)
+from cds.criteria.expressions import AllTerm, AnyTerm, AtLeastTerm, FeatureTerm, Term
+from cds.criteria.schema import Outcome, Pathway, Rule
 from cds.evaluate.model import Assessment, Evidence, FeatureHit, FilterState, FilterTestStatus
 from cds.facts.model import (
     ConditionFact,

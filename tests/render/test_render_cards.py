@@ -29,10 +29,12 @@ from render_support import (
 )
 
 from cds.cdshooks import Card, dump
-from cds.criteria.schema import CodeBook, HookName, Pathway
+from cds.criteria.codebook import CodeBook
+from cds.criteria.schema import Pathway
 from cds.evaluate.combine import combine
 from cds.evaluate.model import Assessment
 from cds.facts.model import OrderFact, PatientFacts
+from cds.hooks import HookName
 from cds.profile import load_profile, validate_profile
 from cds.render.cards import render_cards
 from cds.render.format import PATHWAY_CODE_SYSTEM, disease_of, fmt_date, lower_first

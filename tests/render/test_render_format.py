@@ -7,7 +7,8 @@ from datetime import date
 import pytest
 from markdown_it import MarkdownIt
 
-from cds.criteria.schema import CodeRef, Pathway
+from cds.criteria.codebook import CodeRef
+from cds.criteria.schema import Pathway
 from cds.facts.model import LabResult, Quantity
 from cds.render.format import (
     coding_of,

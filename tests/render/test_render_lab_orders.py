@@ -8,7 +8,8 @@ from typing import Any
 from fhir.resources.R4B.servicerequest import ServiceRequest
 from render_support import HOOK_INSTANCE, TODAY, USER, assessment, facts, filter_status
 
-from cds.criteria.schema import CodeBook, Pathway
+from cds.criteria.codebook import CodeBook
+from cds.criteria.schema import Pathway
 from cds.render.format import EMIT_SYSTEMS
 from cds.render.lab_orders import build_lab_orders
 

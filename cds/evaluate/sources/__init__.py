@@ -26,7 +26,8 @@ from typing import Annotated, Any, Union
 
 from pydantic import Field
 
-from cds.criteria.schema import CodeBook, SourceModel, install_source_kinds
+from cds.criteria.codebook import CodeBook
+from cds.criteria.schema import SourceModel, install_source_kinds
 from cds.evaluate.sources import (
     condition,
     condition_count,

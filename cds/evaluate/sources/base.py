@@ -15,7 +15,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import Generic, TypeVar, get_args
 
-from cds.criteria.schema import CodeBook, SourceModel
+from cds.criteria.codebook import CodeBook
+from cds.criteria.schema import SourceModel
 from cds.evaluate.model import Evidence
 from cds.facts.model import PatientFacts
 
@@ -91,4 +92,3 @@ def round_half_up(value: float, places: str) -> float:
         return float(Decimal(repr(value)).quantize(Decimal(places), rounding=ROUND_HALF_UP))
     except ArithmeticError:  # decimal.InvalidOperation is one
         return value
-

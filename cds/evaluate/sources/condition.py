@@ -12,7 +12,8 @@ from datetime import date
 from typing import Literal
 
 from cds.criteria.checks import check_codeset, check_regexes
-from cds.criteria.schema import CodeBook, SourceModel
+from cds.criteria.codebook import CodeBook
+from cds.criteria.schema import SourceModel
 from cds.evaluate import format as fmt
 from cds.evaluate.matching import matcher_for, site_matches, site_shown, within
 from cds.evaluate.model import Evidence

@@ -10,7 +10,8 @@ from datetime import date
 from typing import Literal
 
 from cds.criteria.checks import check_codeset
-from cds.criteria.schema import CodeBook, SourceModel
+from cds.criteria.codebook import CodeBook
+from cds.criteria.schema import SourceModel
 from cds.evaluate import format as fmt
 from cds.evaluate.matching import matcher_for, within
 from cds.evaluate.model import Evidence

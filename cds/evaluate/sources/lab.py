@@ -27,7 +27,8 @@ from datetime import date
 from typing import ClassVar, Literal
 
 from cds.criteria.checks import check_analytes, check_regexes, check_unit
-from cds.criteria.schema import CodeBook, SourceModel, Threshold
+from cds.criteria.codebook import CodeBook
+from cds.criteria.schema import SourceModel, Threshold
 from cds.evaluate import format as fmt
 from cds.evaluate.matching import (
     dated_newest_first,

@@ -11,7 +11,8 @@ from datetime import date
 from typing import Literal
 
 from cds.criteria.checks import check_analytes
-from cds.criteria.schema import CodeBook, SourceModel
+from cds.criteria.codebook import CodeBook
+from cds.criteria.schema import SourceModel
 from cds.evaluate import format as fmt
 from cds.evaluate.matching import newest_in_window
 from cds.evaluate.model import Evidence

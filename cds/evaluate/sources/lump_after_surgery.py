@@ -20,7 +20,9 @@ from cds.criteria.checks import (
     check_order_match,
     check_regexes,
 )
-from cds.criteria.schema import CodeBook, DraftOrderMatch, SourceModel
+from cds.criteria.codebook import CodeBook
+from cds.criteria.expressions import DraftOrderMatch
+from cds.criteria.schema import SourceModel
 from cds.evaluate import format as fmt
 from cds.evaluate.matching import matcher_for, order_matches, site_matches, within
 from cds.evaluate.model import Evidence

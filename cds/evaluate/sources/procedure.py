@@ -14,7 +14,9 @@ from datetime import date
 from typing import Literal
 
 from cds.criteria.checks import check_order_match
-from cds.criteria.schema import CodeBook, DraftOrderMatch, SourceModel
+from cds.criteria.codebook import CodeBook
+from cds.criteria.expressions import DraftOrderMatch
+from cds.criteria.schema import SourceModel
 from cds.evaluate.matching import order_matches, within
 from cds.evaluate.model import Evidence
 from cds.evaluate.sources.base import SourceKind, SourceResult

@@ -18,7 +18,8 @@ from datetime import date, timedelta
 from typing import Literal
 
 from cds.criteria.checks import check_analytes, check_body_sites, check_regexes
-from cds.criteria.schema import CodeBook, SourceModel
+from cds.criteria.codebook import CodeBook
+from cds.criteria.schema import SourceModel
 from cds.evaluate import format as fmt
 from cds.evaluate.matching import extreme_value, newest_dated, site_matches, within
 from cds.evaluate.model import Evidence

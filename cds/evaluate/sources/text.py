@@ -24,8 +24,9 @@ from datetime import date
 from typing import Literal
 
 from cds.criteria.checks import check_analytes, check_regexes
+from cds.criteria.codebook import CodeBook
 from cds.criteria.lexicon import AssertionLexicon
-from cds.criteria.schema import CodeBook, SourceModel
+from cds.criteria.schema import SourceModel
 from cds.evaluate import format as fmt
 from cds.evaluate.matching import modality_fits, regexes, within
 from cds.evaluate.model import Evidence

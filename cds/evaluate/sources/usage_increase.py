@@ -21,7 +21,8 @@ from datetime import date, timedelta
 from typing import Literal
 
 from cds.criteria.checks import check_codeset
-from cds.criteria.schema import CodeBook, SourceModel
+from cds.criteria.codebook import CodeBook
+from cds.criteria.schema import SourceModel
 from cds.evaluate.matching import matcher_for
 from cds.evaluate.model import Evidence
 from cds.evaluate.sources.base import SourceKind, SourceResult

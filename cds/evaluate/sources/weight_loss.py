@@ -15,7 +15,8 @@ from datetime import date, timedelta
 from typing import Literal
 
 from cds.criteria.checks import check_analytes
-from cds.criteria.schema import CodeBook, SourceModel
+from cds.criteria.codebook import CodeBook
+from cds.criteria.schema import SourceModel
 from cds.evaluate import format as fmt
 from cds.evaluate.matching import extreme_value, newest_dated, within
 from cds.evaluate.model import Evidence
