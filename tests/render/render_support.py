@@ -10,12 +10,14 @@ from cds.criteria.schema import (
     AllTerm,
     AnyTerm,
     AtLeastTerm,
+    CodeBook,
     FeatureTerm,
     Outcome,
     Pathway,
     Rule,
     Term,
 )
+from cds.evaluate.decision import CardDecision, CardPlan, decide, plan_cards
 from cds.evaluate.model import Assessment, Evidence, FeatureHit, FilterState, FilterTestStatus
 from cds.facts.model import (
     ConditionFact,
@@ -177,6 +179,7 @@ def draft_order(ref: str = "ServiceRequest/utkast-1") -> OrderFact:
         is_referral=True,
         codes=frozenset(),
         labels=("henvisning hematologi",),
+        name="Henvisning hematologi",
     )
 
 
@@ -208,3 +211,23 @@ def filter_status(pathway: Pathway, states: dict[str, str]) -> tuple[FilterTestS
         )
         out.append(FilterTestStatus(test.id, test.label, state, last, test.trigger))
     return tuple(out)
+
+
+def decision(
+    pathway: Pathway,
+    a: Assessment,
+    patient: PatientFacts | None = None,
+    codebook: CodeBook | None = None,
+) -> CardDecision:
+    """The evaluate stage's card decision for a hand-built assessment (cds.evaluate.decision);
+    without ``codebook`` the orders have no analyte codes to fall back on."""
+    return decide(pathway, a, patient or facts(), codebook or CodeBook())
+
+
+def plan(
+    results: Iterable[tuple[Pathway, Assessment]],
+    patient: PatientFacts,
+    codebook: CodeBook | None = None,
+) -> CardPlan:
+    """What the pipeline's evaluate stage hands render for these assessments."""
+    return plan_cards([decision(p, a, patient, codebook) for p, a in results])

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from fhir.resources.R4B.servicerequest import ServiceRequest
-from render_support import HOOK_INSTANCE, TODAY, USER, assessment, facts, filter_status
+from render_support import HOOK_INSTANCE, TODAY, USER, assessment, decision, facts, filter_status
 
 from cds.criteria.schema import CodeBook, Pathway
 from cds.render.format import EMIT_SYSTEMS
@@ -20,8 +20,13 @@ def orders_for(
     hook_instance: str = HOOK_INSTANCE,
 ) -> list[dict[str, Any]]:
     a = assessment(pathway, "mistanke", [], filter_tests=filter_status(pathway, states))
+    patient = facts()
     return build_lab_orders(
-        pathway, codebook, a, facts(), hook_instance=hook_instance, requester=USER, today=TODAY
+        decision(pathway, a, patient, codebook),
+        patient,
+        hook_instance=hook_instance,
+        requester=USER,
+        today=TODAY,
     )
 
 
