@@ -32,9 +32,11 @@ test: pytest lint  ## the whole gate: pytest, then ruff and mypy (what CI runs)
 pytest: venv  ## the test suite only
 	$(BIN)/pytest
 
-lint: venv  ## ruff over the repository, mypy --strict over cds/
+lint: venv  ## ruff, mypy --strict over cds/, the import contracts (pyproject.toml), dead code
 	$(BIN)/ruff check .
 	$(BIN)/mypy cds
+	$(BIN)/lint-imports
+	$(BIN)/vulture cds --min-confidence 80
 
 bench: venv  ## hook latency, p50/p95/max per hook (not part of make test)
 	$(BIN)/python bench/bench_hooks.py
@@ -54,5 +56,5 @@ docker:  ## build the container image (needs a Docker engine)
 	docker build -t $(IMAGE) .
 
 clean:  ## remove caches and the virtualenv
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .benchmarks build *.egg-info
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .grimp_cache .benchmarks build *.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -48,7 +48,7 @@ from cds.app import create_app
 from cds.cdshooks import HookRequest, dump
 from cds.criteria.loader import load_registry
 from cds.criteria.registry import Registry
-from cds.criteria.schema import TextSource
+from cds.evaluate.sources.text import TextSource
 from cds.facts import fhirjson as fj
 from cds.facts.extract import analyte_index, extract_facts
 from cds.facts.labs import extract_labs

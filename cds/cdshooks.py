@@ -12,9 +12,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from cds.hooks import HookName
 
 SUMMARY_MAX = 139  # spec: "<140-character"
+
+# Hooks whose context carries ``draftOrders`` (and ``selections``).
+ORDER_HOOKS: frozenset[str] = frozenset({"order-select", "order-sign"})
+
+# The pydantic error type of a context problem that names its own OperationOutcome issues
+# (``ctx["issues"]``: ``(code, expression, diagnostics)`` triples; cds.errors.validation_issues).
+CONTEXT_ERROR = "cds_context"
 
 
 class Wire(BaseModel):
@@ -33,7 +43,7 @@ class Coding(Wire):
 
 
 class ServiceDefinition(Wire):
-    hook: str
+    hook: HookName  # one of the hook table's (cds/hooks.py)
     id: str
     title: str
     description: str
@@ -68,7 +78,12 @@ _CONTEXT_SCHEMA: dict[str, Any] = {
 
 
 class HookRequest(Wire):
-    """The body of ``POST /cds-services/{id}``; ``context`` and ``prefetch`` stay raw JSON."""
+    """The body of ``POST /cds-services/{id}``; ``context`` and ``prefetch`` stay raw JSON.
+
+    Every entry point (the route, the CLI) validates with this model, so its checks are the
+    request's: a plain ``patientId``; for the order hooks a ``draftOrders`` Bundle and
+    ``selections`` of strings when present; ``fhirServer`` with ``fhirAuthorization``.
+    """
 
     hook: str = Field(min_length=1)
     hook_instance: str = Field(alias="hookInstance", min_length=1)
@@ -93,6 +108,48 @@ class HookRequest(Wire):
         if user_id is not None and not isinstance(user_id, str):
             raise ValueError("context.userId must be a string")
         return value
+
+    @field_validator("context")
+    @classmethod
+    def _order_context(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        # ``hook`` is validated before ``context`` (field order); absent here if it was invalid.
+        if info.data.get("hook") in ORDER_HOOKS:
+            problems = _order_context_problems(value)
+            if problems:
+                raise PydanticCustomError(
+                    CONTEXT_ERROR,
+                    "; ".join(diagnostics for _, _, diagnostics in problems),
+                    {"issues": problems},
+                )
+        return value
+
+
+def _order_context_problems(context: dict[str, Any]) -> tuple[tuple[str, str, str], ...]:
+    """``draftOrders`` must be a Bundle and ``selections`` a list of strings, when present."""
+    problems = []
+    if "draftOrders" in context:
+        draft = context["draftOrders"]
+        entries = draft.get("entry", []) if isinstance(draft, dict) else None
+        if (
+            not isinstance(draft, dict)
+            or draft.get("resourceType") != "Bundle"
+            or not isinstance(entries, list)
+            or not all(isinstance(entry, dict) for entry in entries)
+        ):
+            problems.append(
+                ("structure", "context.draftOrders", "context.draftOrders must be a FHIR Bundle")
+            )
+    if "selections" in context:
+        selections = context["selections"]
+        if not isinstance(selections, list) or not all(isinstance(s, str) for s in selections):
+            problems.append(
+                (
+                    "structure",
+                    "context.selections",
+                    "context.selections must be a list of references (strings)",
+                )
+            )
+    return tuple(problems)
 
 
 # --- response -----------------------------------------------------------------------------------

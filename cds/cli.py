@@ -198,7 +198,7 @@ def _read_json(source: str) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise UsageError(f"cannot read {source}: {reason}") from None
-    from cds.facts.numbers import json_integer  # over-long integers: see cds.api.deps.parse_json
+    from cds.wirejson import json_integer  # over-long integers: see cds.wirejson.parse_json
 
     try:
         return json.loads(text, parse_int=json_integer)

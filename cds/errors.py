@@ -5,7 +5,7 @@ Exception tree::
     CdsError                      base of everything we raise on purpose
     ├── HttpError                 answered with its HTTP status and OperationOutcome issues
     │   ├── MalformedJson         400  body is not JSON, or JSON but not an object
-    │   ├── Unauthorized          401  no valid CDS Client JWT (cds/client_auth.py), no detail why
+    │   ├── Unauthorized          401  no valid CDS Client JWT (cds/auth/tokens.py), no detail why
     │   ├── UnknownService        404  no service with this id
     │   ├── RequestTimeout        408  the body did not arrive within ``settings.body_timeout_s``
     │   ├── DataUnavailable       412  a REQUIRED prefetch key was neither prefetched nor fetchable
@@ -38,6 +38,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from cds.cdshooks import CONTEXT_ERROR
 from cds.logs import log_exception, redacted_path
 from cds.wirejson import JsonResponse
 
@@ -202,6 +203,12 @@ def validation_issues(errors: Sequence[Any]) -> list[Issue]:
     """Issues from pydantic/FastAPI errors: location and message only, never the input value."""
     issues = []
     for error in errors:
+        if error.get("type") == CONTEXT_ERROR:  # names its issues itself (cds.cdshooks)
+            issues += [
+                Issue(code=code, diagnostics=diagnostics, expression=expression)
+                for code, expression, diagnostics in error["ctx"]["issues"]
+            ]
+            continue
         loc = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
         issues.append(
             Issue(

@@ -1,4 +1,5 @@
-"""The three CDS services we publish, and the prefetch templates they ask the EHR for.
+"""The CDS services we publish (one per hook of ``cds/hooks.py``), and the prefetch templates
+they ask the EHR for.
 
 This module is data: discovery (``GET /cds-services``) is generated from it, and gather
 (``cds/record/prefetch.py``) reads which keys are REQUIRED and which are OPTIONAL.
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from cds.cdshooks import Discovery, ServiceDefinition
+from cds.hooks import HOOKS, ORDER_HOOKS, HookName
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +124,7 @@ class ServiceSpec:
     """One published CDS service: id, hook, texts and prefetch keys."""
 
     id: str
-    hook: str
+    hook: HookName
     title: str
     description: str
     prefetch: tuple[PrefetchKey, ...] = PREFETCH
@@ -131,7 +133,7 @@ class ServiceSpec:
     @property
     def is_order_hook(self) -> bool:
         """True for hooks whose context carries ``draftOrders`` (and ``selections``)."""
-        return self.hook in ("order-select", "order-sign")
+        return self.hook in ORDER_HOOKS
 
     def definition(self) -> ServiceDefinition:
         """This service's discovery entry."""
@@ -145,40 +147,12 @@ class ServiceSpec:
         )
 
 
-SERVICES: tuple[ServiceSpec, ...] = (
+# One service per hook of the hook table (cds/hooks.py), with its id and texts.
+SERVICES: tuple[ServiceSpec, ...] = tuple(
     ServiceSpec(
-        id="pakkeforlop-patient-view",
-        hook="patient-view",
-        title="Pakkeforløp kreft: mulige henvisningskriterier",
-        description=(
-            "Når journalen åpnes: sjekker lab-svar, diagnoser, medisiner og tidligere "
-            "henvisninger mot Helsedirektoratets kriterier for henvisning til pakkeforløp for "
-            "kreft, og viser et kort når kriteriene er oppfylt eller bør utredes videre. / On "
-            "chart open: checks the record against the Norwegian cancer patient pathway referral "
-            "criteria and shows a card when they are met or worth working up."
-        ),
-    ),
-    ServiceSpec(
-        id="pakkeforlop-order-select",
-        hook="order-select",
-        title="Pakkeforløp kreft: kontroll ved valg av henvisning",
-        description=(
-            "Når en henvisning eller rekvisisjon velges: vurderer om pasienten oppfyller "
-            "kriteriene for pakkeforløp og foreslår en utfylt henvisning eller manglende prøver. "
-            "/ On order select: assesses the cancer pathway criteria and suggests a pre-filled "
-            "referral or the missing lab tests."
-        ),
-    ),
-    ServiceSpec(
-        id="pakkeforlop-order-sign",
-        hook="order-sign",
-        title="Pakkeforløp kreft: kontroll før signering av henvisning",
-        description=(
-            "Før signering: kontrollerer at en henvisning til pakkeforløp er begrunnet og "
-            "komplett, og foreslår oppdatering av utkastet. / Before signing: checks that a "
-            "cancer pathway referral is justified and complete, and suggests updating the draft."
-        ),
-    ),
+        id=hook.service_id, hook=hook.name, title=hook.title, description=hook.description
+    )
+    for hook in HOOKS
 )
 
 _BY_ID: dict[str, ServiceSpec] = {service.id: service for service in SERVICES}

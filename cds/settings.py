@@ -14,19 +14,15 @@ from typing import Annotated
 from pydantic import AliasChoices, Field, PrivateAttr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from cds.client_auth import (
-    ASYMMETRIC_ALGORITHMS,
-    TrustedClient,
-    load_trusted_clients,
-    public_url_problem,
-)
+from cds.auth.clients import TrustedClient, load_trusted_clients
+from cds.auth.keys import ASYMMETRIC_ALGORITHMS
+from cds.auth.urls import public_url_problem
 from cds.record.outbound import parse_allowlist
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 # The outcomes of docs/architecture.md «Outcomes and cards»; "begrunnet" also switches off the
 # card that merges several begrunnet pathways.
-CardType = str  # "acute" | "begrunnet" | "mistanke" | "not_met" | "unsupported_referral" | ...
 ALL_CARD_TYPES: frozenset[str] = frozenset(
     {
         "acute",
@@ -93,7 +89,7 @@ class Settings(BaseSettings):
     # CORS: origins allowed to call from a browser (the public sandbox needs its own origin).
     cors_origins: Annotated[tuple[str, ...], NoDecode] = ("https://sandbox.cds-hooks.org",)
     log_level: str = "INFO"
-    # CDS Client JWT (CDS Hooks §Trusting CDS Clients, cds/client_auth.py). Off by default so that
+    # CDS Client JWT (CDS Hooks §Trusting CDS Clients, cds/auth/). Off by default so that
     # `make run` and the README's curl examples work; a deployment must switch it on.
     auth_required: bool = False
     # YAML list of trusted clients (iss, jku/jwks, tenants, fhir_servers); required when on.

@@ -20,19 +20,27 @@ answer), so that no lone surrogate can turn a finished answer into a 500.
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
 from pydantic_core import from_json
 from starlette.responses import JSONResponse
 
-from cds.facts.numbers import json_integer
-
 # In ``json.dumps(..., ensure_ascii=True)`` output every non-ASCII character is a ``\uXXXX``
 # escape. Scanning left to right, an escaped backslash (``\\``) is consumed as a unit, so a
 # ``\u`` that follows it is plain text; a high+low pair is kept; any other surrogate is lone.
 _ESCAPES = re.compile(r"\\\\|\\u(d[89ab][0-9a-f]{2})\\u(d[c-f][0-9a-f]{2})|\\ud[89a-f][0-9a-f]{2}")
 _REPLACEMENT = "\\ufffd"
+
+
+def json_integer(text: str) -> int | float:
+    """``parse_int`` for ``json.loads``: an integer longer than Python converts (4 300 digits)
+    is ±infinity (which it is, for every number a record holds), not a refused document."""
+    try:
+        return int(text)
+    except ValueError:  # longer than sys.get_int_max_str_digits()
+        return -math.inf if text.startswith("-") else math.inf
 
 
 class TooDeep(ValueError):

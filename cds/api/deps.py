@@ -36,9 +36,9 @@ from fastapi import Depends, Path, Request
 
 from cds import pipeline
 from cds.audit import AuditWriter
+from cds.auth.clients import AuthenticatedClient
 from cds.auth.tokens import ClientVerifier, audience_for
 from cds.cdshooks import CdsResponse, HookRequest
-from cds.client_auth import AuthenticatedClient
 from cds.criteria.registry import Registry
 from cds.errors import MalformedJson, PayloadTooLarge, RequestTimeout, UnknownService
 from cds.feedback_store import FeedbackStore

@@ -37,8 +37,9 @@ from cds.api.deps import (
 )
 from cds.api.openapi import error_responses, json_body
 from cds.audit import AuditRecord, AuditWriter, CallTrace, traced
+from cds.auth.clients import AuthenticatedClient
+from cds.auth.fhir_servers import check_fhir_server
 from cds.cdshooks import CdsResponse, HookRequest, dump
-from cds.client_auth import AuthenticatedClient, check_fhir_server
 from cds.errors import DataUnavailable, InvalidRequest, Issue, validation_issues
 from cds.logs import bound_hook_instance, log_exception, safe_id
 from cds.record.prefetch import gather_record
@@ -59,7 +60,12 @@ CONTEXT_MAX_DEPTH = 64
 
 
 def parse_hook_request(body: dict[str, Any], service: ServiceSpec) -> HookRequest:
-    """The validated hook call for ``service``; :class:`InvalidRequest` (422) listing problems."""
+    """The validated hook call for ``service``; :class:`InvalidRequest` (422) listing problems.
+
+    What a hook call must be is checked by :class:`~cds.cdshooks.HookRequest` (the order hooks'
+    ``draftOrders`` and ``selections`` too, so the CLI gets the same checks); here only what
+    needs the route: the context's depth, before anything walks it, and the service's hook.
+    """
     if nesting_exceeds(body.get("context"), CONTEXT_MAX_DEPTH):
         raise InvalidRequest(
             [
@@ -74,52 +80,17 @@ def parse_hook_request(body: dict[str, Any], service: ServiceSpec) -> HookReques
         request = HookRequest.model_validate(body)
     except ValidationError as exc:
         raise InvalidRequest(validation_issues(exc.errors(include_input=False))) from None
-    problems: list[Issue] = []
     if request.hook != service.hook:
-        problems.append(
-            Issue(
-                code="invalid",
-                diagnostics=f"hook does not match this service, which answers {service.hook!r}",
-                expression="hook",
-            )
+        raise InvalidRequest(
+            [
+                Issue(
+                    code="invalid",
+                    diagnostics=f"hook does not match this service, which answers {service.hook!r}",
+                    expression="hook",
+                )
+            ]
         )
-    if service.is_order_hook:
-        problems += _order_context_problems(request.context)
-    if problems:
-        raise InvalidRequest(problems)
     return request
-
-
-def _order_context_problems(context: dict[str, Any]) -> list[Issue]:
-    """``draftOrders`` must be a Bundle and ``selections`` a list of strings, when present."""
-    problems = []
-    if "draftOrders" in context:
-        draft = context["draftOrders"]
-        entries = draft.get("entry", []) if isinstance(draft, dict) else None
-        if (
-            not isinstance(draft, dict)
-            or draft.get("resourceType") != "Bundle"
-            or not isinstance(entries, list)
-            or not all(isinstance(entry, dict) for entry in entries)
-        ):
-            problems.append(
-                Issue(
-                    code="structure",
-                    diagnostics="context.draftOrders must be a FHIR Bundle",
-                    expression="context.draftOrders",
-                )
-            )
-    if "selections" in context:
-        selections = context["selections"]
-        if not isinstance(selections, list) or not all(isinstance(s, str) for s in selections):
-            problems.append(
-                Issue(
-                    code="structure",
-                    diagnostics="context.selections must be a list of references (strings)",
-                    expression="context.selections",
-                )
-            )
-    return problems
 
 
 @router.post(

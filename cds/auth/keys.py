@@ -1,9 +1,11 @@
-"""The keys that verify CDS Client JWTs: JWK Sets fetched from a client's allowlisted ``jku``.
+"""The keys that verify CDS Client JWTs: which JWKs may, and JWK Sets from a client's ``jku``.
 
-A JWK Set is fetched with the shared HTTP client (no redirects, bounded time and size), cached for
-an hour, refetched when a token names an unknown ``kid`` (key rotation) at most once a minute, and
-dropped when stale and unfetchable (fail closed). Which ``jku`` may be fetched is decided by the
-trusted-clients file (:mod:`cds.client_auth`), never by the token.
+A client's public signing key is asymmetric (RSA, EC or OKP; never a shared secret) and carries
+no private members (:func:`jwk_problem`). A JWK Set is fetched with the shared HTTP client (no
+redirects, bounded time and size), cached for an hour, refetched when a token names an unknown
+``kid`` (key rotation) at most once a minute, and dropped when stale and unfetchable (fail
+closed). Which ``jku`` may be fetched is decided by the trusted-clients file
+(:mod:`cds.auth.clients`), never by the token.
 """
 
 from __future__ import annotations
@@ -13,13 +15,21 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import Any
 
 import httpx
-
-from cds.client_auth import JWK, jwk_problem
+import jwt
+from cachetools import TTLCache
 
 logger = logging.getLogger(__name__)
+
+JWK = dict[str, Any]
+
+# The algorithms PyJWT verifies with a public key. HMAC and "none" are never among them.
+ASYMMETRIC_ALGORITHMS = frozenset(
+    {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+)
+_PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 
 JWKS_TTL_S = 3600.0
 # An unknown kid may mean the client rotated its keys: refetch, but at most once a minute, so a
@@ -30,6 +40,32 @@ JWKS_RETRY_AFTER_FAILURE_S = 10.0
 # The whole fetch, not per read: a JWKS endpoint that drips bytes must not hold a hook call.
 JWKS_TIMEOUT_S = 2.0
 JWKS_MAX_BYTES = 64_000
+# JWK Sets kept at once. Only allowlisted jku URLs are ever fetched (one per trusted client), so
+# this bounds memory without evicting in practice; an evicted set is simply fetched again.
+JWKS_MAX_URLS = 1024
+
+
+def jwk_problem(jwk: object) -> str | None:
+    """Why ``jwk`` cannot be a client's public signing key, or ``None`` if it can."""
+    if not isinstance(jwk, dict):
+        return "a key is not an object"
+    kid = jwk.get("kid")
+    if not isinstance(kid, str) or not kid:
+        return "a key has no kid"
+    if jwk.get("kty") not in ("RSA", "EC", "OKP"):
+        # "oct" would be a shared secret: CDS Hooks forbids symmetric algorithms.
+        return f"key {kid!r}: kty must be RSA, EC or OKP"
+    if _PRIVATE_MEMBERS & jwk.keys():
+        return f"key {kid!r} contains private key material"
+    if "alg" in jwk and jwk["alg"] not in ASYMMETRIC_ALGORITHMS:
+        return f"key {kid!r}: alg must be one of {sorted(ASYMMETRIC_ALGORITHMS)}"
+    if jwk.get("use", "sig") != "sig":
+        return f"key {kid!r}: use must be sig"
+    try:
+        jwt.PyJWK(jwk, algorithm=jwk.get("alg"))
+    except jwt.PyJWTError:  # the message would quote the key: name it only
+        return f"key {kid!r} is not a valid public key"
+    return None
 
 
 def parse_jwks(data: object) -> dict[str, JWK]:
@@ -65,13 +101,6 @@ class _JwksFetchError(Exception):
         self.reason = reason
 
 
-@dataclass(slots=True)
-class _JwksEntry:
-    keys: dict[str, JWK]
-    attempted_at: float
-    fetched_at: float | None  # last successful fetch; None: no usable keys
-
-
 class JwksCache:
     """JWK Sets fetched from allowlisted ``jku`` URLs, kept for ``ttl_s``.
 
@@ -79,6 +108,10 @@ class JwksCache:
     ``min_refetch_s``. A failed fetch keeps keys that are still fresh; stale keys are dropped
     (fail closed), and the next attempt waits ``retry_after_failure_s``. One fetch per URL at a
     time: concurrent calls wait for it instead of each fetching.
+
+    The fetched sets live in a :class:`cachetools.TTLCache` (expiry ``ttl_s`` after the fetch,
+    on ``clock``); beside it, when each URL was last tried, which outlives an expired set so that
+    the retry wait holds for a client whose keys are gone.
     """
 
     def __init__(
@@ -89,15 +122,17 @@ class JwksCache:
         retry_after_failure_s: float = JWKS_RETRY_AFTER_FAILURE_S,
         timeout_s: float = JWKS_TIMEOUT_S,
         max_bytes: int = JWKS_MAX_BYTES,
+        max_urls: int = JWKS_MAX_URLS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.ttl_s = ttl_s
         self.min_refetch_s = min_refetch_s
         self.retry_after_failure_s = retry_after_failure_s
         self.timeout_s = timeout_s
         self.max_bytes = max_bytes
         self.clock = clock
-        self._entries: dict[str, _JwksEntry] = {}
+        self._keys: TTLCache[str, dict[str, JWK]] = TTLCache(max_urls, ttl_s, timer=clock)
+        # Bounded like the sets: only allowlisted jku URLs ever get here.
+        self._attempted_at: dict[str, float] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
     async def key(self, url: str, kid: str, http: httpx.AsyncClient) -> JWK | None:
@@ -105,40 +140,36 @@ class JwksCache:
 
         Raises :class:`JwksUnavailable` if there are no usable keys at all.
         """
-        entry = self._entries.get(url)
-        if self._needs_fetch(entry, kid):
+        if self._needs_fetch(url, kid):
             async with self._locks.setdefault(url, asyncio.Lock()):
-                entry = self._entries.get(url)  # a concurrent call may have fetched meanwhile
-                if self._needs_fetch(entry, kid):
-                    entry = await self._fetch(url, http, entry)
-        if entry is None or entry.fetched_at is None:
+                if self._needs_fetch(url, kid):  # a concurrent call may have fetched meanwhile
+                    await self._fetch(url, http)
+        keys = self._keys.get(url)
+        if keys is None:
             raise JwksUnavailable(url)
-        return entry.keys.get(kid)
+        return keys.get(kid)
 
-    def _needs_fetch(self, entry: _JwksEntry | None, kid: str) -> bool:
-        if entry is None:
+    def _needs_fetch(self, url: str, kid: str) -> bool:
+        attempted_at = self._attempted_at.get(url)
+        if attempted_at is None:
             return True
-        now = self.clock()
-        since_attempt = now - entry.attempted_at
-        if entry.fetched_at is None or now - entry.fetched_at >= self.ttl_s:
+        since_attempt = self.clock() - attempted_at
+        keys = self._keys.get(url)
+        if keys is None:  # never fetched, stale, or the last fetch failed
             return since_attempt >= self.retry_after_failure_s
-        return kid not in entry.keys and since_attempt >= self.min_refetch_s
+        return kid not in keys and since_attempt >= self.min_refetch_s
 
-    async def _fetch(self, url: str, http: httpx.AsyncClient, old: _JwksEntry | None) -> _JwksEntry:
-        now = self.clock()
+    async def _fetch(self, url: str, http: httpx.AsyncClient) -> None:
+        self._attempted_at[url] = self.clock()
         try:
             keys = await self._download(url, http)
         except _JwksFetchError as exc:
+            # Keys still fresh stay in the cache, with their first expiry: a failed rotation
+            # check must not lock out a client, nor keep its keys past the TTL.
             logger.warning("jwks fetch failed jku=%s reason=%s", url, exc.reason)
-            entry = _JwksEntry({}, attempted_at=now, fetched_at=None)
-            if old is not None and old.fetched_at is not None and now - old.fetched_at < self.ttl_s:
-                # A failed rotation check must not lock out a client whose keys are still fresh.
-                entry = _JwksEntry(old.keys, attempted_at=now, fetched_at=old.fetched_at)
-        else:
-            logger.info("jwks fetched jku=%s keys=%d", url, len(keys))
-            entry = _JwksEntry(keys, attempted_at=now, fetched_at=now)
-        self._entries[url] = entry
-        return entry
+            return
+        logger.info("jwks fetched jku=%s keys=%d", url, len(keys))
+        self._keys[url] = keys
 
     async def _download(self, url: str, http: httpx.AsyncClient) -> dict[str, JWK]:
         chunks: list[bytes] = []

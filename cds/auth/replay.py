@@ -12,10 +12,10 @@
 
 from __future__ import annotations
 
-import heapq
 import threading
-from dataclasses import dataclass, field
 from typing import Literal, Protocol
+
+from cachetools import TLRUCache
 
 # "unavailable": the shared store could not be asked; the token is refused (fail closed).
 ReplayVerdict = Literal["new", "replay", "full", "unavailable"]
@@ -36,36 +36,43 @@ class ReplayGuard(Protocol):
         ...
 
 
-@dataclass
 class ReplayCache:
     """``(iss, jti)`` pairs seen by this process, each kept until ``forget_after``.
 
-    Thread-safe (a lock around dictionary work, never held across an ``await``). Bounded: when
-    ``max_entries`` live pairs are held, new tokens are refused (``full``) rather than forgetting
-    a pair early, which would reopen the replay window.
+    A :class:`cachetools.TLRUCache` whose time-to-use is the pair's own ``forget_after`` and whose
+    clock is the ``now`` of the call. Thread-safe (a lock around the cache, never held across an
+    ``await``). Bounded: when ``max_entries`` live pairs are held, new tokens are refused
+    (``full``) rather than letting the cache evict a live pair, which would reopen the replay
+    window.
     """
 
-    max_entries: int = REPLAY_CACHE_SIZE
-    blocking: bool = False
-    _seen: dict[tuple[str, str], float] = field(default_factory=dict)
-    _expiry: list[tuple[float, tuple[str, str]]] = field(default_factory=list)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    blocking = False
+
+    def __init__(self, max_entries: int = REPLAY_CACHE_SIZE) -> None:
+        self.max_entries = max_entries
+        self._now = 0.0  # the clock of the cache: the `now` of the call being handled
+        self._seen: TLRUCache[tuple[str, str], float] = TLRUCache(
+            max_entries, ttu=_forget_after, timer=lambda: self._now
+        )
+        self._lock = threading.Lock()
 
     def add(self, iss: str, jti: str, *, forget_after: float, now: float) -> ReplayVerdict:
         """Record the pair; ``replay`` if it was seen before. Times are epoch seconds."""
         key = (iss, jti)
         with self._lock:
-            while self._expiry and self._expiry[0][0] <= now:
-                _, old = heapq.heappop(self._expiry)
-                self._seen.pop(old, None)
+            self._now = now
             if key in self._seen:
                 return "replay"
-            if len(self._seen) >= self.max_entries:
+            if len(self._seen) >= self.max_entries:  # len() first forgets the expired pairs
                 return "full"
             self._seen[key] = forget_after
-            heapq.heappush(self._expiry, (forget_after, key))
             return "new"
 
     def __len__(self) -> int:
         with self._lock:
             return len(self._seen)
+
+
+def _forget_after(_key: tuple[str, str], forget_after: float, _now: float) -> float:
+    # The value stored for a pair is the moment it may be forgotten: that is its time-to-use.
+    return forget_after

@@ -35,9 +35,9 @@ import jwt
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-from cds.auth.keys import JwksCache, JwksUnavailable
+from cds.auth.clients import AuthenticatedClient, TrustedClient
+from cds.auth.keys import ASYMMETRIC_ALGORITHMS, JwksCache, JwksUnavailable
 from cds.auth.replay import ReplayCache, ReplayGuard
-from cds.client_auth import ASYMMETRIC_ALGORITHMS, AuthenticatedClient, TrustedClient
 from cds.errors import Unauthorized
 from cds.logs import safe_id
 

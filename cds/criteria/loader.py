@@ -17,16 +17,25 @@ last of two ``anemi:`` features without a word).
 from __future__ import annotations
 
 import re
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
 from pydantic import ValidationError
 
+from cds.criteria.checks import (
+    check_analytes,
+    check_body_sites,
+    check_codes,
+    check_order_match,
+    check_regexes,
+)
+from cds.criteria.codesystems import CANONICAL_UNITS
 from cds.criteria.lexicon import AssertionLexicon
 from cds.criteria.registry import Registry
 from cds.criteria.schema import (
+    ALL_HOOKS,
     AgeTerm,
     AllTerm,
     Analyte,
@@ -34,40 +43,26 @@ from cds.criteria.schema import (
     AtLeastTerm,
     BodySite,
     CodeBook,
-    CodeRef,
     CodeSet,
-    ConditionCountSource,
-    ConditionSource,
-    CorrectedCalciumSource,
-    DraftOrderMatch,
     DraftOrderTerm,
-    LabFlagSource,
-    LabSource,
-    LumpAfterSurgerySource,
-    MedicationSource,
     NotTerm,
     Pathway,
-    ProcedureSource,
     Region,
-    SizeIncreaseSource,
     Term,
-    TextSource,
-    UsageIncreaseSource,
-    WeightLossSource,
 )
-from cds.facts.codes import SYSTEM_FAMILIES
-from cds.facts.units import CANONICAL_UNITS
+from cds.criteria.vocabularies import PatternSet, expand_sets, resolve_sets
+
+# Start-up code, above the evaluate stage: the source-kind table installs the kinds into the
+# schema (so that pathways can be parsed) and holds each kind's load-time check.
+from cds.evaluate.sources import check_source
 
 CODES_DIR = "codes"
 # The assertion lexicon (cds.criteria.lexicon): criteria/assertion.yaml, not a pathway.
 ASSERTION_FILE = "assertion.yaml"
-_KNOWN_FAMILIES = frozenset(SYSTEM_FAMILIES.values())
 _SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
-# Albumin-corrected calcium formulas take albumin in g/L (reference_albumin is in g/L).
-_ALBUMIN_UNIT = "g/L"
 
 _Model = TypeVar("_Model", Pathway, CodeBook, AssertionLexicon)
-_Entry = TypeVar("_Entry", Analyte, CodeSet, Region, BodySite)
+_Entry = TypeVar("_Entry", Analyte, CodeSet, Region, BodySite, PatternSet)
 _POSTAL_PREFIX = re.compile(r"^\d{1,4}$")
 
 
@@ -99,12 +94,17 @@ def load_registry(criteria_dir: Path) -> Registry:
     """
     codebook = _load_codebook(criteria_dir / CODES_DIR, criteria_dir)
     codebook = codebook.model_copy(update={"assertion": load_lexicon(criteria_dir)})
+    sets, _ = resolve_sets(codebook.pattern_sets)  # checked by _load_codebook
+
+    def with_sets(data: dict[str, Any]) -> tuple[Any, list[str]]:
+        return expand_sets(data, sets)
+
     pathways: dict[str, tuple[Pathway, Path]] = {}
     problems: list[str] = []
     for path in sorted(criteria_dir.glob("*.yaml")):
         if path.name == ASSERTION_FILE:
             continue
-        pathway = _parse(path, Pathway, criteria_dir)
+        pathway = _parse(path, Pathway, criteria_dir, with_sets)
         if pathway.id in pathways:
             other = _shown(pathways[pathway.id][1], criteria_dir)
             raise CriteriaError(
@@ -132,13 +132,13 @@ def load_lexicon(criteria_dir: Path) -> AssertionLexicon:
     if not path.is_file():
         raise CriteriaError(f"{shown}: missing (the assertion lexicon every text source needs)")
     lexicon = _parse(path, AssertionLexicon, criteria_dir)
-    problems = _check_regexes(lexicon.abbreviations, "abbreviations")
-    problems += _check_regexes(lexicon.terminators, "terminators")
-    problems += _check_regexes(lexicon.list_words, "list_words")
-    problems += _check_regexes(lexicon.pseudo, "pseudo")
+    problems = check_regexes(lexicon.abbreviations, "abbreviations")
+    problems += check_regexes(lexicon.terminators, "terminators")
+    problems += check_regexes(lexicon.list_words, "list_words")
+    problems += check_regexes(lexicon.pseudo, "pseudo")
     for name, group in lexicon.groups():
         for i, trigger in enumerate(group.triggers):
-            problems += _check_regexes([trigger.pattern], f"{name}.triggers[{i}].pattern")
+            problems += check_regexes([trigger.pattern], f"{name}.triggers[{i}].pattern")
     if problems:
         raise CriteriaError("\n".join(f"{shown}: {problem}" for problem in problems))
     return lexicon
@@ -150,6 +150,7 @@ def _load_codebook(codes_dir: Path, criteria_dir: Path) -> CodeBook:
     codesets: dict[str, CodeSet] = {}
     regions: dict[str, Region] = {}
     body_sites: dict[str, BodySite] = {}
+    pattern_sets: dict[str, PatternSet] = {}
     origin: dict[str, Path] = {}  # "analytes.hemoglobin" -> file that defined it
     problems: list[str] = []
     for path in sorted(codes_dir.glob("*.yaml")) if codes_dir.is_dir() else []:
@@ -158,13 +159,24 @@ def _load_codebook(codes_dir: Path, criteria_dir: Path) -> CodeBook:
         _merge("codesets", part.codesets, codesets, origin, path, criteria_dir)
         _merge("regions", part.regions, regions, origin, path, criteria_dir)
         _merge("body_sites", part.body_sites, body_sites, origin, path, criteria_dir)
+        _merge("pattern_sets", part.pattern_sets, pattern_sets, origin, path, criteria_dir)
         problems.extend(
             f"{_shown(path, criteria_dir)}: {problem}" for problem in check_codebook(part)
         )
     problems.extend(_check_body_site_groups(body_sites))
+    problems.extend(
+        f"{_shown(origin[f'pattern_sets.{name}'], criteria_dir)}: {problem}"
+        for name, problem in resolve_sets(pattern_sets)[1]
+    )
     if problems:
         raise CriteriaError("\n".join(problems))
-    return CodeBook(analytes=analytes, codesets=codesets, regions=regions, body_sites=body_sites)
+    return CodeBook(
+        analytes=analytes,
+        codesets=codesets,
+        regions=regions,
+        body_sites=body_sites,
+        pattern_sets=pattern_sets,
+    )
 
 
 def _merge(
@@ -187,8 +199,16 @@ def _merge(
         merged[key] = value
 
 
-def _parse(path: Path, model: type[_Model], criteria_dir: Path) -> _Model:
-    """One YAML file validated as ``model``; any problem becomes a :class:`CriteriaError`."""
+def _parse(
+    path: Path,
+    model: type[_Model],
+    criteria_dir: Path,
+    prepare: Callable[[dict[str, Any]], tuple[Any, list[str]]] | None = None,
+) -> _Model:
+    """One YAML file validated as ``model``; any problem becomes a :class:`CriteriaError`.
+
+    ``prepare`` rewrites the parsed data before validation (pattern-set references) and names
+    what it could not rewrite."""
     shown = _shown(path, criteria_dir)
     try:
         with path.open(encoding="utf-8") as handle:
@@ -201,6 +221,10 @@ def _parse(path: Path, model: type[_Model], criteria_dir: Path) -> _Model:
         raise CriteriaError(
             f"{shown}: expected a mapping at the top level, got {type(data).__name__}"
         )
+    if prepare is not None:
+        data, problems = prepare(data)
+        if problems:
+            raise CriteriaError("\n".join(f"{shown}: {problem}" for problem in problems))
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -217,20 +241,23 @@ def check_codebook(codebook: CodeBook) -> list[str]:
             problems.append(
                 f"{at}.unit: {analyte.unit!r} is not a canonical unit (cds/facts/units.py)"
             )
-        problems.extend(_check_codes(analyte.codes, f"{at}.codes"))
+        problems.extend(check_codes(analyte.codes, f"{at}.codes"))
         if analyte.order is not None:
-            problems.extend(_check_codes([analyte.order], f"{at}.order"))
+            problems.extend(check_codes([analyte.order], f"{at}.order"))
     for key, codeset in codebook.codesets.items():
-        problems.extend(_check_codes(codeset.codes, f"codesets.{key}.codes"))
+        problems.extend(check_codes(codeset.codes, f"codesets.{key}.codes"))
     for key, region in codebook.regions.items():
         for i, prefix in enumerate(region.postal_prefixes):
             if not _POSTAL_PREFIX.match(prefix):
                 problems.append(f"regions.{key}.postal_prefixes[{i}]: {prefix!r} is not 1-4 digits")
+    for key, pattern_set in codebook.pattern_sets.items():
+        plain = [p for p in pattern_set.patterns if isinstance(p, str)]
+        problems.extend(check_regexes(plain, f"pattern_sets.{key}.patterns"))
     for key, site in codebook.body_sites.items():
         if not site.patterns:
             problems.append(f"body_sites.{key}.patterns: give at least one pattern")
-        problems.extend(_check_regexes(site.patterns, f"body_sites.{key}.patterns"))
-        problems.extend(_check_codes(site.codes, f"body_sites.{key}.codes"))
+        problems.extend(check_regexes(site.patterns, f"body_sites.{key}.patterns"))
+        problems.extend(check_codes(site.codes, f"body_sites.{key}.codes"))
     return problems
 
 
@@ -249,15 +276,6 @@ def _check_body_site_groups(body_sites: dict[str, BodySite]) -> list[str]:
     return problems
 
 
-def _check_codes(codes: Iterable[CodeRef], at: str) -> list[str]:
-    return [
-        f"{at}[{i}].system: unknown code system family {ref.system!r} "
-        f"(one of {', '.join(sorted(_KNOWN_FAMILIES))})"
-        for i, ref in enumerate(codes)
-        if ref.system not in _KNOWN_FAMILIES
-    ]
-
-
 def check_pathway(pathway: Pathway, codebook: CodeBook) -> list[str]:
     """Cross-references the schema cannot check: analytes, code sets, units, regexes, version."""
     problems: list[str] = []
@@ -265,10 +283,10 @@ def check_pathway(pathway: Pathway, codebook: CodeBook) -> list[str]:
         problems.append(f"version: {pathway.version!r} is not MAJOR.MINOR.PATCH")
     for fid, feature in pathway.features.items():
         for i, source in enumerate(feature.sources):
-            problems.extend(_check_source(source, codebook, f"features.{fid}.sources[{i}]"))
+            problems.extend(check_source(source, codebook, f"features.{fid}.sources[{i}]"))
         if feature.change is not None:
             problems.extend(
-                _check_regexes(
+                check_regexes(
                     feature.change.unchanged_patterns, f"features.{fid}.change.unchanged_patterns"
                 )
             )
@@ -278,15 +296,21 @@ def check_pathway(pathway: Pathway, codebook: CodeBook) -> list[str]:
         if test.id in seen_tests:
             problems.append(f"{at}.id: duplicate filter test id {test.id!r}")
         seen_tests.add(test.id)
-        problems.extend(_check_analytes(test.analytes, codebook, f"{at}.analytes"))
-        problems.extend(_check_regexes(test.report_title_patterns, f"{at}.report_title_patterns"))
+        problems.extend(check_analytes(test.analytes, codebook, f"{at}.analytes"))
+        problems.extend(check_regexes(test.report_title_patterns, f"{at}.report_title_patterns"))
         if test.order is not None:
-            problems.extend(_check_codes([test.order], f"{at}.order"))
+            problems.extend(check_codes([test.order], f"{at}.order"))
     for i, item in enumerate(pathway.referral.content):
-        problems.extend(_check_analytes(item.analytes, codebook, f"referral.content[{i}].analytes"))
+        problems.extend(check_analytes(item.analytes, codebook, f"referral.content[{i}].analytes"))
     receiver_kinds = {kind for receiver in pathway.receivers for kind in receiver.kinds}
     for i, rule in enumerate(pathway.rules):
         at = f"rules[{i}]"
+        if "hooks" not in rule.model_fields_set or not rule.hooks:
+            # Explicit, so that a new hook (cds/hooks.py) applies no rule until a reviewer says.
+            problems.append(
+                f"{at}.hooks: rule {rule.id!r} must name its hooks "
+                f"(one or more of {', '.join(ALL_HOOKS)})"
+            )
         problems.extend(_check_term(rule.when, codebook, f"{at}.when"))
         for j, test_id in enumerate(rule.filter_tests):
             if test_id not in seen_tests:
@@ -319,144 +343,9 @@ def _check_term(term: Term, codebook: CodeBook, at: str) -> list[str]:
         if term.age_below is None and term.age_at_least is None:
             problems.append(f"{at}: an age term needs age_below or age_at_least")
     elif isinstance(term, DraftOrderTerm):
-        problems += _check_order_match(term.draft_order, codebook, f"{at}.draft_order")
+        problems += check_order_match(term.draft_order, codebook, f"{at}.draft_order")
         if term.draft_order.same_place_as:
-            problems += _check_body_sites(codebook, f"{at}.draft_order.same_place_as")
-    return problems
-
-
-def _check_order_match(match: DraftOrderMatch, codebook: CodeBook, at: str) -> list[str]:
-    """An order match needs something to match, a known code set and valid regexes."""
-    problems: list[str] = []
-    if not match.patterns and match.codeset is None:
-        problems.append(f"{at}: give patterns or a codeset")
-    if match.codeset is not None and match.codeset not in codebook.codesets:
-        problems.append(f"{at}.codeset: unknown code set {match.codeset!r}")
-    problems += _check_regexes(match.patterns, f"{at}.patterns")
-    problems += _check_regexes(match.negations, f"{at}.negations")
-    problems += _check_regexes(match.skin_lesions, f"{at}.skin_lesions")
-    return problems
-
-
-def _check_source(source: object, codebook: CodeBook, at: str) -> list[str]:
-    problems: list[str] = []
-    if isinstance(source, LabSource):
-        problems += _check_analytes([source.analyte], codebook, f"{at}.analyte")
-        analyte = codebook.analytes.get(source.analyte)
-        if analyte is not None:
-            problems += _check_unit(source.threshold.unit, analyte, source.analyte, at)
-    elif isinstance(source, CorrectedCalciumSource):
-        problems += _check_analytes([source.calcium], codebook, f"{at}.calcium")
-        problems += _check_analytes([source.albumin], codebook, f"{at}.albumin")
-        calcium = codebook.analytes.get(source.calcium)
-        if calcium is not None:
-            problems += _check_unit(source.threshold.unit, calcium, source.calcium, at)
-        albumin = codebook.analytes.get(source.albumin)
-        if albumin is not None and albumin.unit != _ALBUMIN_UNIT:
-            problems.append(
-                f"{at}.albumin: analyte {source.albumin!r} must have unit {_ALBUMIN_UNIT} "
-                f"(reference_albumin is in g/L), has {albumin.unit!r}"
-            )
-    elif isinstance(source, ConditionSource | ConditionCountSource | MedicationSource):
-        if source.codeset not in codebook.codesets:
-            problems.append(f"{at}.codeset: unknown code set {source.codeset!r}")
-    elif isinstance(source, LabFlagSource):
-        problems += _check_analytes(source.analytes, codebook, f"{at}.analytes")
-        if not source.analytes or not source.flags:
-            problems.append(f"{at}: a lab_flag source needs analytes and flags")
-    elif isinstance(source, WeightLossSource):
-        problems += _check_analytes([source.analyte], codebook, f"{at}.analyte")
-        analyte = codebook.analytes.get(source.analyte)
-        if analyte is not None and analyte.unit is None:
-            problems.append(f"{at}.analyte: analyte {source.analyte!r} has no unit to compare in")
-    elif isinstance(source, UsageIncreaseSource):
-        problems += _check_usage(source, codebook, at)
-    elif isinstance(source, SizeIncreaseSource):
-        problems += _check_analytes([source.analyte], codebook, f"{at}.analyte")
-        analyte = codebook.analytes.get(source.analyte)
-        if analyte is not None and analyte.unit is None:
-            problems.append(f"{at}.analyte: analyte {source.analyte!r} has no unit to compare in")
-        if source.percent <= 0 and source.min_increase <= 0:
-            problems.append(
-                f"{at}: percent or min_increase must be positive (else any change counts)"
-            )
-        problems += _check_body_sites(codebook, at)
-    elif isinstance(source, ProcedureSource):
-        problems += _check_order_match(source.procedure, codebook, f"{at}.procedure")
-    elif isinstance(source, LumpAfterSurgerySource):
-        problems += _check_order_match(source.procedure, codebook, f"{at}.procedure")
-        if source.procedure.same_place_as:
-            # An earlier operation is compared with the lump by the source itself.
-            problems.append(f"{at}.procedure.same_place_as: only draft_order terms take it")
-        if source.lump_codeset not in codebook.codesets:
-            problems.append(f"{at}.lump_codeset: unknown code set {source.lump_codeset!r}")
-        if source.lump_analyte is not None:
-            problems += _check_analytes([source.lump_analyte], codebook, f"{at}.lump_analyte")
-        problems += _check_body_sites(codebook, at)
-    elif isinstance(source, TextSource):
-        problems += _check_analytes(source.analytes, codebook, f"{at}.analytes")
-        for field, patterns in (
-            ("patterns", source.patterns),
-            ("exclusions", source.exclusions),
-            ("together_with", source.together_with),
-            ("report_title_patterns", source.report_title_patterns),
-        ):
-            problems += _check_regexes(patterns, f"{at}.{field}")
-        if not source.analytes and not source.report_kinds and not source.clinical_notes:
-            problems.append(f"{at}: a text source needs analytes, report_kinds or clinical_notes")
-    if isinstance(source, MedicationSource):
-        problems += _check_regexes(source.name_patterns, f"{at}.name_patterns")
-    if isinstance(source, LabSource | ConditionSource | SizeIncreaseSource):
-        problems += _check_regexes(source.site_patterns, f"{at}.site_patterns")
-    if isinstance(
-        source, LabSource | ConditionSource | SizeIncreaseSource | LumpAfterSurgerySource
-    ):
-        problems += _check_regexes(source.site_negations, f"{at}.site_negations")
-    return problems
-
-
-def _check_body_sites(codebook: CodeBook, at: str) -> list[str]:
-    """Sources that compare places need body regions in the code book."""
-    if any(site.kind == "region" for site in codebook.body_sites.values()):
-        return []
-    return [f"{at}: compares body sites, but the code book has no body_sites regions"]
-
-
-def _check_usage(source: UsageIncreaseSource, codebook: CodeBook, at: str) -> list[str]:
-    problems: list[str] = []
-    if source.kind == "medication_increase" and source.codeset is None:
-        problems.append(f"{at}.codeset: medication_increase needs a codeset")
-    if source.kind == "encounter_increase" and source.codeset is not None:
-        problems.append(f"{at}.codeset: encounter_increase counts every contact; remove codeset")
-    if source.codeset is not None and source.codeset not in codebook.codesets:
-        problems.append(f"{at}.codeset: unknown code set {source.codeset!r}")
-    if source.recent_days <= 0 or source.baseline_days <= 0:
-        problems.append(f"{at}: recent_days and baseline_days must be positive")
-    return problems
-
-
-def _check_analytes(names: Iterable[str], codebook: CodeBook, at: str) -> list[str]:
-    return [f"{at}: unknown analyte {name!r}" for name in names if name not in codebook.analytes]
-
-
-def _check_unit(unit: str, analyte: Analyte, name: str, at: str) -> list[str]:
-    if analyte.unit is None:
-        return [f"{at}.threshold.unit: analyte {name!r} has no unit to compare a threshold in"]
-    if unit != analyte.unit:
-        return [
-            f"{at}.threshold.unit: {unit!r} differs from the canonical unit {analyte.unit!r} "
-            f"of analyte {name!r}"
-        ]
-    return []
-
-
-def _check_regexes(patterns: Sequence[str], at: str) -> list[str]:
-    problems: list[str] = []
-    for i, pattern in enumerate(patterns):
-        try:
-            re.compile(pattern, re.IGNORECASE)
-        except re.error as exc:
-            problems.append(f"{at}[{i}]: invalid regex {pattern!r}: {exc}")
+            problems += check_body_sites(codebook, f"{at}.draft_order.same_place_as")
     return problems
 
 

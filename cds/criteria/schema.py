@@ -10,112 +10,77 @@ documented in ``criteria/README.md``; every rule and feature quotes its source w
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal, TypeAlias
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-from cds.criteria.lexicon import AssertionLexicon
+# Re-exported: the schema's public names stay importable from here (codes, terms, base).
+from cds.criteria.base import Citation as Citation
+from cds.criteria.base import Strict as Strict
+from cds.criteria.codebook import Analyte as Analyte
+from cds.criteria.codebook import BodySite as BodySite
+from cds.criteria.codebook import CodeBook as CodeBook
+from cds.criteria.codebook import CodeRef as CodeRef
+from cds.criteria.codebook import CodeSet as CodeSet
+from cds.criteria.codebook import Region as Region
+from cds.criteria.expressions import AgeTerm as AgeTerm
+from cds.criteria.expressions import AllTerm as AllTerm
+from cds.criteria.expressions import AnyTerm as AnyTerm
+from cds.criteria.expressions import AtLeastTerm as AtLeastTerm
+from cds.criteria.expressions import DraftOrderMatch as DraftOrderMatch
+from cds.criteria.expressions import DraftOrderTerm as DraftOrderTerm
+from cds.criteria.expressions import FeatureTerm as FeatureTerm
+from cds.criteria.expressions import FlagTerm as FlagTerm
+from cds.criteria.expressions import NotTerm as NotTerm
+from cds.criteria.expressions import Term as Term
+from cds.criteria.expressions import changed_names, only_features
+from cds.criteria.expressions import feature_names as feature_names
+from cds.criteria.expressions import sub_terms as sub_terms
+from cds.hooks import HOOK_NAMES
+from cds.hooks import HookName as HookName
 
-HookName = Literal["patient-view", "order-select", "order-sign"]
-ALL_HOOKS: tuple[HookName, ...] = ("patient-view", "order-select", "order-sign")
-
-
-class Strict(BaseModel):
-    """Base for every criteria model: unknown keys are errors and loaded data cannot change."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Citation(Strict):
-    """A sentence from a source document in ../shared/seeds, quoted word for word."""
-
-    file: str  # e.g. "001_886705ff86f0ea9c.txt"
-    section: str  # the heading the quote stands under, e.g. "Begrunnet mistanke – kriterier ..."
-    quote: str  # word for word; whitespace is normalised when checked against the file
-    # The criterion that sends organ-specific suspicion to its own pathway first (the diagnostic
-    # pathway's «Sykdomsbildet tilsier at organspesifikk utredning ikke er hensiktsmessig»): a
-    # merged begrunnet card quotes it to say why the organ-specific pathway is recommended
-    # (cds/evaluate/decision.py). Set on at most a few citations; default off.
-    organ_specific_first: bool = False
-
-
-# --- code lists (criteria/codes/*.yaml) ------------------------------------------------------
-
-
-class CodeRef(Strict):
-    """One code. ``system`` is a family name (nlk, loinc, icd10, icpc2, snomed, atc, v2-0074, ...).
-
-    ICD-10 and ICPC-2 codes match their sub-codes (``C90`` matches ``C900``); a range
-    ``D50-D64`` matches every three-character code between the two, inclusive.
-    """
-
-    system: str
-    code: str
-    display: str | None = None
-
-
-class Analyte(Strict):
-    """A laboratory analyte or measurement and the codes that identify it."""
-
-    label: str  # Norwegian, as shown in cards ("Hemoglobin")
-    unit: str | None = None  # canonical UCUM unit; values are converted to it before comparison
-    molar_mass: float | None = None  # g/mol: mass <-> substance conversions (g/dL <-> mmol/L)
-    codes: tuple[CodeRef, ...]
-    order: CodeRef | None = None  # code used when we suggest ordering this test
-    source: str  # where the codes come from
-
-
-class CodeSet(Strict):
-    """A named set of diagnosis/symptom/finding/medication codes."""
-
-    label: str
-    codes: tuple[CodeRef, ...]
-    source: str
-
-
-class Region(Strict):
-    """A health region (helseregion) and how to recognise a patient's address in it."""
-
-    label: str  # "Helse Sør-Øst"
-    counties: tuple[str, ...]  # county names as in Patient.address.state, lower-case
-    postal_prefixes: tuple[str, ...]  # first digits of the postal code, used when no county
-    source: str
-
-
-class BodySite(Strict):
-    """A body region («lår»), a side («venstre») or a group of regions («underekstremitet») and
-    how site texts (and bodySite codes) name it.
-
-    Used to tell whether two findings are at the same place: two measurements of one lump, a lump
-    where a tumour was removed before, or a draft order of the suspected lump
-    (``cds/evaluate/places.py``). A region may lie ``within`` one group (the limb it is part of).
-    """
-
-    label: str
-    kind: Literal["region", "side", "group"]
-    patterns: tuple[str, ...]  # case-insensitive regexes searched in a lower-cased site text
-    # bodySite codes that name this site (read on orders: a code without a display); a
-    # lateralised code («Structure of left thigh») is listed under its region and its side.
-    codes: tuple[CodeRef, ...] = ()
-    within: str | None = None  # for a region: the group (kind «group») it is part of
-    source: str
-
-
-class CodeBook(Strict):
-    """All code lists, merged from criteria/codes/*.yaml, and the assertion lexicon.
-
-    ``assertion`` comes from criteria/assertion.yaml (``cds.criteria.lexicon``); the loader
-    always sets it. A hand-built code book without it cannot evaluate text sources.
-    """
-
-    analytes: dict[str, Analyte] = Field(default_factory=dict)
-    codesets: dict[str, CodeSet] = Field(default_factory=dict)
-    regions: dict[str, Region] = Field(default_factory=dict)
-    body_sites: dict[str, BodySite] = Field(default_factory=dict)
-    assertion: AssertionLexicon | None = None
+# Every hook we answer (cds/hooks.py). Not a default of ``Rule.hooks`` for criteria files: the
+# loader refuses a rule that does not name its hooks (a new hook must not apply every rule).
+ALL_HOOKS: tuple[HookName, ...] = HOOK_NAMES
 
 
 # --- feature sources ---------------------------------------------------------------------------
+
+
+class SourceModel(Strict):
+    """Base of every feature source kind (``lab``, ``text``, ...; criteria/README.md).
+
+    The kinds live in ``cds/evaluate/sources/``, one module each with its model, its load-time
+    check and its evaluation; that package's table builds the union of ``Feature.sources`` and
+    installs it here (:func:`install_source_kinds`), so that this module stays a leaf that
+    imports neither facts nor evaluate. The methods below are the questions the rest of the code
+    asks a source without naming its kind; a kind overrides the ones that apply to it.
+    """
+
+    # The source judges a measured number (lab value, corrected calcium): a flag is not one.
+    judges_number: ClassVar[bool] = False
+
+    def lab_analyte(self) -> str | None:
+        """The analyte of a plain ``lab`` source (its direction is the direction of change)."""
+        return None
+
+    def supersedes(self) -> tuple[str, ...]:
+        """Analytes whose plain ``lab`` sources in the same feature are only a fallback."""
+        return ()
+
+    def filter_analytes(self) -> tuple[str, ...]:
+        """Analytes whose filter test may show an earlier result of this source (aged out)."""
+        return ()
+
+    def diagnosis_codesets(self) -> tuple[str, ...]:
+        """Code sets of diagnoses the source reads (a draft referral naming one is related)."""
+        return ()
+
+
+if TYPE_CHECKING:
+    # Statically every source is a SourceModel; at run time the name is the discriminated union
+    # that cds.evaluate.sources installs (pydantic resolves it on the rebuild).
+    FeatureSource: TypeAlias = SourceModel
 
 
 class Threshold(Strict):
@@ -134,230 +99,6 @@ class Threshold(Strict):
         if self.value is None and any(v is None for v in by_sex):
             raise ValueError("give either value, or female + male + default")
         return self
-
-
-class LabSource(Strict):
-    """Latest result of ``analyte`` within ``window_days`` is below/above the threshold.
-
-    With ``use_reference_range`` the result's own interpretation flag, then its reference range,
-    decide; the threshold is the fallback. Only the newest result in the window counts.
-    """
-
-    kind: Literal["lab"]
-    analyte: str
-    direction: Literal["low", "high"]
-    threshold: Threshold
-    use_reference_range: bool = True
-    window_days: int
-    # Only results whose site text (bodySite, method, notes: LabResult.site) matches one of these
-    # regexes and none of ``site_negations`` (e.g. a tumour «dyp»/«subkutan», «lyske»).
-    site_patterns: tuple[str, ...] = ()
-    site_negations: tuple[str, ...] = ()
-
-
-class CorrectedCalciumSource(Strict):
-    """Albumin-corrected calcium Ca + factor × (reference_albumin − albumin g/L) above threshold.
-
-    Uses the newest total calcium in the window and an albumin taken within ``pairing_days`` of it.
-    """
-
-    kind: Literal["corrected_calcium"]
-    calcium: str
-    albumin: str
-    factor: float
-    reference_albumin: float  # g/L
-    threshold: Threshold
-    pairing_days: int
-    window_days: int
-
-
-class ConditionSource(Strict):
-    """An active Condition from ``codeset`` dated within ``window_days`` (undated ones count)."""
-
-    kind: Literal["condition"]
-    codeset: str
-    window_days: int
-    include_history: bool = False  # also count resolved/inactive conditions
-    site_patterns: tuple[str, ...] = ()  # as LabSource, against ConditionFact.site
-    site_negations: tuple[str, ...] = ()
-
-
-class ConditionCountSource(Strict):
-    """At least ``min_count`` separately dated Conditions from ``codeset`` within the window."""
-
-    kind: Literal["condition_count"]
-    codeset: str
-    min_count: int
-    window_days: int
-
-
-class TextSource(Strict):
-    """Norwegian text of lab results (``analytes``), reports (``report_kinds``) and/or the GP's
-    notes (``clinical_notes``: Condition text and notes, Encounter reasons) states it.
-
-    Each match of a ``patterns`` regex is a finding whose assertion the one mechanism decides
-    (``cds.facts.text``, criteria/assertion.yaml). It counts when affirmed; when uncertain only
-    with ``hedged: count``; when historical only with ``history: count``; never when negated or
-    about someone else. ``exclusions``: domain words that make a clause no finding unless they
-    are negated themselves («hematom»). ``together_with``: the same text must also hold a counting
-    finding of one of these (leg weakness *with* back pain). Case-insensitive Python regexes.
-    """
-
-    kind: Literal["text"]
-    analytes: tuple[str, ...] = ()
-    report_kinds: tuple[Literal["radiology", "pathology", "laboratory", "other"], ...] = ()
-    report_title_patterns: tuple[str, ...] = ()  # restrict reports by title, e.g. "elektroforese"
-    modalities: tuple[Literal["MR", "CT", "RTG", "UL"], ...] = ()  # restrict radiology by modality
-    clinical_notes: bool = False
-    patterns: tuple[str, ...]
-    hedged: Literal["count", "ignore"] = "ignore"
-    history: Literal["count", "ignore"] = "ignore"
-    exclusions: tuple[str, ...] = ()
-    together_with: tuple[str, ...] = ()
-    window_days: int
-
-
-class LabFlagSource(Strict):
-    """The newest result of any of ``analytes`` within the window carries one of ``flags``.
-
-    For «alarmerende laboratorieprøver»: the laboratory's own critical flags (v3 HH, LL, AA).
-    """
-
-    kind: Literal["lab_flag"]
-    analytes: tuple[str, ...]
-    flags: tuple[str, ...]
-    window_days: int
-
-
-class WeightLossSource(Strict):
-    """Unintended weight loss computed from body-weight results.
-
-    Present when the newest weight (within ``window_days``) is at least ``percent`` % below the
-    highest weight measured in the ``within_days`` before it.
-    """
-
-    kind: Literal["weight_loss"]
-    analyte: str
-    percent: float
-    within_days: int
-    window_days: int
-
-
-class UsageIncreaseSource(Strict):
-    """A marked increase in health-care contacts (Encounters) or in use of medicines (``codeset``).
-
-    Present when the last ``recent_days`` hold at least ``min_recent`` events, the
-    ``baseline_days`` before them held at most ``max_baseline`` events, and the recent rate per
-    day is at least ``factor`` times the baseline rate (a baseline of zero always qualifies).
-    Medicines count MedicationFact dates (prescriptions/statements) whose ATC is in ``codeset``.
-    """
-
-    kind: Literal["encounter_increase", "medication_increase"]
-    codeset: str | None = None  # required for medication_increase
-    recent_days: int
-    baseline_days: int
-    min_recent: int
-    max_baseline: int
-    factor: float
-
-
-class DraftOrderMatch(Strict):
-    """Orders whose text matches ``patterns`` or whose codes are in ``codeset``, unless their text
-    matches one of ``negations`` or names the lesion as a skin lesion (``skin_lesions``). Used for
-    draft orders (``draftOrders``) and for earlier operations (``lump_after_surgery``).
-
-    ``same_place_as`` (draft-order terms only): feature ids whose evidence locates the suspected
-    lump; a draft at another body region or on the other side does not match
-    (``cds/evaluate/terms.py``, criteria/README.md «Rules»).
-    """
-
-    patterns: tuple[str, ...] = ()
-    codeset: str | None = None
-    negations: tuple[str, ...] = ()
-    skin_lesions: tuple[str, ...] = ()
-    same_place_as: tuple[str, ...] = ()
-
-
-class SizeIncreaseSource(Strict):
-    """A measured lump has grown («vekst»).
-
-    The newest result of ``analyte`` dated within ``window_days`` (whose site passes
-    ``site_patterns``/``site_negations``) is compared with the *smallest* result of the same lump
-    measured in the ``within_days`` before it. Present when the increase is at least
-    ``min_increase`` (in the analyte's unit) **and** at least ``percent`` % of the earlier size.
-    Same lump: an earlier result whose site names another body region or the other side
-    (CodeBook.body_sites) is another lump; one without a recognisable place is taken as the same.
-    """
-
-    kind: Literal["size_increase"]
-    analyte: str
-    percent: float
-    min_increase: float
-    within_days: int
-    window_days: int
-    site_patterns: tuple[str, ...] = ()
-    site_negations: tuple[str, ...] = ()
-    source: str  # where the numbers come from
-
-
-class LumpAfterSurgerySource(Strict):
-    """A lump where a tumour was operated on before («tilbakefall etter tidligere kirurgi»).
-
-    A lump (an active Condition in ``lump_codeset``, or a result of ``lump_analyte``) dated within
-    ``window_days``, whose site passes ``site_negations``, at the same body region and side as an
-    earlier completed Procedure matching ``procedure`` that was performed at least
-    ``min_days_after`` days before the lump was recorded. Both places must be recognisable
-    (CodeBook.body_sites): an operation or a lump without a place is never «the same place».
-    """
-
-    kind: Literal["lump_after_surgery"]
-    procedure: DraftOrderMatch
-    lump_codeset: str
-    lump_analyte: str | None = None
-    window_days: int
-    min_days_after: int
-    site_negations: tuple[str, ...] = ()
-
-
-class MedicationSource(Strict):
-    """A medicine with an ATC code in ``codeset``: in use (active, intended, on hold, unknown
-    status) and dated within ``window_days`` or undated; with ``include_inactive`` also
-    completed/stopped ones dated within the window. For treatment that implies a diagnosis
-    (lenalidomide: myeloma) or explains a finding (semaglutide: planned weight loss)."""
-
-    kind: Literal["medication"]
-    codeset: str
-    # Case-insensitive regexes on the medicine's name, for drug lists without an ATC coding
-    # (a product name from the Norwegian FEST catalogue, «Revlimid 10 mg»).
-    name_patterns: tuple[str, ...] = ()
-    window_days: int
-    include_inactive: bool = False
-
-
-class ProcedureSource(Strict):
-    """A completed Procedure in the record matching ``procedure`` (text or code, no negation),
-    performed within ``window_days`` (undated ones count): e.g. bariatric surgery."""
-
-    kind: Literal["procedure"]
-    procedure: DraftOrderMatch
-    window_days: int
-
-
-FeatureSource = Annotated[
-    LabSource
-    | CorrectedCalciumSource
-    | ConditionSource
-    | ConditionCountSource
-    | TextSource
-    | LabFlagSource
-    | WeightLossSource
-    | UsageIncreaseSource
-    | SizeIncreaseSource
-    | LumpAfterSurgerySource
-    | MedicationSource
-    | ProcedureSource,
-    Field(discriminator="kind"),
-]
 
 
 class Worsening(Strict):
@@ -409,7 +150,7 @@ class Feature(Strict):
     @model_validator(mode="after")
     def _worsening_has_a_lab_source(self) -> Feature:
         if self.change is not None:
-            labs = {s.analyte for s in self.sources if isinstance(s, LabSource)}
+            labs = {s.lab_analyte() for s in self.sources}
             for analyte in self.change.worsening:
                 if analyte not in labs:
                     raise ValueError(
@@ -417,74 +158,6 @@ class Feature(Strict):
                         "(its direction comes from that source)"
                     )
         return self
-
-
-# --- rule expressions -------------------------------------------------------------------------
-
-
-class FeatureTerm(Strict):
-    """The feature is present; with ``changed``, only when it is new or worse (Feature.change)."""
-
-    feature: str
-    changed: bool = False
-    label: str | None = None
-
-
-class AllTerm(Strict):
-    all: tuple[Term, ...]
-    label: str | None = None
-
-
-class AnyTerm(Strict):
-    any: tuple[Term, ...]
-    label: str | None = None
-
-
-class AtLeastTerm(Strict):
-    at_least: int
-    of: tuple[Term, ...]
-    label: str | None = None
-
-
-class NotTerm(Strict):
-    not_: Term = Field(alias="not")
-    label: str | None = None
-
-
-class FlagTerm(Strict):
-    """A fact about the situation rather than the patient.
-
-    ``filter_tests_incomplete``: a filter test marked ``trigger`` is missing or stale.
-    ``draft_labelled``: a draft order in ``draftOrders`` is labelled with this pathway's title.
-    ``related_draft_referral``: a draft referral concerns this pathway's features (its reason codes
-    match a feature's code set, its reason references point at evidence, or its text names the
-    pathway).
-    """
-
-    flag: Literal["filter_tests_incomplete", "draft_labelled", "related_draft_referral"]
-    label: str | None = None
-
-
-class AgeTerm(Strict):
-    """The patient's age in whole years is below ``age_below`` / at least ``age_at_least``.
-
-    Unknown age never satisfies an age term.
-    """
-
-    age_below: int | None = None
-    age_at_least: int | None = None
-    label: str | None = None
-
-
-class DraftOrderTerm(Strict):
-    """A draft order matches (e.g. a biopsy or excision of the lump). Matching drafts are kept in
-    ``Assessment.blocked_orders`` so a ``stop_order`` card can suggest deleting them."""
-
-    draft_order: DraftOrderMatch
-    label: str | None = None
-
-
-Term = FeatureTerm | AllTerm | AnyTerm | AtLeastTerm | NotTerm | FlagTerm | AgeTerm | DraftOrderTerm
 
 
 Outcome = Literal[
@@ -517,6 +190,8 @@ class Rule(Strict):
     outcome: Outcome
     cite: tuple[Citation, ...]
     when: Term
+    # Criteria files must name them: the loader refuses a rule without ``hooks`` (the default
+    # serves hand-built models in tests only).
     hooks: tuple[HookName, ...] = ALL_HOOKS
     unmet_of: str | None = None
     # Filter tests this rule is about (ids): the ``filter_tests_incomplete`` flag and the mistanke
@@ -680,7 +355,7 @@ class Pathway(Strict):
             for name in feature_names(rule.when):
                 if name not in self.features:
                     raise ValueError(f"rule {rule.id}: unknown feature {name!r}")
-            for name in _changed_names(rule.when):
+            for name in changed_names(rule.when):
                 if self.features[name].change is None:
                     raise ValueError(
                         f"rule {rule.id}: feature {name!r} is used with changed: true "
@@ -698,7 +373,7 @@ class Pathway(Strict):
                             f"feature {fid}: explanation uses {name!r}, which is itself "
                             "explained_by something"
                         )
-                if not _only_features(explanation.when):
+                if not only_features(explanation.when):
                     raise ValueError(
                         f"feature {fid}: an explanation may only combine features "
                         "(all/any/at_least/not), not flags, ages or draft orders"
@@ -706,58 +381,13 @@ class Pathway(Strict):
         return self
 
 
-def sub_terms(term: Term) -> tuple[Term, ...]:
-    """The parts of an ``all``/``any``/``at_least`` term; () for any other term (the part of a
-    ``not`` is ``term.not_``: walkers decide themselves whether to look under a negation)."""
-    if isinstance(term, AllTerm):
-        return term.all
-    if isinstance(term, AnyTerm):
-        return term.any
-    if isinstance(term, AtLeastTerm):
-        return term.of
-    return ()
+def install_source_kinds(union: object) -> None:
+    """Makes ``union`` (``cds.evaluate.sources.FeatureSource``) the item type of
+    ``Feature.sources`` and rebuilds the models that contain it. Called once, by that table."""
+    namespace = {"FeatureSource": union}
+    for model in (Feature, Pathway):
+        model.model_rebuild(force=True, _types_namespace=namespace)
 
 
-def feature_names(term: Term) -> list[str]:
-    """Every feature id a rule expression mentions (a draft-order term's ``same_place_as`` too)."""
-    if isinstance(term, FeatureTerm):
-        return [term.feature]
-    if isinstance(term, DraftOrderTerm):
-        return list(term.draft_order.same_place_as)
-    if isinstance(term, NotTerm):
-        return feature_names(term.not_)
-    return [n for t in sub_terms(term) for n in feature_names(t)]
-
-
-def _changed_names(term: Term) -> list[str]:
-    """Feature ids a rule expression uses with ``changed: true``."""
-    if isinstance(term, FeatureTerm):
-        return [term.feature] if term.changed else []
-    if isinstance(term, NotTerm):
-        return _changed_names(term.not_)
-    return [n for t in sub_terms(term) for n in _changed_names(t)]
-
-
-def _only_features(term: Term) -> bool:
-    """The term combines feature terms only."""
-    if isinstance(term, FeatureTerm):
-        return not term.changed
-    if isinstance(term, NotTerm):
-        return _only_features(term.not_)
-    parts = sub_terms(term)
-    return bool(parts) and all(_only_features(t) for t in parts)
-
-
-for _model in (
-    AllTerm,
-    AnyTerm,
-    AtLeastTerm,
-    NotTerm,
-    Explanation,
-    Feature,
-    Rule,
-    ReferralSpec,
-    SourceInfo,
-    Pathway,
-):
+for _model in (Explanation, Rule, ReferralSpec, SourceInfo):
     _model.model_rebuild()

@@ -22,10 +22,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date
 
-from cds.criteria.schema import CodeBook, Feature, LabFlagSource, LabSource, Pathway, TextSource
-from cds.evaluate.change import widened_source
+from cds.criteria.schema import CodeBook, Feature, Pathway
 from cds.evaluate.features import evaluate_feature
 from cds.evaluate.model import AgedOut, FeatureHit, FilterTestStatus
+from cds.evaluate.sources.base import widened_source
 from cds.facts.model import PatientFacts
 
 LOOK_BACK_DAYS = 1095
@@ -58,14 +58,9 @@ def aged_out(
 
 
 def _analytes(feature: Feature) -> set[str]:
-    """The analytes a feature reads (lab values, lab texts, lab flags)."""
-    found: set[str] = set()
-    for source in feature.sources:
-        if isinstance(source, LabSource):
-            found.add(source.analyte)
-        elif isinstance(source, TextSource | LabFlagSource):
-            found.update(source.analytes)
-    return found
+    """The analytes a feature reads whose filter test may show an earlier result (lab values,
+    lab texts, lab flags: ``SourceModel.filter_analytes``)."""
+    return {analyte for source in feature.sources for analyte in source.filter_analytes()}
 
 
 def _widened(feature: Feature) -> Feature:

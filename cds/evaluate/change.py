@@ -27,32 +27,16 @@ Pure: the clock (``today``) is passed in.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date
-from functools import lru_cache
 
-from cds.criteria.schema import (
-    ChangeSpec,
-    CodeBook,
-    ConditionSource,
-    CorrectedCalciumSource,
-    Feature,
-    FeatureSource,
-    LabSource,
-    Worsening,
-)
+from cds.criteria.schema import ChangeSpec, CodeBook, Feature, Worsening
 from cds.evaluate import format as fmt
-from cds.evaluate.common import SourceResult, regexes, site_matches, within
+from cds.evaluate.matching import dated_newest_first, regexes, usable_value, within
 from cds.evaluate.model import Change, Evidence, FeatureHit
-from cds.facts.model import LabResult, PatientFacts, Quantity
-
-# «No limit» for the age of an active diagnosis (100 years).
-_ANY_AGE = 36500
-
-# Evaluates one source for a patient: features._evaluate_source, passed in to avoid an import
-# cycle (features imports this module).
-SourceEvaluator = Callable[[FeatureSource, CodeBook, PatientFacts, date], SourceResult]
+from cds.evaluate.sources import kind_of
+from cds.evaluate.sources.lab import LabSource
+from cds.facts.model import PatientFacts
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,13 +54,12 @@ def classify(
     codebook: CodeBook,
     facts: PatientFacts,
     today: date,
-    evaluate_source: SourceEvaluator,
 ) -> FeatureHit:
     """``hit`` with its change filled in (unchanged when the feature tracks no change)."""
     spec = feature.change
     if spec is None:
         return hit
-    verdict = _verdict(feature, spec, hit, codebook, facts, today, evaluate_source)
+    verdict = _verdict(feature, spec, hit, codebook, facts, today)
     return replace(hit, change=verdict.change, since=verdict.since, baseline=verdict.baseline)
 
 
@@ -87,28 +70,20 @@ def _verdict(
     codebook: CodeBook,
     facts: PatientFacts,
     today: date,
-    evaluate_source: SourceEvaluator,
 ) -> ChangeVerdict:
     starts: list[date] = [e.when for e in hit.evidence if e.when is not None]
     for source in feature.sources:
-        if isinstance(source, LabSource):
-            start = _run_start(source, facts, today, spec.baseline_days)
-        elif isinstance(source, CorrectedCalciumSource):
-            start = _calcium_run_start(source, codebook, facts, today, spec.baseline_days)
-        else:
-            # An active diagnosis dated years back shows a long-standing finding however old
-            # it is (CKD coded in 2019): conditions are looked at without a limit.
-            days = _ANY_AGE if isinstance(source, ConditionSource) else spec.baseline_days
-            wide = widened_source(source, days)
-            found = evaluate_source(wide, codebook, facts, today) if wide is not None else None
-            dates = [e.when for e in found.evidence if e.when] if found and found.present else []
-            start = min(dates, default=None)
+        # Each kind knows how far back its finding goes (SourceKind.since): the run of abnormal
+        # values of a lab source, an active diagnosis however old (CKD coded in 2019), else the
+        # earliest evidence with the window widened to the baseline.
+        start = kind_of(source).since(source, codebook, facts, today, spec.baseline_days)
         if start is not None:
             starts.append(start)
     since = min(starts, default=None)
     for analyte, bounds in spec.worsening.items():
+        # The schema guarantees a lab source on each worsening analyte.
         source = next(
-            s for s in feature.sources if isinstance(s, LabSource) and s.analyte == analyte
+            s for s in feature.sources if s.lab_analyte() == analyte and isinstance(s, LabSource)
         )
         baseline = _worse_than_baseline(source, bounds, codebook, facts, today, spec.baseline_days)
         if baseline is not None:
@@ -124,72 +99,7 @@ def _all_say_unchanged(hit: FeatureHit, patterns: tuple[str, ...]) -> bool:
     """Every piece of evidence is a text that calls the finding unchanged (a report comparing
     with an earlier one): the finding is old even when the earlier report is not in the record."""
     compiled = regexes(patterns)
-    return bool(hit.evidence) and all(
-        any(p.search(e.text) for p in compiled) for e in hit.evidence
-    )
-
-
-@lru_cache(maxsize=256)
-def widened_source(source: FeatureSource, days: int) -> FeatureSource | None:
-    """The source with its look-back widened to ``days`` (None: the kind has no window)."""
-    window = getattr(source, "window_days", None)
-    if window is None:
-        return None
-    return source.model_copy(update={"window_days": max(window, days)})
-
-
-def _usable_value(result: LabResult, unit: str) -> Quantity | None:
-    if result.value is None or result.value.unit != unit:
-        return None
-    return result.value
-
-
-def _dated(results: Iterable[LabResult], today: date, days: int) -> list[LabResult]:
-    """Dated results within ``days``, newest first."""
-    dated = [r for r in results if r.when is not None and within(r.when, today, days)]
-    return sorted(dated, key=lambda r: r.when or date.min, reverse=True)
-
-
-def _run_start(source: LabSource, facts: PatientFacts, today: date, days: int) -> date | None:
-    """Date of the oldest result in the unbroken run of abnormal results ending at the newest."""
-    from cds.evaluate.features import judge_lab  # features imports this module
-
-    results: Iterable[LabResult] = facts.labs.get(source.analyte, ())
-    if source.site_patterns or source.site_negations:
-        results = [
-            r for r in results if site_matches(r.site, source.site_patterns, source.site_negations)
-        ]
-    start: date | None = None
-    for result in _dated(results, today, days):
-        value = _usable_value(result, source.threshold.unit)
-        if value is None:
-            continue  # an unusable value neither extends nor ends the run
-        if not judge_lab(source, result, value, facts.sex).present:
-            break
-        start = result.when
-    return start
-
-
-def _calcium_run_start(
-    source: CorrectedCalciumSource, codebook: CodeBook, facts: PatientFacts, today: date, days: int
-) -> date | None:
-    """As :func:`_run_start`, over albumin-corrected calcium values."""
-    from cds.evaluate.features import beyond, corrected_calcium, threshold_for
-
-    albumin_unit = codebook.analytes[source.albumin].unit
-    limit, _ = threshold_for(source.threshold, facts.sex)
-    start: date | None = None
-    for result in _dated(facts.labs.get(source.calcium, ()), today, days):
-        value = _usable_value(result, source.threshold.unit)
-        if value is None or result.when is None:
-            continue
-        paired = corrected_calcium(source, result.when, value.value, facts, albumin_unit)
-        if paired is None:
-            continue
-        if not beyond(paired[0], limit, "high"):
-            break
-        start = result.when
-    return start
+    return bool(hit.evidence) and all(any(p.search(e.text) for p in compiled) for e in hit.evidence)
 
 
 def _worse_than_baseline(
@@ -208,8 +118,8 @@ def _worse_than_baseline(
     unit = source.threshold.unit
     usable = [
         (r, v)
-        for r in _dated(facts.labs.get(source.analyte, ()), today, days)
-        if (v := _usable_value(r, unit)) is not None
+        for r in dated_newest_first(facts.labs.get(source.analyte, ()), today, days)
+        if (v := usable_value(r, unit)) is not None
     ]
     if not usable:
         return None

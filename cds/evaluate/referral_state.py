@@ -33,13 +33,11 @@ from datetime import date
 from cds.criteria.schema import (
     AllTerm,
     CodeBook,
-    ConditionCountSource,
-    ConditionSource,
     FeatureTerm,
     FilterTest,
     Pathway,
 )
-from cds.evaluate.common import matcher_for, modality_fits, regexes, within
+from cds.evaluate.matching import matcher_for, modality_fits, regexes, within
 from cds.evaluate.model import FilterState, FilterTestStatus
 from cds.facts.model import OrderFact, PatientFacts
 
@@ -181,8 +179,8 @@ def _codesets(pathway: Pathway) -> list[str]:
     names: dict[str, None] = {}
     for feature in pathway.features.values():
         for source in feature.sources:
-            if isinstance(source, ConditionSource | ConditionCountSource):
-                names.setdefault(source.codeset)
+            for codeset in source.diagnosis_codesets():
+                names.setdefault(codeset)
     return list(names)
 
 

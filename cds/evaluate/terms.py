@@ -34,7 +34,7 @@ from cds.criteria.schema import (
     Term,
     sub_terms,
 )
-from cds.evaluate.common import order_matches
+from cds.evaluate.matching import order_matches
 from cds.evaluate.places import same_place
 from cds.facts.model import NO_PLACE, OrderFact, Place
 

@@ -25,24 +25,25 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import date
+from typing import TYPE_CHECKING
 
 from cds.criteria.schema import (
     AllTerm,
     AnyTerm,
     AtLeastTerm,
-    CodeBook,
     FeatureTerm,
     NotTerm,
-    SizeIncreaseSource,
     Term,
-    WeightLossSource,
     sub_terms,
 )
 from cds.evaluate import format as fmt
-from cds.evaluate.common import SourceResult, newest_in_window, site_matches, within
+from cds.evaluate.matching import newest_in_window, within
 from cds.evaluate.terms import TermContext, holds
-from cds.facts.model import LabResult, PatientFacts
+from cds.facts.model import LabResult
 from cds.facts.numbers import NOT_USED
+
+if TYPE_CHECKING:  # the source kinds import this module
+    from cds.evaluate.sources.base import SourceResult
 
 
 def usable(result: LabResult) -> bool:
@@ -132,24 +133,19 @@ def _open_features(term: Term, ctx: TermContext, unknown: frozenset[str]) -> Ite
 
 
 def lab_based(
-    source: WeightLossSource | SizeIncreaseSource,
     out: SourceResult,
-    codebook: CodeBook,
-    facts: PatientFacts,
+    results: Iterable[LabResult],
+    label: str,
     today: date,
+    window_days: int,
 ) -> SourceResult:
-    """A change-over-time source that found nothing was not assessed when an unusable result is
-    newer than every usable one in its window (cds.evaluate.unassessed)."""
+    """A change-over-time source (weight loss, growth) that found nothing was not assessed when
+    an unusable result among ``results`` (the ones at its site) is newer than every usable one in
+    its window (see module doc)."""
     if out.present:
         return out
-    results: Iterable[LabResult] = facts.labs.get(source.analyte, ())
-    if isinstance(source, SizeIncreaseSource):
-        results = [
-            r for r in results if site_matches(r.site, source.site_patterns, source.site_negations)
-        ]
     results = tuple(results)
-    decided = newest_in_window((r for r in results if usable(r)), today, source.window_days)
-    label = codebook.analytes[source.analyte].label
+    decided = newest_in_window((r for r in results if usable(r)), today, window_days)
     when = decided.when if decided is not None else None
-    out.unassessed = unusable_reason(results, label, today, source.window_days, when)
+    out.unassessed = unusable_reason(results, label, today, window_days, when)
     return out

@@ -12,31 +12,9 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from cds.criteria.codesystems import SYSTEM_FAMILIES as SYSTEM_FAMILIES  # re-exported
 from cds.criteria.schema import CodeRef
 from cds.facts.model import Code
-
-SYSTEM_FAMILIES: dict[str, str] = {
-    # Norsk laboratoriekodeverk (NLK): four URIs for one code system.
-    "urn:oid:2.16.578.1.12.4.1.1.7280": "nlk",
-    "urn:oid:2.16.578.1.12.4.1.1.7230": "nlk",
-    "http://helsedir.no/fhir/CodeSystem/no-kodeverk-7280-nlk": "nlk",
-    "http://ehelse.no/fhir/CodeSystem/no-kodeverk-7280-nlk": "nlk",
-    "http://loinc.org": "loinc",
-    "urn:oid:2.16.840.1.113883.6.1": "loinc",  # LOINC's HL7 OID, used by some v2-derived feeds
-    "http://snomed.info/sct": "snomed",
-    "urn:oid:2.16.840.1.113883.6.96": "snomed",  # SNOMED CT's HL7 OID
-    "http://hl7.org/fhir/sid/icd-10-no": "icd10",
-    "urn:oid:2.16.578.1.12.4.1.1.7110": "icd10",
-    "http://hl7.org/fhir/sid/icd-10": "icd10",
-    "http://hl7.org/fhir/sid/icpc-2": "icpc2",
-    "urn:oid:2.16.840.1.113883.6.139": "icpc2",
-    "urn:oid:2.16.578.1.12.4.1.1.7170": "icpc2",
-    "http://www.whocc.no/atc": "atc",
-    "urn:oid:2.16.578.1.12.4.1.1.7180": "atc",
-    "http://terminology.hl7.org/CodeSystem/v2-0074": "v2-0074",
-    "http://terminology.hl7.org/CodeSystem/observation-category": "obs-category",
-    "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation": "v3-interpretation",
-}
 
 # Families whose codes are hierarchical by prefix (a criterion's "C90" covers "C900").
 PREFIX_FAMILIES = frozenset({"icd10", "icpc2", "atc"})

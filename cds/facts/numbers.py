@@ -83,15 +83,6 @@ def to_number(value: object) -> float | None:
     return read_number(value)[0]
 
 
-def json_integer(text: str) -> int | float:
-    """``parse_int`` for ``json.loads``: an integer longer than Python converts (4 300 digits)
-    is ±infinity (which it is, for every number a record holds), not a refused document."""
-    try:
-        return int(text)
-    except ValueError:  # longer than sys.get_int_max_str_digits()
-        return -math.inf if text.startswith("-") else math.inf
-
-
 def plausible(value: float, raw: object) -> str | None:
     """The reason a converted value is absurd (:data:`PLAUSIBLE_LIMIT`), else None."""
     if math.isfinite(value) and abs(value) <= PLAUSIBLE_LIMIT:

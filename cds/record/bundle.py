@@ -25,12 +25,14 @@ import uuid
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from cds.hooks import HOOK_NAMES, hook_named
+from cds.hooks import ORDER_HOOKS as ORDER_HOOKS  # re-exported: examples/make_requests.py
 from cds.services import PREFETCH
 
 Resource = dict[str, Any]
 
-HOOKS: tuple[str, ...] = ("patient-view", "order-select", "order-sign")
-ORDER_HOOKS: frozenset[str] = frozenset({"order-select", "order-sign"})
+# The hooks a request can be built for (cds/hooks.py); re-exported for the command line.
+HOOKS: tuple[str, ...] = HOOK_NAMES
 
 # Resource types the order-select/order-sign hooks carry in draftOrders (Hook Library, R4).
 _ORDER_TYPES: frozenset[str] = frozenset(
@@ -68,7 +70,8 @@ def request_from_bundle(
     Raises :class:`BundleError` if ``bundle`` is not a Bundle with exactly one Patient that has
     an id, or if ``hook`` is not one of ``patient-view``, ``order-select``, ``order-sign``.
     """
-    if hook not in HOOKS:
+    spec = hook_named(hook)
+    if spec is None:
         raise BundleError(f"unknown hook {hook!r}; expected one of {', '.join(HOOKS)}")
     instance = hook_instance or _instance(hook, bundle)
     # A copy: ids are filled in below and the caller's Bundle must stay as it was.
@@ -88,16 +91,16 @@ def request_from_bundle(
             continue
         # Outside order hooks a draft order does not exist yet for the EHR: leave it out entirely.
         if is_draft_order(resource):
-            if hook in ORDER_HOOKS:
+            if spec.order_hook:
                 drafts.append(resource)
             continue
         history.append(resource)
 
     context: dict[str, Any] = {"userId": user_id, "patientId": patient_id}
-    if hook in ORDER_HOOKS:
+    if "draftOrders" in spec.context_keys:
         context["draftOrders"] = _bundle("collection", [{"resource": r} for r in drafts])
-        if hook == "order-select" and drafts:
-            context["selections"] = [_ref(r) for r in drafts]
+    if "selections" in spec.context_keys and drafts:
+        context["selections"] = [_ref(r) for r in drafts]
 
     return {
         "hookInstance": instance,

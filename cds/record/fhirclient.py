@@ -28,8 +28,8 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from cds.errors import FhirFetchError
-from cds.facts.numbers import json_integer
 from cds.record.model import Resource
+from cds.wirejson import json_integer
 
 logger = logging.getLogger(__name__)
 

@@ -124,13 +124,11 @@ class FhirTransport(httpx.AsyncBaseTransport):
         self._waiting = 0
         self._refused = 0
         self._last_refusal_log = -_REFUSAL_LOG_EVERY_S
+        # Least recently used first. Not a cachetools LRUCache: eviction must pass over origins
+        # in use (or refuse when all are), and closing the evicted pool is awaited; no cache
+        # policy does either.
         self._origins: OrderedDict[Origin, _OriginPool] = OrderedDict()
         self._ssl_context = ssl.create_default_context(cafile=certifi.where())
-
-    @property
-    def waiting(self) -> int:
-        """Reads waiting for a process slot now (for tests and diagnostics)."""
-        return self._waiting
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         self.policy.check_url(str(request.url))

@@ -1,7 +1,9 @@
 """Norwegian formatting for what GPs read, and the render stage's shared identifiers.
 
-Dates are written «21.11.2026» and decimals with a comma («10,9 g/dL»), as in Norwegian lab
-reports, so the card, the referral narrative and the evidence text read the same way.
+The formatters themselves live in the one wording layer (``cds.wording.formats``: dates
+«21.11.2026», decimal commas «10,9 g/dL», reference ranges); the names here (``fmt_date``,
+``fmt_quantity``, ...) are the render stage's spelling of them, so the card, the referral
+narrative and the evidence text read the same way. ``fmt_lab`` words one lab result.
 
 The module also holds the few constants and helpers every render module needs (code-system
 URIs, the deterministic id function, Markdown escaping), so ``cards``, ``referral`` and
@@ -15,8 +17,11 @@ import uuid
 from datetime import date
 
 from cds.criteria.schema import CodeRef, Pathway
-from cds.evaluate import format as evaluate_format
 from cds.facts.model import LabResult, Quantity
+from cds.wording import formats, say
+from cds.wording.formats import join_no as join_no  # re-exported: render modules import it here
+from cds.wording.formats import lower_first as lower_first  # re-exported, likewise
+from cds.wording.formats import one_line as one_line  # re-exported, likewise
 
 # Our own namespace for the pathway codes («A04» = Pakkeforløp for myelomatose). Helsedirektoratet
 # publishes the registration codes (A04A, A04S, ...) only as tables in the pathway documents, and
@@ -43,8 +48,6 @@ EMIT_SYSTEMS: dict[str, str] = {
 # calls never share ids. Never change it: feedback rows refer to ids minted with it.
 ID_NAMESPACE = uuid.UUID("6f1c5c2e-3b0a-5d8e-9a47-2f0d6f1e8a31")
 
-_UNKNOWN_DATE = "ukjent dato"
-
 
 def stable_id(hook_instance: str, pathway_id: str, kind: str) -> str:
     """Deterministic UUID (string) for one thing we emit in one hook call."""
@@ -52,20 +55,13 @@ def stable_id(hook_instance: str, pathway_id: str, kind: str) -> str:
 
 
 def fmt_date(when: date | None) -> str:
-    """«21.11.2026»; «ukjent dato» when the record gave no date."""
-    if when is None:
-        return _UNKNOWN_DATE
-    return f"{when.day:02d}.{when.month:02d}.{when.year:04d}"
+    """«21.11.2026»; «udatert» when the record gave no date (``cds.wording.formats.day``)."""
+    return formats.day(when)
 
 
-def fmt_number(value: float, max_decimals: int = 2) -> str:
-    """A number with a decimal comma and no trailing zeros: 10.90 -> «10,9», 4.0 -> «4»."""
-    text = f"{value:.{max_decimals}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    if text in ("-0", ""):
-        text = "0"
-    return text.replace(".", ",")
+def fmt_number(value: float, unit: str | None = None) -> str:
+    """A number with a decimal comma and the unit's usual decimals: 10.90 -> «10,9», 4.0 -> «4»."""
+    return formats.number(value, unit)
 
 
 def fmt_quantity(quantity: Quantity) -> str:
@@ -73,52 +69,39 @@ def fmt_quantity(quantity: Quantity) -> str:
 
     A unit that is only an annotation (``{score}``) or UCUM's unity ``1`` is left out: «4».
     """
-    unit = quantity.unit.strip()
-    if unit in ("", "1") or re.fullmatch(r"\{[^{}]*\}", unit):
-        return fmt_number(quantity.value)
-    return evaluate_format.quantity(quantity.value, unit)
+    return formats.quantity(quantity.value, quantity.unit)
 
 
-def fmt_range(low: Quantity | None, high: Quantity | None) -> str:
-    """Reference range as labs print it: «ref. 11,7–15,3», «ref. < 105», «ref. > 60», or ""."""
-    if low is not None and high is not None:
-        return f"ref. {fmt_number(low.value)}–{fmt_number(high.value)}"
-    if high is not None:
-        return f"ref. < {fmt_number(high.value)}"
-    if low is not None:
-        return f"ref. > {fmt_number(low.value)}"
-    return ""
+def fmt_range(low: Quantity | None, high: Quantity | None, unit: str | None = None) -> str:
+    """Reference range as labs print it: «ref. 11,7–15,3», «ref. ≤ 105», «ref. ≥ 60», or "".
+
+    With ``unit``, only bounds in that unit are shown (the bounds of a value the facts stage
+    converted are in the value's unit; a bound in another unit cannot be read beside it).
+    """
+    if unit is not None:
+        low = low if low is not None and low.unit == unit else None
+        high = high if high is not None and high.unit == unit else None
+    bound_unit = unit or (low.unit if low is not None else high.unit if high is not None else None)
+    return formats.ref_range(
+        low.value if low is not None else None,
+        high.value if high is not None else None,
+        bound_unit,
+    )
 
 
 def fmt_lab(result: LabResult, label: str | None = None) -> str:
     """One result in a line: «Hemoglobin 10,9 g/dL (ref. 11,7–15,3)», or its text if no number."""
     name = label or result.display or result.analyte
     if result.value is not None:
-        ref = fmt_range(result.ref_low, result.ref_high)
+        ref = fmt_range(result.ref_low, result.ref_high, result.value.unit)
         value = fmt_quantity(result.value)
         return f"{name} {value} ({ref})" if ref else f"{name} {value}"
     text = one_line(result.text)
     if result.unit_problem:
         # The facts stage refused to guess the unit; say so rather than show a bare number.
-        text = f"{text} ({result.unit_problem})" if text else result.unit_problem
+        problem = say(result.unit_problem)
+        text = f"{text} ({problem})" if text else problem
     return f"{name}: {text}" if text else name
-
-
-def one_line(text: str, limit: int = 300) -> str:
-    """Whitespace collapsed to single spaces and cut between words within ``limit`` characters
-    (with «…»): a quote is never cut inside a word."""
-    return evaluate_format.cut_words(text, limit)
-
-
-def lower_first(label: str) -> str:
-    """Lower-case a label's first letter for use mid-sentence, but keep acronyms and codes.
-
-    «Anemi» -> «anemi», but «M-komponent», «IgG» and «LD» stay as they are.
-    """
-    first_word = re.split(r"[\s\-/]", label, maxsplit=1)[0]
-    if len(first_word) > 1 and first_word[0].isupper() and first_word[1:].islower():
-        return label[0].lower() + label[1:]
-    return label
 
 
 def disease_of(title: str) -> str:
@@ -143,15 +126,6 @@ def disease_for(pathway: Pathway) -> str:
     if disease == pathway.title and not pathway.organ_specific:
         return NON_SPECIFIC_DISEASE
     return disease
-
-
-def join_no(items: list[str]) -> str:
-    """Norwegian list: «a», «a og b», «a, b og c»."""
-    if not items:
-        return ""
-    if len(items) == 1:
-        return items[0]
-    return ", ".join(items[:-1]) + " og " + items[-1]
 
 
 # Characters that start Markdown syntax mid-line. Escaping them keeps record text (which may

@@ -32,10 +32,10 @@ from pydantic import ValidationError
 
 from cds.api.deps import authenticate_client, get_http_client
 from cds.app import create_app
+from cds.auth.clients import TrustedClientsError, load_trusted_clients
 from cds.auth.keys import JwksCache, JwksUnavailable
 from cds.auth.replay import ReplayCache
 from cds.auth.replay_store import SqlReplayStore
-from cds.client_auth import TrustedClientsError, load_trusted_clients
 from cds.settings import REPO_ROOT, Settings
 
 ISS = "https://ehr.example.no"
@@ -849,6 +849,25 @@ def test_jwks_cache_rotation_ttl_and_failures(jwks: FakeJwks) -> None:
     jwks.mode = "ok"
     clock.now += 11
     assert key("ec-1")["kid"] == "ec-1"
+
+
+def test_jwks_keys_are_dropped_at_the_ttl_even_just_after_a_failed_refetch(
+    jwks: FakeJwks,
+) -> None:
+    clock = Clock()
+    cache = JwksCache(clock=clock)
+
+    def key(kid: str) -> Any:
+        return asyncio.run(cache.key(JKU, kid, jwks.http))
+
+    assert key("ec-1")["kid"] == "ec-1"
+    jwks.mode = "error"
+    clock.now += 3595  # a rotation check 5 s before the TTL fails: the fresh keys stay...
+    assert key("unknown") is None
+    assert key("ec-1")["kid"] == "ec-1"
+    clock.now += 6  # ...until the TTL, though the next retry is not due yet (fail closed)
+    with pytest.raises(JwksUnavailable):
+        key("ec-1")
 
 
 def test_jwks_with_duplicate_or_private_keys_keeps_the_good_ones(jwks: FakeJwks) -> None:

@@ -10,6 +10,10 @@ import pytest
 from apptools import Capture, build_app, make_settings
 from fastapi.testclient import TestClient
 from hookdata import assert_outcome, full_prefetch, hook_body, service_url
+from pydantic import ValidationError
+
+from cds.cdshooks import HookRequest
+from cds.errors import validation_issues
 
 LIMIT = 2_000
 
@@ -151,6 +155,33 @@ def test_selections_not_a_list_of_strings_is_422(client: TestClient, selections:
     body = valid("order-select", draftOrders=DRAFTS, selections=selections)
     issues = assert_outcome(client.post(service_url("order-select"), json=body), 422)["issue"]
     assert issues[0]["expression"] == ["context.selections"]
+
+
+def test_both_order_context_problems_are_listed(client: TestClient) -> None:
+    body = valid("order-select", draftOrders=[], selections="ServiceRequest/sr-1")
+    issues = assert_outcome(client.post(service_url("order-select"), json=body), 422)["issue"]
+    assert [(i["code"], i["expression"]) for i in issues] == [
+        ("structure", ["context.draftOrders"]),
+        ("structure", ["context.selections"]),
+    ]
+    assert issues[0]["diagnostics"] == "context.draftOrders must be a FHIR Bundle"
+
+
+def test_patient_view_context_is_not_held_to_the_order_hook_rules(client: TestClient) -> None:
+    body = valid("patient-view", draftOrders="not a Bundle", selections=7)
+    assert client.post(service_url("patient-view"), json=body).status_code == 200
+
+
+@pytest.mark.parametrize("hook", ["order-select", "order-sign"])
+def test_the_request_model_itself_checks_the_order_context(hook: str) -> None:
+    # The model, not the route: the CLI (cds.cli) validates with it too.
+    body = valid(hook, draftOrders={"resourceType": "ServiceRequest"})
+    with pytest.raises(ValidationError) as info:
+        HookRequest.model_validate(body)
+    assert [issue.expression for issue in validation_issues(info.value.errors())] == [
+        "context.draftOrders"
+    ]
+    assert HookRequest.model_validate(valid(hook, draftOrders=DRAFTS)).hook == hook
 
 
 # --- body size ------------------------------------------------------------------------------------

@@ -85,7 +85,13 @@ PATHWAY: dict[str, Any] = {
         }
     },
     "rules": [
-        {"id": "r1", "outcome": "begrunnet", "cite": [CITE], "when": {"feature": "anemi"}},
+        {
+            "id": "r1",
+            "outcome": "begrunnet",
+            "cite": [CITE],
+            "when": {"feature": "anemi"},
+            "hooks": ["patient-view", "order-select", "order-sign"],
+        },
     ],
     "filter_tests": [
         {"id": "hb", "label": "Hb", "analytes": ["hb"], "max_age_days": 90, "cite": CITE},
@@ -222,6 +228,44 @@ def test_unknown_key_is_an_error(tmp_path: Path) -> None:
         write(tmp_path, pathways={"test.yaml": pathway_with(lambda d: d.update(colour="red"))})
     )
     assert "criteria/test.yaml: colour: Extra inputs are not permitted" in message
+
+
+@pytest.mark.parametrize("hooks", [None, []])
+def test_rule_without_hooks_is_refused(tmp_path: Path, hooks: list[str] | None) -> None:
+    """A rule must name its hooks: with a default of «all hooks», a new hook would silently
+    apply every rule (cds/hooks.py)."""
+
+    def no_hooks(d: dict[str, Any]) -> None:
+        if hooks is None:
+            d["rules"][0].pop("hooks")
+        else:
+            d["rules"][0]["hooks"] = hooks
+
+    message = refused(write(tmp_path, pathways={"test.yaml": pathway_with(no_hooks)}))
+    assert "criteria/test.yaml: rules[0].hooks: rule 'r1' must name its hooks" in message
+
+
+def test_rule_with_one_hook_loads(tmp_path: Path) -> None:
+    def one_hook(d: dict[str, Any]) -> None:
+        d["rules"][0]["hooks"] = ["order-sign"]
+
+    registry = load_registry(write(tmp_path, pathways={"test.yaml": pathway_with(one_hook)}))
+    assert registry.get("test").rules[0].hooks == ("order-sign",)
+
+
+def test_unknown_hook_is_refused(tmp_path: Path) -> None:
+    def unknown(d: dict[str, Any]) -> None:
+        d["rules"][0]["hooks"] = ["encounter-start"]
+
+    message = refused(write(tmp_path, pathways={"test.yaml": pathway_with(unknown)}))
+    assert "criteria/test.yaml: rules[0].hooks[0]: Input should be" in message
+
+
+def test_real_rules_name_their_hooks() -> None:
+    """Every rule of the real criteria names its hooks explicitly (not the schema default)."""
+    for pathway in load_registry(REPO / "criteria").pathways:
+        for rule in pathway.rules:
+            assert "hooks" in rule.model_fields_set, rule.id
 
 
 def test_codes_file_schema_error(tmp_path: Path) -> None:

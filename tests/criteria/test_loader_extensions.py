@@ -43,7 +43,14 @@ def add_source(source: dict[str, Any]) -> Mutate:
 def add_rule(when: dict[str, Any], **extra: Any) -> Mutate:
     def mutate(d: dict[str, Any]) -> None:
         d["rules"].append(
-            {"id": "r2", "outcome": "mistanke", "cite": [CITE], "when": when, **extra}
+            {
+                "id": "r2",
+                "outcome": "mistanke",
+                "cite": [CITE],
+                "when": when,
+                "hooks": ["patient-view"],
+                **extra,
+            }
         )
 
     return mutate
@@ -89,6 +96,7 @@ def test_extended_pathway_loads_and_regions_are_merged(tmp_path: Path) -> None:
             {
                 "id": "r2",
                 "outcome": "stop_order",
+                "hooks": ["order-select", "order-sign"],
                 "cite": [CITE],
                 "when": {"all": [{"age_at_least": 18}, {"draft_order": {"patterns": ["biopsi"]}}]},
                 "advice": {"indicator": "critical", "summary": "Stopp", "detail": "Stopp."},

@@ -6,8 +6,7 @@ import pytest
 from factories import Run, condition, facts, lab, report
 
 from cds.criteria.registry import Registry
-from cds.criteria.schema import TextSource
-from cds.evaluate.texts import statement
+from cds.evaluate.sources.text import TextSource, statement
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ from cds.render.format import (
     fmt_lab,
     fmt_number,
     fmt_quantity,
+    fmt_range,
     join_no,
     lower_first,
     md,
@@ -27,12 +28,20 @@ from cds.render.format import (
 def test_dates_are_day_month_year_with_dots() -> None:
     assert fmt_date(date(2026, 11, 21)) == "21.11.2026"
     assert fmt_date(date(2026, 1, 5)) == "05.01.2026"
-    assert fmt_date(None) == "ukjent dato"
+    assert fmt_date(None) == "udatert"  # one word for it, as in the evidence and the notes
 
 
 @pytest.mark.parametrize(
     ("value", "text"),
-    [(10.9, "10,9"), (10.90, "10,9"), (4.0, "4"), (2.456, "2,46"), (0.0, "0"), (-0.001, "0")],
+    [
+        (10.9, "10,9"),
+        (10.90, "10,9"),
+        (4.0, "4"),
+        (2.456, "2,456"),
+        (2.4564, "2,456"),
+        (0.0, "0"),
+        (-0.0001, "0"),
+    ],
 )
 def test_numbers_use_decimal_comma_without_trailing_zeros(value: float, text: str) -> None:
     assert fmt_number(value) == text
@@ -55,8 +64,35 @@ def test_quantities_and_lab_lines() -> None:
         display="B-Hemoglobin",
     )
     assert fmt_lab(hb) == "B-Hemoglobin 10,9 g/dL (ref. 11,7–15,3)"
+    male = LabResult(
+        ref="Observation/hb-m",
+        analyte="hb",
+        when=date(2026, 11, 1),
+        value=Quantity(12.0, "g/dL"),
+        ref_low=Quantity(13.4, "g/dL"),
+        ref_high=Quantity(17.0, "g/dL"),
+    )
+    # The bounds have the unit's decimals, like the value: «17,0», never «17» beside «12,0».
+    assert fmt_lab(male, "Hb") == "Hb 12,0 g/dL (ref. 13,4–17,0)"
     text = LabResult(ref="Observation/e", analyte="elfo", when=None, text="Se  kommentar\n M")
     assert fmt_lab(text, "Elfo") == "Elfo: Se kommentar M"
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "text"),
+    [
+        (Quantity(60, "mL/min/{1.73_m2}"), None, "ref. ≥ 60"),
+        (None, Quantity(4, "mg/L"), "ref. ≤ 4"),
+        (Quantity(2.15, "mmol/L"), Quantity(2.51, "mmol/L"), "ref. 2,15–2,51"),
+        (None, None, ""),
+    ],
+)
+def test_one_sided_ranges_are_inclusive_as_in_fhir(
+    low: Quantity | None, high: Quantity | None, text: str
+) -> None:
+    # FHIR's referenceRange bounds are inclusive and evaluate reads them so (eGFR 60 is within
+    # «ref. ≥ 60»); «> 60» would tell the GP the opposite.
+    assert fmt_range(low, high) == text
 
 
 def test_lower_first_keeps_acronyms() -> None:

@@ -256,7 +256,7 @@ def test_the_authenticated_clients_iss_is_recorded(database_url: str) -> None:
     """With auth on the verified caller's ``iss`` goes into the row (the JWT itself is tested in
     tests/api/test_client_auth.py; here the verifier is replaced by its result)."""
     from cds.api.deps import authenticate_client
-    from cds.client_auth import AuthenticatedClient, TrustedClient
+    from cds.auth.clients import AuthenticatedClient, TrustedClient
 
     caller = AuthenticatedClient(TrustedClient(iss="https://ehr.example.no", jku="https://ehr.example.no/jwks"))
     app = storage_app(database_url)

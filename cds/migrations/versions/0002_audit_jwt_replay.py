@@ -1,4 +1,4 @@
-"""The audit table (one row per hook call, cds.audit) and the JWT replay cache (cds.client_auth).
+"""The audit table (one row per hook call, cds.audit) and the JWT replay cache (cds.auth).
 
 ``jwt_replay`` is the shared ``jti`` cache: ``(iss TEXT NOT NULL, jti TEXT NOT NULL,
 expires_at TIMESTAMP WITH TIME ZONE NOT NULL, PRIMARY KEY (iss, jti))``. Both are created only

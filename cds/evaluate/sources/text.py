@@ -21,17 +21,64 @@ reads), and an Encounter's reason texts, each dated within the window.
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
+from cds.criteria.checks import check_analytes, check_regexes
 from cds.criteria.lexicon import AssertionLexicon
-from cds.criteria.schema import CodeBook, TextSource
+from cds.criteria.schema import CodeBook, SourceModel
 from cds.evaluate import format as fmt
-from cds.evaluate.common import SourceResult, modality_fits, regexes, within
+from cds.evaluate.matching import modality_fits, regexes, within
 from cds.evaluate.model import Evidence
+from cds.evaluate.sources.base import SourceKind, SourceResult
 from cds.facts.model import PatientFacts
 from cds.facts.text import Finding, findings
 
 
-def text_source(
+class TextSource(SourceModel):
+    """Norwegian text of lab results (``analytes``), reports (``report_kinds``) and/or the GP's
+    notes (``clinical_notes``: Condition text and notes, Encounter reasons) states it.
+
+    Each match of a ``patterns`` regex is a finding whose assertion the one mechanism decides
+    (``cds.facts.text``, criteria/assertion.yaml). It counts when affirmed; when uncertain only
+    with ``hedged: count``; when historical only with ``history: count``; never when negated or
+    about someone else. ``exclusions``: domain words that make a clause no finding unless they
+    are negated themselves («hematom»). ``together_with``: the same text must also hold a counting
+    finding of one of these (leg weakness *with* back pain). Case-insensitive Python regexes.
+    """
+
+    kind: Literal["text"]
+    analytes: tuple[str, ...] = ()
+    report_kinds: tuple[Literal["radiology", "pathology", "laboratory", "other"], ...] = ()
+    report_title_patterns: tuple[str, ...] = ()  # restrict reports by title, e.g. "elektroforese"
+    modalities: tuple[Literal["MR", "CT", "RTG", "UL"], ...] = ()  # restrict radiology by modality
+    clinical_notes: bool = False
+    patterns: tuple[str, ...]
+    hedged: Literal["count", "ignore"] = "ignore"
+    history: Literal["count", "ignore"] = "ignore"
+    exclusions: tuple[str, ...] = ()
+    together_with: tuple[str, ...] = ()
+    window_days: int
+
+    def filter_analytes(self) -> tuple[str, ...]:
+        return self.analytes
+
+
+def check(source: TextSource, codebook: CodeBook, at: str) -> list[str]:
+    """Known analytes, regexes that compile, and something to read."""
+    problems = check_analytes(source.analytes, codebook, f"{at}.analytes")
+    for field, patterns in (
+        ("patterns", source.patterns),
+        ("exclusions", source.exclusions),
+        ("together_with", source.together_with),
+        ("report_title_patterns", source.report_title_patterns),
+    ):
+        problems += check_regexes(patterns, f"{at}.{field}")
+    if not source.analytes and not source.report_kinds and not source.clinical_notes:
+        problems.append(f"{at}: a text source needs analytes, report_kinds or clinical_notes")
+    return problems
+
+
+def evaluate(
     source: TextSource, codebook: CodeBook, facts: PatientFacts, today: date
 ) -> SourceResult:
     """Evidence from every text the source reads that states its finding."""
@@ -123,3 +170,6 @@ def counts(finding: Finding, source: TextSource) -> bool:
     if finding.assertion == "historical":
         return source.history == "count"
     return False
+
+
+KIND = SourceKind(TextSource, evaluate, check)

@@ -1,7 +1,10 @@
-"""Small helpers every source evaluator shares: the source result, windows, cached matchers.
+"""Matching record items against criteria: code sets, regexes, windows, sites, orders.
 
-Criteria objects are frozen pydantic models (hashable when they hold no dicts), so matchers and
-compiled regexes are built once per criteria object and reused by every request
+Was ``cds.evaluate.common``. Every source kind, the filter tests and the rule terms ask the same
+questions — is this code in the set, does this text match, is this date within the window, is
+this site the source's site, does this order order it, which lab result is the newest — and get
+one answer here. Criteria objects are frozen pydantic models (hashable when they hold no dicts),
+so matchers and compiled regexes are built once per criteria object and reused by every request
 (docs/architecture.md «Speed»).
 """
 
@@ -9,28 +12,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
 from cds.criteria.schema import CodeBook, CodeSet, DraftOrderMatch
-from cds.evaluate.model import Evidence
+from cds.evaluate import format as fmt
 from cds.facts.codes import CodeMatcher
-from cds.facts.model import LabResult, OrderFact
+from cds.facts.model import LabResult, OrderFact, Quantity
 from cds.facts.text import findings
-
-
-@dataclass(slots=True)
-class SourceResult:
-    """What one source found. ``assessed``: a lab-type source had a usable number to judge."""
-
-    present: bool = False
-    assessed: bool = False
-    evidence: list[Evidence] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    # Why the source could not be assessed (cds.evaluate.unassessed), when it is not present.
-    unassessed: str | None = None
 
 
 @lru_cache(maxsize=256)
@@ -74,6 +63,19 @@ def site_matches(site: str, patterns: tuple[str, ...], negations: tuple[str, ...
     if patterns and not any(p.search(site) for p in regexes(patterns)):
         return False
     return not (negations and any(n.search(site) for n in regexes(negations)))
+
+
+def site_shown(site: str, patterns: tuple[str, ...]) -> str:
+    """The part of a site text that made the result count («dyp, venstre lår»), shortened.
+
+    The first line a pattern matches; with only negations, the first line. "" without a site.
+    """
+    lines = [line for line in site.split("\n") if line.strip()]
+    compiled = regexes(patterns)
+    for line in lines:
+        if not compiled or any(p.search(line) for p in compiled):
+            return fmt.snippet(line, limit=60)
+    return ""
 
 
 def modality_fits(kind: str, modality: str | None, modalities: tuple[str, ...]) -> bool:
@@ -128,20 +130,6 @@ def extreme_value(results: Iterable[LabResult], *, largest: bool) -> LabResult |
     return best
 
 
-def round_half_up(value: float, places: str) -> float:
-    """``value`` rounded half up to ``places`` ("0.1", "0.01"), as a GP reads it: the number shown
-    is the number compared (9.35 -> 9.4, where float rounding would give 9.3).
-
-    Never raises: a value the decimal context cannot quantize (non-finite, or more digits than
-    its precision, which the facts stage's bounds make impossible for lab values) is returned
-    unrounded.
-    """
-    try:
-        return float(Decimal(repr(value)).quantize(Decimal(places), rounding=ROUND_HALF_UP))
-    except ArithmeticError:  # decimal.InvalidOperation is one
-        return value
-
-
 def newest_in_window(
     results: Iterable[LabResult], today: date, window_days: int
 ) -> LabResult | None:
@@ -155,6 +143,18 @@ def newest_in_window(
         elif result.when == best.when and best.value is None and result.value is not None:
             best = result
     return best
+
+
+def usable_value(result: LabResult, unit: str) -> Quantity | None:
+    if result.value is None or result.value.unit != unit:
+        return None
+    return result.value
+
+
+def dated_newest_first(results: Iterable[LabResult], today: date, days: int) -> list[LabResult]:
+    """Dated results within ``days``, newest first."""
+    dated = [r for r in results if r.when is not None and within(r.when, today, days)]
+    return sorted(dated, key=lambda r: r.when or date.min, reverse=True)
 
 
 # What an order text may say about the procedure and still order it: «?biopsi» is a biopsy.

@@ -1,19 +1,17 @@
-"""Treatment in the record: medicines by ATC (``medication``) and operations (``procedure``).
+"""The ``medication`` source: a medicine by ATC code (or by name) in the record.
 
 Used for what a treatment tells about the patient, not for counting use (that is
-``medication_increase`` in ``cds.evaluate.trends``):
+``medication_increase``, ``cds.evaluate.sources.usage_increase``):
 
 * treatment that implies a diagnosis («lenalidomid» → known myeloma: «henvises pasienten ikke
   til nytt pakkeforløp»);
-* treatment that explains a finding (semaglutide or a gastric bypass → planned weight loss, not
-  «utilsiktet vekttap»; iron tablets → an anaemia with a treated cause).
+* treatment that explains a finding (semaglutide → planned weight loss, not «utilsiktet
+  vekttap»; iron tablets → an anaemia with a treated cause).
 
 A medicine counts while in use (active, intended, on hold, unknown or missing status), dated
-within the window or undated; a stopped or completed one only with ``include_inactive``.
-A Procedure counts when completed and dated within the window (an undated completed one counts:
-an operation does not become undone). When the record's medicines or operations could not be
-read, nothing is assumed and a note says which: the patient is then assessed as if untreated,
-so a finding is never explained away by data we did not see.
+within the window or undated; a stopped or completed one only with ``include_inactive``. When the
+record's medicines could not be read, nothing is assumed and a note says so: the patient is then
+assessed as if untreated, so a finding is never explained away by data we did not see.
 
 Pure: the clock (``today``) is passed in.
 """
@@ -21,16 +19,18 @@ Pure: the clock (``today``) is passed in.
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
-from cds.criteria.schema import CodeBook, MedicationSource, ProcedureSource
+from cds.criteria.checks import check_codeset, check_regexes
+from cds.criteria.schema import CodeBook, SourceModel
 from cds.evaluate import format as fmt
-from cds.evaluate.common import SourceResult, matcher_for, order_matches, regexes, within
+from cds.evaluate.matching import matcher_for, regexes, within
 from cds.evaluate.model import Evidence
+from cds.evaluate.sources.base import SourceKind, SourceResult
 from cds.facts.model import PatientFacts
 
 # Prefetch keys (cds/services.py) whose absence makes «no such treatment» unknown.
 _MEDICATION_KEYS = ("medicationStatements", "medicationRequests")
-_PROCEDURE_KEY = "procedures"
 # One wording for every medication source, so a card says it once.
 _NO_MEDICATIONS = (
     "Legemiddellisten var ikke tilgjengelig: behandling som forklarer et funn eller viser kjent "
@@ -38,7 +38,29 @@ _NO_MEDICATIONS = (
 )
 
 
-def medication(
+class MedicationSource(SourceModel):
+    """A medicine with an ATC code in ``codeset``: in use (active, intended, on hold, unknown
+    status) and dated within ``window_days`` or undated; with ``include_inactive`` also
+    completed/stopped ones dated within the window. For treatment that implies a diagnosis
+    (lenalidomide: myeloma) or explains a finding (semaglutide: planned weight loss)."""
+
+    kind: Literal["medication"]
+    codeset: str
+    # Case-insensitive regexes on the medicine's name, for drug lists without an ATC coding
+    # (a product name from the Norwegian FEST catalogue, «Revlimid 10 mg»).
+    name_patterns: tuple[str, ...] = ()
+    window_days: int
+    include_inactive: bool = False
+
+
+def check(source: MedicationSource, codebook: CodeBook, at: str) -> list[str]:
+    """A known code set and name regexes that compile."""
+    problems = check_codeset(source.codeset, codebook, f"{at}.codeset")
+    problems += check_regexes(source.name_patterns, f"{at}.name_patterns")
+    return problems
+
+
+def evaluate(
     source: MedicationSource, codebook: CodeBook, facts: PatientFacts, today: date
 ) -> SourceResult:
     """Medicines with an ATC code in the source's code set (see module doc)."""
@@ -66,21 +88,4 @@ def medication(
     return out
 
 
-def procedure(
-    source: ProcedureSource, codebook: CodeBook, facts: PatientFacts, today: date
-) -> SourceResult:
-    """Completed Procedures matching the source's order match (see module doc)."""
-    out = SourceResult()
-    for order in facts.orders:
-        if order.resource_type != "Procedure" or order.status != "completed":
-            continue
-        if order.when is not None and not within(order.when, today, source.window_days):
-            continue
-        if not order_matches(source.procedure, codebook, order):
-            continue
-        out.present = True
-        text = order.labels[0] if order.labels else "operasjon"
-        out.evidence.append(Evidence(order.ref, order.when, f"Operasjon: {text}"))
-    if _PROCEDURE_KEY in facts.unavailable and not out.present:
-        out.notes.append("Tidligere operasjoner (Procedure) var ikke tilgjengelige.")
-    return out
+KIND = SourceKind(MedicationSource, evaluate, check)

@@ -1,0 +1,1 @@
+"""Unit tests of the feature source kinds, one file per kind (cds/evaluate/sources)."""
