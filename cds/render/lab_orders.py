@@ -73,10 +73,6 @@ def build_orders(
     return orders
 
 
-# The name the myelomatose code and its tests know; lab and imaging orders are built alike.
-build_lab_orders = build_orders
-
-
 def is_imaging(order: dict[str, Any]) -> bool:
     """True for an order :func:`build_orders` categorised as imaging."""
     return bool(order.get("category")) and order["category"][0] == IMAGING_CATEGORY

@@ -10,7 +10,7 @@ from render_support import HOOK_INSTANCE, TODAY, USER, assessment, decision, fac
 
 from cds.criteria.schema import CodeBook, Pathway
 from cds.render.format import EMIT_SYSTEMS
-from cds.render.lab_orders import build_lab_orders
+from cds.render.lab_orders import build_orders
 
 
 def orders_for(
@@ -21,7 +21,7 @@ def orders_for(
 ) -> list[dict[str, Any]]:
     a = assessment(pathway, "mistanke", [], filter_tests=filter_status(pathway, states))
     patient = facts()
-    return build_lab_orders(
+    return build_orders(
         decision(pathway, a, patient, codebook),
         patient,
         hook_instance=hook_instance,
