@@ -29,7 +29,7 @@ from cds.audit import current_trace
 from cds.cdshooks import Card, CdsResponse, HookRequest
 from cds.criteria.registry import Registry
 from cds.criteria.schema import ALL_HOOKS, Pathway
-from cds.evaluate.combine import Combined, combine
+from cds.evaluate.decision import CardDecision, CardPlan, decide, plan_cards
 from cds.evaluate.engine import EvaluationError, evaluate
 from cds.evaluate.model import Assessment
 from cds.facts.extract import extract_facts
@@ -56,32 +56,33 @@ def respond(
     trace = current_trace()  # stage timings for the audit row (cds.audit); decides nothing
     with trace.stage("facts"):
         facts = extract_facts(record, registry.codebook, today=today, context=request.context)
-    results: list[Result] = []
+    decisions: list[CardDecision] = []
     failed: list[Pathway] = []
+    codebook = registry.codebook
     with trace.stage("evaluate"):
         for pathway in registry.pathways:
             try:
-                results.append(
-                    (pathway, evaluate(pathway, registry.codebook, facts, hook=hook, today=today))
-                )
+                assessment = evaluate(pathway, codebook, facts, hook=hook, today=today)
+                decision = decide(pathway, assessment, facts, codebook)
             except Exception as exc:
                 _log_failure(pathway, exc)
                 failed.append(pathway)
-        # Which assessments become cards is decided here, for all pathways together.
-        combined = _combine(results, request.hook_instance, hook)
-    for _, assessment in results:
-        trace.fired(assessment.rule)
+            else:
+                decisions.append(decision)
+        # Which assessments become cards is decided here too, for all pathways together.
+        plan = _plan(decisions, request.hook_instance, hook)
+    for decision in decisions:
+        trace.fired(decision.assessment.rule)
     with trace.stage("render"):
-        cards = _render(request, facts, registry, settings, combined, failed, hook, today=today)
+        cards = _render(request, facts, settings, plan, failed, hook, today=today)
     return CdsResponse(cards=cards)
 
 
 def _render(
     request: HookRequest,
     facts: PatientFacts,
-    registry: Registry,
     settings: Settings,
-    combined: Combined,
+    plan: CardPlan,
     failed: list[Pathway],
     hook: HookName,
     *,
@@ -91,15 +92,14 @@ def _render(
     user = request.context.get("userId")
     renderer = _Renderer(
         facts,
-        registry,
         settings,
         hook=hook,
         hook_instance=request.hook_instance,
         user_ref=user if isinstance(user, str) and user else None,
         today=today,
     )
-    results = list(combined.results)
-    cards, broken = renderer.isolated(combined)
+    results = [(d.pathway, d.assessment) for d in plan.decisions]
+    cards, broken = renderer.isolated(plan)
     failed.extend(broken)
     cards.extend(_quiet_cards(results, broken, cards, settings, request.hook_instance))
     disabled = settings.disabled_cards
@@ -114,7 +114,6 @@ class _Renderer:
     def __init__(
         self,
         facts: PatientFacts,
-        registry: Registry,
         settings: Settings,
         *,
         hook: HookName,
@@ -122,15 +121,14 @@ class _Renderer:
         user_ref: str | None,
         today: date,
     ) -> None:
-        self.facts, self.registry, self.settings = facts, registry, settings
+        self.facts, self.settings = facts, settings
         self.hook, self.hook_instance = hook, hook_instance
         self.user_ref, self.today = user_ref, today
 
-    def render(self, combined: Combined) -> list[Card]:
+    def render(self, plan: CardPlan) -> list[Card]:
         return render_cards(
-            combined,
+            plan,
             self.facts,
-            codebook=self.registry.codebook,
             hook=self.hook,
             hook_instance=self.hook_instance,
             user_ref=self.user_ref,
@@ -138,39 +136,39 @@ class _Renderer:
             disabled=self.settings.disabled_cards,
         )
 
-    def isolated(self, combined: Combined) -> tuple[list[Card], list[Pathway]]:
+    def isolated(self, plan: CardPlan) -> tuple[list[Card], list[Pathway]]:
         """The cards, and the pathways left out because rendering them failed.
 
-        Only after the joint rendering failed: each pathway is combined and rendered alone, and
-        the ones that render are combined again (the policy is pure and cheap), so one pathway's
-        broken card does not silence the others.
+        Only after the joint rendering failed: each pathway is planned and rendered alone, and
+        the ones that render are planned together again (the policy is pure and cheap), so one
+        pathway's broken card does not silence the others.
         """
         try:
-            return self.render(combined), []
+            return self.render(plan), []
         except Exception:
             logger.warning("rendering failed: retrying one pathway at a time")
-        kept: list[Result] = []
+        kept: list[CardDecision] = []
         broken: list[Pathway] = []
-        for result in combined.results:
+        for decision in plan.decisions:
             try:
-                self.render(combine([result]))
+                self.render(plan_cards([decision]))
             except Exception as exc:
-                _log_failure(result[0], exc, part="render")
-                broken.append(result[0])
+                _log_failure(decision.pathway, exc, part="render")
+                broken.append(decision.pathway)
             else:
-                kept.append(result)
+                kept.append(decision)
         try:
-            return self.render(combine(kept)), broken
+            return self.render(plan_cards(kept)), broken
         except Exception as exc:  # only together do they fail: say nothing rather than guess
-            for pathway, _ in kept:
-                _log_failure(pathway, exc, part="render-combined")
-            return [], broken + [p for p, _ in kept]
+            for decision in kept:
+                _log_failure(decision.pathway, exc, part="render-combined")
+            return [], broken + [d.pathway for d in kept]
 
 
-def _combine(results: Sequence[Result], hook_instance: str, hook: HookName) -> Combined:
-    """The «Several pathways» policy over every assessment; what it drops is logged (debug)."""
-    combined = combine(results)
-    for dropped in combined.dropped:
+def _plan(decisions: Sequence[CardDecision], hook_instance: str, hook: HookName) -> CardPlan:
+    """The «Several pathways» policy over every decision; what it drops is logged (debug)."""
+    plan = plan_cards(decisions)
+    for dropped in plan.dropped:
         logger.debug(
             "card left out: several pathways",
             extra={
@@ -181,7 +179,7 @@ def _combine(results: Sequence[Result], hook_instance: str, hook: HookName) -> C
                 "reason": dropped.reason,
             },
         )
-    return combined
+    return plan
 
 
 def _quiet_cards(

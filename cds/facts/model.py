@@ -143,6 +143,9 @@ class OrderFact:
     # Where the order is about, normalised (cds.facts.sites.order_place): the coded bodySite when
     # it names a region, else every place its bodySite, code, orderDetail, reason and note name.
     place: Place = NO_PLACE
+    # The order's own name as written (code.text, else the first coding display), so a card can
+    # name a draft the GP will recognise («Biopsi av kul i lår»); None when it has none.
+    name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

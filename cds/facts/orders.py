@@ -82,7 +82,21 @@ def order_fact(
         reason_refs=reason_refs,
         site=site_text(resource, with_method=False),
         place=order_place(resource, codebook) if codebook is not None else NO_PLACE,
+        name=_name(resource),
     )
+
+
+def _name(resource: dict[str, Any]) -> str | None:
+    """``code.text``, else the first coding's display (as written: cards show it)."""
+    code = fj.as_dict(resource.get("code"))
+    if code is None:
+        return None
+    if fj.text(code.get("text")):
+        return str(code["text"])
+    for coding in fj.dicts(code.get("coding")):
+        if isinstance(coding.get("display"), str):
+            return str(coding["display"])
+    return None
 
 
 def extract_orders(

@@ -43,16 +43,14 @@ takes the id its first (recommended) pathway's begrunnet card would have had.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
 from cds.cdshooks import Action, Card, Coding, Link, OverrideReason, Source, Suggestion
-from cds.criteria.codebook import CodeBook
-from cds.criteria.schema import Advice, Outcome, Pathway, Rule
-from cds.evaluate.combine import Combined
+from cds.criteria.schema import Outcome, Pathway, Rule
+from cds.evaluate.decision import CardDecision, CardPlan, GroupDecision
 from cds.evaluate.model import Assessment
 from cds.facts.model import OrderFact, PatientFacts
 from cds.hooks import HookName
@@ -78,19 +76,11 @@ from cds.render.format import (
     one_line,
     stable_id,
 )
-from cds.render.lab_orders import build_orders, is_imaging, missing_filter_tests, missing_tests
+from cds.render.lab_orders import build_orders, is_imaging
 from cds.render.links import card_links
-from cds.render.referral import (
-    RenderError,
-    acute_hits,
-    build_referral,
-    ordered_hits,
-    other_hits,
-    used_hits,
-)
+from cds.render.referral import RenderError, build_referral
 from cds.render.tests_text import QUOTE_RANK
 from cds.render.tests_text import filter_tests as _filter_tests
-from cds.render.tests_text import listed_content as _listed_content
 from cds.render.tests_text import missing_content as _missing_content
 
 logger = logging.getLogger(__name__)
@@ -145,26 +135,28 @@ _BEFORE_REFERRAL = "Før henvisning foreslås – dette mangler eller er for gam
 # first, then other relevant findings, the forløpstid, and last notes and the patient
 # information the GP must give (the referral letter repeats all of them).
 _QUOTE, _OTHER_FINDINGS, _TIMES, _PATIENT_INFO, _NOTES = QUOTE_RANK, 3, 2, 1, 1
-# The diagnostic pathway's criterion that sends organ-specific suspicion elsewhere.
-_ORGAN_ASSESSMENT = re.compile(r"\borganspesifikk\s+utredning", re.IGNORECASE)
-# A FHIR id as a relative reference: what a delete action's resourceId must look like.
-_RELATIVE_REF = re.compile(r"^[A-Z][A-Za-z]+/[A-Za-z0-9\-.]{1,64}$")
 
 
 @dataclass(frozen=True, slots=True)
 class _Call:
     """What every card builder needs about one pathway in one hook call."""
 
-    pathway: Pathway
-    assessment: Assessment
+    decision: CardDecision
     facts: PatientFacts
-    codebook: CodeBook
     hook: HookName
     hook_instance: str
     user_ref: str | None
     today: date
-    # Every pathway referral the record holds within its window (any pathway), from combine().
+    # Every pathway referral the record holds within its window (any pathway), from the plan.
     referred: tuple[tuple[Pathway, OrderFact], ...] = ()
+
+    @property
+    def pathway(self) -> Pathway:
+        return self.decision.pathway
+
+    @property
+    def assessment(self) -> Assessment:
+        return self.decision.assessment
 
     def id(self, kind: str) -> str:
         return stable_id(self.hook_instance, self.pathway.id, kind)
@@ -175,19 +167,13 @@ class _Call:
 
     @property
     def rule(self) -> Rule | None:
-        return next((r for r in self.pathway.rules if r.id == self.assessment.rule), None)
-
-    @property
-    def advice(self) -> Advice | None:
-        rule = self.rule
-        return rule.advice if rule is not None else None
+        return self.decision.rule
 
 
 def render_cards(
-    combined: Combined,
+    plan: CardPlan,
     facts: PatientFacts,
     *,
-    codebook: CodeBook,
     hook: HookName,
     hook_instance: str,
     user_ref: str | None,
@@ -196,43 +182,31 @@ def render_cards(
 ) -> list[Card]:
     """The cards for one hook call, ordered critical, warning, info (then registry order).
 
-    ``combined`` (the evaluate stage's :func:`cds.evaluate.combine.combine`) says which
-    assessments are shown and which begrunnet pathways share one card; ``disabled`` (card types a
-    site has switched off) applies after that. ``user_ref`` (the hook's ``userId``, e.g.
+    ``plan`` (the evaluate stage's :func:`cds.evaluate.decision.plan_cards`) says which cards are
+    shown, what each shows and which begrunnet pathways share one card; ``disabled`` (card types
+    a site has switched off) applies after that. ``user_ref`` (the hook's ``userId``, e.g.
     ``Practitioner/123``) becomes the requester of suggested orders.
     """
-    referred = tuple(
-        (p, a.already_referred) for p, a in combined.referred if a.already_referred is not None
-    )
-    # Registry position by assessment identity: the same pathway may appear twice in tests.
-    position = {id(a): i for i, (_, a) in enumerate(combined.results)}
+    # Registry position by decision identity: the same pathway may appear twice in tests.
+    position = {id(d): i for i, d in enumerate(plan.decisions)}
 
-    def call_for(pathway: Pathway, assessment: Assessment) -> _Call:
-        return _Call(
-            pathway, assessment, facts, codebook, hook, hook_instance, user_ref, today, referred
-        )
+    def call_for(decision: CardDecision) -> _Call:
+        return _Call(decision, facts, hook, hook_instance, user_ref, today, plan.referred)
 
     planned: list[tuple[int, Card]] = []
-    for pathway, assessment in combined.singles:
-        outcome = assessment.outcome
+    for decision in plan.singles:
+        outcome = decision.assessment.outcome
         if outcome is None or outcome in disabled:
             continue
-        planned.append(
-            (position[id(assessment)], _BUILDERS[outcome](call_for(pathway, assessment)))
-        )
-        _log_rendered(hook_instance, hook, pathway.id, outcome)
+        planned.append((position[id(decision)], _BUILDERS[outcome](call_for(decision))))
+        _log_rendered(hook_instance, hook, decision.pathway.id, outcome)
     if "begrunnet" not in disabled:
-        for group in combined.groups:
-            calls = [call_for(p, a) for p, a in group.members]
-            recommended = (
-                next(i for i, m in enumerate(group.members) if m is group.recommended)
-                if group.recommended is not None
-                else None
-            )
-            first = min(position[id(a)] for _, a in group.members)
-            planned.append((first, _group_card(calls, recommended)))
-            for p, _ in group.members:
-                _log_rendered(hook_instance, hook, p.id, "begrunnet")
+        for group in plan.groups:
+            calls = [call_for(d) for d in group.members]
+            first = min(position[id(d)] for d in group.members)
+            planned.append((first, _group_card(calls, group)))
+            for d in group.members:
+                _log_rendered(hook_instance, hook, d.pathway.id, "begrunnet")
     planned.sort(key=lambda item: (_INDICATOR_RANK[item[1].indicator], item[0]))
     return [card for _, card in planned]
 
@@ -251,9 +225,9 @@ def _acute(call: _Call) -> Card:
     """Evidence first, then the source's acute sentence («… innen 1-2 døgn»): not the 7-day
     forløpstid, which is for the written pathway referral, and no request for a frailty score,
     which must not delay a telephone admission."""
-    pathway, assessment = call.pathway, call.assessment
-    acute = [lower_first(h.label) for h in acute_hits(pathway, assessment)]
-    short = [lower_first(h.label.split(",")[0]) for h in acute_hits(pathway, assessment)]
+    pathway, assessment, decision = call.pathway, call.assessment, call.decision
+    acute = [lower_first(h.label) for h in decision.acute]
+    short = [lower_first(h.label.split(",")[0]) for h in decision.acute]
     tail = "henvis telefonisk for akutt innleggelse"
     summary = fit_summary(
         f"Akutt: mistanke om {call.disease} med {join_no(acute)} – {tail}",
@@ -269,8 +243,8 @@ def _acute(call: _Call) -> Card:
             "Ved akutte funn må pasienten likevel henvises telefonisk for akutt innleggelse."
         )
     parts.append(_other_referrals(call))
-    parts.append(bullets("Funn:", findings.bullets(used_hits(pathway, assessment))))
-    others = findings.bullets(other_hits(pathway, assessment))
+    parts.append(bullets("Funn:", findings.bullets(decision.used)))
+    others = findings.bullets(decision.others)
     parts.append(Part(bullets("Andre relevante funn:", others), _OTHER_FINDINGS))
     if pathway.referral.acute_instruction:
         parts.append(f"> «{md(pathway.referral.acute_instruction)}»")
@@ -305,14 +279,14 @@ def _begrunnet(call: _Call) -> Card:
     diagnostic = not pathway.organ_specific
     orders = _orders(call) if diagnostic else []
     findings = Findings()
-    used = findings.bullets(used_hits(pathway, assessment))
-    others = findings.bullets(other_hits(pathway, assessment))
+    used = findings.bullets(call.decision.used)
+    others = findings.bullets(call.decision.others)
     parts: list[Part | str] = [
         bullets(_MET, used),
         Part(bullets("Andre relevante funn:", others), _OTHER_FINDINGS),
         *(_filter_tests(call, heading=_BEFORE_REFERRAL) if diagnostic else []),
         _receivers(call),
-        _missing_content(call, skip=_listed_content(call) if diagnostic else ()),
+        _missing_content(call, skip=call.decision.listed_content if diagnostic else ()),
         Part(patient_information(pathway.referral.patient_information), _PATIENT_INFO),
         Part(times_line([pathway]), _TIMES),
         _explained(call),
@@ -341,12 +315,8 @@ def _begrunnet(call: _Call) -> Card:
 
 def _mistanke(call: _Call) -> Card:
     pathway, assessment = call.pathway, call.assessment
-    missing = missing_tests(pathway, assessment, call.facts)
-    exams = [
-        test
-        for _, test in missing_filter_tests(pathway, assessment, call.facts)
-        if test.order_category == "imaging"
-    ]
+    missing = call.decision.missing_tests
+    exams = [m.test for m in missing if m.test is not None and m.test.order_category == "imaging"]
     names = join_no([lower_first(t.label) for t in exams])
     if exams:
         rest = " og ta filterprøvene" if len(exams) < len(missing) else ""
@@ -371,7 +341,7 @@ def _mistanke(call: _Call) -> Card:
             f"Funn som kan gi mistanke om {call.disease}:",
             # Only the deciding rule's findings: an unrelated lipoma must not read as a reason
             # for the pelvic CT this card orders.
-            Findings().bullets(used_hits(pathway, assessment)),
+            Findings().bullets(call.decision.used),
         ),
         # An earlier positive result that aged out (evaluate decided): the stale test was
         # positive, which is why it must be taken again.
@@ -388,8 +358,8 @@ def _mistanke(call: _Call) -> Card:
 
 
 def _not_met(call: _Call) -> Card:
-    pathway, assessment = call.pathway, call.assessment
-    hits = ordered_hits(pathway, assessment)
+    pathway = call.pathway
+    hits = call.decision.findings
     rest = f"kriteriene for {pathway.title} er ikke oppfylt"
     if len(hits) == 1:
         summary = fit_summary(
@@ -419,11 +389,11 @@ def _unsupported(call: _Call) -> Card:
 def _advice(call: _Call) -> Card:
     """The rule's own advice (children to the paediatric department, faecal blood to the
     colorectal pathway) with the dated findings it rests on; nothing to order from here."""
-    advice = call.advice
+    advice = call.decision.advice
     summary = fit_summary(advice.summary if advice else f"Vurder {call.pathway.title}")
     parts: list[Part | str] = [
         advice.detail if advice else "",
-        bullets("Funn:", Findings().bullets(used_hits(call.pathway, call.assessment))),
+        bullets("Funn:", Findings().bullets(call.decision.used)),
         _explained(call),
         Part(_notes(call), _NOTES),
     ]
@@ -435,12 +405,12 @@ def _stop_order(call: _Call) -> Card:
     may be a sarcoma): critical, with one suggestion that deletes it and refers instead."""
     pathway, assessment = call.pathway, call.assessment
     label = pathway.referral.label
-    advice = call.advice
+    advice = call.decision.advice
     summary = fit_summary(
         advice.summary if advice else f"Stopp bestillingen: henvis til {label} i stedet",
         f"Stopp bestillingen: henvis til {label}",
     )
-    blocked = [(ref, _draft_text(call, ref)) for ref in assessment.blocked_orders]
+    blocked = call.decision.blocked
     referred = bool(call.referred)
     # A referral is offered only when the other rules give begrunnet mistanke; at the mistanke
     # stage the examinations come first (the filter function), so the card orders them instead.
@@ -448,8 +418,10 @@ def _stop_order(call: _Call) -> Card:
     examine = not referred and assessment.stop_then == "mistanke"
     parts: list[Part | str] = [
         advice.detail if advice else "",
-        bullets("Bestillinger som bør slettes:", [f"**{md(text)}**" for _, text in blocked]),
-        bullets("Funn:", Findings().bullets(used_hits(pathway, assessment))),
+        bullets(
+            "Bestillinger som bør slettes:", [f"**{md(_order_text(b.name))}**" for b in blocked]
+        ),
+        bullets("Funn:", Findings().bullets(call.decision.used)),
         _own_referral(call),
         _other_referrals(call),
         _STOP_NOT_YET if examine else "",
@@ -466,9 +438,9 @@ def _stop_order(call: _Call) -> Card:
     # delete alone is not offered (a delete must come with a create, checklist §4.3).
     suggestion: Suggestion | None = None
     if refer:
-        suggestion = _stop_order_suggestion(call, [ref for ref, _ in blocked])
+        suggestion = _stop_order_suggestion(call)
     elif examine:
-        suggestion = _stop_and_examine_suggestion(call, [ref for ref, _ in blocked])
+        suggestion = _stop_and_examine_suggestion(call)
     if suggestion is not None:
         suggestions.append(suggestion)
     return _card(call, "critical", summary, parts, suggestions, STOP_ORDER_OVERRIDES)
@@ -488,15 +460,16 @@ _BUILDERS: dict[Outcome, Callable[[_Call], Card]] = {
 # --- several pathways with begrunnet mistanke: one card -----------------------------------------
 
 
-def _group_card(calls: list[_Call], recommended: int | None) -> Card:
+def _group_card(calls: list[_Call], group: GroupDecision) -> Card:
     """One warning card for several begrunnet pathways, one referral suggestion each.
 
-    ``calls`` are ordered organ-specific first (combine); ``recommended`` is the index of the
-    one to mark ``isRecommended``, None when no pathway stands out. Evidence first, policy
-    after: the recommended pathway and its findings open the card, the other pathways follow
+    ``calls`` are ordered organ-specific first (evaluate's plan); ``group.recommended`` is the
+    index of the one to mark ``isRecommended``, None when no pathway stands out. Evidence first,
+    policy after: the recommended pathway and its findings open the card, the other pathways follow
     with only the findings not already shown, then why one pathway is recommended; patient
     information and the forløpstid come once.
     """
+    recommended = group.recommended
     lead = calls[recommended if recommended is not None else 0]
     ordered = [lead, *(c for c in calls if c is not lead)]
     findings = Findings()
@@ -506,7 +479,7 @@ def _group_card(calls: list[_Call], recommended: int | None) -> Card:
     ]
     for call in ordered:
         label = f"**{md(call.pathway.referral.label)}**"
-        shown = findings.bullets(used_hits(call.pathway, call.assessment))
+        shown = findings.bullets(call.decision.used)
         if call is lead:
             mark = " (anbefalt)" if recommended is not None else ""
             parts.append(bullets(f"{label}{mark} – {_MET[0].lower()}{_MET[1:]}", shown))
@@ -517,7 +490,7 @@ def _group_card(calls: list[_Call], recommended: int | None) -> Card:
         parts.append(_receivers(call))
     parts += [
         _group_reason(calls, recommended),
-        Part(_group_quote(calls), _QUOTE),
+        Part(_group_quote(group), _QUOTE),
         _missing_content(lead),
         Part(patient_information(lead.pathway.referral.patient_information), _PATIENT_INFO),
         Part(times_line([c.pathway for c in ordered]), _TIMES),
@@ -565,22 +538,15 @@ def _group_reason(calls: list[_Call], recommended: int | None) -> str:
     return f"{text} Velg det som passer best med det kliniske bildet."
 
 
-def _group_quote(calls: list[_Call]) -> str:
-    """The diagnostic pathway's own criterion about organ-specific assessment, if its rule
-    cites it («Sykdomsbildet tilsier at organspesifikk utredning ikke er hensiktsmessig»)."""
-    if all(c.pathway.organ_specific for c in calls):
+def _group_quote(group: GroupDecision) -> str:
+    """The diagnostic pathway's criterion about organ-specific assessment that evaluate chose."""
+    if group.quote is None:
         return ""
-    for call in calls:
-        rule = call.rule
-        if call.pathway.organ_specific or rule is None:
-            continue
-        for cite in rule.cite:
-            if _ORGAN_ASSESSMENT.search(cite.quote):
-                return (
-                    f"> «{md(one_line(cite.quote))}» ({md(call.pathway.source.label)}, "
-                    f"«{md(one_line(cite.section))}»)"
-                )
-    return ""
+    pathway, quote = group.quote
+    return (
+        f"> «{md(one_line(quote.parts[0]))}» ({md(pathway.source.label)}, "
+        f"«{md(one_line(quote.section))}»)"
+    )
 
 
 # --- shared pieces ------------------------------------------------------------------------------
@@ -692,7 +658,7 @@ def _other_referrals(call: _Call) -> str:
 def _unmet_parts(call: _Call, advice: str | None) -> list[Part | str]:
     pathway, assessment = call.pathway, call.assessment
     unmet = [md(u) for u in assessment.unmet]
-    hits = Findings().bullets(ordered_hits(pathway, assessment))
+    hits = Findings().bullets(call.decision.findings)
     return [
         bullets(unassessed.unmet_heading(assessment, _NOT_MET), unmet)
         if unmet
@@ -714,9 +680,7 @@ def _orders(call: _Call) -> list[dict[str, Any]]:
     """Draft orders for the missing/stale filter tests ([] if none, or if one is invalid)."""
     try:
         return build_orders(
-            call.pathway,
-            call.codebook,
-            call.assessment,
+            call.decision,
             call.facts,
             hook_instance=call.hook_instance,
             requester=call.user_ref,
@@ -874,7 +838,7 @@ def _created_referral(
         return None
 
 
-def _stop_order_suggestion(call: _Call, blocked: list[str]) -> Suggestion | None:
+def _stop_order_suggestion(call: _Call) -> Suggestion | None:
     """Delete the blocked drafts and refer instead, as one suggestion.
 
     CDS Hooks test kits require a ``delete`` to come with a ``create`` of the same resource type
@@ -886,20 +850,21 @@ def _stop_order_suggestion(call: _Call, blocked: list[str]) -> Suggestion | None
     pathway = call.pathway
     label = pathway.referral.label
     receiver = call.assessment.receivers[0] if call.assessment.receivers else None
-    deletable = _deletable(call, blocked)
+    blocked = call.decision.blocked
+    deletable = [b for b in blocked if b.deletable]
     actions = [
         Action(
             type="delete",
-            resource_id=ref,
-            description=f"Slett bestillingsutkastet «{_draft_text(call, ref)}»: det skal ikke "
+            resource_id=b.ref,
+            description=f"Slett bestillingsutkastet «{_order_text(b.name)}»: det skal ikke "
             f"utføres før henvisning til {label}.",
         )
-        for ref in deletable
+        for b in deletable
     ]
     draft = _draft(call)
     draft_ref = call.assessment.draft_referral.ref if call.assessment.draft_referral else None
     resource: dict[str, Any] | None = None
-    if draft is not None and draft_ref is not None and draft_ref not in blocked:
+    if draft is not None and draft_ref is not None and all(b.ref != draft_ref for b in blocked):
         if not deletable:
             # Nothing to delete: the ordinary update of the GP's draft is the right action.
             action = _referral_action(call, receiver=receiver, variant=None)
@@ -911,8 +876,9 @@ def _stop_order_suggestion(call: _Call, blocked: list[str]) -> Suggestion | None
                 Action(
                     type="delete",
                     resource_id=draft_ref,
-                    description=f"Slett henvisningsutkastet «{_draft_text(call, draft_ref)}»; "
-                    f"det erstattes av henvisningen merket «{label}» med samme innhold.",
+                    description="Slett henvisningsutkastet "
+                    f"«{_order_text(call.decision.draft_name)}»; det erstattes av henvisningen "
+                    f"merket «{label}» med samme innhold.",
                 )
             )
         except RenderError:
@@ -939,32 +905,18 @@ def _stop_order_suggestion(call: _Call, blocked: list[str]) -> Suggestion | None
 def _stop_advice(call: _Call) -> str:
     """The advice the patient meets beneath the stop (a child: the paediatric department), as
     the step to take instead of the stopped order."""
-    rule_id = call.assessment.stop_then_rule
-    rule = next((r for r in call.pathway.rules if r.id == rule_id), None)
-    if rule is None or rule.advice is None:
-        return ""
-    return f"I stedet: **{md(rule.advice.summary)}**."
+    advice = call.decision.stop_advice
+    return f"I stedet: **{md(advice.summary)}**." if advice is not None else ""
 
 
-def _deletable(call: _Call, blocked: list[str]) -> list[str]:
-    """The blocked drafts a suggestion may delete: ServiceRequests the request carries."""
-    return [
-        ref
-        for ref in blocked
-        if ref.startswith("ServiceRequest/")
-        and _RELATIVE_REF.match(ref)
-        and ref in call.facts.draft_resources
-    ]
-
-
-def _stop_and_examine_suggestion(call: _Call, blocked: list[str]) -> Suggestion | None:
+def _stop_and_examine_suggestion(call: _Call) -> Suggestion | None:
     """Delete the blocked drafts and order the missing examinations, as one suggestion.
 
     At the mistanke stage the source asks for imaging before contact with the receiver, so the
     stopped biopsy is replaced by the examination (a ServiceRequest ``create``, which also keeps
     the delete from standing alone, checklist §4.3). None when nothing can be deleted or ordered.
     """
-    deletable = _deletable(call, blocked)
+    deletable = [b for b in call.decision.blocked if b.deletable]
     orders = _orders(call)
     if not deletable or not orders:
         return None
@@ -973,11 +925,11 @@ def _stop_and_examine_suggestion(call: _Call, blocked: list[str]) -> Suggestion 
     deletes = [
         Action(
             type="delete",
-            resource_id=ref,
-            description=f"Slett bestillingsutkastet «{_draft_text(call, ref)}»: det skal ikke "
+            resource_id=b.ref,
+            description=f"Slett bestillingsutkastet «{_order_text(b.name)}»: det skal ikke "
             f"utføres før bildediagnostikken er vurdert og eventuelt henvisning til {label}.",
         )
-        for ref in deletable
+        for b in deletable
     ]
     what = "bestillingen" if len(deletable) == 1 else "bestillingene"
     return Suggestion(
@@ -1011,8 +963,7 @@ def _referral(
     variant: str | None = None,
 ) -> dict[str, Any]:
     return build_referral(
-        call.pathway,
-        call.assessment,
+        call.decision,
         call.facts,
         hook_instance=call.hook_instance,
         requester=call.user_ref,
@@ -1024,12 +975,10 @@ def _referral(
 
 
 def _draft(call: _Call) -> dict[str, Any] | None:
-    """The raw draft referral to update, if evaluate named one and the request carried it."""
+    """The GP's draft referral (raw JSON) to return in an ``update``, with its id."""
+    raw = call.decision.draft
     order = call.assessment.draft_referral
-    if order is None:
-        return None
-    raw = call.facts.draft_resources.get(order.ref)
-    if not isinstance(raw, dict) or raw.get("resourceType") != "ServiceRequest":
+    if order is None or not isinstance(raw, dict) or raw.get("resourceType") != "ServiceRequest":
         return None
     draft: dict[str, Any] = dict(raw)
     if not draft.get("id"):
@@ -1037,18 +986,6 @@ def _draft(call: _Call) -> dict[str, Any] | None:
     return draft if draft["id"] else None
 
 
-def _draft_text(call: _Call, ref: str) -> str:
+def _order_text(name: str | None) -> str:
     """A draft order's own name («Biopsi av kul i lår»), for the GP to recognise it."""
-    raw = call.facts.draft_resources.get(ref)
-    code = raw.get("code") if isinstance(raw, dict) else None
-    if isinstance(code, dict):
-        text = code.get("text")
-        if isinstance(text, str) and text.strip():
-            return one_line(text, 120)
-        for coding in code.get("coding") or []:
-            if isinstance(coding, dict) and isinstance(coding.get("display"), str):
-                return one_line(coding["display"], 120)
-    order = next((o for o in call.facts.draft_orders if o.ref == ref), None)
-    if order is not None and order.labels:
-        return one_line(order.labels[0], 120)
-    return "bestillingsutkast"
+    return one_line(name, 120) if name and name.strip() else "bestillingsutkast"

@@ -26,15 +26,15 @@ with ``fhir.resources`` (R4B) and with our profile before it leaves; a failure i
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 from fhir.resources.R4B.servicerequest import ServiceRequest
 from pydantic import ValidationError
 
-from cds.criteria.expressions import AllTerm, FeatureTerm, NotTerm, Term, feature_names, sub_terms
 from cds.criteria.schema import Pathway, ReferralContent
+from cds.evaluate.decision import CardDecision
 from cds.evaluate.model import Assessment, Evidence, FeatureHit
 from cds.facts.model import ConditionFact, LabResult, MedicationFact, PatientFacts
 from cds.profile import load_profile, validate_profile
@@ -73,8 +73,7 @@ class RenderError(ValueError):
 
 
 def build_referral(
-    pathway: Pathway,
-    assessment: Assessment,
+    decision: CardDecision,
     facts: PatientFacts,
     *,
     hook_instance: str,
@@ -92,15 +91,12 @@ def build_referral(
     ``receiver`` names the receiving unit (``performer``). ``variant`` tells alternative
     referrals of one pathway apart (one per receiver) so their ids differ; None for the first.
     """
+    pathway, assessment = decision.pathway, decision.assessment
     acute = assessment.outcome == "acute"
-    hits = ordered_hits(pathway, assessment)
-    used = used_hits(pathway, assessment)
-    evidence_refs = {ev.ref for hit in hits for ev in hit.evidence}
-    medications = [m for m in facts.medications if m.active]
-    comorbidities = [c for c in facts.conditions if c.active and c.ref not in evidence_refs]
-    frailty_spec = _content(pathway, "frailty")
-    frailty = _newest_lab(facts, frailty_spec.analytes) if frailty_spec else None
-    reason = reason_sentence(pathway, assessment)
+    hits, used = list(decision.findings), list(decision.used)
+    medications, comorbidities = list(decision.medications), list(decision.comorbidities)
+    frailty, frailty_spec = decision.frailty, decision.frailty_spec
+    reason = reason_sentence(decision)
 
     narrative = ReferralNarrative(
         title=pathway.referral.label,
@@ -183,73 +179,6 @@ def check_resource(resource: dict[str, Any], *, profile: bool) -> None:
             raise RenderError("; ".join(problems))
 
 
-# --- which hits the deciding rule used ------------------------------------------------------
-
-
-def ordered_hits(pathway: Pathway, assessment: Assessment) -> list[FeatureHit]:
-    """Present findings in criteria-file order (unknown feature ids last, as given).
-
-    Features that only serve as explanations of others (a weight-loss medicine, a coded
-    hyperparathyroidism; named by no rule) are not findings to report: the card words them
-    where they explain something (cds.render.explained).
-    """
-    order = {name: i for i, name in enumerate(pathway.features)}
-    ruled = _features_in_rules(pathway)
-    return sorted(
-        (h for h in assessment.hits.values() if h.feature in ruled or h.feature not in order),
-        key=lambda h: order.get(h.feature, len(order)),
-    )
-
-
-def _features_in_rules(pathway: Pathway) -> frozenset[str]:
-    """Feature ids some rule of the pathway names (criteria are loaded once; cheap anyway)."""
-    return frozenset(name for rule in pathway.rules for name in feature_names(rule.when))
-
-
-def used_hits(pathway: Pathway, assessment: Assessment) -> list[FeatureHit]:
-    """Present features the deciding rule names; all present features if it names none."""
-    names = _rule_features(pathway, assessment.rule, alternatives_only=False)
-    hits = [h for h in ordered_hits(pathway, assessment) if h.feature in names]
-    return hits or ordered_hits(pathway, assessment)
-
-
-def other_hits(pathway: Pathway, assessment: Assessment) -> list[FeatureHit]:
-    """Present features the deciding rule did not use (relevant other findings)."""
-    used = {h.feature for h in used_hits(pathway, assessment)}
-    return [h for h in ordered_hits(pathway, assessment) if h.feature not in used]
-
-
-def acute_hits(pathway: Pathway, assessment: Assessment) -> list[FeatureHit]:
-    """The features that made an assessment acute.
-
-    An acute rule combines a common part with alternatives («medullakompresjon, hyperkalsemi
-    eller nyresvikt»); the present alternatives are what the GP must hear about, so features
-    under ``any``/``at_least`` win. A rule without alternatives names all its features.
-    """
-    names = _rule_features(pathway, assessment.rule, alternatives_only=True)
-    hits = [h for h in ordered_hits(pathway, assessment) if h.feature in names]
-    return hits or used_hits(pathway, assessment)
-
-
-def _rule_features(pathway: Pathway, rule_id: str | None, *, alternatives_only: bool) -> set[str]:
-    rule = next((r for r in pathway.rules if r.id == rule_id), None)
-    if rule is None:
-        return set()
-    return set(_term_features(rule.when, inside_alternative=not alternatives_only))
-
-
-def _term_features(term: Term, *, inside_alternative: bool) -> Iterable[str]:
-    """Feature ids a rule term requires positively (``not`` terms are skipped: absent features)."""
-    if isinstance(term, FeatureTerm):
-        if inside_alternative:
-            yield term.feature
-    elif not isinstance(term, NotTerm):
-        # The parts of an any/at_least are alternatives; those of an all keep the caller's view.
-        alternative = inside_alternative or not isinstance(term, AllTerm)
-        for sub in sub_terms(term):
-            yield from _term_features(sub, inside_alternative=alternative)
-
-
 def newest(hit: FeatureHit) -> Evidence | None:
     """The newest evidence of a hit (evaluate keeps them newest first)."""
     return hit.evidence[0] if hit.evidence else None
@@ -263,12 +192,13 @@ def evidence_phrase(hit: FeatureHit) -> str:
     return f"{lower_first(hit.label)} ({one_line(ev.text, 120)}, {fmt_date(ev.when)})"
 
 
-def reason_sentence(pathway: Pathway, assessment: Assessment) -> str:
+def reason_sentence(decision: CardDecision) -> str:
     """The begrunnet mistanke in words (the referral note and the letter's first paragraph)."""
-    disease = disease_for(pathway)
-    findings = join_no([evidence_phrase(h) for h in used_hits(pathway, assessment)])
+    assessment = decision.assessment
+    disease = disease_for(decision.pathway)
+    findings = join_no([evidence_phrase(h) for h in decision.used])
     if assessment.outcome == "acute":
-        acute = join_no([lower_first(h.label) for h in acute_hits(pathway, assessment)])
+        acute = join_no([lower_first(h.label) for h in decision.acute])
         return (
             f"Akutt: begrunnet mistanke om {disease} med {acute} – henvises telefonisk og "
             f"skriftlig for akutt innleggelse. Funn: {findings}."
@@ -286,16 +216,6 @@ def _performer_text(pathway: Pathway, receiver: str | None) -> str:
     """«Haukeland universitetssykehus (offentlig sykehus med sarkomsenter)» for the letter."""
     kind = pathway.referral.performer_type
     return f"{receiver} ({lower_first(kind)})" if receiver else kind
-
-
-def _content(pathway: Pathway, content_id: str) -> ReferralContent | None:
-    return next((c for c in pathway.referral.content if c.id == content_id), None)
-
-
-def _newest_lab(facts: PatientFacts, analytes: Iterable[str]) -> LabResult | None:
-    results = [r for a in analytes if (r := facts.latest(a)) is not None]
-    # Undated results sort last: a dated score is the better statement of current frailty.
-    return max(results, key=lambda r: (r.when is not None, r.when or date.min), default=None)
 
 
 def _findings(

@@ -1,11 +1,12 @@
 """What a card says about the filter tests and the referral's missing content.
 
-Moved out of ``cds.render.cards`` (which stays the card builders): which filter tests are missing
-or stale — as bullets, or as one sentence when there are many (the diagnostic pathway's list, to
-keep the card within its length budget, cds/render/budget.py) — with the source's sentence as a
-quote that a card over budget drops first; and what the referral must carry that the record
-lacks, each thing asked for once (the frailty score a diagnostic card already lists among its
-tests is not asked for again, and the acute card does not ask for it before a phone call).
+Words only: which filter tests are missing or stale, and the quote to show, come from the
+evaluate stage's decision (``cds.evaluate.decision.CardDecision``). Written as bullets, or as one
+sentence when there are many (the diagnostic pathway's list, to keep the card within its length
+budget, cds/render/budget.py), with the source's sentence as a quote that a card over budget
+drops first; and what the referral must carry that the record lacks, each thing asked for once
+(the frailty score a diagnostic card already lists among its tests is not asked for again, and
+the acute card does not ask for it before a phone call).
 """
 
 from __future__ import annotations
@@ -13,13 +14,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from cds.criteria.schema import Pathway, ReferralContent, Rule
+from cds.criteria.schema import Pathway, ReferralContent
+from cds.evaluate.decision import CardDecision
 from cds.evaluate.model import Assessment
-from cds.facts.model import PatientFacts
 from cds.render.budget import Part
 from cds.render.evidence import bullets
 from cds.render.format import fmt_date, join_no, lower_first, md, one_line
-from cds.render.lab_orders import missing_filter_tests, missing_tests
 
 # The drop rank of source quotes (cds.render.budget.Part): the first thing a long card leaves out.
 QUOTE_RANK = 4
@@ -33,9 +33,7 @@ class CardCall(Protocol):
     @property
     def assessment(self) -> Assessment: ...
     @property
-    def facts(self) -> PatientFacts: ...
-    @property
-    def rule(self) -> Rule | None: ...
+    def decision(self) -> CardDecision: ...
 
 
 # More missing tests than this are one sentence instead of a bullet list.
@@ -56,7 +54,7 @@ def missing_content(call: CardCall, skip: Sequence[str] = ()) -> str:
         spec = specs.get(content_id)
         if spec is None or content_id in skip:
             continue
-        if spec.analytes and any(call.facts.labs.get(a) for a in spec.analytes):
+        if content_id in call.decision.outdated_content:
             # An old result exists (evaluate counts only recent ones): say so, do not deny it.
             lines.append(
                 f"{md(spec.label)} i journalen er ikke oppdatert – legg en ny vurdering til i "
@@ -68,17 +66,6 @@ def missing_content(call: CardCall, skip: Sequence[str] = ()) -> str:
     return "\n\n".join(lines)
 
 
-def listed_content(call: CardCall) -> tuple[str, ...]:
-    """Referral content the card's filter-test list already asks for (a diagnostic pathway
-    lists the frailty score among the tests before referral): said once."""
-    listed = {
-        a
-        for _, test in missing_filter_tests(call.pathway, call.assessment, call.facts)
-        for a in test.analytes
-    }
-    return tuple(c.id for c in call.pathway.referral.content if listed.intersection(c.analytes))
-
-
 def filter_tests(call: CardCall, heading: str | None = None) -> list[Part | str]:
     """Exactly which filter tests are missing or stale, and the source sentence, once.
 
@@ -86,12 +73,10 @@ def filter_tests(call: CardCall, heading: str | None = None) -> list[Part | str]
     become one sentence, so the card stays within its length budget. The source quote is the
     first thing a card over budget leaves out.
     """
-    pathway = call.pathway
-    tests = {t.id: t for t in pathway.filter_tests}
     lines = []
     kinds: set[str] = set()
-    for status in missing_tests(pathway, call.assessment, call.facts):
-        test = tests.get(status.test)
+    for missing in call.decision.missing_tests:
+        status, test = missing.status, missing.test
         kind = test.order_category if test is not None else "laboratory"
         kinds.add(kind)
         if status.state == "stale":
@@ -120,23 +105,10 @@ def filter_tests(call: CardCall, heading: str | None = None) -> list[Part | str]
 
 
 def _filter_citation(call: CardCall) -> str:
-    """The source's filter-test sentence as one quote with its section.
-
-    Criteria files cite each filter test by its own list item («Proteinelektroforese») and the
-    rule by the sentence that introduces the list («Ved mistanke om myelomatose skal fastlegen
-    ta:»). The introducing sentence says *why* the tests are listed, so it wins; without it the
-    tests' own quotes are shown, joined with «…» to mark the omitted text between them.
-    """
-    pathway = call.pathway
-    missing = {s.test for s in missing_tests(pathway, call.assessment, call.facts)}
-    tests = [t for t in pathway.filter_tests if t.id in missing]
-    if not tests:
+    """The source's filter-test sentence evaluate chose (``CardDecision.filter_quote``) as one
+    quote with its section; several list items are joined with «…» for the text between them."""
+    quote = call.decision.filter_quote
+    if quote is None:
         return ""
-    section = tests[0].cite.section
-    rule = call.rule
-    intro = [c.quote for c in (rule.cite if rule else ()) if c.section == section]
-    quotes = intro[:1] or list(
-        dict.fromkeys(t.cite.quote for t in tests if t.cite.section == section)
-    )
-    quote = " … ".join(one_line(q) for q in quotes)
-    return f"> «{md(quote)}» ({md(pathway.source.label)}, «{md(one_line(section))}»)"
+    text = " … ".join(one_line(q) for q in quote.parts)
+    return f"> «{md(text)}» ({md(call.pathway.source.label)}, «{md(one_line(quote.section))}»)"

@@ -76,9 +76,7 @@ def criteria_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def client(
-    criteria_dir: Path, tmp_path: Path, app_factory: Callable[[Settings], FastAPI]
-) -> Any:
+def client(criteria_dir: Path, tmp_path: Path, app_factory: Callable[[Settings], FastAPI]) -> Any:
     settings = Settings(
         criteria_dir=criteria_dir, database_url=f"sqlite:///{tmp_path / 'feedback.sqlite3'}"
     )

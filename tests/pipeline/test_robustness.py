@@ -204,10 +204,10 @@ def test_a_failing_pathway_rendering_drops_only_its_card(
 
     original: Callable[..., Any] = pipeline.render_cards
 
-    def fragile(combined: Any, *args: Any, **kwargs: Any) -> Any:
-        if any(pathway.id == "myelomatose" for pathway, _ in combined.results):
+    def fragile(plan: Any, *args: Any, **kwargs: Any) -> Any:
+        if any(decision.pathway.id == "myelomatose" for decision in plan.decisions):
             raise KeyError("Kari Nordmann")
-        return original(combined, *args, **kwargs)
+        return original(plan, *args, **kwargs)
 
     monkeypatch.setattr(pipeline, "render_cards", fragile)
     summaries = _summaries(_post(client, BEGRUNNET))

@@ -16,12 +16,11 @@ from typing import Any
 import yaml
 from conformance import assert_conformant
 from fhir.resources.R4B.servicerequest import ServiceRequest
-from render_support import HOOK_INSTANCE, PATIENT, TODAY, USER, facts
+from render_support import HOOK_INSTANCE, PATIENT, TODAY, USER, facts, plan
 
 from cds.cdshooks import Card, dump
 from cds.criteria.codebook import CodeBook
 from cds.criteria.schema import Pathway
-from cds.evaluate.combine import combine
 from cds.evaluate.model import Assessment
 from cds.facts.model import OrderFact, PatientFacts
 from cds.hooks import HookName
@@ -86,6 +85,7 @@ def draft_fact(raw: dict[str, Any], *, referral: bool = False) -> OrderFact:
         is_referral=referral,
         codes=frozenset(),
         labels=(raw["code"]["text"].lower(),),
+        name=raw["code"]["text"],
     )
 
 
@@ -124,9 +124,8 @@ def render_many(
     """Render, then check the whole response (conformance, R4B, profile); the cards as JSON."""
     patient = patient or facts()
     cards = render_cards(
-        combine(results),
+        plan(results, patient, codebook()),
         patient,
-        codebook=codebook(),
         hook=hook,
         hook_instance=HOOK_INSTANCE,
         user_ref=USER,

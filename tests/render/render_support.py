@@ -6,8 +6,10 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any, cast
 
+from cds.criteria.codebook import CodeBook
 from cds.criteria.expressions import AllTerm, AnyTerm, AtLeastTerm, FeatureTerm, Term
 from cds.criteria.schema import Outcome, Pathway, Rule
+from cds.evaluate.decision import CardDecision, CardPlan, decide, plan_cards
 from cds.evaluate.model import Assessment, Evidence, FeatureHit, FilterState, FilterTestStatus
 from cds.facts.model import (
     ConditionFact,
@@ -169,6 +171,7 @@ def draft_order(ref: str = "ServiceRequest/utkast-1") -> OrderFact:
         is_referral=True,
         codes=frozenset(),
         labels=("henvisning hematologi",),
+        name="Henvisning hematologi",
     )
 
 
@@ -200,3 +203,23 @@ def filter_status(pathway: Pathway, states: dict[str, str]) -> tuple[FilterTestS
         )
         out.append(FilterTestStatus(test.id, test.label, state, last, test.trigger))
     return tuple(out)
+
+
+def decision(
+    pathway: Pathway,
+    a: Assessment,
+    patient: PatientFacts | None = None,
+    codebook: CodeBook | None = None,
+) -> CardDecision:
+    """The evaluate stage's card decision for a hand-built assessment (cds.evaluate.decision);
+    without ``codebook`` the orders have no analyte codes to fall back on."""
+    return decide(pathway, a, patient or facts(), codebook or CodeBook())
+
+
+def plan(
+    results: Iterable[tuple[Pathway, Assessment]],
+    patient: PatientFacts,
+    codebook: CodeBook | None = None,
+) -> CardPlan:
+    """What the pipeline's evaluate stage hands render for these assessments."""
+    return plan_cards([decision(p, a, patient, codebook) for p, a in results])

@@ -24,6 +24,7 @@ from render_support import (
     facts,
     filter_status,
     hit,
+    plan,
     rich_facts,
     rule_features,
 )
@@ -31,7 +32,6 @@ from render_support import (
 from cds.cdshooks import Card, dump
 from cds.criteria.codebook import CodeBook
 from cds.criteria.schema import Pathway
-from cds.evaluate.combine import combine
 from cds.evaluate.model import Assessment
 from cds.facts.model import OrderFact, PatientFacts
 from cds.hooks import HookName
@@ -50,10 +50,10 @@ def render(
     hook_instance: str = HOOK_INSTANCE,
     disabled: frozenset[str] = frozenset(),
 ) -> list[dict[str, Any]]:
+    patient = patient or rich_facts(pathway)
     cards = render_cards(
-        combine([(pathway, a) for a in assessments]),
-        patient or rich_facts(pathway),
-        codebook=codebook,
+        plan([(pathway, a) for a in assessments], patient, codebook),
+        patient,
         hook="order-select",
         hook_instance=hook_instance,
         user_ref=USER,
@@ -404,9 +404,8 @@ def test_long_names_still_fit_the_summary(pathway: Pathway, codebook: CodeBook) 
 @pytest.mark.parametrize("hook", ["patient-view", "order-select", "order-sign"])
 def test_every_hook_renders(pathway: Pathway, codebook: CodeBook, hook: HookName) -> None:
     cards = render_cards(
-        combine([(pathway, assessment(pathway, "begrunnet", begrunnet_hits(pathway)))]),
+        plan([(pathway, assessment(pathway, "begrunnet", begrunnet_hits(pathway)))], facts()),
         facts(),
-        codebook=codebook,
         hook=hook,
         hook_instance=HOOK_INSTANCE,
         user_ref=None,

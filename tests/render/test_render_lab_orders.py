@@ -6,12 +6,12 @@ import json
 from typing import Any
 
 from fhir.resources.R4B.servicerequest import ServiceRequest
-from render_support import HOOK_INSTANCE, TODAY, USER, assessment, facts, filter_status
+from render_support import HOOK_INSTANCE, TODAY, USER, assessment, decision, facts, filter_status
 
 from cds.criteria.codebook import CodeBook
 from cds.criteria.schema import Pathway
 from cds.render.format import EMIT_SYSTEMS
-from cds.render.lab_orders import build_lab_orders
+from cds.render.lab_orders import build_orders
 
 
 def orders_for(
@@ -21,8 +21,13 @@ def orders_for(
     hook_instance: str = HOOK_INSTANCE,
 ) -> list[dict[str, Any]]:
     a = assessment(pathway, "mistanke", [], filter_tests=filter_status(pathway, states))
-    return build_lab_orders(
-        pathway, codebook, a, facts(), hook_instance=hook_instance, requester=USER, today=TODAY
+    patient = facts()
+    return build_orders(
+        decision(pathway, a, patient, codebook),
+        patient,
+        hook_instance=hook_instance,
+        requester=USER,
+        today=TODAY,
     )
 
 

@@ -26,6 +26,7 @@ from multi_support import (
 from render_support import ago, ev, facts, hit
 
 from cds.criteria.schema import Outcome, Pathway
+from cds.evaluate.decision import decide
 from cds.evaluate.model import Assessment, FeatureHit, FilterTestStatus
 from cds.facts.model import OrderFact
 from cds.render.format import PATHWAY_CODE_SYSTEM, fmt_date
@@ -706,23 +707,32 @@ def test_diagnostisk_begrunnet_lists_missing_tests_and_offers_them(diag: Pathway
         assert "Diagnostisk pakkeforløp" not in text and not is_referral(action["resource"])
 
 
-def test_psa_is_ordered_for_a_man_over_50(diag: Pathway) -> None:
+@pytest.mark.parametrize(
+    ("sex", "age", "ordered"),
+    [
+        ("male", 60, True),
+        ("male", 50, False),  # «menn > 50 år»
+        ("female", 60, False),
+        # Unknown sex or age: the condition cannot be shown, so no PSA is ordered (the one
+        # definition, cds.evaluate.referral_state.applies; render no longer has its own).
+        ("unknown", 60, False),
+        ("other", 60, False),
+        ("male", None, False),
+    ],
+)
+def test_psa_is_ordered_only_for_a_man_over_50(
+    diag: Pathway, sex: str, age: int | None, ordered: bool
+) -> None:
     _, a = make(diag, "begrunnet", diag_hits(diag), filter_tests=status(diag, {"psa": "missing"}))
+    patient = facts(sex=sex, age_years=age)
     orders = build_orders(
-        diag,
-        codebook(),
-        a,
-        facts(sex="male", age_years=60),
+        decide(diag, a, patient, codebook()),
+        patient,
         hook_instance="h",
         requester=None,
         today=ago(0),
     )
-    assert [o["code"]["text"] for o in orders] == ["PSA"]
-    young = facts(sex="male", age_years=50)
-    assert (
-        build_orders(diag, codebook(), a, young, hook_instance="h", requester=None, today=ago(0))
-        == []
-    )
+    assert [o["code"]["text"] for o in orders] == (["PSA"] if ordered else [])
 
 
 def test_diagnostisk_begrunnet_with_every_test_taken_is_a_plain_referral(diag: Pathway) -> None:

@@ -16,6 +16,7 @@ from render_support import (
     ago,
     assessment,
     begrunnet_hits,
+    decision,
     draft_resource,
     ev,
     facts,
@@ -43,10 +44,10 @@ def build(
     requester: str | None = USER,
     hook_instance: str = HOOK_INSTANCE,
 ) -> dict[str, Any]:
+    patient = patient or rich_facts(pathway)
     resource = build_referral(
-        pathway,
-        a,
-        patient or rich_facts(pathway),
+        decision(pathway, a, patient),
+        patient,
         hook_instance=hook_instance,
         requester=requester,
         today=TODAY,
@@ -215,8 +216,7 @@ def test_invalid_draft_raises_render_error_without_values(pathway: Pathway) -> N
     draft = {**draft_resource(), "occurrenceDateTime": "Kari Nordmann"}
     with pytest.raises(RenderError) as err:
         build_referral(
-            pathway,
-            assessment(pathway, "begrunnet", begrunnet_hits(pathway)),
+            decision(pathway, assessment(pathway, "begrunnet", begrunnet_hits(pathway))),
             facts(),
             hook_instance=HOOK_INSTANCE,
             requester=USER,
