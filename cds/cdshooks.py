@@ -16,12 +16,19 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from pydantic_core import PydanticCustomError
 
 from cds.hooks import ORDER_HOOKS, HookName
+from cds.wirejson import nesting_exceeds
 
 SUMMARY_MAX = 139  # spec: "<140-character"
 
 # The pydantic error type of a context problem that names its own OperationOutcome issues
 # (``ctx["issues"]``: ``(code, expression, diagnostics)`` triples; cds.errors.validation_issues).
 CONTEXT_ERROR = "cds_context"
+
+# Levels of objects/arrays allowed in ``context``. FHIR resources nest about ten levels; the
+# draft orders are copied and merged into our suggestions by recursive code, and a draft nested
+# ~900 levels deep made that raise (the answer was silently empty). Checked before any other
+# validator walks the context, for the HTTP route and the CLI alike.
+CONTEXT_MAX_DEPTH = 64
 
 
 class Wire(BaseModel):
@@ -94,6 +101,25 @@ class HookRequest(Wire):
         if self.fhir_authorization is not None and not self.fhir_server:
             raise ValueError("fhirAuthorization requires fhirServer")
         return self
+
+    @field_validator("context", mode="before")
+    @classmethod
+    def _context_not_too_deep(cls, value: Any) -> Any:
+        if nesting_exceeds(value, CONTEXT_MAX_DEPTH):
+            raise PydanticCustomError(
+                CONTEXT_ERROR,
+                f"context nests deeper than {CONTEXT_MAX_DEPTH} levels",
+                {
+                    "issues": (
+                        (
+                            "too-costly",
+                            "context",
+                            f"context nests deeper than {CONTEXT_MAX_DEPTH} levels",
+                        ),
+                    )
+                },
+            )
+        return value
 
     @field_validator("context")
     @classmethod

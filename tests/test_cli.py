@@ -239,3 +239,32 @@ def test_evaluate_an_absurd_lab_value_keeps_the_acute_card(
     code, out, err = run(capsys, "evaluate", str(path), "--today", "2026-11-20", "--format", "text")
     assert code == 0, err
     assert out.startswith("[KRITISK] Akutt: mistanke om myelomatose")
+
+
+def test_evaluate_a_draft_nested_too_deep_exits_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # The depth limit is a HookRequest check, so the CLI refuses what the HTTP route refuses (422)
+    # instead of recursing into it; one level under the limit is still answered.
+    from cds.cdshooks import CONTEXT_MAX_DEPTH
+
+    def record(levels: int) -> str:
+        deep = '[{"url": "u", "extension": ' * levels + "[]" + "}]" * levels
+        draft = (
+            '{"resourceType": "ServiceRequest", "id": "d", "status": "draft", "intent": "order",'
+            ' "subject": {"reference": "Patient/p"}, "extension": ' + deep + "}"
+        )
+        return (
+            '{"resourceType": "Bundle", "type": "collection", "entry": ['
+            '{"resource": {"resourceType": "Patient", "id": "p"}}, {"resource": ' + draft + "}]}"
+        )
+
+    path = tmp_path / "record.json"
+    path.write_text(record(CONTEXT_MAX_DEPTH), encoding="utf-8")
+    code, out, err = run(capsys, "evaluate", str(path), "--hook", "order-select")
+    assert code == 2
+    assert out == ""
+    assert f"context nests deeper than {CONTEXT_MAX_DEPTH} levels" in err
+    path.write_text(record(CONTEXT_MAX_DEPTH // 2 - 4), encoding="utf-8")
+    code, out, err = run(capsys, "evaluate", str(path), "--hook", "order-select")
+    assert code == 0, err

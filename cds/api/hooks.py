@@ -44,7 +44,7 @@ from cds.errors import DataUnavailable, InvalidRequest, Issue, validation_issues
 from cds.logs import bound_hook_instance, log_exception, safe_id
 from cds.record.prefetch import gather_record
 from cds.services import ServiceSpec
-from cds.wirejson import JsonResponse, nesting_exceeds
+from cds.wirejson import JsonResponse
 
 logger = logging.getLogger(__name__)
 
@@ -53,29 +53,13 @@ router = APIRouter(dependencies=[Depends(authenticate_client)])
 NO_CARDS: dict[str, Any] = {"cards": []}
 
 
-# Levels of objects/arrays allowed in ``context``. FHIR resources nest about ten levels; the
-# draft orders are copied and merged into our suggestions by recursive code, and a draft nested
-# ~900 levels deep made that raise (the answer was silently empty).
-CONTEXT_MAX_DEPTH = 64
-
-
 def parse_hook_request(body: dict[str, Any], service: ServiceSpec) -> HookRequest:
     """The validated hook call for ``service``; :class:`InvalidRequest` (422) listing problems.
 
-    What a hook call must be is checked by :class:`~cds.cdshooks.HookRequest` (the order hooks'
-    ``draftOrders`` and ``selections`` too, so the CLI gets the same checks); here only what
-    needs the route: the context's depth, before anything walks it, and the service's hook.
+    What a hook call must be is checked by :class:`~cds.cdshooks.HookRequest` (the context's
+    depth before anything walks it, the order hooks' ``draftOrders`` and ``selections``), so the
+    CLI gets the same checks; here only what needs the route: the service's hook.
     """
-    if nesting_exceeds(body.get("context"), CONTEXT_MAX_DEPTH):
-        raise InvalidRequest(
-            [
-                Issue(
-                    code="too-costly",
-                    diagnostics=f"context nests deeper than {CONTEXT_MAX_DEPTH} levels",
-                    expression="context",
-                )
-            ]
-        )
     try:
         request = HookRequest.model_validate(body)
     except ValidationError as exc:

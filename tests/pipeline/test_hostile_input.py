@@ -21,7 +21,7 @@ import pytest
 from conformance import assert_conformant
 from fastapi.testclient import TestClient
 
-from cds.api.hooks import CONTEXT_MAX_DEPTH
+from cds.cdshooks import CONTEXT_MAX_DEPTH
 from cds.wirejson import JsonResponse
 
 REQUESTS = Path(__file__).resolve().parents[2] / "examples" / "requests"
@@ -119,6 +119,7 @@ def test_context_nested_over_the_limit_is_422(client: TestClient, levels: int) -
     issue = response.json()["issue"][0]
     assert issue["expression"] == ["context"]
     assert "64" in issue["diagnostics"]
+    assert issue["code"] == "too-costly"
 
 
 def test_a_draft_nested_within_the_limit_is_merged_into_the_suggestion(client: TestClient) -> None:
