@@ -38,9 +38,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 # pytest-xdist (``make pytest`` runs ``-n 2 --dist loadgroup``): tests of one group run on one
-# worker, one after another. "postgresql": the storage tests share one PostgreSQL database
-# (CDS_TEST_POSTGRES_URL) and wipe its tables. "timing": tests that measure wall time or race a
-# real server or a hanging one, kept off each other's cores.
+# worker, one after another. "postgresql": the storage tests against the PostgreSQL server
+# (each worker also gets its own schema there, tests/storage/conftest.py, because grouping alone
+# was seen not to keep two workers off each other's tables). "timing": tests that measure wall
+# time or race a real server or a hanging one.
 XDIST_GROUPS: dict[str, tuple[str, ...]] = {
     "timing": (
         "tests/api/test_fanout.py::",
@@ -51,6 +52,9 @@ XDIST_GROUPS: dict[str, tuple[str, ...]] = {
 }
 
 
+# tryfirst: xdist's worker turns the xdist_group marks into node-id suffixes in its own
+# modifyitems hook; marks added after it are ignored and the groups would silently split.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         callspec = getattr(item, "callspec", None)

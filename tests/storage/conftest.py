@@ -22,10 +22,33 @@ def postgres_url() -> str:
     """The test PostgreSQL URL; skip (fail under CI) when there is none."""
     url = os.environ.get(POSTGRES_ENV, "").strip()
     if url:
-        return url
+        return _worker_schema(url)
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(NO_POSTGRES)
     pytest.skip(NO_POSTGRES)
+
+
+def _worker_schema(url: str) -> str:
+    """``url`` confined to a schema of this xdist worker's own (``gw0``, ``gw1``, ...).
+
+    Under ``make test`` two workers run storage tests at once; each wipes its tables, so they
+    must not share them. The schema is created on first use (the test role owns the database).
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    from sqlalchemy import create_engine
+
+    from cds.db import engine_url
+
+    engine = create_engine(engine_url(url))
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{worker}"')
+    finally:
+        engine.dispose()
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}options=-csearch_path%3D{worker}"
 
 
 def wipe_postgres(url: str) -> None:
