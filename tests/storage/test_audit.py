@@ -254,7 +254,7 @@ def test_writer_logs_nothing_per_row(database_url: str, caplog: pytest.LogCaptur
 
 def test_the_authenticated_clients_iss_is_recorded(database_url: str) -> None:
     """With auth on the verified caller's ``iss`` goes into the row (the JWT itself is tested in
-    tests/api/test_client_auth.py; here the verifier is replaced by its result)."""
+    tests/auth/test_client_auth.py; here the verifier is replaced by its result)."""
     from cds.api.deps import authenticate_client
     from cds.auth.clients import AuthenticatedClient, TrustedClient
 
