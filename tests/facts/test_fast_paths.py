@@ -16,10 +16,11 @@ from typing import Any
 import pytest
 
 from cds.criteria.codebook import CodeBook
-from cds.facts import dates, labs, units
+from cds.facts import dates, lab_values, labs, units
 from cds.facts import fhirjson as fj
 from cds.facts.codes import codes_of
-from cds.facts.labs import AnalyteIndex, extract_labs, interpretation_codes
+from cds.facts.lab_values import interpretation_codes
+from cds.facts.labs import AnalyteIndex, extract_labs
 from cds.facts.model import Quantity
 from cds.facts.units import convert, normalise_unit, to_canonical
 
@@ -160,7 +161,7 @@ def test_names_in_matches_analytes_for(codebook: CodeBook, concept: object) -> N
 
 
 def test_coding_memo_is_bounded(codebook: CodeBook, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(labs, "_MEMO_LIMIT", 4)
+    monkeypatch.setattr(labs, "MEMO_LIMIT", 4)
     index = AnalyteIndex(codebook)
     for i in range(20):
         assert index.names_in({"coding": [_coding(_LOINC, f"x-{i}")]}) == ()
@@ -178,14 +179,14 @@ def _reference_flags(value: object) -> frozenset[str]:
         texts: list[object] = [concept.get("text")]
         for coding in fj.dicts(concept.get("coding")):
             code = fj.text(coding.get("code"))
-            if code and code.upper() in labs._V3_FLAGS:
+            if code and code.upper() in lab_values._V3_FLAGS:
                 flags.add(code.upper())
             elif code:
                 texts.append(code)
             texts.append(coding.get("display"))
         for item in texts:
             word = fj.text(item)
-            flag = labs._TEXT_FLAGS.get(word.casefold()) if word else None
+            flag = lab_values._TEXT_FLAGS.get(word.casefold()) if word else None
             if flag:
                 flags.add(flag)
     return frozenset(flags)
@@ -262,7 +263,7 @@ def test_extraction_is_the_same_with_cold_and_warm_memos(
         return found, notes
 
     for memo in ("_spellings", "_coding_flags", "_bounds"):
-        monkeypatch.setattr(labs, memo, {})
+        monkeypatch.setattr(lab_values, memo, {})
     monkeypatch.setattr(units, "_plans", {})
     cold = run()
     assert run() == cold
