@@ -454,13 +454,13 @@ def test_missing_versus_outdated_frailty(pathway: Pathway, codebook: CodeBook) -
 def test_a_referral_bug_drops_the_suggestion_not_the_card(
     pathway: Pathway, codebook: CodeBook, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import cds.render.cards as cards_module
+    import cds.render.suggestions as suggestions_module
     from cds.render.referral import RenderError
 
     def broken(*args: object, **kwargs: object) -> dict[str, Any]:
         raise RenderError("ServiceRequest invalid at code")
 
-    monkeypatch.setattr(cards_module, "build_referral", broken)
+    monkeypatch.setattr(suggestions_module, "build_referral", broken)
     card = only(render(pathway, codebook, assessment(pathway, "acute", acute_hits(pathway))))
     assert card["indicator"] == "critical"
     assert "suggestions" not in card and "overrideReasons" not in card
