@@ -32,12 +32,12 @@ from datetime import date
 
 from cds.criteria.codebook import CodeBook
 from cds.criteria.schema import ChangeSpec, Feature, Worsening
-from cds.evaluate import format as fmt
 from cds.evaluate.matching import dated_newest_first, regexes, usable_value, within
 from cds.evaluate.model import Change, Evidence, FeatureHit
 from cds.evaluate.sources import kind_of
 from cds.evaluate.sources.lab import LabSource
 from cds.facts.model import PatientFacts
+from cds.wording import formats as fmt
 
 
 @dataclass(frozen=True, slots=True)

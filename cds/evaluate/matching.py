@@ -17,10 +17,10 @@ from functools import lru_cache
 
 from cds.criteria.codebook import CodeBook, CodeSet
 from cds.criteria.expressions import DraftOrderMatch
-from cds.evaluate import format as fmt
 from cds.facts.codes import CodeMatcher
 from cds.facts.model import LabResult, OrderFact, Quantity
 from cds.facts.text import findings
+from cds.wording import formats as fmt
 
 
 @lru_cache(maxsize=256)

@@ -36,11 +36,11 @@ from cds.criteria.expressions import (
     Term,
     sub_terms,
 )
-from cds.evaluate import format as fmt
 from cds.evaluate.matching import newest_in_window, within
 from cds.evaluate.terms import TermContext, holds
 from cds.facts.model import LabResult
 from cds.facts.numbers import NOT_USED
+from cds.wording import formats as fmt
 
 if TYPE_CHECKING:  # the source kinds import this module
     from cds.evaluate.sources.base import SourceResult

@@ -1,4 +1,4 @@
-"""Evidence quotes are shortened between words, never inside one (cds.evaluate.format)."""
+"""Evidence quotes are shortened between words, never inside one (cds.wording.formats)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from cds.evaluate.format import cut_words, snippet
+from cds.wording.formats import cut_words, snippet
 
 TEXT = (
     "Konklusjon: Det ble funnet en liten M-komponent i gammaområdet, ca 4 g/L, type IgG kappa. "

@@ -14,11 +14,11 @@ from typing import Literal
 from cds.criteria.checks import check_codeset, check_regexes
 from cds.criteria.codebook import CodeBook
 from cds.criteria.schema import SourceModel
-from cds.evaluate import format as fmt
 from cds.evaluate.matching import matcher_for, site_matches, site_shown, within
 from cds.evaluate.model import Evidence
 from cds.evaluate.sources.base import SourceKind, SourceResult
 from cds.facts.model import PatientFacts
+from cds.wording import formats as fmt
 
 # «No limit» for the age of an active diagnosis (100 years).
 _ANY_AGE = 36500

@@ -12,11 +12,11 @@ from typing import Literal
 from cds.criteria.checks import check_codeset
 from cds.criteria.codebook import CodeBook
 from cds.criteria.schema import SourceModel
-from cds.evaluate import format as fmt
 from cds.evaluate.matching import matcher_for, within
 from cds.evaluate.model import Evidence
 from cds.evaluate.sources.base import SourceKind, SourceResult
 from cds.facts.model import PatientFacts
+from cds.wording import formats as fmt
 
 
 class ConditionCountSource(SourceModel):

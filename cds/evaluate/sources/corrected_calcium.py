@@ -18,13 +18,13 @@ from typing import ClassVar, Literal
 from cds.criteria.checks import check_analytes, check_unit
 from cds.criteria.codebook import CodeBook
 from cds.criteria.schema import SourceModel, Threshold
-from cds.evaluate import format as fmt
 from cds.evaluate.matching import dated_newest_first, newest_in_window, usable_value
 from cds.evaluate.model import Evidence
 from cds.evaluate.sources.base import SourceKind, SourceResult, round_half_up
 from cds.evaluate.sources.lab import beyond, threshold_for, value_in_unit
 from cds.evaluate.unassessed import unusable_reason, usable
 from cds.facts.model import LabResult, PatientFacts
+from cds.wording import formats as fmt
 
 # Albumin-corrected calcium formulas take albumin in g/L (reference_albumin is in g/L).
 _ALBUMIN_UNIT = "g/L"

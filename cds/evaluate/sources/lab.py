@@ -29,7 +29,6 @@ from typing import ClassVar, Literal
 from cds.criteria.checks import check_analytes, check_regexes, check_unit
 from cds.criteria.codebook import CodeBook
 from cds.criteria.schema import SourceModel, Threshold
-from cds.evaluate import format as fmt
 from cds.evaluate.matching import (
     dated_newest_first,
     newest_in_window,
@@ -41,6 +40,7 @@ from cds.evaluate.model import Evidence
 from cds.evaluate.sources.base import SourceKind, SourceResult
 from cds.evaluate.unassessed import unusable_reason, usable
 from cds.facts.model import LabResult, PatientFacts, Quantity, Sex
+from cds.wording import formats as fmt
 
 _LOW_FLAGS = frozenset({"L", "LL", "LU", "<"})
 _HIGH_FLAGS = frozenset({"H", "HH", "HU", ">"})

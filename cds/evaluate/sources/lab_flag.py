@@ -13,11 +13,11 @@ from typing import Literal
 from cds.criteria.checks import check_analytes
 from cds.criteria.codebook import CodeBook
 from cds.criteria.schema import SourceModel
-from cds.evaluate import format as fmt
 from cds.evaluate.matching import newest_in_window
 from cds.evaluate.model import Evidence
 from cds.evaluate.sources.base import SourceKind, SourceResult
 from cds.facts.model import PatientFacts
+from cds.wording import formats as fmt
 
 
 class LabFlagSource(SourceModel):

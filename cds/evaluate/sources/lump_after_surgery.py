@@ -23,12 +23,12 @@ from cds.criteria.checks import (
 from cds.criteria.codebook import CodeBook
 from cds.criteria.expressions import DraftOrderMatch
 from cds.criteria.schema import SourceModel
-from cds.evaluate import format as fmt
 from cds.evaluate.matching import matcher_for, order_matches, site_matches, within
 from cds.evaluate.model import Evidence
 from cds.evaluate.places import Place, place_label, place_of, same_place
 from cds.evaluate.sources.base import SourceKind, SourceResult
 from cds.facts.model import OrderFact, PatientFacts
+from cds.wording import formats as fmt
 
 # The prefetch key whose absence makes «no earlier operation» unknown (cds/services.py).
 _PROCEDURE_KEY = "procedures"

@@ -24,11 +24,11 @@ from typing import Literal
 from cds.criteria.checks import check_codeset, check_regexes
 from cds.criteria.codebook import CodeBook
 from cds.criteria.schema import SourceModel
-from cds.evaluate import format as fmt
 from cds.evaluate.matching import matcher_for, regexes, within
 from cds.evaluate.model import Evidence
 from cds.evaluate.sources.base import SourceKind, SourceResult
 from cds.facts.model import PatientFacts
+from cds.wording import formats as fmt
 
 # Prefetch keys (cds/services.py) whose absence makes «no such treatment» unknown.
 _MEDICATION_KEYS = ("medicationStatements", "medicationRequests")

@@ -20,13 +20,13 @@ from typing import Literal
 from cds.criteria.checks import check_analytes, check_body_sites, check_regexes
 from cds.criteria.codebook import CodeBook
 from cds.criteria.schema import SourceModel
-from cds.evaluate import format as fmt
 from cds.evaluate.matching import extreme_value, newest_dated, site_matches, within
 from cds.evaluate.model import Evidence
 from cds.evaluate.places import place_label, place_of, same_place
 from cds.evaluate.sources.base import SourceKind, SourceResult, round_half_up
 from cds.evaluate.unassessed import lab_based
 from cds.facts.model import PatientFacts
+from cds.wording import formats as fmt
 
 
 class SizeIncreaseSource(SourceModel):

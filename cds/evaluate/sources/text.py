@@ -27,12 +27,12 @@ from cds.criteria.checks import check_analytes, check_regexes
 from cds.criteria.codebook import CodeBook
 from cds.criteria.lexicon import AssertionLexicon
 from cds.criteria.schema import SourceModel
-from cds.evaluate import format as fmt
 from cds.evaluate.matching import modality_fits, regexes, within
 from cds.evaluate.model import Evidence
 from cds.evaluate.sources.base import SourceKind, SourceResult
 from cds.facts.model import PatientFacts
 from cds.facts.text import Finding, findings
+from cds.wording import formats as fmt
 
 
 class TextSource(SourceModel):

@@ -17,12 +17,12 @@ from typing import Literal
 from cds.criteria.checks import check_analytes
 from cds.criteria.codebook import CodeBook
 from cds.criteria.schema import SourceModel
-from cds.evaluate import format as fmt
 from cds.evaluate.matching import extreme_value, newest_dated, within
 from cds.evaluate.model import Evidence
 from cds.evaluate.sources.base import SourceKind, SourceResult, round_half_up
 from cds.evaluate.unassessed import lab_based
 from cds.facts.model import PatientFacts
+from cds.wording import formats as fmt
 
 
 class WeightLossSource(SourceModel):
