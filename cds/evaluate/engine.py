@@ -39,6 +39,7 @@ from cds.evaluate.model import (
     FeatureHit,
     FilterTestStatus,
     NotAssessed,
+    Words,
 )
 from cds.evaluate.places import lump_places
 from cds.evaluate.receivers import choose_receivers
@@ -82,7 +83,7 @@ def _evaluate(
 ) -> Assessment:
     hits: dict[str, FeatureHit] = {}
     not_assessed: dict[str, NotAssessed] = {}
-    notes: dict[str, None] = {}  # ordered set: the same remark from two sources is shown once
+    notes: dict[Words, None] = {}  # ordered set: the same remark from two sources is shown once
     for feature_id, feature in pathway.features.items():
         try:
             result = evaluate_feature(feature_id, feature, codebook, facts, today)

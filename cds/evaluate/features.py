@@ -23,7 +23,7 @@ from datetime import date
 from cds.criteria.codebook import CodeBook
 from cds.criteria.schema import Feature, SourceModel
 from cds.evaluate import change
-from cds.evaluate.model import Evidence, FeatureHit
+from cds.evaluate.model import Evidence, FeatureHit, Words
 from cds.evaluate.sources import evaluate_source
 from cds.evaluate.sources.base import SourceResult
 from cds.facts.model import PatientFacts
@@ -34,8 +34,8 @@ class FeatureResult:
     """A feature's verdict: the hit (None when absent) and data-quality notes met on the way."""
 
     hit: FeatureHit | None
-    notes: tuple[str, ...]
-    unassessed: str | None = None  # absent, and why a source could not assess it
+    notes: tuple[Words, ...]
+    unassessed: Words | None = None  # absent, and why a source could not assess it
 
 
 def evaluate_feature(

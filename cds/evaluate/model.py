@@ -8,10 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal
+from typing import Literal, TypeAlias
 
 from cds.criteria.schema import Outcome
 from cds.facts.model import OrderFact
+from cds.wording.message import Message
+
+# What evaluate says to the GP: a phrase of the wording layer (``cds.wording``: id and fields,
+# worded by render), or criteria text passed through as it is (a label, an advice text).
+Words: TypeAlias = Message | str
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,13 +86,13 @@ class AgedOut:
 class NotAssessed:
     """A feature no source found and some source could not assess («kunne ikke vurderes»).
 
-    ``reason`` is Norwegian and names the value that could not be used, e.g. «Hemoglobin
-    18.11.2026: ukjent enhet «enh»» (``cds.evaluate.unassessed``).
+    ``reason`` names the value that could not be used (a message render words as «Hemoglobin
+    18.11.2026: ukjent enhet «enh»», ``cds.evaluate.unassessed``).
     """
 
     feature: str
     label: str
-    reason: str
+    reason: Words
 
 
 FilterState = Literal["ok", "missing", "stale"]
@@ -123,7 +128,7 @@ class Assessment:
     already_referred: OrderFact | None = None  # a labelled referral within already_referred_days
     draft_referral: OrderFact | None = None  # the draft referral to update, if any
     missing_content: tuple[str, ...] = ()  # referral content ids absent from the record ("frailty")
-    notes: tuple[str, ...] = ()  # data-quality remarks (unknown units, unknown sex, ...)
+    notes: tuple[Words, ...] = ()  # data-quality remarks (unknown units, unknown sex, ...)
     # Draft orders (refs) a DraftOrderTerm of the deciding rule matched: a stop_order card
     # suggests deleting them (e.g. a biopsy before a sarcoma referral).
     blocked_orders: tuple[str, ...] = ()

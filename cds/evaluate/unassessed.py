@@ -39,8 +39,7 @@ from cds.criteria.expressions import (
 from cds.evaluate.matching import newest_in_window, within
 from cds.evaluate.terms import TermContext, holds
 from cds.facts.model import LabResult
-from cds.facts.numbers import NOT_USED
-from cds.wording import formats as fmt
+from cds.wording.message import Message, msg
 
 if TYPE_CHECKING:  # the source kinds import this module
     from cds.evaluate.sources.base import SourceResult
@@ -57,7 +56,7 @@ def unusable_reason(
     today: date,
     window_days: int,
     decided: date | None,
-) -> str | None:
+) -> Message | None:
     """Why the source could not be assessed: the newest unusable result that is in the window
     and newer than ``decided`` (the date of the result that decided; None: nothing did), or — when
     nothing usable decided — one without a usable date. None when there is no such result.
@@ -74,14 +73,10 @@ def unusable_reason(
                 continue
         elif not within(when, today, window_days) or (decided is not None and when <= decided):
             continue
-        shown = f"{label} {fmt.day(when)}" if when is not None else label  # the date is the problem
-        return f"{shown}: {problem_text(result.unit_problem)}"
+        if when is None:  # the date is the problem (or there is none): no «udatert» then
+            return msg("unassessed.undated", label=label, problem=result.unit_problem)
+        return msg("unassessed.dated", label=label, when=when, problem=result.unit_problem)
     return None
-
-
-def problem_text(problem: str) -> str:
-    """A facts-stage reason without the «– verdien er ikke brukt» every note ends with."""
-    return problem[: -len(NOT_USED)] if problem.endswith(NOT_USED) else problem
 
 
 def could_hold(term: Term, ctx: TermContext, unknown: frozenset[str]) -> bool | None:

@@ -21,6 +21,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from cds.facts.numbers import shown
+from cds.wording.message import Message, msg
 
 _DATETIME = re.compile(
     r"(\d{4})(?:-(\d{2})(?:-(\d{2})"
@@ -126,18 +127,13 @@ def age_years(birth_date: date | None, today: date) -> int | None:
     return today.year - birth_date.year - int(before_birthday)
 
 
-def display_date(value: date | None) -> str:
-    """Norwegian display form (``05.03.2026``), or «udatert» without a date."""
-    return value.strftime("%d.%m.%Y") if value is not None else "udatert"
-
-
 # How far after ``today`` a sample date may lie (clock skew, time zones) before it is refused.
 _FUTURE_TOLERANCE = timedelta(days=1)
 
 
 def sample_date_problem(
     obs: dict[str, Any], moment: datetime | None, today: date | None
-) -> str | None:
+) -> Message | None:
     """Why an Observation's date (``moment``, as parsed) cannot be used, or None.
 
     Also None when it has no date at all: undated results simply never count, as before.
@@ -148,7 +144,7 @@ def sample_date_problem(
     """
     if moment is not None:
         if today is not None and moment.date() > today + _FUTURE_TOLERANCE:
-            return f"prøvedatoen {display_date(moment.date())} ligger fram i tid"
+            return msg("date.future", when=moment.date())
         return None
     period = obs.get("effectivePeriod")
     for raw in (
@@ -158,5 +154,5 @@ def sample_date_problem(
         obs.get("issued"),
     ):
         if raw is not None:
-            return f"prøvedatoen «{shown(raw)}» kan ikke leses"
+            return msg("date.unreadable", value=shown(raw))
     return None

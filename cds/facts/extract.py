@@ -24,6 +24,7 @@ from cds.facts.orders import extract_drafts, extract_orders
 from cds.facts.patient import patient_info
 from cds.facts.reports import extract_reports
 from cds.record.model import Record
+from cds.wording.message import Message
 
 # The code book is loaded once at start-up; building its analyte index per request would cost
 # more than indexing the labs. Keyed by identity (CodeBook holds dicts, so it is not hashable);
@@ -51,7 +52,7 @@ def extract_facts(
     ctx: Mapping[str, Any] = context if isinstance(context, Mapping) else {}
     resources = record.resources
     person = patient_info(record.patient, ctx, today)
-    notes: list[str] = []
+    notes: list[Message] = []
     labs = extract_labs(
         fj.of_type(resources, "Observation"),
         codebook,

@@ -14,8 +14,9 @@ from typing import Any
 from cds.criteria.codebook import Analyte
 from cds.facts import fhirjson as fj
 from cds.facts.model import Quantity, Sex
-from cds.facts.numbers import NOT_USED, plausible, read_number, to_number
+from cds.facts.numbers import plausible, read_number, to_number
 from cds.facts.units import normalise_unit, to_canonical
+from cds.wording.message import Message, msg
 
 _UCUM = "http://unitsofmeasure.org"
 # v3 ObservationInterpretation codes we pass on (v2-0078 uses the same codes).
@@ -133,7 +134,7 @@ def _word_flag(value: object) -> str | None:
     return _TEXT_FLAGS.get(word.casefold()) if word else None
 
 
-def _unit_spelling(quantity: dict[str, Any]) -> tuple[str | None, str | None]:
+def _unit_spelling(quantity: dict[str, Any]) -> tuple[str | None, Message | None]:
     """(unit as sent, problem): the UCUM ``code`` when recognised, else the printed ``unit``.
 
     When code and unit are both recognised but disagree we refuse: one of them is wrong and we
@@ -154,14 +155,14 @@ def _unit_spelling(quantity: dict[str, Any]) -> tuple[str | None, str | None]:
     return found
 
 
-def _spell(system: object, code: object, unit: object) -> tuple[str | None, str | None]:
+def _spell(system: object, code: object, unit: object) -> tuple[str | None, Message | None]:
     """:func:`_unit_spelling` for a quantity's raw ``system``, ``code`` and ``unit``."""
     system_text = fj.text(system)
     code_text = fj.text(code) if system_text in (None, _UCUM) else None
     unit_text = fj.text(unit)
     code_unit, printed_unit = normalise_unit(code_text), normalise_unit(unit_text)
     if code_unit and printed_unit and code_unit != printed_unit:
-        return None, f"motstridende enheter «{code_text}» og «{unit_text}» – verdien er ikke brukt"
+        return None, msg("unit.conflict", code=code_text, unit=unit_text)
     if code_unit:
         return code_text, None
     return unit_text or code_text, None
@@ -169,15 +170,16 @@ def _spell(system: object, code: object, unit: object) -> tuple[str | None, str 
 
 # Memos of the hot path, each bounded to this many entries (cleared when full).
 MEMO_LIMIT = 4096
-_spellings: dict[tuple[object, object, object], tuple[str | None, str | None]] = {}
+_spellings: dict[tuple[object, object, object], tuple[str | None, Message | None]] = {}
 _coding_flags: dict[tuple[object, object], frozenset[str]] = {}
 _bounds: dict[tuple[object, ...], Quantity | None] = {}
 
 
 def read_quantity(
     quantity: dict[str, Any], analyte: Analyte, default_unit: str | None
-) -> tuple[Quantity | None, str | None, str | None]:
-    """(value in the analyte's unit or None, Norwegian reason or None, the unit as sent).
+) -> tuple[Quantity | None, Message | None, str | None]:
+    """(value in the analyte's unit or None, the reason it cannot be used or None, the unit as
+    sent).
 
     No value and no reason means the Quantity simply carries no number.
     """
@@ -186,7 +188,7 @@ def read_quantity(
     raw_value = quantity.get("value")
     number, reason = read_number(raw_value)
     if number is None:
-        return None, reason + NOT_USED if reason else None, unit
+        return None, reason, unit
     if problem:
         return None, problem, unit
     return (*canonical(number, raw_value, unit, analyte), unit)
@@ -194,11 +196,11 @@ def read_quantity(
 
 def canonical(
     number: float, raw: object, unit: str | None, analyte: Analyte
-) -> tuple[Quantity | None, str | None]:
+) -> tuple[Quantity | None, Message | None]:
     """``to_canonical``, then the plausibility bound on the converted value (cds.facts.numbers)."""
     value, problem = to_canonical(number, unit, analyte.unit, analyte.molar_mass)
     if value is not None and (absurd := plausible(value.value, raw)) is not None:
-        return None, absurd + NOT_USED
+        return None, absurd
     return value, problem
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from cds.criteria.codebook import Analyte, CodeBook
 from cds.facts import fhirjson as fj
 from cds.facts.codes import PREFIX_FAMILIES, CodeMatcher, family_of, normalise_code
-from cds.facts.dates import display_date, first_datetime, parse_datetime, sample_date_problem
+from cds.facts.dates import first_datetime, parse_datetime, sample_date_problem
 from cds.facts.lab_values import (
     MEMO_LIMIT,
     canonical,
@@ -27,9 +27,10 @@ from cds.facts.lab_values import (
     reference_range,
 )
 from cds.facts.model import Code, LabResult, Quantity, Sex
-from cds.facts.numbers import NOT_USED, read_number
+from cds.facts.numbers import read_number
 from cds.facts.numbers import to_number as to_number  # re-exported: callers and tests
 from cds.facts.sites import site_text
+from cds.wording.message import Message, msg
 
 _SKIP_STATUS = frozenset({"entered-in-error", "cancelled"})
 
@@ -142,7 +143,7 @@ class _Context:
 
     sex: Sex
     age: int | None
-    notes: list[str]
+    notes: list[Message]
 
 
 def _value_texts(holder: dict[str, Any]) -> list[str]:
@@ -186,7 +187,7 @@ def _result(
     ref: str,
     when: date | None,
     ctx: _Context,
-    date_problem: str | None = None,
+    date_problem: Message | None = None,
 ) -> LabResult:
     """One LabResult from an Observation or one of its components (``holder``).
 
@@ -195,7 +196,7 @@ def _result(
     value that cannot be used.
     """
     value: Quantity | None = None
-    problem: str | None = None
+    problem: Message | None = None
     value_unit: str | None = None
     quantity = holder.get("valueQuantity")
     if isinstance(quantity, dict):
@@ -205,20 +206,25 @@ def _result(
         if value is not None and comparator:
             shown = f"{comparator}{quantity.get('value')} {value_unit or ''}".strip()
             ctx.notes.append(
-                f"{analyte.label} {display_date(when)}: resultatet er oppgitt som «{shown}»"
-                f" – tallet er brukt uten «{comparator}»"
+                msg(
+                    "lab.comparator",
+                    label=analyte.label,
+                    when=when,
+                    shown=shown,
+                    comparator=comparator,
+                )
             )
     elif "valueInteger" in holder:
         raw = holder.get("valueInteger")
         number, reason = read_number(raw)
         if number is not None:
             value, problem = canonical(number, raw, None, analyte)
-        elif reason:
-            problem = reason + NOT_USED
+        else:
+            problem = reason
     if problem is None and date_problem is not None:
-        problem = date_problem + NOT_USED
+        problem = date_problem
     if problem:
-        ctx.notes.append(f"{analyte.label} {display_date(when)}: {problem}")
+        ctx.notes.append(msg("lab.unused", label=analyte.label, when=when, problem=problem))
     low: Quantity | None = None
     high: Quantity | None = None
     if holder.get("referenceRange") is not None:
@@ -263,7 +269,7 @@ def extract_labs(
     *,
     sex: Sex,
     age: int | None,
-    notes: list[str],
+    notes: list[Message],
     today: date | None = None,
 ) -> dict[str, tuple[LabResult, ...]]:
     """Analyte id -> results, newest first (undated last); unusable values noted in ``notes``.

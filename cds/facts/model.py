@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
+from cds.wording.message import Message
+
 Sex = Literal["female", "male", "other", "unknown"]
 
 # A code after normalisation: (family, code). Families are the short names in
@@ -54,8 +56,9 @@ class LabResult:
 
     ``ref`` is the FHIR relative reference (``Observation/123``) used as evidence and in
     ``reasonReference``. ``value`` is ``None`` when the result has no usable number (text result,
-    or a value we refuse to use). ``unit_problem`` (the name is older than its scope) says in
-    Norwegian why the result cannot be used, whatever the cause: a unit we refuse to guess, a
+    or a value we refuse to use). ``unit_problem`` (the name is older than its scope) says why
+    the result cannot be used (a :class:`cds.wording.Message`, worded by render), whatever the
+    cause: a unit we refuse to guess, a
     value that is not a finite, plausible, measured number (``cds.facts.numbers``), or a sample
     date that does not parse or lies in the future (then ``when`` is None and ``value`` may be
     kept for display). The evaluate stage reports such a result's feature as «kunne ikke
@@ -72,7 +75,7 @@ class LabResult:
     ref_high: Quantity | None = None
     # Normalised v3 interpretation codes: "L", "LL", "H", "HH", "A", "N", "POS", "NEG", ...
     interpretation: frozenset[str] = frozenset()
-    unit_problem: str | None = None
+    unit_problem: Message | None = None
     display: str = ""  # the code's display / code.text as the lab sent it
     # bodySite text and displays, method text and note text, lower-cased: where the finding is
     # and how deep («dyp», «subkutan», «lår»), for site-restricted sources (tumour size).
@@ -183,7 +186,8 @@ class PatientFacts:
     postal_code: str | None = None
     municipality: str | None = None
     county: str | None = None
-    notes: tuple[str, ...] = ()  # data-quality remarks (Norwegian) to show as "Merk:" in cards
+    # Data-quality remarks (phrase ids and fields; render words them as «Merk:» in cards).
+    notes: tuple[Message, ...] = ()
     # Prefetch keys whose data could be had neither from prefetch nor from the FHIR server
     # (Record.missing): an empty list there means "unknown", not "none".
     unavailable: tuple[str, ...] = ()

@@ -1,7 +1,8 @@
-"""Numbers from FHIR JSON we are willing to compare with a threshold, or why not (in Norwegian).
+"""Numbers from FHIR JSON we are willing to compare with a threshold, or why not.
 
 A value that cannot be used is never an exception and never silently a normal value: the reader
-returns no number and a short Norwegian reason, the facts stage keeps the result with that reason
+returns no number and a reason (a :class:`cds.wording.Message`: phrase id and the sender's value,
+worded by the render stage), the facts stage keeps the result with that reason
 (``LabResult.unit_problem``), and the evaluate stage reports the feature as «kunne ikke vurderes»
 (criteria/README.md «Values that cannot be used»). What is refused:
 
@@ -27,23 +28,30 @@ from __future__ import annotations
 import math
 import re
 
+from cds.wording.message import Message, msg
+
 MAX_DIGITS = 15
 PLAUSIBLE_LIMIT = 1e6
-# What every reason ends with where it is shown as a note («Hb 05.03.2026: ukjent enhet «enh» –
-# verdien er ikke brukt»); a card's «kunne ikke vurderes» line shows the reason without it.
-NOT_USED = " – verdien er ikke brukt"
 # Digits left after rounding binary noise away: above this, the digits were really sent.
 _NOISE_DIGITS = 12
 
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
-_NOT_A_NUMBER = "verdien «{}» er ikke et tall"
-_NOT_FINITE = "verdien «{}» er ikke et endelig tall"
-_TOO_PRECISE = "verdien «{}» har flere enn 15 gjeldende sifre"
-_ABSURD = "verdien «{}» er urimelig stor"
 
 
-def read_number(value: object) -> tuple[float | None, str | None]:
-    """(the number, None), or (None, a Norwegian reason); (None, None) when ``value`` is None.
+def _not_a_number(value: object) -> Message:
+    return msg("value.not_a_number", value=shown(value))
+
+
+def _not_finite(value: object) -> Message:
+    return msg("value.not_finite", value=shown(value))
+
+
+def _too_precise(value: object) -> Message:
+    return msg("value.too_precise", value=shown(value), digits=MAX_DIGITS)
+
+
+def read_number(value: object) -> tuple[float | None, Message | None]:
+    """(the number, None), or (None, the reason); (None, None) when ``value`` is None.
 
     Never raises, whatever JSON gave us (ints of any length, inf, nan, strings, containers).
     """
@@ -52,30 +60,30 @@ def read_number(value: object) -> tuple[float | None, str | None]:
     if value.__class__ is float:  # the usual case, first (bool is an int, never a float)
         return _from_float(value)
     if isinstance(value, bool):
-        return None, _NOT_A_NUMBER.format(shown(value))
+        return None, _not_a_number(value)
     if isinstance(value, int):
         try:
             digits = _significant(str(abs(value)))
             number = float(value)
         except (ValueError, OverflowError):  # beyond str()'s digit limit, or beyond a float
-            return None, _NOT_FINITE.format(shown(value))
+            return None, _not_finite(value)
         if digits > MAX_DIGITS:
-            return None, _TOO_PRECISE.format(shown(value))
+            return None, _too_precise(value)
         return number, None
     if isinstance(value, float):  # a float subclass
         return _from_float(float(value))
     if isinstance(value, str):
         text = value.strip()
         if not _NUMBER.fullmatch(text):
-            return None, _NOT_A_NUMBER.format(shown(value))
+            return None, _not_a_number(value)
         mantissa = text.lower().partition("e")[0]
         if _significant(mantissa) > MAX_DIGITS:
-            return None, _TOO_PRECISE.format(shown(value))
+            return None, _too_precise(value)
         number = float(text)  # the pattern is a valid float literal; overflow gives inf
         if not math.isfinite(number):
-            return None, _NOT_FINITE.format(shown(value))
+            return None, _not_finite(value)
         return number, None
-    return None, _NOT_A_NUMBER.format(shown(value))
+    return None, _not_a_number(value)
 
 
 def to_number(value: object) -> float | None:
@@ -83,11 +91,11 @@ def to_number(value: object) -> float | None:
     return read_number(value)[0]
 
 
-def plausible(value: float, raw: object) -> str | None:
+def plausible(value: float, raw: object) -> Message | None:
     """The reason a converted value is absurd (:data:`PLAUSIBLE_LIMIT`), else None."""
     if math.isfinite(value) and abs(value) <= PLAUSIBLE_LIMIT:
         return None
-    return _ABSURD.format(shown(raw))
+    return msg("value.absurd", value=shown(raw))
 
 
 def shown(value: object, limit: int = 20) -> str:
@@ -102,16 +110,16 @@ def shown(value: object, limit: int = 20) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _from_float(value: float) -> tuple[float | None, str | None]:
+def _from_float(value: float) -> tuple[float | None, Message | None]:
     if not math.isfinite(value):
-        return None, _NOT_FINITE.format(shown(value))
+        return None, _not_finite(value)
     text = repr(value)
     if _significant(text.lower().partition("e")[0]) <= MAX_DIGITS:
         return value, None
     rounded = float(f"{value:.{MAX_DIGITS}g}")
     if _significant(repr(rounded).lower().partition("e")[0]) <= _NOISE_DIGITS:
         return rounded, None  # binary noise of the sender's arithmetic, not precision
-    return None, _TOO_PRECISE.format(shown(value))
+    return None, _too_precise(value)
 
 
 def _significant(mantissa: str) -> int:

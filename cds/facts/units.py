@@ -56,6 +56,7 @@ from typing import Any
 
 from cds.criteria.codesystems import UNITS as _UNITS  # canonical -> (dimension, factor, spellings)
 from cds.facts.model import Quantity
+from cds.wording.message import Message, msg
 
 # Exact (case-sensitive) spellings we refuse because case folding would guess: giga/tera per
 # litre or an all-caps g/L; molar (M, mM) or an all-caps metre/millimetre; giga or gram.
@@ -164,8 +165,8 @@ def to_canonical(
     unit: str | None,
     target: str | None,
     molar_mass: float | None = None,
-) -> tuple[Quantity | None, str | None]:
-    """A value as a Quantity in ``target`` (the analyte's unit), or None and a Norwegian reason.
+) -> tuple[Quantity | None, Message | None]:
+    """A value as a Quantity in ``target`` (the analyte's unit), or None and the reason.
 
     ``unit`` is the sender's spelling (None/"" when absent). Without a ``target`` the value keeps
     its own unit in canonical spelling. A unit-less value is only accepted for a dimensionless
@@ -187,7 +188,7 @@ def to_canonical(
     if kind == _REFUSE_ALWAYS:
         return None, plan[1]
     if not math.isfinite(value):
-        return None, "verdien er ikke et endelig tall – verdien er ikke brukt"
+        return None, msg("value.not_finite_bare")
     if kind == _KEEP:
         return Quantity(value, plan[1]), None
     if kind == _REFUSE:
@@ -220,21 +221,19 @@ def _plan(unit: str | None, target: str | None, molar_mass: float | None) -> _Pl
     """What :func:`to_canonical` does for a finite value in ``unit`` (see its checks, in order)."""
     target_unit = normalise_unit(target) if target else None
     if target and target_unit is None:
-        return (_REFUSE_ALWAYS, f"analysens enhet «{target}» er ukjent – verdien er ikke brukt")
+        return (_REFUSE_ALWAYS, msg("unit.target_unknown", unit=target))
     raw = unit.strip() if isinstance(unit, str) else ""
     if not raw:
         if target_unit in (None, "1"):
             return (_KEEP, "1")
-        return (_REFUSE, "enhet mangler – verdien er ikke brukt")
+        return (_REFUSE, msg("unit.missing"))
     source_unit = normalise_unit(raw)
     if source_unit is None:
-        return (_REFUSE, f"ukjent enhet «{_short(raw)}» – verdien er ikke brukt")
+        return (_REFUSE, msg("unit.unknown", unit=_short(raw)))
     if target_unit is None or source_unit == target_unit:
         # convert() returns an unchanged value for equal units (no rounding either).
         return (_KEEP, target_unit or source_unit)
-    message = (
-        f"enheten «{_short(raw)}» kan ikke regnes om til {target_unit} – verdien er ikke brukt"
-    )
+    message = msg("unit.not_convertible", unit=_short(raw), target=target_unit)
     src_dim, src_factor, _ = _UNITS[source_unit]
     dst_dim, dst_factor, _ = _UNITS[target_unit]
     molar_op = 0
@@ -251,5 +250,5 @@ def _plan(unit: str | None, target: str | None, molar_mass: float | None) -> _Pl
 
 
 def _short(raw: str, limit: int = 30) -> str:
-    """Sender text quoted in a message, cut so a garbage field cannot flood a card."""
+    """Sender text quoted in a reason, cut so a garbage field cannot flood a card."""
     return raw if len(raw) <= limit else raw[: limit - 1] + "…"

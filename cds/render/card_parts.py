@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 
+from cds.evaluate.model import Words
 from cds.render import unassessed
 from cds.render.budget import Part, fit_summary
 from cds.render.call import GROUP_SUMMARY, NOT_MET, NOTES_PART, CardCall
@@ -18,6 +19,7 @@ from cds.render.format import (
     fmt_date,
     join_no,
     md,
+    say,
 )
 from cds.render.tests_text import filter_tests as _filter_tests
 
@@ -39,10 +41,10 @@ def group_summary(calls: list[CardCall], recommended: int | None) -> str:
 
 
 def notes_part(*calls: CardCall) -> str:
-    notes: dict[str, None] = {}  # ordered, deduplicated (a group shares the facts' notes)
+    notes: dict[Words, None] = {}  # ordered, deduplicated (a group shares the facts' notes)
     for call in calls:
         notes.update(dict.fromkeys([*call.assessment.notes, *call.facts.notes]))
-    return "\n\n".join(f"Merk: {md(note)}" for note in notes)
+    return "\n\n".join(f"Merk: {md(say(note))}" for note in notes)
 
 
 def explained_part(*calls: CardCall) -> Part:

@@ -19,7 +19,8 @@ from datetime import date
 from cds.criteria.codebook import CodeRef
 from cds.criteria.schema import Pathway
 from cds.facts.model import LabResult, Quantity
-from cds.wording import formats, say
+from cds.wording import formats, msg
+from cds.wording import say as say  # re-exported: render modules word messages with it
 from cds.wording.formats import join_no as join_no  # re-exported: render modules import it here
 from cds.wording.formats import lower_first as lower_first  # re-exported, likewise
 from cds.wording.formats import one_line as one_line  # re-exported, likewise
@@ -100,7 +101,7 @@ def fmt_lab(result: LabResult, label: str | None = None) -> str:
     text = one_line(result.text)
     if result.unit_problem:
         # The facts stage refused to guess the unit; say so rather than show a bare number.
-        problem = say(result.unit_problem)
+        problem = say(msg("value.unused", problem=result.unit_problem))
         text = f"{text} ({problem})" if text else problem
     return f"{name}: {text}" if text else name
 

@@ -24,6 +24,7 @@ from cds.render.format import (
     join_no,
     lower_first,
     md,
+    say,
     stable_id,
 )
 
@@ -50,7 +51,9 @@ def lead(pathway: Pathway, assessment: Assessment) -> str:
     items = deciding(assessment)
     if not items:
         return ""
-    lines = [f"**{md(item.label)} kunne ikke vurderes** – {md(item.reason)}." for item in items]
+    lines = [
+        f"**{md(item.label)} kunne ikke vurderes** – {md(say(item.reason))}." for item in items
+    ]
     meaning = _OPEN_MEANING.get(assessment.open_outcome or "begrunnet", "kriteriene")
     lines.append(
         f"Med {'dette funnet' if len(items) == 1 else 'disse funnene'} kan {meaning} for "

@@ -46,6 +46,6 @@ class Message:
         return dict(self.params)
 
 
-def msg(code: str, **params: Param) -> Message:
+def msg(code: str, /, **params: Param) -> Message:
     """``Message(code, params)`` with the fields as keywords, in the order given."""
     return Message(code, tuple(params.items()))

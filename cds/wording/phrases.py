@@ -39,6 +39,11 @@ PHRASES: dict[str, str] = {
     "value.unused": "{problem} – verdien er ikke brukt",
     # --- data-quality notes of the facts stage («Merk:» in cards) -----------------------------
     "lab.unused": "{label} {when:date}: {problem} – verdien er ikke brukt",
+    # The evaluate stage's note on a result it could not use for a source (cds.evaluate).
+    "lab.unused_no_date": "{label}: {problem} – verdien er ikke brukt",
+    # Why a feature «kunne ikke vurderes» (cds.evaluate.unassessed): the value and its reason.
+    "unassessed.dated": "{label} {when:date}: {problem}",
+    "unassessed.undated": "{label}: {problem}",
     "lab.comparator": (
         "{label} {when:date}: resultatet er oppgitt som «{shown}» – tallet er brukt uten"
         " «{comparator}»"

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import date
 
 import pytest
 from factories import Run, facts, lab
 
 from cds.facts.model import Sex
+from cds.wording import msg, say
 
 # --- anaemia -------------------------------------------------------------------------------
 
@@ -45,7 +47,7 @@ def test_quantified_m_component_any_amount_is_demonstrated(
 def test_unknown_sex_uses_default_and_says_so(run: Run) -> None:
     fired = run(facts(sex="unknown", labs=[lab("hemoglobin", 11.6, "g/dL")]))
     assert "anemi" in fired.hits
-    assert any(n.startswith("Kjønn ukjent: brukte grenseverdi 11,7 g/dL") for n in fired.notes)
+    assert any(say(n).startswith("Kjønn ukjent: brukte grenseverdi 11,7 g/dL") for n in fired.notes)
     # 12.0 would be anaemia for a man; with unknown sex the lower (female) limit applies.
     silent = run(facts(sex="unknown", labs=[lab("hemoglobin", 12.0, "g/dL")]))
     assert "anemi" not in silent.hits
@@ -113,7 +115,7 @@ def test_undated_lab_does_not_count(run: Run) -> None:
 
 def test_unusable_newest_result_is_set_aside_and_becomes_a_note(run: Run) -> None:
     # The older usable Hb decides: one bad value never removes the finding an earlier one shows.
-    problem = "enheten «mg/ml» kan ikke regnes om til g/dL – verdien er ikke brukt"
+    problem = msg("unit.not_convertible", unit="mg/ml", target="g/dL")
     labs = [
         lab("hemoglobin", 9.0, "g/dL", days_ago=30),
         lab("hemoglobin", None, days_ago=2, unit_problem=problem),
@@ -121,55 +123,63 @@ def test_unusable_newest_result_is_set_aside_and_becomes_a_note(run: Run) -> Non
     assessment = run(facts(labs=labs))
     assert assessment.hits["anemi"].evidence[0].text == "Hemoglobin 9,0 g/dL (under 11,7 g/dL)"
     assert "anemi" not in assessment.not_assessed
-    assert f"Hemoglobin: {problem}" in assessment.notes
+    assert "Hemoglobin: enheten «mg/ml» kan ikke regnes om til g/dL – verdien er ikke brukt" in [
+        say(note) for note in assessment.notes
+    ]
 
 
 def test_unusable_newest_result_over_a_normal_older_one_is_not_assessed(run: Run) -> None:
-    problem = "ukjent enhet «enh» – verdien er ikke brukt"
+    problem = msg("unit.unknown", unit="enh")
     labs = [
         lab("hemoglobin", 13.0, "g/dL", days_ago=30),
         lab("hemoglobin", None, days_ago=2, unit_problem=problem),
     ]
     assessment = run(facts(labs=labs))
     assert "anemi" not in assessment.hits
-    assert assessment.not_assessed["anemi"].reason == "Hemoglobin 18.11.2026: ukjent enhet «enh»"
+    assert (
+        say(assessment.not_assessed["anemi"].reason) == "Hemoglobin 18.11.2026: ukjent enhet «enh»"
+    )
 
 
 def test_unusable_result_older_than_a_usable_normal_one_is_assessed(run: Run) -> None:
     labs = [
         lab("hemoglobin", 13.0, "g/dL", days_ago=2),
-        lab("hemoglobin", None, days_ago=30, unit_problem="ukjent enhet «enh»"),
+        lab("hemoglobin", None, days_ago=30, unit_problem=msg("unit.unknown", unit="enh")),
     ]
     assert run(facts(labs=labs)).not_assessed == {}
 
 
 def test_only_result_unusable_is_not_assessed_never_absent(run: Run) -> None:
-    labs = [lab("hemoglobin", None, days_ago=2, unit_problem="verdien «1e+308» er urimelig stor")]
+    labs = [lab("hemoglobin", None, days_ago=2, unit_problem=msg("value.absurd", value="1e+308"))]
     assessment = run(facts(labs=labs))
     assert "anemi" not in assessment.hits
-    assert "urimelig stor" in assessment.not_assessed["anemi"].reason
+    assert "urimelig stor" in say(assessment.not_assessed["anemi"].reason)
 
 
 def test_unusable_result_outside_the_window_does_not_matter(run: Run) -> None:
-    labs = [lab("hemoglobin", None, days_ago=400, unit_problem="ukjent enhet «enh»")]
+    labs = [lab("hemoglobin", None, days_ago=400, unit_problem=msg("unit.unknown", unit="enh"))]
     assert run(facts(labs=labs)).not_assessed == {}
 
 
 def test_an_hb_whose_date_is_the_problem_is_not_assessed_when_nothing_else_decides(
     run: Run,
 ) -> None:
-    problem = "prøvedatoen «2026-13-45» kan ikke leses"
+    problem = msg("date.unreadable", value="2026-13-45")
     alone = [lab("hemoglobin", 9.0, "g/dL", days_ago=None, unit_problem=problem)]
-    assert run(facts(labs=alone)).not_assessed["anemi"].reason == f"Hemoglobin: {problem}"
+    assert (
+        say(run(facts(labs=alone)).not_assessed["anemi"].reason)
+        == "Hemoglobin: prøvedatoen «2026-13-45» kan ikke leses"
+    )
     # Next to a dated usable result it is an old garbled entry, not today's result.
     usable = [lab("hemoglobin", 13.0, "g/dL", days_ago=20), *alone]
     assert run(facts(labs=usable)).not_assessed == {}
 
 
 def test_unit_problem_already_noted_by_the_facts_stage_is_not_repeated(run: Run) -> None:
-    problem = "ukjent enhet «enh» – verdien er ikke brukt"
+    problem = msg("unit.unknown", unit="enh")
     record = facts(labs=[lab("hemoglobin", None, unit_problem=problem)])
-    record = dataclasses.replace(record, notes=(f"Hemoglobin 10.11.2026: {problem}",))
+    noted = msg("lab.unused", label="Hemoglobin", when=date(2026, 11, 10), problem=problem)
+    record = dataclasses.replace(record, notes=(noted,))
     assert run(record).notes == ()
 
 

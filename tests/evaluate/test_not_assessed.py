@@ -17,7 +17,8 @@ from cds.criteria.expressions import Term
 from cds.criteria.registry import Registry
 from cds.evaluate.engine import evaluate
 from cds.evaluate.terms import TermContext
-from cds.evaluate.unassessed import could_hold, deciding_features, problem_text
+from cds.evaluate.unassessed import could_hold, deciding_features
+from cds.wording import Message, msg, say
 
 UNKNOWN = frozenset({"u"})
 CTX = TermContext(present=frozenset({"p"}), flags={})
@@ -63,15 +64,10 @@ def test_deciding_features_are_the_open_ones_only() -> None:
     assert deciding_features(decided, CTX, UNKNOWN) == ()
 
 
-def test_problem_text_drops_the_note_tail() -> None:
-    assert problem_text("ukjent enhet «enh» – verdien er ikke brukt") == "ukjent enhet «enh»"
-    assert problem_text("prøvedatoen «x» kan ikke leses") == "prøvedatoen «x» kan ikke leses"
-
-
 # --- the real myelomatose criteria --------------------------------------------------------------
 
 M_COMPONENT = lab("spep", 12.0, "g/L", days_ago=5)
-BAD_HB = lab("hemoglobin", None, days_ago=3, unit_problem="verdien «1e+308» er urimelig stor")
+BAD_HB = lab("hemoglobin", None, days_ago=3, unit_problem=msg("value.absurd", value="1e+308"))
 
 
 def test_an_unusable_hb_leaves_begrunnet_open(run: Run) -> None:
@@ -80,7 +76,7 @@ def test_an_unusable_hb_leaves_begrunnet_open(run: Run) -> None:
     assert assessment.open_rule == "myelomatose.begrunnet"
     assert assessment.open_outcome == "begrunnet"
     assert assessment.deciding_not_assessed == ("anemi",)
-    assert assessment.not_assessed["anemi"].reason == (
+    assert say(assessment.not_assessed["anemi"].reason) == (
         "Hemoglobin 17.11.2026: verdien «1e+308» er urimelig stor"
     )
 
@@ -93,7 +89,9 @@ def test_without_m_component_an_unusable_hb_decides_nothing(run: Run) -> None:
 
 
 def test_an_unusable_calcium_leaves_the_acute_rule_open_first(run: Run) -> None:
-    bad_calcium = lab("calcium_total", None, days_ago=3, unit_problem="verdien «1e999» er ikke …")
+    bad_calcium = lab(
+        "calcium_total", None, days_ago=3, unit_problem=msg("value.not_finite", value="1e999")
+    )
     anaemia = lab("hemoglobin", 9.5, "g/dL", days_ago=3)
     assessment = run(facts(labs=[M_COMPONENT, anaemia, bad_calcium]))
     assert assessment.outcome == "begrunnet"
@@ -138,17 +136,17 @@ def test_an_unusable_newest_weight_makes_weight_loss_not_assessed(registry: Regi
         registry,
         lab("body_weight", 80.0, "kg", days_ago=100),
         lab("body_weight", 79.5, "kg", days_ago=40),
-        lab("body_weight", None, days_ago=5, unit_problem="verdien «1e+308» er urimelig stor"),
+        lab("body_weight", None, days_ago=5, unit_problem=msg("value.absurd", value="1e+308")),
     )
     assert "vekttap" not in assessment.hits
-    assert assessment.not_assessed["vekttap"].reason.startswith("Vekt 15.11.2026: verdien")
+    assert say(assessment.not_assessed["vekttap"].reason).startswith("Vekt 15.11.2026: verdien")
 
 
 def test_weight_loss_shown_by_usable_weights_stays(registry: Registry) -> None:
     assessment = _weight_loss(
         registry,
         lab("body_weight", 80.0, "kg", days_ago=100),
-        lab("body_weight", None, days_ago=40, unit_problem="ukjent enhet «enh»"),
+        lab("body_weight", None, days_ago=40, unit_problem=msg("unit.unknown", unit="enh")),
         lab("body_weight", 74.0, "kg", days_ago=5),
     )
     assert "vekttap" in assessment.hits
@@ -164,15 +162,15 @@ def _sarkom(registry: Registry, *sizes: Any) -> Any:
     return evaluate(pathway, registry.codebook, record, hook="patient-view", today=TODAY)
 
 
-def _size(value: float | None, site: str, problem: str | None = None) -> Any:
+def _size(value: float | None, site: str, problem: Message | None = None) -> Any:
     return replace(lab("tumour_size", value, "cm", days_ago=5, unit_problem=problem), site=site)
 
 
 def test_an_absurd_deep_tumour_size_is_not_assessed(registry: Registry) -> None:
-    absurd = _size(None, "dyp, venstre lår", "verdien «1e+308» er urimelig stor")
+    absurd = _size(None, "dyp, venstre lår", msg("value.absurd", value="1e+308"))
     assessment = _sarkom(registry, absurd)
     assert "dyp_svulst" not in assessment.hits
-    assert "urimelig stor" in assessment.not_assessed["dyp_svulst"].reason
+    assert "urimelig stor" in say(assessment.not_assessed["dyp_svulst"].reason)
 
 
 def test_an_absurd_size_elsewhere_does_not_touch_the_deep_lump(registry: Registry) -> None:

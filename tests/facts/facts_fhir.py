@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from cds.facts.model import PatientFacts
+from cds.wording import Message, msg, say
+
 NLK = "urn:oid:2.16.578.1.12.4.1.1.7280"
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
@@ -47,3 +50,14 @@ def observation(
         obs["valueQuantity"] = quantity
     obs.update(extra)
     return obs
+
+
+def worded(problem: Message | None) -> str:
+    """A facts-stage reason as a card words it beside the result (the facts stage only names it
+    with a phrase id; render words it with ``cds.wording.say``)."""
+    return say(msg("value.unused", problem=problem)) if problem is not None else ""
+
+
+def notes_worded(facts: PatientFacts) -> tuple[str, ...]:
+    """The facts' data-quality notes as the cards' «Merk:» lines word them."""
+    return tuple(say(note) for note in facts.notes)

@@ -8,12 +8,13 @@ import pytest
 
 from cds.facts.dates import (
     age_years,
-    display_date,
     first_date,
     first_datetime,
     parse_date,
     parse_datetime,
+    sample_date_problem,
 )
+from cds.wording import msg
 
 
 @pytest.mark.parametrize(
@@ -81,6 +82,13 @@ def test_age_years(birth: date | None, today: date, expected: int | None) -> Non
     assert age_years(birth, today) == expected
 
 
-def test_display_date_is_norwegian() -> None:
-    assert display_date(date(2026, 3, 5)) == "05.03.2026"
-    assert display_date(None) == "udatert"
+def test_a_sample_date_problem_is_a_phrase_with_the_date_not_words() -> None:
+    # Facts say what is wrong; render words it (cds.wording), with the one date formatter.
+    moment = datetime(2026, 3, 17)
+    assert sample_date_problem({}, moment, date(2026, 3, 15)) == msg(
+        "date.future", when=moment.date()
+    )
+    assert sample_date_problem({"issued": "i går"}, None, None) == msg(
+        "date.unreadable", value="i går"
+    )
+    assert sample_date_problem({}, None, None) is None  # undated: never counts, no reason

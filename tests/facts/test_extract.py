@@ -9,12 +9,13 @@ from datetime import date
 from typing import Any
 
 import pytest
-from facts_fhir import LOCAL, LOINC, NLK, coding, observation
+from facts_fhir import LOCAL, LOINC, NLK, coding, notes_worded, observation, worded
 
 from cds.criteria.codebook import CodeBook
 from cds.facts.extract import extract_facts
 from cds.facts.model import PatientFacts, Quantity
 from cds.record.model import Record
+from cds.wording import msg
 
 TODAY = date(2026, 3, 15)
 SNOMED = "http://snomed.info/sct"
@@ -102,7 +103,7 @@ def test_conflicting_ucum_code_and_unit_are_refused(codebook: CodeBook) -> None:
     facts = facts_of(codebook, Observation=[obs])
     result = facts.latest("hemoglobin")
     assert result is not None and result.value is None
-    assert result.unit_problem is not None and "motstridende" in result.unit_problem
+    assert "motstridende" in worded(result.unit_problem)
 
 
 def test_unknown_unit_is_refused_and_noted(codebook: CodeBook) -> None:
@@ -111,22 +112,25 @@ def test_unknown_unit_is_refused_and_noted(codebook: CodeBook) -> None:
     result = facts.latest("hemoglobin")
     assert result is not None
     assert result.value is None
-    assert result.unit_problem == "ukjent enhet «xyz» – verdien er ikke brukt"
-    assert facts.notes == ("Hemoglobin 01.03.2026: ukjent enhet «xyz» – verdien er ikke brukt",)
+    assert result.unit_problem == msg("unit.unknown", unit="xyz")  # named, not worded
+    assert worded(result.unit_problem) == "ukjent enhet «xyz» – verdien er ikke brukt"
+    assert notes_worded(facts) == (
+        "Hemoglobin 01.03.2026: ukjent enhet «xyz» – verdien er ikke brukt",
+    )
 
 
 def test_missing_unit_is_refused(codebook: CodeBook) -> None:
     facts = facts_of(codebook, Observation=[observation("o1", HB, value=11.0)])
     result = facts.latest("hemoglobin")
     assert result is not None and result.value is None
-    assert result.unit_problem is not None and "enhet mangler" in result.unit_problem
+    assert "enhet mangler" in worded(result.unit_problem)
 
 
 def test_inconvertible_unit_is_refused(codebook: CodeBook) -> None:
     facts = facts_of(codebook, Observation=[observation("o1", EGFR, value=45, unit="mL/min")])
     result = facts.latest("egfr")
     assert result is not None and result.value is None
-    assert result.unit_problem is not None and "kan ikke regnes om" in result.unit_problem
+    assert "kan ikke regnes om" in worded(result.unit_problem)
     assert len(facts.notes) == 1
 
 
@@ -147,7 +151,7 @@ def test_non_numbers_are_refused_and_noted(codebook: CodeBook, raw: object) -> N
     facts = facts_of(codebook, Observation=[obs])
     result = facts.latest("hemoglobin")
     assert result is not None and result.value is None
-    assert result.unit_problem is not None and "ikke et tall" in result.unit_problem
+    assert "ikke et tall" in worded(result.unit_problem)
     assert len(facts.notes) == 1
 
 
@@ -157,7 +161,7 @@ def test_comparator_keeps_the_number_and_notes_it(codebook: CodeBook) -> None:
     facts = facts_of(codebook, Observation=[obs])
     result = facts.latest("creatinine")
     assert result is not None and result.value == Quantity(40.0, "umol/L")
-    assert len(facts.notes) == 1 and "«<40 umol/L»" in facts.notes[0]
+    assert len(facts.notes) == 1 and "«<40 umol/L»" in notes_worded(facts)[0]
 
 
 def test_reference_range_is_converted(codebook: CodeBook) -> None:

@@ -23,6 +23,7 @@ from cds.facts.lab_values import interpretation_codes
 from cds.facts.labs import AnalyteIndex, extract_labs
 from cds.facts.model import Quantity
 from cds.facts.units import convert, normalise_unit, to_canonical
+from cds.wording import Message, msg
 
 # --- dates ----------------------------------------------------------------------------------
 
@@ -81,29 +82,26 @@ def test_date_memo_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _reference_canonical(
     value: float, unit: str | None, target: str | None, molar_mass: float | None
-) -> tuple[Quantity | None, str | None]:
+) -> tuple[Quantity | None, Message | None]:
     """to_canonical as it was before its decisions were memoised (built on convert)."""
     target_unit = normalise_unit(target) if target else None
     if target and target_unit is None:
-        return None, f"analysens enhet «{target}» er ukjent – verdien er ikke brukt"
+        return None, msg("unit.target_unknown", unit=target)
     if not math.isfinite(value):
-        return None, "verdien er ikke et endelig tall – verdien er ikke brukt"
+        return None, msg("value.not_finite_bare")
     raw = unit.strip() if isinstance(unit, str) else ""
     if not raw:
         if target_unit in (None, "1"):
             return Quantity(value, "1"), None
-        return None, "enhet mangler – verdien er ikke brukt"
+        return None, msg("unit.missing")
     source_unit = normalise_unit(raw)
     if source_unit is None:
-        return None, f"ukjent enhet «{units._short(raw)}» – verdien er ikke brukt"
+        return None, msg("unit.unknown", unit=units._short(raw))
     if target_unit is None:
         return Quantity(value, source_unit), None
     converted = convert(value, source_unit, target_unit, molar_mass)
     if converted is None:
-        return None, (
-            f"enheten «{units._short(raw)}» kan ikke regnes om til {target_unit}"
-            " – verdien er ikke brukt"
-        )
+        return None, msg("unit.not_convertible", unit=units._short(raw), target=target_unit)
     return Quantity(converted, target_unit), None
 
 

@@ -7,6 +7,7 @@ import pytest
 from cds.criteria.codesystems import CANONICAL_UNITS
 from cds.facts.model import Quantity
 from cds.facts.units import convert, normalise_unit, to_canonical
+from cds.wording import msg, say
 
 HB_MOLAR_MASS = 16114
 CREATININE_MOLAR_MASS = 113.12
@@ -153,13 +154,14 @@ def test_to_canonical_keeps_own_unit_without_target() -> None:
 def test_to_canonical_refuses_unknown_unit_in_norwegian() -> None:
     quantity, problem = to_canonical(12.0, "xyz", "g/dL")
     assert quantity is None
-    assert problem == "ukjent enhet «xyz» – verdien er ikke brukt"
+    assert problem == msg("unit.unknown", unit="xyz")
+    assert say(problem) == "ukjent enhet «xyz»"
 
 
 def test_to_canonical_refuses_missing_unit_for_a_dimensioned_target() -> None:
     quantity, problem = to_canonical(12.0, None, "g/dL")
     assert quantity is None
-    assert problem is not None and "enhet mangler" in problem
+    assert problem is not None and "enhet mangler" in say(problem)
 
 
 def test_to_canonical_accepts_missing_unit_for_a_dimensionless_target() -> None:
@@ -170,13 +172,13 @@ def test_to_canonical_accepts_missing_unit_for_a_dimensionless_target() -> None:
 def test_to_canonical_refuses_inconvertible_unit() -> None:
     quantity, problem = to_canonical(6.0, "%", "mmol/mol")
     assert quantity is None
-    assert problem is not None and "kan ikke regnes om" in problem
+    assert problem is not None and "kan ikke regnes om" in say(problem)
 
 
 def test_to_canonical_reports_an_unknown_target() -> None:
     quantity, problem = to_canonical(6.0, "g/L", "furlongs")
     assert quantity is None
-    assert problem is not None and "analysens enhet" in problem
+    assert problem is not None and "analysens enhet" in say(problem)
 
 
 def test_to_canonical_refuses_non_finite_values() -> None:

@@ -1,4 +1,4 @@
-"""Value sanitising: what cannot be used is kept with a Norwegian reason, never an exception.
+"""Value sanitising: what cannot be used is kept with its reason, never an exception.
 
 ``cds.facts.numbers`` on its own, then through extraction: valueQuantity, valueInteger,
 components, reference ranges, age bands and sample dates (year 0, 9999, unparsable).
@@ -11,13 +11,14 @@ from datetime import date
 from typing import Any
 
 import pytest
-from facts_fhir import NLK, coding, observation
+from facts_fhir import NLK, coding, notes_worded, observation, worded
 
 from cds.criteria.codebook import CodeBook
 from cds.facts.extract import extract_facts
 from cds.facts.model import LabResult, PatientFacts, Quantity
 from cds.facts.numbers import MAX_DIGITS, PLAUSIBLE_LIMIT, read_number, to_number
 from cds.record.model import Record
+from cds.wording import say
 
 TODAY = date(2026, 3, 15)
 HB = [coding(NLK, "NOR05172", "B-Hemoglobin")]
@@ -87,7 +88,8 @@ def test_numbers_that_can_be_read(raw: object, number: float | None) -> None:
     ],
 )
 def test_numbers_that_cannot_be_used_give_a_reason(raw: object, reason: str) -> None:
-    assert read_number(raw) == (None, reason)
+    number, problem = read_number(raw)
+    assert number is None and problem is not None and say(problem) == reason
     assert to_number(raw) is None
 
 
@@ -120,9 +122,9 @@ def test_an_unusable_value_is_kept_with_its_reason_and_noted(
 ) -> None:
     result, facts = _hb(codebook, raw)
     assert result.value is None
-    assert result.unit_problem is not None and words in result.unit_problem
-    assert result.unit_problem.endswith(" – verdien er ikke brukt")
-    assert facts.notes == (f"Hemoglobin 01.03.2026: {result.unit_problem}",)
+    text = worded(result.unit_problem)
+    assert words in text and text.endswith(" – verdien er ikke brukt")
+    assert notes_worded(facts) == (f"Hemoglobin 01.03.2026: {text}",)
 
 
 def test_the_plausibility_bound_applies_after_unit_conversion(codebook: CodeBook) -> None:
@@ -130,7 +132,7 @@ def test_the_plausibility_bound_applies_after_unit_conversion(codebook: CodeBook
     result, _ = _hb(codebook, PLAUSIBLE_LIMIT, unit="g/L")
     assert result.value == Quantity(1e5, "g/dL")
     result, _ = _hb(codebook, PLAUSIBLE_LIMIT * 10.5, unit="g/L")
-    assert result.value is None and "urimelig stor" in (result.unit_problem or "")
+    assert result.value is None and "urimelig stor" in worded(result.unit_problem)
 
 
 def test_value_integer_that_cannot_be_used_is_noted(codebook: CodeBook) -> None:
@@ -139,7 +141,7 @@ def test_value_integer_that_cannot_be_used_is_noted(codebook: CodeBook) -> None:
     facts = _facts(codebook, obs)
     result = facts.latest("hemoglobin")
     assert result is not None and result.value is None
-    assert "flere enn 15 gjeldende sifre" in (result.unit_problem or "")
+    assert "flere enn 15 gjeldende sifre" in worded(result.unit_problem)
     assert len(facts.notes) == 1
 
 
@@ -150,7 +152,7 @@ def test_an_absurd_component_value_is_unusable(codebook: CodeBook) -> None:
     ]
     result = _facts(codebook, obs).latest("tumour_size")
     assert result is not None and result.value is None
-    assert "urimelig stor" in (result.unit_problem or "")
+    assert "urimelig stor" in worded(result.unit_problem)
 
 
 @pytest.mark.parametrize("bound", [1e308, 10**30, "NaN", 123456789012345678901234567890])
@@ -187,8 +189,8 @@ def test_an_unusable_sample_date_is_kept_with_its_reason(
     result = facts.latest("hemoglobin")
     assert result is not None and result.when is None
     assert result.value == Quantity(11.0, "g/dL")  # kept for display
-    assert result.unit_problem == f"{words} – verdien er ikke brukt"
-    assert facts.notes == (f"Hemoglobin udatert: {words} – verdien er ikke brukt",)
+    assert worded(result.unit_problem) == f"{words} – verdien er ikke brukt"
+    assert notes_worded(facts) == (f"Hemoglobin udatert: {words} – verdien er ikke brukt",)
 
 
 def test_tomorrow_is_clock_skew_not_the_future(codebook: CodeBook) -> None:

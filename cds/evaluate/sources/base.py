@@ -17,7 +17,7 @@ from typing import Generic, TypeVar, get_args
 
 from cds.criteria.codebook import CodeBook
 from cds.criteria.schema import SourceModel
-from cds.evaluate.model import Evidence
+from cds.evaluate.model import Evidence, Words
 from cds.facts.model import PatientFacts
 
 S = TypeVar("S", bound=SourceModel)
@@ -30,9 +30,9 @@ class SourceResult:
     present: bool = False
     assessed: bool = False
     evidence: list[Evidence] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    notes: list[Words] = field(default_factory=list)
     # Why the source could not be assessed (cds.evaluate.unassessed), when it is not present.
-    unassessed: str | None = None
+    unassessed: Words | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,11 +36,12 @@ from cds.evaluate.matching import (
     site_shown,
     usable_value,
 )
-from cds.evaluate.model import Evidence
+from cds.evaluate.model import Evidence, Words
 from cds.evaluate.sources.base import SourceKind, SourceResult
 from cds.evaluate.unassessed import unusable_reason, usable
 from cds.facts.model import LabResult, PatientFacts, Quantity, Sex
 from cds.wording import formats as fmt
+from cds.wording.message import msg
 
 _LOW_FLAGS = frozenset({"L", "LL", "LU", "<"})
 _HIGH_FLAGS = frozenset({"H", "HH", "HU", ">"})
@@ -144,7 +145,7 @@ def evaluate(
 
 
 def value_in_unit(
-    result: LabResult, label: str, unit: str, notes: list[str], facts: PatientFacts
+    result: LabResult, label: str, unit: str, notes: list[Words], facts: PatientFacts
 ) -> Quantity | None:
     """The result's number in ``unit``, or None with a note saying why it cannot be used.
 
@@ -153,8 +154,8 @@ def value_in_unit(
     """
     if result.value is None:
         problem = result.unit_problem
-        if problem and not any(problem in known for known in facts.notes):
-            notes.append(f"{label}: {problem}")
+        if problem and not any(known.get("problem") == problem for known in facts.notes):
+            notes.append(msg("lab.unused_no_date", label=label, problem=problem))
         return None
     if result.value.unit != unit:
         notes.append(
