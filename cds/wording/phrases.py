@@ -5,7 +5,8 @@ named fields (``ukjent enhet «{unit}»``). A field may name its formatter after
 
 * ``{when:date}`` — a date, «21.11.2026» or «udatert» (:func:`cds.wording.formats.day`);
 * ``{value:num}`` — a number with a decimal comma; ``{value:qty}`` — a quantity with its unit;
-* ``{items:and}`` — a tuple of texts as a Norwegian list («a, b og c»).
+* ``{items:and}`` — a tuple of texts as a Norwegian list («a, b og c»);
+* ``{unit:unit}`` — a canonical unit as printed («umol/L» → «µmol/L»).
 
 Any other field is put in as it is; a nested :class:`Message` is worded first. Record and
 criteria text (labels, the sender's value) reach the table only as fields, never as ids.
@@ -48,6 +49,28 @@ PHRASES: dict[str, str] = {
         "{label} {when:date}: resultatet er oppgitt som «{shown}» – tallet er brukt uten"
         " «{comparator}»"
     ),
+    # --- notes of the evaluate stage («Merk:» in cards) ------------------------------------
+    "lab.unit_mismatch": (
+        "{label}: enheten {unit:unit} kan ikke sammenlignes med {target:unit} – verdien er "
+        "ikke brukt"
+    ),
+    # A prefetch key the EHR could not give (Record.unavailable): what could not be assessed.
+    "unavailable.medications": (
+        "Legemiddellisten var ikke tilgjengelig: behandling som forklarer et funn eller viser "
+        "kjent sykdom er ikke vurdert."
+    ),
+    "unavailable.medications_increase": (
+        "Legemiddellisten var ikke tilgjengelig – økt bruk av {drugs} er ikke vurdert."
+    ),
+    "unavailable.procedures": "Tidligere operasjoner (Procedure) var ikke tilgjengelige.",
+    "unavailable.procedures_lump": (
+        "Tidligere operasjoner (Procedure) var ikke tilgjengelige – «tilbakefall etter tidligere "
+        "kirurgi» er bare vurdert ut fra det som står om kulen."
+    ),
+    "unavailable.encounters": (
+        "Kontakter med helsetjenesten (Encounter) var ikke tilgjengelige – økning i antall "
+        "kontakter er ikke vurdert."
+    ),
 }
 
 
@@ -61,6 +84,8 @@ class _Formatter(string.Formatter):
             return formats.number(value)
         if format_spec == "qty":
             return formats.quantity(value.value, value.unit)
+        if format_spec == "unit":
+            return formats.unit(value)
         if format_spec == "and":
             return formats.join_no([str(_plain(item)) for item in value])
         return str(super().format_field(_plain(value), format_spec))

@@ -32,6 +32,7 @@ from cds.facts.model import (
     Sex,
 )
 from cds.hooks import HookName
+from cds.wording import say
 
 CITE = {"file": "x.txt", "section": "Test", "quote": "Test"}
 LUMP = ("icpc2", "S04")
@@ -542,7 +543,7 @@ def test_contacts_on_one_day_count_once_and_planned_not_at_all() -> None:
 def test_unavailable_encounters_are_not_assessed_and_noted() -> None:
     assessment = assess(person(encounters=(), unavailable=("encounters",)))
     assert "contacts" not in assessment.hits
-    assert any("Encounter" in note for note in assessment.notes)
+    assert any("Encounter" in say(note) for note in assessment.notes)
 
 
 def prescriptions(atc: str, *days_ago: int) -> list[MedicationFact]:
@@ -584,7 +585,7 @@ def test_unavailable_medications_are_not_assessed() -> None:
     )
     assessment = assess(record)
     assert "opioids" not in assessment.hits
-    assert any("Legemiddellisten" in note for note in assessment.notes)
+    assert any("Legemiddellisten" in say(note) for note in assessment.notes)
 
 
 # --- age and draft-order terms ------------------------------------------------------------------

@@ -21,6 +21,7 @@ from cds.evaluate.engine import evaluate
 from cds.evaluate.model import Assessment
 from cds.evaluate.places import Place, place_label, place_of, same_place
 from cds.facts.model import ConditionFact, LabResult, OrderFact, PatientFacts
+from cds.wording import say
 
 REPO = Path(__file__).resolve().parents[2]
 CITE = {"file": "x.txt", "section": "Test", "quote": "Test"}
@@ -329,7 +330,7 @@ def test_measured_lump_counts() -> None:
 def test_unavailable_procedures_are_noted_only_with_a_lump() -> None:
     with_lump = recurs(unavailable=("procedures",))
     assert "after_surgery" not in with_lump.hits
-    assert any("Procedure" in note for note in with_lump.notes)
+    assert any("Procedure" in say(note) for note in with_lump.notes)
     without_lump = assess(replace(facts(), unavailable=("procedures",)))
     assert not any("Procedure" in note for note in without_lump.notes)
 

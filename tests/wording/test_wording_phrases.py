@@ -45,16 +45,23 @@ def _fields(text: str) -> set[tuple[str, str]]:
 def test_every_phrase_has_known_field_formatters(code: str) -> None:
     for name, spec in _fields(PHRASES[code]):
         assert name.isidentifier(), (code, name)  # named fields only, never positional
-        assert spec in ("", "date", "num", "qty", "and"), (code, spec)
+        assert spec in ("", "date", "num", "qty", "and", "unit"), (code, spec)
 
 
 def test_field_formatters() -> None:
-    table = {"t.date": "{when:date}", "t.num": "{v:num}", "t.qty": "{q:qty}", "t.and": "{i:and}"}
+    table = {
+        "t.date": "{when:date}",
+        "t.num": "{v:num}",
+        "t.qty": "{q:qty}",
+        "t.and": "{i:and}",
+        "t.unit": "{u:unit}",
+    }
     PHRASES.update(table)
     try:
         assert say(msg("t.date", when=date(2026, 1, 5))) == "05.01.2026"
         assert say(msg("t.num", v=10.9)) == "10,9"
         assert say(msg("t.qty", q=Quantity(78, "umol/L"))) == "78 µmol/L"
+        assert say(msg("t.unit", u="umol/L")) == "µmol/L"
         assert say(msg("t.and", i=("a", msg("unit.missing"), "c"))) == "a, enhet mangler og c"
     finally:
         for key in table:

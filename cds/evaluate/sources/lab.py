@@ -158,10 +158,7 @@ def value_in_unit(
             notes.append(msg("lab.unused_no_date", label=label, problem=problem))
         return None
     if result.value.unit != unit:
-        notes.append(
-            f"{label}: enheten {fmt.unit(result.value.unit)} kan ikke sammenlignes med "
-            f"{fmt.unit(unit)} – verdien er ikke brukt"
-        )
+        notes.append(msg("lab.unit_mismatch", label=label, unit=result.value.unit, target=unit))
         return None
     return result.value
 

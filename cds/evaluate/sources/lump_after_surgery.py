@@ -29,6 +29,7 @@ from cds.evaluate.places import Place, place_label, place_of, same_place
 from cds.evaluate.sources.base import SourceKind, SourceResult
 from cds.facts.model import OrderFact, PatientFacts
 from cds.wording import formats as fmt
+from cds.wording.message import msg
 
 # The prefetch key whose absence makes «no earlier operation» unknown (cds/services.py).
 _PROCEDURE_KEY = "procedures"
@@ -76,10 +77,7 @@ def evaluate(
     if not lumps:
         return out
     if _PROCEDURE_KEY in facts.unavailable:
-        out.notes.append(
-            "Tidligere operasjoner (Procedure) var ikke tilgjengelige – «tilbakefall etter "
-            "tidligere kirurgi» er bare vurdert ut fra det som står om kulen."
-        )
+        out.notes.append(msg("unavailable.procedures_lump"))
         return out
     operations = [
         (order, place_of(order.site, codebook))

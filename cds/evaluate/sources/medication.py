@@ -29,14 +29,12 @@ from cds.evaluate.model import Evidence
 from cds.evaluate.sources.base import SourceKind, SourceResult
 from cds.facts.model import PatientFacts
 from cds.wording import formats as fmt
+from cds.wording.message import msg
 
 # Prefetch keys (cds/services.py) whose absence makes «no such treatment» unknown.
 _MEDICATION_KEYS = ("medicationStatements", "medicationRequests")
 # One wording for every medication source, so a card says it once.
-_NO_MEDICATIONS = (
-    "Legemiddellisten var ikke tilgjengelig: behandling som forklarer et funn eller viser kjent "
-    "sykdom er ikke vurdert."
-)
+_NO_MEDICATIONS = msg("unavailable.medications")
 
 
 class MedicationSource(SourceModel):

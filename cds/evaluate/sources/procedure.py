@@ -21,6 +21,7 @@ from cds.evaluate.matching import order_matches, within
 from cds.evaluate.model import Evidence
 from cds.evaluate.sources.base import SourceKind, SourceResult
 from cds.facts.model import PatientFacts
+from cds.wording.message import msg
 
 _PROCEDURE_KEY = "procedures"
 
@@ -55,7 +56,7 @@ def evaluate(
         text = order.labels[0] if order.labels else "operasjon"
         out.evidence.append(Evidence(order.ref, order.when, f"Operasjon: {text}"))
     if _PROCEDURE_KEY in facts.unavailable and not out.present:
-        out.notes.append("Tidligere operasjoner (Procedure) var ikke tilgjengelige.")
+        out.notes.append(msg("unavailable.procedures"))
     return out
 
 

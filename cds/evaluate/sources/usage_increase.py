@@ -27,6 +27,7 @@ from cds.evaluate.matching import matcher_for
 from cds.evaluate.model import Evidence
 from cds.evaluate.sources.base import SourceKind, SourceResult
 from cds.facts.model import PatientFacts
+from cds.wording.message import msg
 
 # Prefetch keys whose absence makes a count unknown (cds/services.py).
 _ENCOUNTER_KEYS = ("encounters",)
@@ -74,10 +75,7 @@ def evaluate(
     out = SourceResult()
     if source.kind == "encounter_increase":
         if any(key in facts.unavailable for key in _ENCOUNTER_KEYS):
-            out.notes.append(
-                "Kontakter med helsetjenesten (Encounter) var ikke tilgjengelige – økning i "
-                "antall kontakter er ikke vurdert."
-            )
+            out.notes.append(msg("unavailable.encounters"))
             return out
         events = [
             (e.when, e.ref)
@@ -91,10 +89,7 @@ def evaluate(
             raise ValueError("medication_increase needs a codeset")
         codeset = codebook.codesets[source.codeset]
         if any(key in facts.unavailable for key in _MEDICATION_KEYS):
-            out.notes.append(
-                "Legemiddellisten var ikke tilgjengelig – økt bruk av "
-                f"{codeset.label.lower()} er ikke vurdert."
-            )
+            out.notes.append(msg("unavailable.medications_increase", drugs=codeset.label.lower()))
             return out
         matcher = matcher_for(codeset)
         events = [

@@ -9,6 +9,7 @@ from factories import facts as patient
 
 from cds.criteria.registry import Registry
 from cds.facts.model import EncounterFact, PatientFacts
+from cds.wording import say
 from sources.kinds import problems, run, source
 
 MORE = {
@@ -45,7 +46,7 @@ def test_busy_baseline_is_silent(registry: Registry) -> None:
 
 def test_unavailable_encounters_are_noted(registry: Registry) -> None:
     found = run(registry, source(**MORE), patient(unavailable=["encounters"]))
-    assert not found.present and "ikke tilgjengelige" in found.notes[0]
+    assert not found.present and "ikke tilgjengelige" in say(found.notes[0])
 
 
 def test_check_refuses_a_codeset(registry: Registry) -> None:
