@@ -37,34 +37,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-# pytest-xdist (``make pytest`` runs ``-n 2 --dist loadgroup``): tests of one group run on one
-# worker, one after another. "postgresql": the storage tests against the PostgreSQL server
-# (each worker also gets its own schema there, tests/storage/conftest.py, because grouping alone
-# was seen not to keep two workers off each other's tables). "timing": tests that measure wall
-# time or race a real server or a hanging one.
-XDIST_GROUPS: dict[str, tuple[str, ...]] = {
-    "timing": (
-        "tests/api/test_fanout.py::",
-        "tests/api/test_edge.py::test_real_server_",
-        "tests/record/test_prefetch.py::",
-        "tests/storage/test_kill.py::",
-    ),
-}
+# ``make pytest`` runs the suite on two xdist workers except the tests marked ``timing`` (they
+# measure wall time or race a real or hanging server), which it runs afterwards on their own: a
+# busy second worker made them miss their budgets in CI. The PostgreSQL storage tests share one
+# server; each worker gets its own schema there (tests/storage/conftest.py).
+TIMING = (
+    "tests/api/test_fanout.py::",
+    "tests/api/test_edge.py::test_real_server_",
+    "tests/record/test_prefetch.py::",
+    "tests/storage/test_kill.py::",
+)
 
 
-# tryfirst: xdist's worker turns the xdist_group marks into node-id suffixes in its own
-# modifyitems hook; marks added after it are ignored and the groups would silently split.
-@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        callspec = getattr(item, "callspec", None)
-        if callspec is not None and callspec.params.get("database_url") == "postgresql":
-            item.add_marker(pytest.mark.xdist_group("postgresql"))
-            continue
-        for group, prefixes in XDIST_GROUPS.items():
-            if item.nodeid.startswith(prefixes):
-                item.add_marker(pytest.mark.xdist_group(group))
-                item.add_marker(getattr(pytest.mark, group))
+        if item.nodeid.startswith(TIMING):
+            item.add_marker(pytest.mark.timing)
 
 
 @pytest.fixture(scope="session")
