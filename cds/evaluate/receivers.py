@@ -25,9 +25,11 @@ from functools import lru_cache
 
 from cds.criteria.codebook import CodeBook, Region
 from cds.criteria.schema import Outcome, Pathway, Rule
+from cds.evaluate.model import Words
 from cds.facts.model import PatientFacts
+from cds.wording.message import msg
 
-NO_REGION_NOTE = "Fant ikke helseregion fra adressen – velg mottaker."
+NO_REGION_NOTE = msg("receiver.no_region")
 _REFERRAL_OUTCOMES: frozenset[Outcome] = frozenset({"acute", "begrunnet", "stop_order"})
 _COUNTY_WORD = re.compile(r"\bfylke(skommune)?\b", re.IGNORECASE)
 _DASH = re.compile(r"\s+[-–—]\s+")
@@ -39,7 +41,7 @@ class ReceiverChoice:
 
     names: tuple[str, ...] = ()
     region: str | None = None
-    notes: tuple[str, ...] = ()
+    notes: tuple[Words, ...] = ()
 
 
 def county_key(county: str) -> str:

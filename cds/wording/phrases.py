@@ -54,6 +54,14 @@ PHRASES: dict[str, str] = {
         "{label}: enheten {unit:unit} kan ikke sammenlignes med {target:unit} – verdien er "
         "ikke brukt"
     ),
+    "receiver.no_region": "Fant ikke helseregion fra adressen – velg mottaker.",
+    # A sex-specific threshold when the record gives no usable sex: its sex-neutral default.
+    "sex.unknown": "Kjønn ukjent",
+    "sex.other": "Kjønn «annet»",
+    "threshold.sex_default": "{sex}: brukte grenseverdi {limit:qty} for {label}.",
+    "threshold.sex_default_corrected_calcium": (
+        "{sex}: brukte grenseverdi {limit:qty} for korrigert kalsium."
+    ),
     # A prefetch key the EHR could not give (Record.unavailable): what could not be assessed.
     "unavailable.medications": (
         "Legemiddellisten var ikke tilgjengelig: behandling som forklarer et funn eller viser "

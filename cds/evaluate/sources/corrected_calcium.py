@@ -23,8 +23,9 @@ from cds.evaluate.model import Evidence
 from cds.evaluate.sources.base import SourceKind, SourceResult, round_half_up
 from cds.evaluate.sources.lab import beyond, threshold_for, value_in_unit
 from cds.evaluate.unassessed import unusable_reason, usable
-from cds.facts.model import LabResult, PatientFacts
+from cds.facts.model import LabResult, PatientFacts, Quantity
 from cds.wording import formats as fmt
+from cds.wording.message import msg
 
 # Albumin-corrected calcium formulas take albumin in g/L (reference_albumin is in g/L).
 _ALBUMIN_UNIT = "g/L"
@@ -103,8 +104,11 @@ def evaluate(
     limit, sex_note = threshold_for(source.threshold, facts.sex)
     if sex_note:
         out.notes.append(
-            f"{sex_note}: brukte grenseverdi {fmt.quantity(limit, source.threshold.unit)} "
-            "for korrigert kalsium."
+            msg(
+                "threshold.sex_default_corrected_calcium",
+                sex=sex_note,
+                limit=Quantity(limit, source.threshold.unit),
+            )
         )
     if not beyond(corrected, limit, "high"):
         out.unassessed = unusable_reason(

@@ -41,7 +41,7 @@ from cds.evaluate.sources.base import SourceKind, SourceResult
 from cds.evaluate.unassessed import unusable_reason, usable
 from cds.facts.model import LabResult, PatientFacts, Quantity, Sex
 from cds.wording import formats as fmt
-from cds.wording.message import msg
+from cds.wording.message import Message, msg
 
 _LOW_FLAGS = frozenset({"L", "LL", "LU", "<"})
 _HIGH_FLAGS = frozenset({"H", "HH", "HU", ">"})
@@ -118,9 +118,9 @@ def evaluate(
     ref_text = _range_text(result, value.unit)
     verdict = judge_lab(source, result, value, facts.sex)
     if verdict.sex_note:
-        limit_text = fmt.quantity(verdict.limit or 0, source.threshold.unit)
+        limit = Quantity(verdict.limit or 0, source.threshold.unit)
         out.notes.append(
-            f"{verdict.sex_note}: brukte grenseverdi {limit_text} for {analyte.label}."
+            msg("threshold.sex_default", sex=verdict.sex_note, limit=limit, label=analyte.label)
         )
     if not verdict.present:
         out.unassessed = unusable_reason(
@@ -163,7 +163,7 @@ def value_in_unit(
     return result.value
 
 
-def threshold_for(threshold: Threshold, sex: Sex) -> tuple[float, str | None]:
+def threshold_for(threshold: Threshold, sex: Sex) -> tuple[float, Message | None]:
     """The cut-off for this sex and, when the default had to be used, a note saying so."""
     if threshold.value is not None:
         return threshold.value, None
@@ -173,7 +173,7 @@ def threshold_for(threshold: Threshold, sex: Sex) -> tuple[float, str | None]:
         return threshold.male, None
     if threshold.default is None:  # excluded by Threshold._one_way; narrows the type
         raise ValueError("threshold has neither value nor default")
-    return threshold.default, ("Kjønn ukjent" if sex != "other" else "Kjønn «annet»")
+    return threshold.default, msg("sex.unknown" if sex != "other" else "sex.other")
 
 
 def beyond(value: float, limit: float, direction: str) -> bool:
@@ -194,7 +194,7 @@ class LabVerdict:
     present: bool
     basis: Literal["flag", "range", "threshold"]
     limit: float | None = None
-    sex_note: str | None = None
+    sex_note: Message | None = None
 
 
 def judge_lab(source: LabSource, result: LabResult, value: Quantity, sex: Sex) -> LabVerdict:
