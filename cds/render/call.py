@@ -104,6 +104,11 @@ class CardCall:
     def assessment(self) -> Assessment:
         return self.decision.assessment
 
+    @property
+    def log_fields(self) -> dict[str, str]:
+        """What a log line about this card may name: the hook call and the pathway, no patient."""
+        return {"hookInstance": self.hook_instance, "pathway": self.pathway.id}
+
     def id(self, kind: str) -> str:
         return stable_id(self.hook_instance, self.pathway.id, kind)
 

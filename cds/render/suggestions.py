@@ -36,7 +36,7 @@ def filter_test_orders(call: CardCall) -> list[dict[str, Any]]:
         # A bug on our side: the card still tells the GP which tests are missing.
         logger.error(
             "lab order failed validation; card sent without suggestion",
-            extra={"hookInstance": call.hook_instance, "pathway": call.pathway.id},
+            extra=call.log_fields,
         )
         return []
 
@@ -147,7 +147,7 @@ def _referral_action(call: CardCall, *, receiver: str | None, variant: str | Non
             # The draft holds something our validation rejects; a new referral is still useful.
             logger.warning(
                 "draft referral could not be updated; offering a new one",
-                extra={"hookInstance": call.hook_instance, "pathway": call.pathway.id},
+                extra=call.log_fields,
             )
     if resource is not None:
         to = f", adresser det til {receiver}" if receiver else ""
@@ -179,7 +179,7 @@ def _created_referral(
         # so it goes out without the suggestion rather than failing the whole response.
         logger.error(
             "referral failed validation; card sent without suggestion",
-            extra={"hookInstance": call.hook_instance, "pathway": call.pathway.id},
+            extra=call.log_fields,
         )
         return None
 
@@ -230,7 +230,7 @@ def stop_order_suggestion(call: CardCall) -> Suggestion | None:
         except RenderError:
             logger.warning(
                 "draft referral could not be replaced; offering a new one",
-                extra={"hookInstance": call.hook_instance, "pathway": pathway.id},
+                extra=call.log_fields,
             )
     if resource is None:
         resource = _created_referral(call, receiver=receiver)

@@ -7,6 +7,7 @@ starts one and sets it). Without it the PostgreSQL cases skip with one reason; u
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,11 +29,12 @@ def postgres_url() -> str:
     pytest.skip(NO_POSTGRES)
 
 
+@functools.cache
 def _worker_schema(url: str) -> str:
     """``url`` confined to a schema of this xdist worker's own (``gw0``, ``gw1``, ...).
 
     Under ``make test`` two workers run storage tests at once; each wipes its tables, so they
-    must not share them. The schema is created on first use (the test role owns the database).
+    must not share them. The schema is created once per worker (the test role owns the database).
     """
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if not worker:
