@@ -37,7 +37,7 @@ from cds.evaluate.model import Change, Evidence, FeatureHit
 from cds.evaluate.sources import kind_of
 from cds.evaluate.sources.lab import LabSource
 from cds.facts.model import PatientFacts
-from cds.wording import formats as fmt
+from cds.wording.message import msg
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +100,8 @@ def _all_say_unchanged(hit: FeatureHit, patterns: tuple[str, ...]) -> bool:
     """Every piece of evidence is a text that calls the finding unchanged (a report comparing
     with an earlier one): the finding is old even when the earlier report is not in the record."""
     compiled = regexes(patterns)
-    return bool(hit.evidence) and all(any(p.search(e.text) for p in compiled) for e in hit.evidence)
+    evidence = hit.evidence
+    return bool(evidence) and all(any(p.search(e.quote) for p in compiled) for e in evidence)
 
 
 def _worse_than_baseline(
@@ -142,4 +143,4 @@ def _worse_than_baseline(
     if base_value.value and delta / abs(base_value.value) * 100 < bounds.percent:
         return None
     label = codebook.analytes[source.analyte].label
-    return Evidence(base.ref, base.when, f"{label} {fmt.quantity(base_value.value, unit)}")
+    return Evidence(base.ref, base.when, msg("ev.lab", label=label, value=base_value))

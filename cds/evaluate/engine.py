@@ -132,7 +132,7 @@ def _evaluate(
 
     # The deciding rule's own context, before filter_tests is narrowed below.
     rule_ctx = _rule_context(rule, ctx, filter_tests) if rule is not None else ctx
-    unmet: tuple[str, ...] = ()
+    unmet: tuple[Words, ...] = ()
     blocked: tuple[str, ...] = ()
     stop_then: Outcome | None = None
     stop_then_rule: str | None = None

@@ -13,6 +13,7 @@ from typing import Literal, TypeAlias
 from cds.criteria.schema import Outcome
 from cds.facts.model import OrderFact
 from cds.wording.message import Message
+from cds.wording.phrases import say
 
 # What evaluate says to the GP: a phrase of the wording layer (``cds.wording``: id and fields,
 # worded by render), or criteria text passed through as it is (a label, an advice text).
@@ -21,15 +22,24 @@ Words: TypeAlias = Message | str
 
 @dataclass(frozen=True, slots=True)
 class Evidence:
-    """One dated piece of evidence for a feature, readable by a GP.
+    """One dated piece of evidence for a feature.
 
-    ``text`` is Norwegian and self-contained, e.g. «Hb 10,9 g/dL (ref. 11,7–15,3)»; the date is
-    kept apart so cards and the referral can format it the same way.
+    ``says`` is what render words as one self-contained line, e.g. the phrase ``ev.lab_range``
+    worded «Hb 10,9 g/dL (ref. 11,7–15,3)»; the date is kept apart so cards and the referral can
+    format it the same way. ``quote`` holds the record's own words the evidence rests on (the
+    quoted clause of a report or note, a diagnosis text): what evaluate's own text checks read
+    (``cds.evaluate.places``, ``cds.evaluate.change``), never the worded line.
     """
 
     ref: str  # "Observation/hb-1"
     when: date | None
-    text: str
+    says: Words
+    quote: str = ""
+
+    @property
+    def text(self) -> str:
+        """The line in bokmål, for render and tests (evaluate itself never reads it)."""
+        return say(self.says)
 
 
 Change = Literal["new", "worse", "stable"]
@@ -115,8 +125,8 @@ class Assessment:
 
     ``outcome``/``rule`` come from the first rule that held for this hook (``None``: say nothing).
     ``hits`` holds every present feature, whether or not the deciding rule used it, so the
-    referral can describe relevant findings. ``unmet`` explains, in Norwegian, which top-level
-    terms of the referral rule failed (for not_met / unsupported_referral cards).
+    referral can describe relevant findings. ``unmet`` describes (criteria labels or messages)
+    which top-level terms of the referral rule failed (for not_met / unsupported_referral cards).
     """
 
     pathway: str
@@ -124,7 +134,7 @@ class Assessment:
     rule: str | None
     hits: dict[str, FeatureHit]
     filter_tests: tuple[FilterTestStatus, ...] = ()
-    unmet: tuple[str, ...] = ()
+    unmet: tuple[Words, ...] = ()
     already_referred: OrderFact | None = None  # a labelled referral within already_referred_days
     draft_referral: OrderFact | None = None  # the draft referral to update, if any
     missing_content: tuple[str, ...] = ()  # referral content ids absent from the record ("frailty")

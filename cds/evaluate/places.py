@@ -87,7 +87,7 @@ def lump_places(
         for evidence in hits[feature_id].evidence:
             text = sites.get(evidence.ref, "")
             if evidence.ref.startswith("DiagnosticReport/"):
-                text = f"{text}\n{evidence.text.lower()}"
+                text = f"{text}\n{evidence.quote.lower()}"
             place = place_of(text, codebook)
             if place.named:
                 found[place] = None

@@ -1,4 +1,4 @@
-"""Rule expressions: whether a term holds, and how a failed term is explained in Norwegian.
+"""Rule expressions: whether a term holds, and how a failed term is described (as a message).
 
 A term is evaluated against the set of present features, the situation flags (see
 ``cds.criteria.schema.FlagTerm``), the patient's age and the draft orders each ``draft_order``
@@ -34,14 +34,14 @@ from cds.criteria.expressions import (
 )
 from cds.criteria.schema import Feature, Rule
 from cds.evaluate.matching import order_matches
+from cds.evaluate.model import Words
 from cds.evaluate.places import same_place
 from cds.facts.model import NO_PLACE, OrderFact, Place
+from cds.wording.message import Message, msg
 
-FLAG_TEXT: dict[str, str] = {
-    "filter_tests_incomplete": "filterprøvene er ikke tatt",
-    "draft_labelled": "henvisningen er merket for pakkeforløpet",
-    "related_draft_referral": "en henvisning som gjelder funnene er under arbeid",
-}
+# Situation flags with a phrase of their own (``term.flag.<flag>`` in cds.wording.phrases); any
+# other flag is shown by its id.
+_WORDED_FLAGS = frozenset({"filter_tests_incomplete", "draft_labelled", "related_draft_referral"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,37 +193,40 @@ def blocking_drafts(term: Term, ctx: TermContext) -> tuple[str, ...]:
     return tuple(refs)
 
 
-def describe(term: Term, features: Mapping[str, Feature]) -> str:
-    """The term's Norwegian label, or one composed from its parts when the file gives none."""
+def describe(term: Term, features: Mapping[str, Feature]) -> Words:
+    """The term's label from the criteria file, or a message composed from its parts when the file
+    gives none (worded by render: «minst 2 av: anemi, nyresvikt»)."""
     if term.label:
         return term.label
     if isinstance(term, FeatureTerm):
         feature = features.get(term.feature)
         return feature.label if feature is not None else term.feature
     if isinstance(term, AllTerm):
-        return " og ".join(describe(t, features) for t in term.all)
+        return msg("term.all", parts=tuple(describe(t, features) for t in term.all))
     if isinstance(term, AnyTerm):
-        return " eller ".join(describe(t, features) for t in term.any)
+        return msg("term.any", parts=tuple(describe(t, features) for t in term.any))
     if isinstance(term, AtLeastTerm):
-        parts = ", ".join(describe(t, features) for t in term.of)
-        return f"minst {term.at_least} av: {parts}"
+        parts = tuple(describe(t, features) for t in term.of)
+        return msg("term.at_least", n=term.at_least, parts=parts)
     if isinstance(term, NotTerm):
-        return f"ikke {describe(term.not_, features)}"
+        return msg("term.not", term=describe(term.not_, features))
     if isinstance(term, FlagTerm):
-        return FLAG_TEXT.get(term.flag, term.flag)
+        return msg(f"term.flag.{term.flag}") if term.flag in _WORDED_FLAGS else term.flag
     if isinstance(term, AgeTerm):
-        bounds = []
+        bounds: list[Message] = []
         if term.age_at_least is not None:
-            bounds.append(f"minst {term.age_at_least} år")
+            bounds.append(msg("term.age_at_least", years=term.age_at_least))
         if term.age_below is not None:
-            bounds.append(f"under {term.age_below} år")
-        return "alder " + " og ".join(bounds)
+            bounds.append(msg("term.age_below", years=term.age_below))
+        return msg("term.age", bounds=tuple(bounds))
     if isinstance(term, DraftOrderTerm):
-        return "en bestilling under arbeid som gjelder dette"
+        return msg("term.draft_order")
     return ""
 
 
-def unmet_labels(rule: Rule, ctx: TermContext, features: Mapping[str, Feature]) -> tuple[str, ...]:
+def unmet_labels(
+    rule: Rule, ctx: TermContext, features: Mapping[str, Feature]
+) -> tuple[Words, ...]:
     """Labels of the rule's top-level ``all`` terms that fail (the whole term if not an ``all``)."""
     parts = rule.when.all if isinstance(rule.when, AllTerm) else (rule.when,)
     return tuple(describe(t, features) for t in parts if not holds(t, ctx))

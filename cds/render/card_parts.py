@@ -93,7 +93,7 @@ def other_referrals(call: CardCall) -> str:
 
 def unmet_parts(call: CardCall, advice: str | None) -> list[Part | str]:
     pathway, assessment = call.pathway, call.assessment
-    unmet = [md(u) for u in assessment.unmet]
+    unmet = [md(say(u)) for u in assessment.unmet]
     hits = Findings().bullets(call.decision.findings)
     return [
         bullets(unassessed.unmet_heading(assessment, NOT_MET), unmet)

@@ -6,7 +6,12 @@ named fields (``ukjent enhet «{unit}»``). A field may name its formatter after
 * ``{when:date}`` — a date, «21.11.2026» or «udatert» (:func:`cds.wording.formats.day`);
 * ``{value:num}`` — a number with a decimal comma; ``{value:qty}`` — a quantity with its unit;
 * ``{items:and}`` — a tuple of texts as a Norwegian list («a, b og c»);
-* ``{unit:unit}`` — a canonical unit as printed («umol/L» → «µmol/L»).
+* ``{unit:unit}`` — a canonical unit as printed («umol/L» → «µmol/L»);
+* ``{value:bare}`` — a quantity's number alone, with its unit's decimals («2,60»);
+* ``{range:range}`` — a (low, high, unit) tuple as a reference range («ref. 11,7–15,3»);
+* ``{found:code}`` — a (family, code) pair («ICD-10 D64.9»);
+* ``{flags:flags}`` — a tuple of laboratory flags in words («kritisk høy og lav»);
+* ``{items:og}``, ``{items:eller}``, ``{items:comma}`` — a tuple joined by « og », « eller », «, ».
 
 Any other field is put in as it is; a nested :class:`Message` is worded first. Record and
 criteria text (labels, the sender's value) reach the table only as fields, never as ids.
@@ -81,6 +86,94 @@ PHRASES: dict[str, str] = {
     ),
 }
 
+# How the laboratory's interpretation flags (HL7 v3 ObservationInterpretation) read in evidence
+# («merket kritisk høy av laboratoriet»); an unknown flag is shown as its code.
+LAB_FLAGS: dict[str, str] = {
+    "HH": "kritisk høy",
+    "LL": "kritisk lav",
+    "AA": "kritisk unormal",
+    "HU": "svært høy",
+    "LU": "svært lav",
+    "H": "høy",
+    "L": "lav",
+    "A": "unormal",
+    "POS": "positiv",
+}
+
+# --- evidence lines of the evaluate stage (one dated line per finding in cards and referral) ---
+PHRASES.update(
+    {
+        # A lab value as shown: «Hb 10,9 g/dL», with the site that made it count.
+        "ev.lab": "{label} {value:qty}",
+        "ev.lab_at": "{label} {value:qty}, {where}",
+        "ev.lab_text": "{label}: «{text}»",
+        # Why it counts: the laboratory's flag, the result's own range, or the rule's limit.
+        "ev.lab_flagged": "{shown} (merket {flags:flags} av laboratoriet)",
+        "ev.lab_flagged_range": "{shown} (merket {flags:flags} av laboratoriet; {range:range})",
+        "ev.lab_range": "{shown} ({range:range})",
+        # "Any amount": «M-komponent 4 g/L (over 0 g/L)» would read oddly.
+        "ev.lab_present": "{shown} (påvist)",
+        "ev.lab_below": "{shown} (under {limit:qty})",
+        "ev.lab_above": "{shown} (over {limit:qty})",
+        "ev.corrected_calcium": (
+            "Korrigert kalsium {corrected:qty} (Ca {calcium:bare}, albumin {albumin:qty})"
+        ),
+        "ev.albumin_for_calcium": "Albumin {albumin:qty} (brukt til korrigert kalsium)",
+        "ev.size_increase": (
+            "{shown} (økt med {increase:qty} / {percent:num} % fra {before:qty} {when:date})"
+        ),
+        "ev.size_before": "{label} {value:qty} (tidligere måling av samme svulst)",
+        "ev.weight_loss": "{label} {value:qty} (ned {percent:num} % fra {before:qty} {when:date})",
+        "ev.weight_before": "{label} {value:qty} (utgangspunkt for vekttapet)",
+        # A sentence of the record that states the finding, quoted.
+        "ev.quote": "{label}: «{quote}»",
+        "ev.quote_pair": "{label}: «{quote}» og «{partner}»",
+        "source.report": "Rapport",
+        "source.note": "Notat",
+        "source.note_on": "Notat ({title})",
+        "source.encounter_reason": "Kontaktårsak",
+        # Coded diagnoses and medicines.
+        "ev.condition": "{text} ({found:code})",
+        "ev.condition_earlier": "{text} ({found:code}, tidligere)",
+        "ev.condition_at": "{text} ({found:code}, {where})",
+        "ev.condition_earlier_at": "{text} ({found:code}, tidligere, {where})",
+        "ev.medication": "{name} ({found:code})",
+        "ev.medication_stopped": "{name} ({found:code}, avsluttet)",
+        "ev.medication_by_name": "{name} (etter navn)",
+        "ev.medication_by_name_stopped": "{name} (etter navn, avsluttet)",
+        # Operations, and a lump where one was operated on.
+        "ev.operation": "Operasjon: {text}",
+        "word.operation": "operasjon",
+        "word.Operation": "Operasjon",
+        "ev.at_place": "{text}, {where}",
+        "ev.lump_same_place": "{shown} (samme sted: {operation} {when:date})",
+        "ev.earlier_operation": "{operation} (tidligere operasjon, {where})",
+        # More contacts or prescriptions than before.
+        "ev.usage_increase": "{recent} {noun} siste {days} dager mot {baseline} {period}",
+        "ev.usage_of": "{label}: {usage}",
+        "noun.contact": "kontakt",
+        "noun.contacts": "kontakter",
+        "noun.prescription": "forskrivning",
+        "noun.prescriptions": "forskrivninger",
+        "period.year_before": "i året før",
+        "period.days_before": "i de {days} dagene før",
+        # --- what a rule's unmet terms read as («Ikke oppfylt: …», cds.evaluate.terms) --------
+        "term.all": "{parts:og}",
+        "term.any": "{parts:eller}",
+        "term.at_least": "minst {n} av: {parts:comma}",
+        "term.not": "ikke {term}",
+        "term.age": "alder {bounds:og}",
+        "term.age_at_least": "minst {years} år",
+        "term.age_below": "under {years} år",
+        "term.draft_order": "en bestilling under arbeid som gjelder dette",
+        "term.flag.filter_tests_incomplete": "filterprøvene er ikke tatt",
+        "term.flag.draft_labelled": "henvisningen er merket for pakkeforløpet",
+        "term.flag.related_draft_referral": "en henvisning som gjelder funnene er under arbeid",
+    }
+)
+
+_JOINS: dict[str, str] = {"og": " og ", "eller": " eller ", "comma": ", "}
+
 
 class _Formatter(string.Formatter):
     """``str.format`` with the field formatters of this table (see the module docstring)."""
@@ -96,6 +189,17 @@ class _Formatter(string.Formatter):
             return formats.unit(value)
         if format_spec == "and":
             return formats.join_no([str(_plain(item)) for item in value])
+        if format_spec in _JOINS:
+            return _JOINS[format_spec].join(str(_plain(item)) for item in value)
+        if format_spec == "bare":
+            return formats.number(value.value, value.unit)
+        if format_spec == "range":
+            low, high, unit = value
+            return formats.ref_range(low, high, unit)
+        if format_spec == "code":
+            return formats.code(value)
+        if format_spec == "flags":
+            return " og ".join(LAB_FLAGS.get(flag, flag) for flag in value)
         return str(super().format_field(_plain(value), format_spec))
 
 

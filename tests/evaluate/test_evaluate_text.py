@@ -164,13 +164,15 @@ def test_text_policy_hedged_history_and_exclusions(registry: Registry) -> None:
     )
     assert statement("Mulig osteolyse i L3", base, lexicon) is None  # default: hedged ignored
     hedged = base.model_copy(update={"hedged": "count"})
-    assert statement("Mulig osteolyse i L3", hedged, lexicon) == "Mulig osteolyse i L3"
+    assert statement("Mulig osteolyse i L3", hedged, lexicon) == ("Mulig osteolyse i L3", None)
     assert statement("Tidligere osteolyse i L3", base, lexicon) is None
     history = base.model_copy(update={"history": "count"})
-    assert statement("Tidligere osteolyse i L3", history, lexicon) == "Tidligere osteolyse i L3"
+    earlier = "Tidligere osteolyse i L3"
+    assert statement(earlier, history, lexicon) == (earlier, None)
     excluded = base.model_copy(update={"exclusions": ("hemangiom",)})
     assert statement("Osteolyse, trolig hemangiom", excluded, lexicon) is None
     assert statement("Osteolyse, ikke hemangiom", excluded, lexicon) == (
-        "Osteolyse, ikke hemangiom"
+        "Osteolyse, ikke hemangiom",
+        None,
     )
     assert statement("Mor hadde osteolyse", history, lexicon) is None  # family never counts

@@ -33,7 +33,7 @@ def ago(days: int) -> date:
 
 
 def ev(ref: str, days: int, text: str) -> Evidence:
-    return Evidence(ref=ref, when=ago(days), text=text)
+    return Evidence(ref=ref, when=ago(days), says=text)
 
 
 def rule_for(pathway: Pathway, outcome: Outcome) -> Rule:

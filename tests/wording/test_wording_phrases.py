@@ -41,11 +41,15 @@ def _fields(text: str) -> set[tuple[str, str]]:
     return {(name, spec or "") for _, name, spec, _ in string.Formatter().parse(text) if name}
 
 
+_SPECS = ("", "date", "num", "qty", "and", "unit", "bare", "range", "code", "flags", "og", "eller")
+_SPECS += ("comma",)
+
+
 @pytest.mark.parametrize("code", sorted(PHRASES))
 def test_every_phrase_has_known_field_formatters(code: str) -> None:
     for name, spec in _fields(PHRASES[code]):
         assert name.isidentifier(), (code, name)  # named fields only, never positional
-        assert spec in ("", "date", "num", "qty", "and", "unit"), (code, spec)
+        assert spec in _SPECS, (code, spec)
 
 
 def test_field_formatters() -> None:
@@ -55,6 +59,13 @@ def test_field_formatters() -> None:
         "t.qty": "{q:qty}",
         "t.and": "{i:and}",
         "t.unit": "{u:unit}",
+        "t.bare": "{q:bare}",
+        "t.range": "{r:range}",
+        "t.code": "{c:code}",
+        "t.flags": "{f:flags}",
+        "t.og": "{i:og}",
+        "t.eller": "{i:eller}",
+        "t.comma": "{i:comma}",
     }
     PHRASES.update(table)
     try:
@@ -63,6 +74,15 @@ def test_field_formatters() -> None:
         assert say(msg("t.qty", q=Quantity(78, "umol/L"))) == "78 µmol/L"
         assert say(msg("t.unit", u="umol/L")) == "µmol/L"
         assert say(msg("t.and", i=("a", msg("unit.missing"), "c"))) == "a, enhet mangler og c"
+        assert say(msg("t.bare", q=Quantity(2.6, "mmol/L"))) == "2,60"
+        assert say(msg("t.range", r=(11.7, 15.3, "g/dL"))) == "ref. 11,7–15,3"
+        assert say(msg("t.range", r=(60, None, "mL/min/{1.73_m2}"))) == "ref. ≥ 60"
+        assert say(msg("t.range", r=(None, None, "g/dL"))) == ""
+        assert say(msg("t.code", c=("icd10", "D649"))) == "ICD-10 D64.9"
+        assert say(msg("t.flags", f=("HH", "L", "XX"))) == "kritisk høy og lav og XX"
+        assert say(msg("t.og", i=("a", "b", "c"))) == "a og b og c"
+        assert say(msg("t.eller", i=("a", "b"))) == "a eller b"
+        assert say(msg("t.comma", i=("a", "b"))) == "a, b"
     finally:
         for key in table:
             del PHRASES[key]

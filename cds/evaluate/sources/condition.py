@@ -18,7 +18,7 @@ from cds.evaluate.matching import matcher_for, site_matches, site_shown, within
 from cds.evaluate.model import Evidence
 from cds.evaluate.sources.base import SourceKind, SourceResult
 from cds.facts.model import PatientFacts
-from cds.wording import formats as fmt
+from cds.wording.message import msg
 
 # «No limit» for the age of an active diagnosis (100 years).
 _ANY_AGE = 36500
@@ -67,12 +67,14 @@ def evaluate(
             continue
         out.present = True
         text = condition.text or codeset.label
-        history = ", tidligere" if not condition.active else ""
+        earlier = "" if condition.active else "_earlier"
         where = site_shown(condition.site, source.site_patterns) if restricted else ""
-        site = f", {where}" if where else ""
-        out.evidence.append(
-            Evidence(condition.ref, condition.when, f"{text} ({fmt.code(found)}{history}{site})")
+        says = (
+            msg(f"ev.condition{earlier}_at", text=text, found=found, where=where)
+            if where
+            else msg(f"ev.condition{earlier}", text=text, found=found)
         )
+        out.evidence.append(Evidence(condition.ref, condition.when, says, quote=text))
     return out
 
 

@@ -16,7 +16,7 @@ from cds.evaluate.matching import matcher_for, within
 from cds.evaluate.model import Evidence
 from cds.evaluate.sources.base import SourceKind, SourceResult
 from cds.facts.model import PatientFacts
-from cds.wording import formats as fmt
+from cds.wording.message import msg
 
 
 class ConditionCountSource(SourceModel):
@@ -52,7 +52,7 @@ def evaluate(
             continue
         text = condition.text or codeset.label
         by_date[condition.when] = Evidence(
-            condition.ref, condition.when, f"{text} ({fmt.code(found)})"
+            condition.ref, condition.when, msg("ev.condition", text=text, found=found), quote=text
         )
     if len(by_date) >= source.min_count:
         out.present = True

@@ -24,7 +24,6 @@ from cds.evaluate.sources.base import SourceKind, SourceResult, round_half_up
 from cds.evaluate.sources.lab import beyond, threshold_for, value_in_unit
 from cds.evaluate.unassessed import unusable_reason, usable
 from cds.facts.model import LabResult, PatientFacts, Quantity
-from cds.wording import formats as fmt
 from cds.wording.message import msg
 
 # Albumin-corrected calcium formulas take albumin in g/L (reference_albumin is in g/L).
@@ -121,17 +120,17 @@ def evaluate(
             Evidence(
                 calcium.ref,
                 calcium.when,
-                f"Korrigert kalsium {fmt.quantity(corrected, unit)} "
-                f"(Ca {fmt.number(ca.value, unit)}, "
-                f"albumin {fmt.quantity(albumin.value.value, albumin.value.unit)})",
+                msg(
+                    "ev.corrected_calcium",
+                    corrected=Quantity(corrected, unit),
+                    calcium=Quantity(ca.value, unit),
+                    albumin=albumin.value,
+                ),
             )
         )
         out.evidence.append(
             Evidence(
-                albumin.ref,
-                albumin.when,
-                f"Albumin {fmt.quantity(albumin.value.value, albumin.value.unit)} "
-                "(brukt til korrigert kalsium)",
+                albumin.ref, albumin.when, msg("ev.albumin_for_calcium", albumin=albumin.value)
             )
         )
     return out

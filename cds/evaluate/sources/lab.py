@@ -40,7 +40,6 @@ from cds.evaluate.model import Evidence, Words
 from cds.evaluate.sources.base import SourceKind, SourceResult
 from cds.evaluate.unassessed import unusable_reason, usable
 from cds.facts.model import LabResult, PatientFacts, Quantity, Sex
-from cds.wording import formats as fmt
 from cds.wording.message import Message, msg
 
 _LOW_FLAGS = frozenset({"L", "LL", "LU", "<"})
@@ -111,11 +110,12 @@ def evaluate(
     if value is None:
         return out
     out.assessed = True
-    shown = f"{analyte.label} {fmt.quantity(value.value, value.unit)}"
+    shown: Words = msg("ev.lab", label=analyte.label, value=value)
     if restricted:
         where = site_shown(result.site, source.site_patterns)
-        shown = f"{shown}, {where}" if where else shown
-    ref_text = _range_text(result, value.unit)
+        if where:
+            shown = msg("ev.lab_at", label=analyte.label, value=value, where=where)
+    ref_range = _range(result, value.unit)
     verdict = judge_lab(source, result, value, facts.sex)
     if verdict.sex_note:
         limit = Quantity(verdict.limit or 0, source.threshold.unit)
@@ -128,18 +128,22 @@ def evaluate(
         )
         return out
     out.present = True
+    limit = Quantity(verdict.limit or 0, source.threshold.unit)
+    text: Message
     if verdict.basis == "flag":
-        word = "lav" if source.direction == "low" else "høy"
-        extra = f"; {ref_text}" if ref_text else ""
-        text = f"{shown} (merket {word} av laboratoriet{extra})"
+        flags = ("L",) if source.direction == "low" else ("H",)
+        if ref_range is None:
+            text = msg("ev.lab_flagged", shown=shown, flags=flags)
+        else:
+            text = msg("ev.lab_flagged_range", shown=shown, flags=flags, range=ref_range)
     elif verdict.basis == "range":
-        text = f"{shown} ({ref_text})"
+        text = msg("ev.lab_range", shown=shown, range=ref_range or (None, None, value.unit))
     elif verdict.limit == 0 and source.direction == "high":
-        # "Any amount": «M-komponent 4 g/L (over 0 g/L)» would read oddly.
-        text = f"{shown} (påvist)"
+        text = msg("ev.lab_present", shown=shown)
+    elif source.direction == "low":
+        text = msg("ev.lab_below", shown=shown, limit=limit)
     else:
-        word = "under" if source.direction == "low" else "over"
-        text = f"{shown} ({word} {fmt.quantity(verdict.limit or 0, source.threshold.unit)})"
+        text = msg("ev.lab_above", shown=shown, limit=limit)
     out.evidence.append(Evidence(result.ref, result.when, text))
     return out
 
@@ -218,15 +222,17 @@ def judge_lab(source: LabSource, result: LabResult, value: Quantity, sex: Sex) -
     return LabVerdict(beyond(value.value, limit, source.direction), "threshold", limit, sex_note)
 
 
-def _range_text(result: LabResult, unit: str) -> str:
-    """«ref. 11,7–15,3» from the result's own range (only bounds in the value's unit)."""
+def _range(result: LabResult, unit: str) -> tuple[float | None, float | None, str] | None:
+    """The result's own reference range (only bounds in the value's unit), or None without one.
+
+    Worded by the one range formatter (``{range:range}``, «ref. 11,7–15,3»), so the card and the
+    referral cannot drift apart again.
+    """
     low = result.ref_low if result.ref_low is not None and result.ref_low.unit == unit else None
     high = result.ref_high if result.ref_high is not None and result.ref_high.unit == unit else None
-    # The wording is the one range formatter's (cds.wording.formats.ref_range), so the card and
-    # the referral cannot drift apart again.
-    return fmt.ref_range(
-        low.value if low is not None else None, high.value if high is not None else None, unit
-    )
+    if low is None and high is None:
+        return None
+    return (low.value if low is not None else None, high.value if high is not None else None, unit)
 
 
 def run_start(

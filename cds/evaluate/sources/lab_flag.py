@@ -14,10 +14,11 @@ from cds.criteria.checks import check_analytes
 from cds.criteria.codebook import CodeBook
 from cds.criteria.schema import SourceModel
 from cds.evaluate.matching import newest_in_window
-from cds.evaluate.model import Evidence
+from cds.evaluate.model import Evidence, Words
 from cds.evaluate.sources.base import SourceKind, SourceResult
 from cds.facts.model import PatientFacts
 from cds.wording import formats as fmt
+from cds.wording.message import msg
 
 
 class LabFlagSource(SourceModel):
@@ -43,20 +44,6 @@ def check(source: LabFlagSource, codebook: CodeBook, at: str) -> list[str]:
     return problems
 
 
-# How the laboratory's flags read in evidence («merket kritisk høy av laboratoriet»).
-_FLAG_WORDS: dict[str, str] = {
-    "HH": "kritisk høy",
-    "LL": "kritisk lav",
-    "AA": "kritisk unormal",
-    "HU": "svært høy",
-    "LU": "svært lav",
-    "H": "høy",
-    "L": "lav",
-    "A": "unormal",
-    "POS": "positiv",
-}
-
-
 def evaluate(
     source: LabFlagSource, codebook: CodeBook, facts: PatientFacts, today: date
 ) -> SourceResult:
@@ -72,15 +59,18 @@ def evaluate(
             continue
         out.present = True
         label = codebook.analytes[name].label
+        shown: Words = label
         if result.value is not None:
-            shown = f"{label} {fmt.quantity(result.value.value, result.value.unit)}"
+            shown = msg("ev.lab", label=label, value=result.value)
         elif result.text:
-            shown = f"{label}: «{fmt.snippet(result.text, limit=60)}»"
-        else:
-            shown = label
-        words = " og ".join(_FLAG_WORDS.get(flag, flag) for flag in found)
+            shown = msg("ev.lab_text", label=label, text=fmt.snippet(result.text, limit=60))
         out.evidence.append(
-            Evidence(result.ref, result.when, f"{shown} (merket {words} av laboratoriet)")
+            Evidence(
+                result.ref,
+                result.when,
+                msg("ev.lab_flagged", shown=shown, flags=tuple(found)),
+                quote=result.text,
+            )
         )
     return out
 

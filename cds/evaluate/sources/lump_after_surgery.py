@@ -24,7 +24,7 @@ from cds.criteria.codebook import CodeBook
 from cds.criteria.expressions import DraftOrderMatch
 from cds.criteria.schema import SourceModel
 from cds.evaluate.matching import matcher_for, order_matches, site_matches, within
-from cds.evaluate.model import Evidence
+from cds.evaluate.model import Evidence, Words
 from cds.evaluate.places import Place, place_label, place_of, same_place
 from cds.evaluate.sources.base import SourceKind, SourceResult
 from cds.facts.model import OrderFact, PatientFacts
@@ -97,19 +97,37 @@ def evaluate(
             out.present = True
             where = place_label(lump_place, codebook)
             # «Kul venstre lår» already says where; «Tumorstørrelse 3 cm» does not.
-            shown = lump_text if where in lump_text.lower() else f"{lump_text}, {where}"
+            shown: Words = (
+                lump_text
+                if where in lump_text.lower()
+                else msg("ev.at_place", text=lump_text, where=where)
+            )
             operated = place_label(order_place, codebook)
             operation_name = _operation_text(order)
+            operation: Words = operation_name.lower() or msg("word.operation")
             out.evidence.append(
                 Evidence(
                     lump_ref,
                     lump_when,
-                    f"{shown} (samme sted: {operation_name.lower()} {fmt.day(order.when)})",
+                    msg(
+                        "ev.lump_same_place",
+                        shown=shown,
+                        operation=operation,
+                        when=order.when,
+                    ),
+                    quote=lump_text,
                 )
             )
             out.evidence.append(
                 Evidence(
-                    order.ref, order.when, f"{operation_name} (tidligere operasjon, {operated})"
+                    order.ref,
+                    order.when,
+                    msg(
+                        "ev.earlier_operation",
+                        operation=operation_name.capitalize() or msg("word.Operation"),
+                        where=operated,
+                    ),
+                    quote=operation_name,
                 )
             )
             break
@@ -155,8 +173,8 @@ def _recent_lumps(
 
 
 def _operation_text(order: OrderFact) -> str:
-    """The operation as the record names it (its first label), shortened."""
-    return fmt.snippet(order.labels[0], limit=60).capitalize() if order.labels else "Operasjon"
+    """The operation as the record names it (its first label), shortened; "" when unnamed."""
+    return fmt.snippet(order.labels[0], limit=60) if order.labels else ""
 
 
 KIND = SourceKind(LumpAfterSurgerySource, evaluate, check)

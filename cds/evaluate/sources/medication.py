@@ -28,7 +28,6 @@ from cds.evaluate.matching import matcher_for, regexes, within
 from cds.evaluate.model import Evidence
 from cds.evaluate.sources.base import SourceKind, SourceResult
 from cds.facts.model import PatientFacts
-from cds.wording import formats as fmt
 from cds.wording.message import msg
 
 # Prefetch keys (cds/services.py) whose absence makes «no such treatment» unknown.
@@ -79,9 +78,13 @@ def evaluate(
             continue
         out.present = True
         name = med.name or codeset.label
-        how = fmt.code(found) if found is not None else "etter navn"
-        stopped = "" if med.active else ", avsluttet"
-        out.evidence.append(Evidence(med.ref, med.when, f"{name} ({how}{stopped})"))
+        stopped = "" if med.active else "_stopped"
+        says = (
+            msg(f"ev.medication{stopped}", name=name, found=found)
+            if found is not None
+            else msg(f"ev.medication_by_name{stopped}", name=name)
+        )
+        out.evidence.append(Evidence(med.ref, med.when, says, quote=med.name))
     if not out.present and any(k in facts.unavailable for k in _MEDICATION_KEYS):
         out.notes.append(_NO_MEDICATIONS)
     return out

@@ -53,8 +53,15 @@ def evaluate(
         if not order_matches(source.procedure, codebook, order):
             continue
         out.present = True
-        text = order.labels[0] if order.labels else "operasjon"
-        out.evidence.append(Evidence(order.ref, order.when, f"Operasjon: {text}"))
+        text = order.labels[0] if order.labels else ""
+        out.evidence.append(
+            Evidence(
+                order.ref,
+                order.when,
+                msg("ev.operation", text=text or msg("word.operation")),
+                quote=text,
+            )
+        )
     if _PROCEDURE_KEY in facts.unavailable and not out.present:
         out.notes.append(msg("unavailable.procedures"))
     return out

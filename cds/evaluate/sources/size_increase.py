@@ -25,8 +25,8 @@ from cds.evaluate.model import Evidence
 from cds.evaluate.places import place_label, place_of, same_place
 from cds.evaluate.sources.base import SourceKind, SourceResult, round_half_up
 from cds.evaluate.unassessed import lab_based
-from cds.facts.model import PatientFacts
-from cds.wording import formats as fmt
+from cds.facts.model import PatientFacts, Quantity
+from cds.wording.message import msg
 
 
 class SizeIncreaseSource(SourceModel):
@@ -129,22 +129,33 @@ def size_increase(
         return out
     out.present = True
     where = place_label(here, codebook)
-    shown_where = f", {where}" if where else ""
+    unit = newest.value.unit
+    value = Quantity(now, unit)
+    shown = (
+        msg("ev.lab_at", label=analyte.label, value=value, where=where)
+        if where
+        else msg("ev.lab", label=analyte.label, value=value)
+    )
+    previous = Quantity(before, smallest.value.unit)
     out.evidence.append(
         Evidence(
             newest.ref,
             newest.when,
-            f"{analyte.label} {fmt.quantity(now, newest.value.unit)}{shown_where} (økt med "
-            f"{fmt.quantity(increase, newest.value.unit)} / {fmt.number(percent)} % fra "
-            f"{fmt.quantity(before, smallest.value.unit)} {fmt.day(smallest.when)})",
+            msg(
+                "ev.size_increase",
+                shown=shown,
+                increase=Quantity(increase, unit),
+                percent=percent,
+                before=previous,
+                when=smallest.when,
+            ),
         )
     )
     out.evidence.append(
         Evidence(
             smallest.ref,
             smallest.when,
-            f"{analyte.label} {fmt.quantity(before, smallest.value.unit)} "
-            "(tidligere måling av samme svulst)",
+            msg("ev.size_before", label=analyte.label, value=previous),
         )
     )
     return out

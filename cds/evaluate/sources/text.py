@@ -28,11 +28,12 @@ from cds.criteria.codebook import CodeBook
 from cds.criteria.lexicon import AssertionLexicon
 from cds.criteria.schema import SourceModel
 from cds.evaluate.matching import modality_fits, regexes, within
-from cds.evaluate.model import Evidence
+from cds.evaluate.model import Evidence, Words
 from cds.evaluate.sources.base import SourceKind, SourceResult
 from cds.facts.model import PatientFacts
 from cds.facts.text import Finding, findings
 from cds.wording import formats as fmt
+from cds.wording.message import msg
 
 
 class TextSource(SourceModel):
@@ -88,13 +89,20 @@ def evaluate(
         raise ValueError("text sources need the assertion lexicon (criteria/assertion.yaml)")
     out = SourceResult()
 
-    def read(ref: str, when: date | None, label: str, text: str, context: str = "") -> None:
+    def read(ref: str, when: date | None, label: Words, text: str, context: str = "") -> None:
         if when is None or not within(when, today, source.window_days):
             return
-        quote = statement(text, source, lexicon, context)
-        if quote:
-            out.present = True
-            out.evidence.append(Evidence(ref, when, f"{label}: «{quote}»"))
+        quoted = statement(text, source, lexicon, context)
+        if quoted is None:
+            return
+        out.present = True
+        quote, partner = quoted
+        says = (
+            msg("ev.quote", label=label, quote=quote)
+            if partner is None
+            else msg("ev.quote_pair", label=label, quote=quote, partner=partner)
+        )
+        out.evidence.append(Evidence(ref, when, says, quote=f"{quote}\n{partner or ''}".strip()))
 
     for name in source.analytes:
         label = codebook.analytes[name].label
@@ -108,7 +116,7 @@ def evaluate(
             continue
         if titles and not any(t.search(report.title) for t in titles):
             continue
-        read(report.ref, report.when, report.title or "Rapport", report.conclusion)
+        read(report.ref, report.when, report.title or msg("source.report"), report.conclusion)
     if source.clinical_notes:
         for condition in facts.conditions:
             if not condition.active and source.history != "count":
@@ -119,19 +127,21 @@ def evaluate(
             read(
                 condition.ref,
                 condition.when,
-                f"Notat ({title})" if title else "Notat",
+                msg("source.note_on", title=title) if title else msg("source.note"),
                 condition.note,
                 title,
             )
         for encounter in facts.encounters:
-            read(encounter.ref, encounter.when, "Kontaktårsak", encounter.reason)
+            read(encounter.ref, encounter.when, msg("source.encounter_reason"), encounter.reason)
     return out
 
 
 def statement(
     text: str, source: TextSource, lexicon: AssertionLexicon, context: str = ""
-) -> str | None:
-    """The quote (clause shortened around the finding) of the first counting finding, or None.
+) -> tuple[str, str | None] | None:
+    """The quote (clause shortened around the finding) of the first counting finding, with the
+    quote of its ``together_with`` partner when that stands in another clause; None when nothing
+    counts.
 
     ``together_with`` partners may also stand in ``context`` (a note's condition title).
     """
@@ -158,8 +168,8 @@ def statement(
             return None
         if partners and partners[0].clause_span != first.clause_span:
             partner = partners[0]
-            quote = f"{quote}» og «{fmt.snippet(partner.clause, partner.offset, limit=60)}"
-    return quote
+            return quote, fmt.snippet(partner.clause, partner.offset, limit=60)
+    return quote, None
 
 
 def counts(finding: Finding, source: TextSource) -> bool:

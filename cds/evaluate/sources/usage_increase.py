@@ -27,7 +27,7 @@ from cds.evaluate.matching import matcher_for
 from cds.evaluate.model import Evidence
 from cds.evaluate.sources.base import SourceKind, SourceResult
 from cds.facts.model import PatientFacts
-from cds.wording.message import msg
+from cds.wording.message import Message, msg
 
 # Prefetch keys whose absence makes a count unknown (cds/services.py).
 _ENCOUNTER_KEYS = ("encounters",)
@@ -82,8 +82,8 @@ def evaluate(
             for e in facts.encounters
             if e.when is not None and e.status not in _NOT_A_CONTACT
         ]
-        noun = ("kontakt", "kontakter")
-        prefix = ""
+        noun = ("noun.contact", "noun.contacts")
+        drugs = ""
     else:
         if source.codeset is None:  # the loader refuses this; narrows the type
             raise ValueError("medication_increase needs a codeset")
@@ -97,8 +97,8 @@ def evaluate(
             for m in facts.medications
             if m.when is not None and matcher.matches(m.codes)
         ]
-        noun = ("forskrivning", "forskrivninger")
-        prefix = f"{codeset.label}: "
+        noun = ("noun.prescription", "noun.prescriptions")
+        drugs = codeset.label
     recent_start = today - timedelta(days=source.recent_days)  # exclusive
     baseline_start = recent_start - timedelta(days=source.baseline_days)  # exclusive
     recent: dict[date, str] = {}
@@ -119,23 +119,24 @@ def evaluate(
             return out
     out.present = True
     newest_day = max(recent)
-    word = noun[0] if n_recent == 1 else noun[1]
-    out.evidence.append(
-        Evidence(
-            recent[newest_day],
-            newest_day,
-            f"{prefix}{n_recent} {word} siste {source.recent_days} dager mot {n_baseline} "
-            f"{_period_text(source.baseline_days)}",
-        )
+    usage = msg(
+        "ev.usage_increase",
+        recent=n_recent,
+        noun=msg(noun[0] if n_recent == 1 else noun[1]),
+        days=source.recent_days,
+        baseline=n_baseline,
+        period=_period(source.baseline_days),
     )
+    says = msg("ev.usage_of", label=drugs, usage=usage) if drugs else usage
+    out.evidence.append(Evidence(recent[newest_day], newest_day, says))
     return out
 
 
-def _period_text(days: int) -> str:
+def _period(days: int) -> Message:
     """«i året før», «i de 180 dagene før»."""
     if days in (365, 366):
-        return "i året før"
-    return f"i de {days} dagene før"
+        return msg("period.year_before")
+    return msg("period.days_before", days=days)
 
 
 KIND = SourceKind(UsageIncreaseSource, evaluate, check)

@@ -21,8 +21,8 @@ from cds.evaluate.matching import extreme_value, newest_dated, within
 from cds.evaluate.model import Evidence
 from cds.evaluate.sources.base import SourceKind, SourceResult, round_half_up
 from cds.evaluate.unassessed import lab_based
-from cds.facts.model import PatientFacts
-from cds.wording import formats as fmt
+from cds.facts.model import PatientFacts, Quantity
+from cds.wording.message import msg
 
 
 class WeightLossSource(SourceModel):
@@ -87,20 +87,23 @@ def weight_loss(
         return out
     out.present = True
     label = analyte.label
+    previous = Quantity(before, heaviest.value.unit)
     out.evidence.append(
         Evidence(
             newest.ref,
             newest.when,
-            f"{label} {fmt.quantity(now, newest.value.unit)} (ned {fmt.number(loss)} % fra "
-            f"{fmt.quantity(before, heaviest.value.unit)} {fmt.day(heaviest.when)})",
+            msg(
+                "ev.weight_loss",
+                label=label,
+                value=Quantity(now, newest.value.unit),
+                percent=loss,
+                before=previous,
+                when=heaviest.when,
+            ),
         )
     )
     out.evidence.append(
-        Evidence(
-            heaviest.ref,
-            heaviest.when,
-            f"{label} {fmt.quantity(before, heaviest.value.unit)} (utgangspunkt for vekttapet)",
-        )
+        Evidence(heaviest.ref, heaviest.when, msg("ev.weight_before", label=label, value=previous))
     )
     return out
 
