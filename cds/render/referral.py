@@ -18,9 +18,14 @@ one referral per receiver so the GP can choose another.
 When the GP already has a draft referral in ``draftOrders``, CDS Hooks requires an ``update``
 action to carry the *whole* resource (checklist §1.6 item 30), so we start from the draft, keep
 its id and everything we do not own (its notes, its reason codes, its performer unless we suggest
-another receiver ...), and add or overwrite our elements. Every resource built here is validated
-with ``fhir.resources`` (R4B) and with our profile before it leaves; a failure is a bug and raises
-:class:`RenderError`.
+another receiver ...), and add or overwrite our elements. Every referral built here is checked
+against our profile (cardinalities and fixed values, ``cds.profile``) before it leaves; a failure
+is a bug and raises :class:`RenderError`. A merged draft is also validated with ``fhir.resources``
+(R4B), because it carries elements we did not build: a draft we cannot make valid is not updated
+(the card offers a new referral instead). A referral we build from nothing is not: that cost half
+the render time of every call (issue 10) and could only find a bug of ours, which the tests find
+first — every resource any test's response carries is validated with ``fhir.resources`` and the
+profile (``tests/conformance.py``).
 """
 
 from __future__ import annotations
@@ -158,25 +163,30 @@ def build_referral(
     if not ours["supportingInfo"]:
         del ours["supportingInfo"]  # FHIR and CDS Hooks both forbid empty arrays
 
-    resource = _merge_draft(draft, ours) if draft is not None else ours
-    check_resource(resource, profile=True)
+    if draft is None:
+        check_profile(ours)
+        return ours
+    resource = _merge_draft(draft, ours)
+    check_resource(resource)
     return resource
 
 
-def check_resource(resource: dict[str, Any], *, profile: bool) -> None:
-    """Raise :class:`RenderError` unless ``resource`` is a valid R4B ServiceRequest (+ profile).
-
-    Messages name element paths only, never values: values may be patient data.
-    """
+def check_resource(resource: dict[str, Any]) -> None:
+    """Raise :class:`RenderError` unless ``resource`` is a valid R4B ServiceRequest meeting our
+    profile. Messages name element paths only, never values: values may be patient data."""
     try:
         ServiceRequest.model_validate(resource)
     except ValidationError as exc:
         where = sorted({".".join(str(p) for p in err["loc"]) for err in exc.errors()})
         raise RenderError(f"ServiceRequest invalid at {', '.join(where)}") from None
-    if profile:
-        problems = validate_profile(resource, load_profile(PROFILE_NAME))
-        if problems:
-            raise RenderError("; ".join(problems))
+    check_profile(resource)
+
+
+def check_profile(resource: dict[str, Any]) -> None:
+    """Raise :class:`RenderError` unless ``resource`` meets our referral profile."""
+    problems = validate_profile(resource, load_profile(PROFILE_NAME))
+    if problems:
+        raise RenderError("; ".join(problems))
 
 
 def newest(hit: FeatureHit) -> Evidence | None:

@@ -23,22 +23,14 @@ logger = logging.getLogger(__name__)
 
 
 def filter_test_orders(call: CardCall) -> list[dict[str, Any]]:
-    """Draft orders for the missing/stale filter tests ([] if none, or if one is invalid)."""
-    try:
-        return build_orders(
-            call.decision,
-            call.facts,
-            hook_instance=call.hook_instance,
-            requester=call.user_ref,
-            today=call.today,
-        )
-    except RenderError:
-        # A bug on our side: the card still tells the GP which tests are missing.
-        logger.error(
-            "lab order failed validation; card sent without suggestion",
-            extra=call.log_fields,
-        )
-        return []
+    """Draft orders for the missing/stale filter tests ([] if none)."""
+    return build_orders(
+        call.decision,
+        call.facts,
+        hook_instance=call.hook_instance,
+        requester=call.user_ref,
+        today=call.today,
+    )
 
 
 def orders_suggestion(
