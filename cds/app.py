@@ -36,6 +36,7 @@ from sqlalchemy.pool import StaticPool
 from starlette.concurrency import run_in_threadpool
 
 from cds.api import discovery, feedback, hooks
+from cds.api.admission import PipelineGate
 from cds.api.deps import get_registry
 from cds.api.middleware import EdgeMiddleware
 from cds.api.openapi import install_openapi
@@ -82,6 +83,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     )
     audit_writer.start()
     app.state.audit_writer = audit_writer
+    # Made here, inside the server's event loop, like every other asyncio object of the app.
+    app.state.pipeline_gate = PipelineGate(
+        settings.pipeline_concurrency, settings.pipeline_max_queued, settings.retry_after_s
+    )
     try:
         # Redirects are never followed: one could carry a token to another host. Proxy settings
         # from the environment are ignored, as for FHIR reads (cds.record.fhirpool).

@@ -79,6 +79,12 @@ class Settings(BaseSettings):
     fhir_max_queued: int = Field(default=256, ge=0)
     fhir_pool_per_origin: int = 16
     fhir_max_origins: int = 16
+    # Bounded work per worker (cds/api/admission.py): pipelines run at once, calls waiting for
+    # one (beyond: 503 with Retry-After), and the Retry-After seconds. The pipeline is CPU work
+    # under one GIL: more than two at once only holds more records in memory.
+    pipeline_concurrency: int = 2
+    pipeline_max_queued: int = Field(default=32, ge=0)
+    retry_after_s: int = 1
     # Development mode: plain http and loopback FHIR servers are allowed (`make run` sets it).
     dev_mode: bool = False
     # Outbound policy (cds/record/outbound.py): hosts and CIDRs a FHIR server may be at although
@@ -237,6 +243,8 @@ class Settings(BaseSettings):
         "fhir_max_concurrent",
         "fhir_pool_per_origin",
         "fhir_max_origins",
+        "pipeline_concurrency",
+        "retry_after_s",
     )
     @classmethod
     def _positive(cls, value: int) -> int:

@@ -3,7 +3,8 @@
 Status codes: 401 no valid CDS Client JWT (when required), 404 unknown service, 413 body too large,
 400 not a JSON object (or nested over about 200 levels), 408 body sent too slowly, 422 not a
 valid hook call (or the wrong hook for this service, ``context`` nested over 64 levels, or a
-``fhirServer`` the authenticated client did not register), 412 required data unavailable,
+``fhirServer`` the authenticated client did not register), 412 required data unavailable, 503
+with ``Retry-After`` when this worker's pipeline queue is full (:mod:`cds.api.admission`),
 otherwise 200. Problems on our side (a bug in gather or the pipeline) are logged and answered
 ``200 {"cards": []}``: the GP's workflow must not break because decision support did (checklist
 §1.8 item 42).
@@ -17,12 +18,13 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from cds.api.admission import GateDep, Overloaded, admit
 from cds.api.deps import (
     AuditDep,
     CallerDep,
@@ -82,11 +84,14 @@ def parse_hook_request(body: dict[str, Any], service: ServiceSpec) -> HookReques
     response_model=None,
     responses={
         200: {"model": CdsResponse, "description": "Cards (CDS Hooks §CDS Service Response)"},
-        **error_responses(400, 401, 404, 408, 412, 413, 422),
+        **error_responses(400, 401, 404, 408, 412, 413, 422, 503),
     },
     openapi_extra=json_body(HookRequest, "A CDS Hooks 2.0 request for this service's hook"),
 )
 async def call_service(
+    # First: a full queue refuses the call before its body is read (cds.api.admission).
+    _admitted: Annotated[None, Depends(admit)],
+    gate: GateDep,
     service: ServiceDep,
     body: JsonBodyDep,
     settings: SettingsDep,
@@ -114,11 +119,15 @@ async def call_service(
             call.done("error-gather")
             return JsonResponse(NO_CARDS)
         try:
-            # facts, evaluate and render time themselves (cds.pipeline, on the bound trace)
-            response: CdsResponse = await run_in_threadpool(
-                respond, request, record, registry, settings, today=today
-            )
-            content = dump(response)
+            async with gate.slot():
+                # facts, evaluate and render time themselves (cds.pipeline, on the bound trace)
+                response: CdsResponse = await run_in_threadpool(
+                    respond, request, record, registry, settings, today=today
+                )
+                content = dump(response)
+        except Overloaded:
+            call.done("overloaded", missing=record.missing)
+            raise
         except Exception as exc:
             log_exception(logger, "pipeline failed", exc)
             call.done("error-pipeline", missing=record.missing)

@@ -35,7 +35,10 @@ _DESCRIPTIONS = {
     412: "Required prefetch data neither prefetched nor readable from fhirServer",
     413: "Body larger than CDS_MAX_BODY_BYTES",
     422: "JSON that is not a valid request for this service",
-    503: "Feedback database unavailable; send the feedback again",
+    503: (
+        "Temporarily unavailable: the feedback database is down, or this worker's hook-call queue "
+        "is full (see Retry-After); send the request again"
+    ),
 }
 
 
