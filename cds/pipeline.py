@@ -55,7 +55,13 @@ def respond(
     hook = request.hook
     trace = current_trace()  # stage timings for the audit row (cds.audit); decides nothing
     with trace.stage("facts"):
-        facts = extract_facts(record, registry.codebook, today=today, context=request.context)
+        facts = extract_facts(
+            record,
+            registry.codebook,
+            today=today,
+            context=request.context,
+            horizons=registry.lab_horizons,
+        )
     decisions: list[CardDecision] = []
     failed: list[Pathway] = []
     codebook = registry.codebook

@@ -117,13 +117,32 @@ def validate_profile(resource: dict[str, Any], profile: dict[str, Any]) -> list[
     """
     if profile.get("resourceType") != "StructureDefinition":
         raise ProfileError("profile is not a StructureDefinition")
-    resource_type = profile.get("type")
+    return _problems(resource, profile.get("type"), _rules_for(profile))
+
+
+def validate_against(resource: dict[str, Any], name: str = "pakkeforlop-henvisning") -> list[str]:
+    """:func:`validate_profile` against our profile ``name``, with its rules compiled once.
+
+    The per-call path of render: no copy of the profile and no key to compute for the cache.
+    """
+    profile = _cached_profile(name)
+    return _problems(resource, profile.get("type"), _named_rules(name))
+
+
+@lru_cache(maxsize=8)
+def _named_rules(name: str) -> tuple[_ElementRule, ...]:
+    return _rules_for(_cached_profile(name))
+
+
+def _problems(
+    resource: dict[str, Any], resource_type: object, rules: tuple[_ElementRule, ...]
+) -> list[str]:
     if resource.get("resourceType") != resource_type:
         return [
             f"resourceType is {resource.get('resourceType')!r}, profile needs {resource_type!r}"
         ]
     problems: list[str] = []
-    for rule in _rules_for(profile):
+    for rule in rules:
         problems.extend(_check(resource, rule))
     return problems
 

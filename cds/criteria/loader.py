@@ -49,6 +49,7 @@ from cds.criteria.vocabularies import PatternSet, expand_sets, resolve_sets
 
 # Start-up code, above the evaluate stage: the source-kind table installs the kinds into the
 # schema (so that pathways can be parsed) and holds each kind's load-time check.
+from cds.evaluate.horizon import lab_horizons
 from cds.evaluate.sources import check_source
 
 CODES_DIR = "codes"
@@ -114,7 +115,7 @@ def load_registry(criteria_dir: Path) -> Registry:
     if problems:
         raise CriteriaError("\n".join(problems))
     ordered = tuple(pathways[key][0] for key in sorted(pathways))
-    return Registry(pathways=ordered, codebook=codebook)
+    return Registry(pathways=ordered, codebook=codebook, lab_horizons=lab_horizons(ordered))
 
 
 def load_lexicon(criteria_dir: Path) -> AssertionLexicon:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from cds.criteria.codebook import CodeBook
@@ -10,10 +11,15 @@ from cds.criteria.schema import Pathway
 
 @dataclass(frozen=True, slots=True)
 class Registry:
-    """Pathways in a deterministic order (sorted by id) and the merged code lists."""
+    """Pathways in a deterministic order (sorted by id) and the merged code lists.
+
+    ``lab_horizons``: per analyte, the most days before today any rule may read its results
+    (``cds.evaluate.horizon``, computed by the loader); None reads every result.
+    """
 
     pathways: tuple[Pathway, ...]
     codebook: CodeBook
+    lab_horizons: Mapping[str, int] | None = None
 
     def get(self, pathway_id: str) -> Pathway:
         """The pathway with this id (KeyError if unknown)."""

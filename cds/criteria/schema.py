@@ -56,6 +56,12 @@ class SourceModel(Strict):
         """Code sets of diagnoses the source reads (a draft referral naming one is related)."""
         return ()
 
+    def lab_reach(self, widen_days: int) -> dict[str, int] | None:
+        """Days before today the source may read each analyte's lab results, its window widened
+        to at least ``widen_days`` (``cds.evaluate.horizon``). Kinds that read no lab results
+        return ``{}``; ``None`` (not declared) leaves every old result read."""
+        return None
+
 
 if TYPE_CHECKING:
     # Statically every source is a SourceModel; at run time the name is the discriminated union

@@ -16,9 +16,10 @@ from typing import Any
 
 from cds.criteria.codebook import CodeBook
 from cds.facts import fhirjson as fj
+from cds.facts.analyte_index import AnalyteIndex
 from cds.facts.clinical import MedicationResolver, extract_conditions, extract_medications
 from cds.facts.encounters import extract_encounters
-from cds.facts.labs import AnalyteIndex, extract_labs
+from cds.facts.labs import extract_labs
 from cds.facts.model import PatientFacts
 from cds.facts.orders import extract_drafts, extract_orders
 from cds.facts.patient import patient_info
@@ -46,9 +47,18 @@ def analyte_index(codebook: CodeBook) -> AnalyteIndex:
 
 
 def extract_facts(
-    record: Record, codebook: CodeBook, *, today: date, context: Mapping[str, Any]
+    record: Record,
+    codebook: CodeBook,
+    *,
+    today: date,
+    context: Mapping[str, Any],
+    horizons: Mapping[str, int] | None = None,
 ) -> PatientFacts:
-    """Everything the evaluators may know about the patient, from the record and hook context."""
+    """Everything the evaluators may know about the patient, from the record and hook context.
+
+    ``horizons`` (``Registry.lab_horizons``): per analyte, how many days back results are read in
+    full (``cds.facts.labs``); None reads them all.
+    """
     ctx: Mapping[str, Any] = context if isinstance(context, Mapping) else {}
     resources = record.resources
     person = patient_info(record.patient, ctx, today)
@@ -61,6 +71,7 @@ def extract_facts(
         age=person.age_years,
         notes=notes,
         today=today,
+        horizons=horizons,
     )
     drafts, draft_resources, selections = extract_drafts(ctx, codebook)
     return PatientFacts(

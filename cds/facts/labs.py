@@ -10,131 +10,28 @@ record-conventions.md «General rules», «Laboratory results».
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from cds.criteria.codebook import Analyte, CodeBook
 from cds.facts import fhirjson as fj
-from cds.facts.codes import PREFIX_FAMILIES, CodeMatcher, family_of, normalise_code
+from cds.facts.analyte_index import AnalyteIndex
 from cds.facts.dates import first_datetime, parse_datetime, sample_date_problem
 from cds.facts.lab_values import (
-    MEMO_LIMIT,
     canonical,
     interpretation_codes,
     read_quantity,
     reference_range,
 )
-from cds.facts.model import Code, LabResult, Quantity, Sex
+from cds.facts.model import LabResult, Quantity, Sex
 from cds.facts.numbers import read_number
 from cds.facts.numbers import to_number as to_number  # re-exported: callers and tests
 from cds.facts.sites import site_text
 from cds.wording.message import Message, msg
 
 _SKIP_STATUS = frozenset({"entered-in-error", "cancelled"})
-
-
-class AnalyteIndex:
-    """Which analytes a set of codes names, in code-book order.
-
-    Analyte codes are mostly NLK/LOINC (exact codes), looked up in one dict instead of running
-    every analyte's matcher against every Observation; analytes listing prefix-family codes
-    (ICD-10, ICPC-2, ATC) keep a ``CodeMatcher`` with its prefix/range semantics.
-    """
-
-    __slots__ = ("_by_coding", "_exact", "_matchers", "_order")
-
-    def __init__(self, codebook: CodeBook) -> None:
-        self._order = {name: i for i, name in enumerate(codebook.analytes)}
-        # (system, code) exactly as sent -> analyte ids: see names_in.
-        self._by_coding: dict[tuple[object, object], tuple[str, ...]] = {}
-        self._exact: dict[Code, list[str]] = {}
-        self._matchers: list[tuple[str, CodeMatcher]] = []
-        for name, analyte in codebook.analytes.items():
-            prefixed = [ref for ref in analyte.codes if ref.system in PREFIX_FAMILIES]
-            if prefixed:
-                self._matchers.append((name, CodeMatcher(prefixed)))
-            for ref in analyte.codes:
-                if ref.system in PREFIX_FAMILIES:
-                    continue
-                # normalise_code is what CodeMatcher applies to exact codes, so both agree.
-                names = self._exact.setdefault(
-                    (ref.system, normalise_code(ref.system, ref.code)), []
-                )
-                if name not in names:
-                    names.append(name)
-
-    def analytes_for(self, codes: Iterable[Code]) -> list[str]:
-        """Analyte ids matched by any of ``codes``, in code-book order."""
-        codes = tuple(codes)
-        found: set[str] = set()
-        for code in codes:
-            found.update(self._exact.get(code, ()))
-        for name, matcher in self._matchers:
-            if name not in found and matcher.matches(codes):
-                found.add(name)
-        return sorted(found, key=self._order.__getitem__)
-
-    def names_in(self, concept: object) -> tuple[str, ...]:
-        """``analytes_for(codes_of(concept))`` as a tuple, for a CodeableConcept or a list of them.
-
-        The hot path of lab extraction: a record sends the same few (system, code) pairs
-        thousands of times, so the analytes of each pair as sent are remembered (bounded), and
-        the pairs' answers are united. That gives the same answer as matching all codes at once,
-        since an analyte matches a set of codes when it matches any one of them.
-        """
-        memo = self._by_coding
-        if isinstance(concept, dict):
-            # The usual shape, one coding: answered by the memo alone.
-            codings = concept.get("coding")
-            if isinstance(codings, list) and len(codings) == 1:
-                coding = codings[0]
-                if isinstance(coding, dict):
-                    try:
-                        return memo[(coding.get("system"), coding.get("code"))]
-                    except (KeyError, TypeError):
-                        pass  # the general path below remembers it, or refuses it
-        concepts = concept if isinstance(concept, list) else (concept,)
-        found: tuple[str, ...] = ()
-        merged: set[str] | None = None
-        for item in concepts:
-            if not isinstance(item, dict):
-                continue
-            codings = item.get("coding")
-            if not isinstance(codings, list):
-                continue
-            for coding in codings:
-                if not isinstance(coding, dict):
-                    continue
-                key = (coding.get("system"), coding.get("code"))
-                try:
-                    names = memo[key]
-                except KeyError:
-                    names = self._coding_names(*key)
-                    if len(memo) >= MEMO_LIMIT:
-                        memo.clear()
-                    memo[key] = names
-                except TypeError:  # an unhashable system or code is no code (codes_of)
-                    continue
-                if not names or names == found:
-                    continue
-                if not found:
-                    found = names
-                    continue
-                if merged is None:
-                    merged = set(found)
-                merged.update(names)
-        if merged is not None:
-            return tuple(sorted(merged, key=self._order.__getitem__))
-        return found
-
-    def _coding_names(self, system: object, code: object) -> tuple[str, ...]:
-        """Analyte ids for one coding's raw system and code (what ``codes_of`` would give)."""
-        family = family_of(system if isinstance(system, str) else None)
-        if not family or not isinstance(code, str) or not code.strip():
-            return ()
-        return tuple(self.analytes_for([(family, normalise_code(family, code))]))
 
 
 @dataclass(slots=True)
@@ -271,19 +168,24 @@ def extract_labs(
     age: int | None,
     notes: list[Message],
     today: date | None = None,
+    horizons: Mapping[str, int] | None = None,
 ) -> dict[str, tuple[LabResult, ...]]:
     """Analyte id -> results, newest first (undated last); unusable values noted in ``notes``.
 
     With ``today``, a sample date after it (beyond a day of clock skew) is refused
-    (``cds.facts.dates.sample_date_problem``).
+    (``cds.facts.dates.sample_date_problem``). With ``horizons`` (and ``today``), a result dated
+    more than its analyte's horizon before today is read in full only if it is the analyte's
+    newest such result, or the newest usable one; no note is made about such a result
+    (``cds.evaluate.horizon`` says why that loses nothing any rule reads).
     """
     # The hot path of a large record (make bench): every Observation passes here, so the work
-    # for one that names no analyte is kept to a status check and a memoised code lookup, and
-    # what an Observation's results share is worked out once (_shared), not per analyte.
+    # for one that names no analyte is kept to a status check and a memoised code lookup, an old
+    # one is only dated, and what an Observation's results share is worked out once (_shared).
     ctx = _Context(sex=sex, age=age, notes=notes)
-    analytes = codebook.analytes
+    cutoffs = _cutoffs(horizons, today)
     names_in = index.names_in
     found: dict[str, list[tuple[datetime | None, LabResult]]] = {}
+    old: dict[str, list[_Old]] = {}
     for obs in observations:
         status = obs.get("status")  # fj.status_of, inline
         if isinstance(status, str) and status.strip().lower() in _SKIP_STATUS:
@@ -302,52 +204,138 @@ def extract_labs(
         if date_problem is not None:
             moment = None  # a future date must not make the result the newest
         when = moment.date() if moment is not None else None
-        ref = fj.ref_of("Observation", obs)
-        notes_text = fj.note_texts(obs) if "note" in obs else []
-        # Where the finding is (bodySite, method, notes), for site-restricted sources such as
-        # tumour size; a component shares its Observation's site.
-        site = site_text(obs, with_method=True)
-        per_obs: dict[str, LabResult] = {}
-        if top:
-            shared = _shared(obs, notes_text, _NO_FLAGS, site)
-            for name in top:
-                per_obs[name] = _result(
-                    obs,
-                    shared,
-                    analyte_id=name,
-                    analyte=analytes[name],
-                    ref=ref,
-                    when=when,
-                    ctx=ctx,
-                    date_problem=date_problem,
-                )
-        panel_flags: frozenset[str] | None = None
-        for comp, names in components:
-            comp_shared: _Shared | None = None
-            for name in names:
-                if name in per_obs and not _is_empty(per_obs[name]):
+        wanted: frozenset[str] | None = None
+        if cutoffs and moment is not None:
+            day = moment.date()
+            names = {*top, *(n for _, ns in components for n in ns)}
+            aged = {n for n in names if n in cutoffs and day < cutoffs[n]}
+            if aged:
+                item = _Old(moment, obs, top, components, date_problem)
+                for name in aged:
+                    old.setdefault(name, []).append(item)
+                wanted = frozenset(names - aged)
+                if not wanted:
                     continue
-                if comp_shared is None:
-                    # The Observation-level flag and notes describe the whole panel; keep them.
-                    if panel_flags is None:
-                        panel_flags = interpretation_codes(obs.get("interpretation"))
-                    comp_shared = _shared(comp, notes_text, panel_flags, site)
-                per_obs[name] = _result(
-                    comp,
-                    comp_shared,
-                    analyte_id=name,
-                    analyte=analytes[name],
-                    ref=ref,
-                    when=when,
-                    ctx=ctx,
-                    date_problem=date_problem,
-                )
+        per_obs = _obs_results(obs, top, components, codebook, when, date_problem, ctx, wanted)
         for name, result in per_obs.items():
             bucket = found.get(name)
             if bucket is None:
                 found[name] = bucket = []
             bucket.append((moment, result))
+    for name, items in old.items():
+        found.setdefault(name, []).extend(_newest_old(name, items, codebook, ctx))
     return {name: _newest_first(items) for name, items in found.items()}
+
+
+@dataclass(slots=True)
+class _Old:
+    """An Observation dated before an analyte's horizon: read only if it is needed."""
+
+    moment: datetime  # only dated results can be before a horizon
+    obs: dict[str, Any]
+    top: tuple[str, ...]
+    components: list[tuple[dict[str, Any], tuple[str, ...]]]
+    date_problem: Message | None
+
+
+def _old_moment(item: _Old) -> datetime:
+    return item.moment
+
+
+def _cutoffs(horizons: Mapping[str, int] | None, today: date | None) -> dict[str, date]:
+    """Analyte id -> the earliest day read in full (no horizon, or no today: none)."""
+    if not horizons or today is None:
+        return {}
+    return {name: today - timedelta(days=days) for name, days in horizons.items()}
+
+
+def _newest_old(
+    name: str, items: list[_Old], codebook: CodeBook, ctx: _Context
+) -> list[tuple[datetime | None, LabResult]]:
+    """The newest old result of ``name``, and the ones after it down to the newest usable one.
+
+    What a rule may read of an old result is when the analyte was last taken (filter tests count
+    only usable results) and what it was (``PatientFacts.latest``). Their notes are dropped.
+    """
+    quiet = _Context(sex=ctx.sex, age=ctx.age, notes=[])
+    kept: list[tuple[datetime | None, LabResult]] = []
+    # Record order among equal times, as _newest_first keeps it: a stable reverse sort.
+    for item in sorted(items, key=_old_moment, reverse=True):
+        results = _obs_results(
+            item.obs,
+            item.top,
+            item.components,
+            codebook,
+            item.moment.date(),
+            item.date_problem,
+            quiet,
+            frozenset((name,)),
+        )
+        result = results.get(name)
+        if result is None:
+            continue
+        kept.append((item.moment, result))
+        if result.unit_problem is None:
+            break
+    return kept
+
+
+def _obs_results(
+    obs: dict[str, Any],
+    top: tuple[str, ...],
+    components: list[tuple[dict[str, Any], tuple[str, ...]]],
+    codebook: CodeBook,
+    when: date | None,
+    date_problem: Message | None,
+    ctx: _Context,
+    wanted: frozenset[str] | None,
+) -> dict[str, LabResult]:
+    """The results of one Observation, per analyte (only ``wanted`` ones, when given)."""
+    analytes = codebook.analytes
+    ref = fj.ref_of("Observation", obs)
+    notes_text = fj.note_texts(obs) if "note" in obs else []
+    # Where the finding is (bodySite, method, notes), for site-restricted sources such as
+    # tumour size; a component shares its Observation's site.
+    site = site_text(obs, with_method=True)
+    per_obs: dict[str, LabResult] = {}
+    top_names = top if wanted is None else tuple(n for n in top if n in wanted)
+    if top_names:
+        shared = _shared(obs, notes_text, _NO_FLAGS, site)
+        for name in top_names:
+            per_obs[name] = _result(
+                obs,
+                shared,
+                analyte_id=name,
+                analyte=analytes[name],
+                ref=ref,
+                when=when,
+                ctx=ctx,
+                date_problem=date_problem,
+            )
+    panel_flags: frozenset[str] | None = None
+    for comp, names in components:
+        comp_shared: _Shared | None = None
+        for name in names:
+            if wanted is not None and name not in wanted:
+                continue
+            if name in per_obs and not _is_empty(per_obs[name]):
+                continue
+            if comp_shared is None:
+                # The Observation-level flag and notes describe the whole panel; keep them.
+                if panel_flags is None:
+                    panel_flags = interpretation_codes(obs.get("interpretation"))
+                comp_shared = _shared(comp, notes_text, panel_flags, site)
+            per_obs[name] = _result(
+                comp,
+                comp_shared,
+                analyte_id=name,
+                analyte=analytes[name],
+                ref=ref,
+                when=when,
+                ctx=ctx,
+                date_problem=date_problem,
+            )
+    return per_obs
 
 
 def _newest_first(items: list[tuple[datetime | None, LabResult]]) -> tuple[LabResult, ...]:

@@ -42,7 +42,7 @@ from cds.criteria.schema import Pathway, ReferralContent
 from cds.evaluate.decision import CardDecision
 from cds.evaluate.model import Assessment, Evidence, FeatureHit
 from cds.facts.model import ConditionFact, LabResult, MedicationFact, PatientFacts
-from cds.profile import load_profile, validate_profile
+from cds.profile import validate_against
 from cds.render.format import (
     PATHWAY_CODE_SYSTEM,
     REFERRAL_PROFILE_URL,
@@ -184,7 +184,7 @@ def check_resource(resource: dict[str, Any]) -> None:
 
 def check_profile(resource: dict[str, Any]) -> None:
     """Raise :class:`RenderError` unless ``resource`` meets our referral profile."""
-    problems = validate_profile(resource, load_profile(PROFILE_NAME))
+    problems = validate_against(resource, PROFILE_NAME)
     if problems:
         raise RenderError("; ".join(problems))
 

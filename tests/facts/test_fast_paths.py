@@ -16,11 +16,12 @@ from typing import Any
 import pytest
 
 from cds.criteria.codebook import CodeBook
-from cds.facts import dates, lab_values, labs, units
+from cds.facts import analyte_index, dates, lab_values, units
 from cds.facts import fhirjson as fj
+from cds.facts.analyte_index import AnalyteIndex
 from cds.facts.codes import codes_of
 from cds.facts.lab_values import interpretation_codes
-from cds.facts.labs import AnalyteIndex, extract_labs
+from cds.facts.labs import extract_labs
 from cds.facts.model import Quantity
 from cds.facts.units import convert, normalise_unit, to_canonical
 from cds.wording import Message, msg
@@ -159,7 +160,7 @@ def test_names_in_matches_analytes_for(codebook: CodeBook, concept: object) -> N
 
 
 def test_coding_memo_is_bounded(codebook: CodeBook, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(labs, "MEMO_LIMIT", 4)
+    monkeypatch.setattr(analyte_index, "MEMO_LIMIT", 4)
     index = AnalyteIndex(codebook)
     for i in range(20):
         assert index.names_in({"coding": [_coding(_LOINC, f"x-{i}")]}) == ()

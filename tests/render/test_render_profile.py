@@ -11,7 +11,7 @@ import pytest
 from fhir.resources.R4B.servicerequest import ServiceRequest
 from fhir.resources.R4B.structuredefinition import StructureDefinition
 
-from cds.profile import ProfileError, load_profile, validate_profile
+from cds.profile import ProfileError, load_profile, validate_against, validate_profile
 from cds.render.format import REFERRAL_PROFILE_URL
 
 PROFILES = Path(__file__).resolve().parents[2] / "fhir_profiles"
@@ -62,6 +62,18 @@ def test_missing_required_element_is_reported(
     del example[element]
     problems = validate_profile(example, profile)
     assert f"ServiceRequest.{element}: minimum 1, found 0" in problems
+
+
+@pytest.mark.parametrize("element", ["text", "code", "note", "requester"])
+def test_the_per_call_check_finds_what_the_full_check_finds(
+    example: dict[str, Any], profile: dict[str, Any], element: str
+) -> None:
+    # render checks each referral with validate_against (rules compiled once, no profile copy)
+    assert validate_against(example) == [] == validate_profile(example, profile)
+    del example[element]
+    assert validate_against(example) == validate_profile(example, profile)
+    example["resourceType"] = "Task"
+    assert validate_against(example) == validate_profile(example, profile) != []
 
 
 def test_requester_is_optional(example: dict[str, Any], profile: dict[str, Any]) -> None:

@@ -37,6 +37,9 @@ class ConditionSource(SourceModel):
     def diagnosis_codesets(self) -> tuple[str, ...]:
         return (self.codeset,)
 
+    def lab_reach(self, widen_days: int) -> dict[str, int] | None:
+        return {}  # reads no lab results
+
 
 def check(source: ConditionSource, codebook: CodeBook, at: str) -> list[str]:
     """A known code set and site regexes that compile."""

@@ -30,6 +30,9 @@ class ConditionCountSource(SourceModel):
     def diagnosis_codesets(self) -> tuple[str, ...]:
         return (self.codeset,)
 
+    def lab_reach(self, widen_days: int) -> dict[str, int] | None:
+        return {}  # reads no lab results
+
 
 def check(source: ConditionCountSource, codebook: CodeBook, at: str) -> list[str]:
     """A known code set."""

@@ -50,6 +50,11 @@ class CorrectedCalciumSource(SourceModel):
     def supersedes(self) -> tuple[str, ...]:
         return (self.calcium,)
 
+    def lab_reach(self, widen_days: int) -> dict[str, int] | None:
+        # The albumin may be taken up to pairing_days before the oldest calcium read.
+        days = max(self.window_days, widen_days)
+        return {self.calcium: days, self.albumin: days + self.pairing_days}
+
 
 def check(source: CorrectedCalciumSource, codebook: CodeBook, at: str) -> list[str]:
     """Known analytes; the threshold in calcium's canonical unit; albumin in g/L."""

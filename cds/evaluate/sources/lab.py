@@ -73,6 +73,9 @@ class LabSource(SourceModel):
     def filter_analytes(self) -> tuple[str, ...]:
         return (self.analyte,)
 
+    def lab_reach(self, widen_days: int) -> dict[str, int] | None:
+        return {self.analyte: max(self.window_days, widen_days)}
+
 
 def check(source: LabSource, codebook: CodeBook, at: str) -> list[str]:
     """A known analyte, a threshold in its canonical unit, site regexes that compile."""

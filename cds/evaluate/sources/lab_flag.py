@@ -35,6 +35,9 @@ class LabFlagSource(SourceModel):
     def filter_analytes(self) -> tuple[str, ...]:
         return self.analytes
 
+    def lab_reach(self, widen_days: int) -> dict[str, int] | None:
+        return dict.fromkeys(self.analytes, max(self.window_days, widen_days))
+
 
 def check(source: LabFlagSource, codebook: CodeBook, at: str) -> list[str]:
     """Known analytes, and at least one analyte and one flag."""

@@ -53,6 +53,11 @@ class LumpAfterSurgerySource(SourceModel):
     min_days_after: int
     site_negations: tuple[str, ...] = ()
 
+    def lab_reach(self, widen_days: int) -> dict[str, int] | None:
+        if self.lump_analyte is None:
+            return {}
+        return {self.lump_analyte: max(self.window_days, widen_days)}
+
 
 def check(source: LumpAfterSurgerySource, codebook: CodeBook, at: str) -> list[str]:
     """A valid procedure match without ``same_place_as``, known code set and analyte, body sites."""

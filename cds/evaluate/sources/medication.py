@@ -50,6 +50,9 @@ class MedicationSource(SourceModel):
     window_days: int
     include_inactive: bool = False
 
+    def lab_reach(self, widen_days: int) -> dict[str, int] | None:
+        return {}  # reads no lab results
+
 
 def check(source: MedicationSource, codebook: CodeBook, at: str) -> list[str]:
     """A known code set and name regexes that compile."""

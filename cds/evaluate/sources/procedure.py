@@ -34,6 +34,9 @@ class ProcedureSource(SourceModel):
     procedure: DraftOrderMatch
     window_days: int
 
+    def lab_reach(self, widen_days: int) -> dict[str, int] | None:
+        return {}  # reads no lab results
+
 
 def check(source: ProcedureSource, codebook: CodeBook, at: str) -> list[str]:
     """A valid procedure match."""

@@ -50,6 +50,10 @@ class SizeIncreaseSource(SourceModel):
     site_negations: tuple[str, ...] = ()
     source: str  # where the numbers come from
 
+    def lab_reach(self, widen_days: int) -> dict[str, int] | None:
+        # The smallest earlier size is looked for within_days before the newest one.
+        return {self.analyte: max(self.window_days, widen_days) + self.within_days}
+
 
 def check(source: SizeIncreaseSource, codebook: CodeBook, at: str) -> list[str]:
     """A known analyte with a unit, a positive bound, body sites to compare, valid regexes."""

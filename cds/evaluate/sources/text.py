@@ -64,6 +64,9 @@ class TextSource(SourceModel):
     def filter_analytes(self) -> tuple[str, ...]:
         return self.analytes
 
+    def lab_reach(self, widen_days: int) -> dict[str, int] | None:
+        return dict.fromkeys(self.analytes, max(self.window_days, widen_days))
+
 
 def check(source: TextSource, codebook: CodeBook, at: str) -> list[str]:
     """Known analytes, regexes that compile, and something to read."""

@@ -53,6 +53,9 @@ class UsageIncreaseSource(SourceModel):
     max_baseline: int
     factor: float
 
+    def lab_reach(self, widen_days: int) -> dict[str, int] | None:
+        return {}  # reads no lab results
+
 
 def check(source: UsageIncreaseSource, codebook: CodeBook, at: str) -> list[str]:
     """A code set for medicines only, a known one, and positive periods."""

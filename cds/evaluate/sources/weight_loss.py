@@ -38,6 +38,10 @@ class WeightLossSource(SourceModel):
     within_days: int
     window_days: int
 
+    def lab_reach(self, widen_days: int) -> dict[str, int] | None:
+        # The heaviest weight is looked for within_days before the newest one in the window.
+        return {self.analyte: max(self.window_days, widen_days) + self.within_days}
+
 
 def check(source: WeightLossSource, codebook: CodeBook, at: str) -> list[str]:
     """A known analyte with a unit to compare weights in."""

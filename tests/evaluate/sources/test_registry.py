@@ -30,6 +30,14 @@ def test_every_kind_has_a_unit_test_file(kind: str) -> None:
     assert (HERE / f"test_{kind}.py").is_file(), f"tests/evaluate/sources/test_{kind}.py"
 
 
+@pytest.mark.parametrize("row", SOURCE_KINDS, ids=lambda row: row.kinds[0])
+def test_every_kind_says_how_far_back_it_reads_lab_results(row: object) -> None:
+    # SourceModel.lab_reach returns None when a kind does not override it, which switches the
+    # lab horizon off for every pathway (cds.evaluate.horizon): safe, but slow. Say it.
+    model = row.model  # type: ignore[attr-defined]
+    assert model.lab_reach is not SourceModel.lab_reach, f"{model.__name__}.lab_reach"
+
+
 def test_every_module_is_in_the_table() -> None:
     modules = {m.name for m in pkgutil.iter_modules(sources.__path__)} - NOT_KINDS
     in_table = {row.model.__module__.rsplit(".", 1)[1] for row in SOURCE_KINDS}
