@@ -86,7 +86,7 @@ def _stage_table(stages: list[dict[str, Any]], cards: dict[tuple[str, int], str]
         for col in cols:
             med = ms[col]["median"] / base
             p99 = ms[col]["p99"]
-            cells.append(_x(med) if p99 != p99 else f"{_x(med)} ({_x(p99 / base)})")
+            cells.append(_x(med) if p99 is None or p99 != p99 else f"{_x(med)} ({_x(p99 / base)})")
         lines.append(
             f"| {r['patient']} | {r['resources']} | {r['json_bytes'] / 1000:.0f} "
             f"| {base:.2f} | " + " | ".join(cells)
@@ -137,13 +137,20 @@ def _rss_lines(result: dict[str, Any]) -> list[str]:
                 f"{rss['growth_kb'] * 1024 / rss['json_bytes']:.1f}x JSON"
                 if rss.get("growth_kb") is not None else " (peak could not be reset)")]
     for r in result["http"]["rows"]:
+        cds = r["cds"]
+        before = cds.get("worker_rss_before_kb", r["idle_rss_kb"])
         idle = "/".join(f"{kb / 1024:.0f}" for kb in r["idle_rss_kb"])
-        peaks = "/".join(f"{kb / 1024:.0f}" for kb in r["cds"]["worker_peak_kb"])
-        growth = max(p - i for p, i in zip(r["cds"]["worker_peak_kb"], r["idle_rss_kb"],
-                                           strict=True))
+        start = "/".join(f"{kb / 1024:.0f}" for kb in before)
+        peaks = "/".join(f"{kb / 1024:.0f}" for kb in cds["worker_peak_kb"])
+        # Growth during this load only: CPython keeps freed memory, so RSS ratchets up.
+        in_flight = max(1.0, r["concurrency"] / r["workers"])
+        growth = max(p - b for p, b in zip(cds["worker_peak_kb"], before, strict=True))
         lines.append(f"- HTTP workers={r['workers']} n={r['resources']} c={r['concurrency']}: "
-                     f"idle {idle} MB, peak {peaks} MB per worker; largest growth "
-                     f"{growth / 1024:.0f} MB = {growth * 1024 / r['json_bytes']:.1f}x JSON")
+                     f"idle {idle} MB at start, {start} MB before this load, peak {peaks} MB "
+                     f"per worker; growth in this load {growth / 1024:.0f} MB = "
+                     f"{growth * 1024 / r['json_bytes']:.1f}x one body, "
+                     f"{growth * 1024 / r['json_bytes'] / in_flight:.1f}x per body in flight "
+                     f"({in_flight:g} per worker)")
     return lines
 
 
