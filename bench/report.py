@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench import cqlpeer
+
 
 def _worst(values: list[tuple[float, str]]) -> tuple[float, str]:
     return max(values) if values else (float("nan"), "-")
@@ -192,7 +194,9 @@ def markdown(result: dict[str, Any]) -> str:
         "",
         *_rss_lines(result),
         "",
-        f"CQL peer: {result['cql_peer']['skipped']}",
+        "## CQL peer",
+        "",
+        *cqlpeer.table(result["cql_peer"], result["in_process"]),
         "",
     ]
     return "\n".join(lines)

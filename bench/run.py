@@ -13,7 +13,8 @@
 5. writes ``bench/results/latest.json`` and ``latest.md`` and prints the tables, with the
    issue's targets next to the measured values.
 
-The CQL peer (cql-execution) is not run: recorded as skipped, with the reason.
+6. runs the CQL peer (:mod:`bench.cqlpeer`, one rule in cql-execution) on the same records,
+   when node and npm are there (``--no-cql`` leaves it out).
 Timings are wall-clock on whatever else the machine is doing: compare runs of one machine.
 """
 
@@ -29,17 +30,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import httpbench, inproc, records
+from bench import cqlpeer, httpbench, inproc, records
 from bench.report import markdown, targets
 
 RESULTS = Path(__file__).resolve().parent / "results"
 # Repeats per size: more where a call is short, so every size takes a similar time.
 FULL_REPEATS = {100: 100, 300: 60, 1000: 30, 3000: 15, 10000: 8}
 QUICK_REPEATS = {300: 5, 1000: 3}
-CQL_SKIPPED = (
-    "skipped: not built in this round (needs hand-written ELM for one rule and the npm packages "
-    "cql-execution and cql-exec-fhir in a temporary directory; node is present)"
-)
+# The CQL peer is slow (seconds per call at 10 000 resources): few repeats.
+CQL_REPEATS = {100: 3, 300: 3, 1000: 3, 3000: 2, 10000: 1}
 
 
 def log(line: str) -> None:
@@ -97,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2 sizes, 2 patients, short loads")
     parser.add_argument("--no-http", action="store_true", help="leave the wrk part out")
+    parser.add_argument("--no-cql", action="store_true", help="leave the CQL peer out")
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for latest.json/.md")
     parser.add_argument("--render", type=Path, metavar="JSON",
                         help="only rewrite latest.md from a results JSON (no measuring)")
@@ -146,6 +146,16 @@ def main(argv: list[str] | None = None) -> int:
         )
         http = {"skipped": None, "patient": fires.name, "rows": rows}
 
+    if args.no_cql:
+        peer: dict[str, Any] = {"skipped": "left out (--no-cql)"}
+    else:
+        log("CQL peer (cql-execution, one rule) on the same records")
+        sizes = tuple(sorted(repeats))
+        peer = cqlpeer.run(tuple(patients), sizes, {n: CQL_REPEATS.get(n, 2) for n in sizes},
+                           log)
+        if peer.get("skipped"):
+            log(f"CQL peer: {peer['skipped']}")
+
     result = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "quick": args.quick,
@@ -157,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
         "fits": fitted,
         "rss_in_process": rss,
         "http": http,
-        "cql_peer": {"skipped": CQL_SKIPPED},
+        "cql_peer": peer,
     }
     result["targets"] = targets(result)
     args.out.mkdir(parents=True, exist_ok=True)
