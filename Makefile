@@ -51,7 +51,21 @@ lint: venv  ## ruff, mypy --strict over cds/, the import contracts (pyproject.to
 	$(BIN)/lint-imports
 	$(BIN)/vulture cds --min-confidence 80
 
-bench: venv  ## hook latency, p50/p95/max per hook (not part of make test)
+# The benchmark of issue 10 (bench/run.py): in-process stages as multiples of orjson.loads on
+# seeded records of 100-10 000 resources, uvicorn under wrk (1 and 2 workers) against a parse-only
+# route, peak RSS; writes bench/results/latest.{json,md}. BENCH_ARGS=--quick for a short run.
+# wrk is installed when missing only as root with apt; otherwise the HTTP part is skipped.
+BENCH_ARGS ?=
+bench: venv  ## the benchmark: stages vs orjson, HTTP vs parse-only, RSS (BENCH_ARGS=--quick)
+	$(BIN)/pip install --quiet 'orjson>=3.10,<4'
+	@command -v wrk >/dev/null || if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get install -y -qq wrk >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && \
+	  apt-get install -y -qq wrk >/dev/null 2>&1; } || echo "bench: could not install wrk"; \
+	else echo "bench: wrk is missing and this is not root with apt: the HTTP part is skipped"; fi
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+.PHONY: bench-hooks
+bench-hooks: venv  ## the older per-hook latency table, p50/p95/max (bench/bench_hooks.py)
 	$(BIN)/python bench/bench_hooks.py
 
 .PHONY: load
