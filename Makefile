@@ -57,7 +57,7 @@ lint: venv  ## ruff, mypy --strict over cds/, the import contracts (pyproject.to
 # wrk is installed when missing only as root with apt; otherwise the HTTP part is skipped.
 BENCH_ARGS ?=
 bench: venv  ## the benchmark: stages vs orjson, HTTP vs parse-only, RSS (BENCH_ARGS=--quick)
-	$(BIN)/pip install --quiet 'orjson>=3.10,<4'
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	@command -v wrk >/dev/null || if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  apt-get install -y -qq wrk >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && \
 	  apt-get install -y -qq wrk >/dev/null 2>&1; } || echo "bench: could not install wrk"; \

@@ -3,8 +3,10 @@
 ``create_bench_app`` is :func:`cds.app.create_app` (settings from the environment, as in
 production) with two changes:
 
-* the clock is pinned to the examples' "today" (2026-11-20), so the benchmark records fire
-  the same cards over HTTP as in-process;
+* the clock is pinned to the examples' "today" (2026-11-20) through ``CDS_TODAY``, so the
+  benchmark records fire the same cards over HTTP as in-process. Not with a dependency override:
+  FastAPI rebuilds every dependency of a route on each call while any override is set, which
+  cost ~5 % of a call and no deployment pays;
 * ``POST /bench/parse-only`` reads the body, ``orjson.loads`` it and answers ``{"cards": []}``:
   the floor under the same server, middleware and settings, against which the real route's
   throughput is compared (``bench/run.py``).
@@ -22,7 +24,6 @@ import uvicorn
 from fastapi import FastAPI, Request
 
 from bench.records import TODAY
-from cds.api.deps import get_today
 from cds.app import create_app
 from cds.cli import uvicorn_options
 from cds.settings import get_settings
@@ -39,8 +40,8 @@ async def parse_only(request: Request) -> JsonResponse:
 
 def create_bench_app() -> FastAPI:
     """The real app (settings from the environment), clock pinned, plus the parse-only route."""
-    app = create_app()
-    app.dependency_overrides[get_today] = lambda: TODAY
+    settings = get_settings().model_copy(update={"today": TODAY})
+    app = create_app(settings)
     app.add_api_route(PARSE_ONLY, parse_only, methods=["POST"], include_in_schema=False)
     return app
 

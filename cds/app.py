@@ -150,6 +150,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.client_verifier = _client_verifier(settings)
+    if settings.today is not None:
+        logger.warning(
+            "CDS_TODAY is set: every call is evaluated as of %s, not today; for demos and "
+            "benchmarks only",
+            settings.today.isoformat(),
+        )
     app.include_router(discovery.router)
     app.include_router(hooks.router)
     app.include_router(feedback.router)

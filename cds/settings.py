@@ -7,6 +7,7 @@ unable to start, naming the setting.
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
@@ -85,6 +86,9 @@ class Settings(BaseSettings):
     pipeline_concurrency: int = 2
     pipeline_max_queued: int = Field(default=32, ge=0)
     retry_after_s: int = 1
+    # A fixed date every call is evaluated at, for demos and benchmarks on the example patients
+    # (whose results are from before 2026-11-20); a deployment leaves it unset (start-up warns).
+    today: date | None = None
     # Development mode: plain http and loopback FHIR servers are allowed (`make run` sets it).
     dev_mode: bool = False
     # Outbound policy (cds/record/outbound.py): hosts and CIDRs a FHIR server may be at although

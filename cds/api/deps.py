@@ -20,8 +20,8 @@ overriding :func:`get_registry` also stops the lifespan from loading criteria fr
   ``/docs`` and ``/openapi.json`` are public: README «Authentication (JWT)»).
 
 Dependencies that only read app state are ``async def``: FastAPI runs a plain ``def`` dependency
-in the threadpool, a thread hop per dependency and call for an attribute lookup. ``get_today``
-stays a plain function (callers use it directly).
+in the threadpool, a thread hop per dependency and call for an attribute lookup; ``get_today``
+too (the clock itself is the plain :func:`today_in_norway`).
 """
 
 from __future__ import annotations
@@ -93,9 +93,16 @@ def _oslo() -> ZoneInfo | None:
 _OSLO = _oslo()
 
 
-def get_today() -> date:
+def today_in_norway() -> date:
     """Today's date in Norway. The one clock of the service: evaluation never reads the time."""
     return datetime.now(_OSLO).date() if _OSLO is not None else date.today()
+
+
+async def get_today(request: Request) -> date:
+    """The date calls are evaluated at: ``CDS_TODAY`` when set (demos, benchmarks), else
+    :func:`today_in_norway`."""
+    settings: Settings = _state(request, "settings")
+    return settings.today if settings.today is not None else today_in_norway()
 
 
 async def get_store(request: Request) -> FeedbackStore:

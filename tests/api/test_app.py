@@ -7,14 +7,15 @@ from collections.abc import Callable
 from datetime import date
 
 import pytest
-from apptools import make_settings
+from apptools import Capture, make_settings
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hookdata import full_prefetch, hook_body, service_url
 
 import cds.app
-from cds.api.deps import get_today
+from cds.api.deps import get_registry, get_responder, today_in_norway
 from cds.app import create_app
+from cds.criteria.codebook import CodeBook
 from cds.criteria.registry import Registry
 
 
@@ -35,7 +36,26 @@ def test_overriding_the_registry_skips_loading(app: FastAPI, client: TestClient)
 
 
 def test_the_clock_is_a_date() -> None:
-    assert isinstance(get_today(), date)
+    assert isinstance(today_in_norway(), date)
+
+
+@pytest.mark.parametrize("fixed", [None, date(2026, 11, 20)])
+def test_calls_are_evaluated_at_cds_today_when_set(
+    fixed: date | None, caplog: pytest.LogCaptureFixture
+) -> None:
+    capture = Capture()
+    app = create_app(make_settings(today=fixed))
+    app.dependency_overrides[get_registry] = lambda: Registry(pathways=(), codebook=CodeBook())
+    app.dependency_overrides[get_responder] = lambda: capture
+    with TestClient(app) as client:
+        response = client.post(service_url(), json=hook_body(prefetch=full_prefetch()))
+    assert response.status_code == 200
+    ((_, _, today),) = capture.calls
+    assert today == (fixed or today_in_norway())
+    # A fixed clock in a deployment would evaluate every patient at the wrong date: say so.
+    assert ("CDS_TODAY is set: every call is evaluated as of 2026-11-20" in caplog.text) == bool(
+        fixed
+    )
 
 
 def test_start_up_objects_are_frozen_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
