@@ -24,6 +24,7 @@ from datetime import date
 
 from cds.criteria.codebook import CodeBook, CodeRef
 from cds.criteria.expressions import AllTerm, FeatureTerm, NotTerm, Term, feature_names, sub_terms
+from cds.criteria.identity import by_identity
 from cds.criteria.schema import Advice, FilterTest, Pathway, ReferralContent, Rule
 from cds.evaluate.combine import Dropped, combine
 from cds.evaluate.model import Assessment, FeatureHit, FilterTestStatus
@@ -213,6 +214,17 @@ def rule_by_id(pathway: Pathway, rule_id: str | None) -> Rule | None:
     return next((r for r in pathway.rules if r.id == rule_id), None)
 
 
+@by_identity
+def _feature_order(pathway: Pathway) -> dict[str, int]:
+    return {name: i for i, name in enumerate(pathway.features)}
+
+
+@by_identity
+def _ruled_features(pathway: Pathway) -> frozenset[str]:
+    """Every feature some rule of the pathway names (per pathway, once)."""
+    return frozenset(name for rule in pathway.rules for name in feature_names(rule.when))
+
+
 def reportable(pathway: Pathway, assessment: Assessment) -> tuple[FeatureHit, ...]:
     """Present findings in criteria-file order (unknown feature ids last, as given).
 
@@ -220,8 +232,8 @@ def reportable(pathway: Pathway, assessment: Assessment) -> tuple[FeatureHit, ..
     hyperparathyroidism; named by no rule) are not findings to report: the card words them
     where they explain something (cds.render.explained).
     """
-    order = {name: i for i, name in enumerate(pathway.features)}
-    ruled = frozenset(name for rule in pathway.rules for name in feature_names(rule.when))
+    order = _feature_order(pathway)
+    ruled = _ruled_features(pathway)
     return tuple(
         sorted(
             (h for h in assessment.hits.values() if h.feature in ruled or h.feature not in order),

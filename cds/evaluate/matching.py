@@ -17,15 +17,16 @@ from functools import lru_cache
 
 from cds.criteria.codebook import CodeBook, CodeSet
 from cds.criteria.expressions import DraftOrderMatch
+from cds.criteria.identity import by_identity
 from cds.facts.codes import CodeMatcher
 from cds.facts.model import LabResult, OrderFact, Quantity
 from cds.facts.text import findings
 from cds.wording import formats as fmt
 
 
-@lru_cache(maxsize=256)
+@by_identity
 def matcher_for(codeset: CodeSet) -> CodeMatcher:
-    """One matcher per code set (criteria models are frozen and hashable), built once."""
+    """One matcher per code set, built once (cached by identity: ``cds.criteria.identity``)."""
     return CodeMatcher(codeset.codes)
 
 

@@ -32,6 +32,7 @@ from cds.criteria.expressions import (
     Term,
     sub_terms,
 )
+from cds.criteria.identity import by_identity
 from cds.criteria.schema import Feature, Rule
 from cds.evaluate.matching import order_matches
 from cds.evaluate.model import Words
@@ -134,16 +135,33 @@ def _age_holds(term: AgeTerm, age: int | None) -> bool:
     return term.age_at_least is None or age >= term.age_at_least
 
 
-def draft_order_terms(term: Term, *, under_not: bool = True) -> Iterator[DraftOrderTerm]:
-    """Every draft-order term inside ``term``; those under a ``not`` only with ``under_not``."""
+def draft_order_terms(term: Term, *, under_not: bool = True) -> tuple[DraftOrderTerm, ...]:
+    """Every draft-order term inside ``term``; those under a ``not`` only with ``under_not``.
+
+    Asked for every rule on every call: worked out once per term (``cds.criteria.identity``).
+    """
+    return _all_draft_terms(term) if under_not else _draft_terms_outside_not(term)
+
+
+def _walk_draft_terms(term: Term, under_not: bool) -> Iterator[DraftOrderTerm]:
     if isinstance(term, DraftOrderTerm):
         yield term
     elif isinstance(term, NotTerm):
         if under_not:
-            yield from draft_order_terms(term.not_, under_not=under_not)
+            yield from _walk_draft_terms(term.not_, under_not)
     else:
         for part in sub_terms(term):
-            yield from draft_order_terms(part, under_not=under_not)
+            yield from _walk_draft_terms(part, under_not)
+
+
+@by_identity
+def _all_draft_terms(term: Term) -> tuple[DraftOrderTerm, ...]:
+    return tuple(_walk_draft_terms(term, True))
+
+
+@by_identity
+def _draft_terms_outside_not(term: Term) -> tuple[DraftOrderTerm, ...]:
+    return tuple(_walk_draft_terms(term, False))
 
 
 def same_place_features(rules: tuple[Rule, ...]) -> tuple[str, ...]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
@@ -95,6 +95,9 @@ class CardCall:
     today: date
     # Every pathway referral the record holds within its window (any pathway), from the plan.
     referred: tuple[tuple[Pathway, OrderFact], ...] = ()
+    # Parts several suggestions of this card share (the referral's receiver-independent basis,
+    # built once: cds.render.suggestions); lives as long as the card's call, no longer.
+    shared: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def pathway(self) -> Pathway:

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -77,32 +78,26 @@ class RenderError(ValueError):
     """A resource we built does not validate (a bug in the render stage, never the user's)."""
 
 
-def build_referral(
-    decision: CardDecision,
-    facts: PatientFacts,
-    *,
-    hook_instance: str,
-    requester: str | None,
-    today: date,
-    draft: dict[str, Any] | None,
-    receiver: str | None = None,
-    variant: str | None = None,
-) -> dict[str, Any]:
-    """The referral ``ServiceRequest`` (FHIR R4 JSON) for a begrunnet, acute or stop_order
-    assessment.
+@dataclass(frozen=True, slots=True)
+class ReferralBasis:
+    """What every referral of one decision shares, whichever receiver it is addressed to: the
+    card offers one referral per receiver, and this part is the same for each (worked out once
+    per card, ``CardCall.referral_basis``)."""
 
-    With ``draft`` (the raw JSON of the GP's draft referral) the result is that draft, same id,
-    with our elements added or overwritten; otherwise a new draft with a deterministic id.
-    ``receiver`` names the receiving unit (``performer``). ``variant`` tells alternative
-    referrals of one pathway apart (one per receiver) so their ids differ; None for the first.
-    """
+    reason: str
+    narrative: ReferralNarrative  # its ``performer`` is filled in per receiver
+    reason_references: list[dict[str, Any]]
+    supporting_info: list[dict[str, Any]]
+
+
+def referral_basis(decision: CardDecision, facts: PatientFacts) -> ReferralBasis:
+    """The receiver-independent part of :func:`build_referral`."""
     pathway, assessment = decision.pathway, decision.assessment
     acute = assessment.outcome == "acute"
     hits, used = list(decision.findings), list(decision.used)
     medications, comorbidities = list(decision.medications), list(decision.comorbidities)
     frailty, frailty_spec = decision.frailty, decision.frailty_spec
     reason = reason_sentence(decision)
-
     narrative = ReferralNarrative(
         title=pathway.referral.label,
         acute=acute,
@@ -123,8 +118,43 @@ def build_referral(
         patient_information=pathway.referral.patient_information,
         times=tuple(TimeLine(t.label, t.time) for t in pathway.times),
         acute_times=tuple(TimeLine(t.label, t.time) for t in pathway.acute_times) if acute else (),
-        performer=_performer_text(pathway, receiver),
+        performer="",
     )
+    return ReferralBasis(
+        reason=reason,
+        narrative=narrative,
+        reason_references=_reason_references(hits),
+        supporting_info=_supporting_info(medications, comorbidities, frailty, frailty_spec),
+    )
+
+
+def build_referral(
+    decision: CardDecision,
+    facts: PatientFacts,
+    *,
+    hook_instance: str,
+    requester: str | None,
+    today: date,
+    draft: dict[str, Any] | None,
+    receiver: str | None = None,
+    variant: str | None = None,
+    basis: ReferralBasis | None = None,
+) -> dict[str, Any]:
+    """The referral ``ServiceRequest`` (FHIR R4 JSON) for a begrunnet, acute or stop_order
+    assessment.
+
+    With ``draft`` (the raw JSON of the GP's draft referral) the result is that draft, same id,
+    with our elements added or overwritten; otherwise a new draft with a deterministic id.
+    ``receiver`` names the receiving unit (``performer``). ``variant`` tells alternative
+    referrals of one pathway apart (one per receiver) so their ids differ; None for the first.
+    ``basis``: :func:`referral_basis` of the same decision, when the caller has it already.
+    """
+    pathway, assessment = decision.pathway, decision.assessment
+    acute = assessment.outcome == "acute"
+    if basis is None:
+        basis = referral_basis(decision, facts)
+    reason = basis.reason
+    narrative = replace(basis.narrative, performer=_performer_text(pathway, receiver))
 
     performer_type: dict[str, Any] = {"text": pathway.referral.performer_type}
     performer_code = pathway.referral.performer_type_code
@@ -152,8 +182,9 @@ def build_referral(
         "subject": {"reference": facts.patient_ref},
         "authoredOn": today.isoformat(),
         "performerType": performer_type,
-        "reasonReference": _reason_references(hits),
-        "supportingInfo": _supporting_info(medications, comorbidities, frailty, frailty_spec),
+        # Copied: a merge with the GP's draft may change the lists of one referral in place.
+        "reasonReference": copy.deepcopy(basis.reason_references),
+        "supportingInfo": copy.deepcopy(basis.supporting_info),
         "note": [{"text": reason}],
     }
     if requester:

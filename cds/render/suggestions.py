@@ -17,7 +17,7 @@ from cds.render.format import (
     one_line,
 )
 from cds.render.lab_orders import build_orders, is_imaging
-from cds.render.referral import RenderError, build_referral
+from cds.render.referral import ReferralBasis, RenderError, build_referral, referral_basis
 
 logger = logging.getLogger(__name__)
 
@@ -300,6 +300,9 @@ def _referral(
     receiver: str | None = None,
     variant: str | None = None,
 ) -> dict[str, Any]:
+    basis = call.shared.get("referral_basis")
+    if not isinstance(basis, ReferralBasis):
+        basis = call.shared["referral_basis"] = referral_basis(call.decision, call.facts)
     return build_referral(
         call.decision,
         call.facts,
@@ -309,6 +312,7 @@ def _referral(
         draft=draft,
         receiver=receiver,
         variant=variant,
+        basis=basis,
     )
 
 
