@@ -62,8 +62,10 @@ class Server:
         """The worker pids: the process itself with one worker, its spawned children with more."""
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
         pids = [int(p) for p in children.read_text().split()] if children.exists() else []
-        forks = [p for p in pids if b"multiprocessing-fork" in _cmdline(p)]
-        return forks or [self.process.pid]
+        # uvicorn starts its workers with multiprocessing's spawn (or fork) start method.
+        marks = (b"multiprocessing-fork", b"spawn_main")
+        workers = [p for p in pids if any(m in _cmdline(p) for m in marks)]
+        return workers or [self.process.pid]
 
 
 def _cmdline(pid: int) -> bytes:
@@ -81,17 +83,26 @@ def serve(workers: int) -> Iterator[Server]:
         env = dict(os.environ)
         env["CDS_DATABASE_URL"] = f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
         env["PYTHONPATH"] = str(ROOT)
-        # Server output (one access-log line per call) goes nowhere: cost kept, lines dropped.
+        # Server output (one access-log line per call) goes to a file in the temporary folder:
+        # writing it is part of the cost; its tail is printed if a worker dies under load.
+        log = (Path(tmp) / "server.log").open("wb")
         process = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
             [sys.executable, "-m", "bench.server", "--port", str(port), "--workers",
              str(workers)],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )
+        server_log = Path(tmp) / "server.log"
         server = Server(port, process)
         try:
             _wait_ready(server, workers)
             yield server
+        except Exception:
+            lines = server_log.read_text(errors="replace").splitlines()
+            problems = [ln for ln in lines if "hook_call" not in ln and "rejected" not in ln]
+            sys.stderr.write("bench.server log (tail):\n" + "\n".join(problems[-30:]) + "\n")
+            raise
         finally:
+            log.close()
             process.terminate()
             try:
                 process.wait(timeout=15)

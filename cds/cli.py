@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     try:
         if args.command == "serve":
-            return _serve(args.host, args.port)
+            return _serve(args.host, args.port, args.workers)
         if args.command == "db":
             return _db(args.db_command, older_than=args.older_than)
         return _evaluate(args.record, hook=args.hook, today=args.today, fmt=args.format)
@@ -72,6 +72,9 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the CDS Hooks service (uvicorn)")
     serve.add_argument("--host", help="interface to bind (default: settings, 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default: $PORT or 8080)")
+    serve.add_argument(
+        "--workers", type=int, help="worker processes (default: $CDS_WORKERS or 1)"
+    )
 
     db = commands.add_parser("db", help="the database: migrate it, prune the audit log")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
@@ -118,16 +121,19 @@ def _iso_date(value: str) -> date:
 # --- serve ------------------------------------------------------------------------------------
 
 
-def _serve(host: str | None, port: int | None) -> int:
+def _serve(host: str | None, port: int | None, workers: int | None) -> int:
     import uvicorn
 
     settings = _settings()
-    # The factory builds the app (and loads the criteria) in uvicorn's process, once.
+    if workers is not None and workers < 1:
+        raise UsageError("--workers must be 1 or more")
+    # The factory builds the app (and loads the criteria) in each worker process, once.
     uvicorn.run(
         "cds.app:create_app",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,
+        workers=workers or settings.workers,
         **uvicorn_options(settings),
     )
     return EXIT_OK

@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     fhir_max_queued: int = Field(default=256, ge=0)
     fhir_pool_per_origin: int = 16
     fhir_max_origins: int = 16
+    # Worker processes of `cds serve`: the pipeline is CPU work under one GIL per process, so one
+    # worker per core (two on two cores) is the deployment the benchmark measures (README «Speed»).
+    workers: int = 1
     # Bounded work per worker (cds/api/admission.py): pipelines run at once, calls waiting for
     # one (beyond: 503 with Retry-After), and the Retry-After seconds. The pipeline is CPU work
     # under one GIL: more than two at once only holds more records in memory.
@@ -248,6 +251,7 @@ class Settings(BaseSettings):
         "fhir_pool_per_origin",
         "fhir_max_origins",
         "pipeline_concurrency",
+        "workers",
         "retry_after_s",
     )
     @classmethod

@@ -165,6 +165,7 @@ def uvicorn_calls(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     monkeypatch.delenv("PORT", raising=False)
     monkeypatch.delenv("CDS_PORT", raising=False)
     monkeypatch.delenv("CDS_HOST", raising=False)
+    monkeypatch.delenv("CDS_WORKERS", raising=False)
     return calls
 
 
@@ -176,6 +177,7 @@ def test_serve_defaults(
     assert call["app"] == "cds.app:create_app"
     assert call["factory"] is True
     assert (call["host"], call["port"]) == ("127.0.0.1", 8080)
+    assert call["workers"] == 1
     # Ours is the access log (no query strings); no server banner; the limits of README «Settings»
     assert call["access_log"] is False
     assert call["server_header"] is False
@@ -214,6 +216,20 @@ def test_serve_arguments_win(
     monkeypatch.setenv("PORT", "9000")
     assert run(capsys, "serve", "--host", "0.0.0.0", "--port", "9100")[0] == 0
     assert (uvicorn_calls[0]["host"], uvicorn_calls[0]["port"]) == ("0.0.0.0", 9100)
+
+
+def test_serve_workers_from_environment_and_argument(
+    capsys: pytest.CaptureFixture[str],
+    uvicorn_calls: list[dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CDS_WORKERS", "2")
+    assert run(capsys, "serve")[0] == 0
+    assert run(capsys, "serve", "--workers", "3")[0] == 0
+    assert [call["workers"] for call in uvicorn_calls] == [2, 3]
+    code, _, err = run(capsys, "serve", "--workers", "0")
+    assert code == 2 and "--workers" in err
+    assert len(uvicorn_calls) == 2
 
 
 def test_serve_invalid_settings_exit_2(
