@@ -14,12 +14,21 @@ import re
 from collections.abc import Iterable
 from datetime import date
 from functools import lru_cache
+from typing import TypeVar
 
 from cds.criteria.codebook import CodeBook, CodeSet
 from cds.criteria.expressions import DraftOrderMatch
 from cds.criteria.identity import by_identity
-from cds.facts.codes import CodeMatcher
-from cds.facts.model import LabResult, OrderFact, Quantity
+from cds.facts.codes import CodeIndex, CodeMatcher
+from cds.facts.model import (
+    Code,
+    ConditionFact,
+    LabResult,
+    MedicationFact,
+    OrderFact,
+    PatientFacts,
+    Quantity,
+)
 from cds.facts.text import findings
 from cds.wording import formats as fmt
 
@@ -28,6 +37,43 @@ from cds.wording import formats as fmt
 def matcher_for(codeset: CodeSet) -> CodeMatcher:
     """One matcher per code set, built once (cached by identity: ``cds.criteria.identity``)."""
     return CodeMatcher(codeset.codes)
+
+
+def matching_conditions(facts: PatientFacts, codeset: CodeSet) -> list[tuple[ConditionFact, Code]]:
+    """The patient's conditions the code set covers, in record order, each with the code that
+    matched (:meth:`CodeMatcher.match`, what the evidence shows)."""
+    return _matching(facts, "conditions", facts.conditions, codeset)
+
+
+def matching_medications(
+    facts: PatientFacts, codeset: CodeSet
+) -> list[tuple[MedicationFact, Code]]:
+    """The patient's medicines the code set covers, in record order, each with its code."""
+    return _matching(facts, "medications", facts.medications, codeset)
+
+
+_Item = TypeVar("_Item", ConditionFact, MedicationFact)
+
+
+def _matching(
+    facts: PatientFacts, key: str, items: tuple[_Item, ...], codeset: CodeSet
+) -> list[tuple[_Item, Code]]:
+    # One index of the items' codes per call (PatientFacts.derived), then a few lookups per code
+    # of the list: testing every code list against every item was a third of evaluate.
+    cached = facts.derived.get(key)
+    if isinstance(cached, tuple) and cached[0] is items:
+        index = cached[1]
+    else:
+        index = CodeIndex([item.codes for item in items])
+        facts.derived[key] = (items, index)
+    matcher = matcher_for(codeset)
+    found = []
+    for position in matcher.positions(index):
+        item = items[position]
+        code = matcher.match(item.codes)
+        if code is not None:
+            found.append((item, code))
+    return found
 
 
 @lru_cache(maxsize=1024)

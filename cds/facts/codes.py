@@ -9,7 +9,7 @@ the dot, ICPC-2 under three). Rules name a *family* instead (``nlk``, ``icd10``,
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from cds.criteria.codebook import CodeRef
@@ -107,3 +107,51 @@ class CodeMatcher:
     def matches(self, codes: Iterable[Code]) -> bool:
         """True when any of ``codes`` is in the list."""
         return self.match(codes) is not None
+
+    def positions(self, index: CodeIndex) -> list[int]:
+        """The positions of ``index``'s items that :meth:`matches`, ascending.
+
+        The same answer as testing each item, by a few lookups per code of the list: with 37
+        diagnosis code lists over a record's 80 conditions, testing each pair was a third of the
+        evaluate stage (issue 10).
+        """
+        found: set[int] = set()
+        for exact in self._exact:
+            found.update(index.exact.get(exact, ()))
+        for family, prefixes in self._prefixes.items():
+            for prefix in prefixes:
+                found.update(index.prefixes.get((family, prefix), ()))
+        for family, low, high in self._ranges:
+            for position, value in index.by_family.get(family, ()):
+                if low <= value[: len(low)] and value[: len(high)] <= high:
+                    found.add(position)
+        return sorted(found)
+
+
+class CodeIndex:
+    """Where each code of a list of items' code sets is: the other side of
+    :meth:`CodeMatcher.positions`. Built once per call over, e.g., the patient's conditions."""
+
+    __slots__ = ("by_family", "exact", "prefixes")
+
+    def __init__(self, items: Sequence[frozenset[Code]]) -> None:
+        self.exact: dict[Code, list[int]] = {}
+        # (family, every leading part of a code): the item positions, for prefix families.
+        self.prefixes: dict[Code, list[int]] = {}
+        self.by_family: dict[str, list[tuple[int, str]]] = {}
+        for position, codes in enumerate(items):
+            for family, code in codes:
+                if family in PREFIX_FAMILIES:
+                    for end in range(1, len(code) + 1):
+                        _add(self.prefixes, (family, code[:end]), position)
+                    self.by_family.setdefault(family, []).append((position, code))
+                else:
+                    _add(self.exact, (family, code), position)
+
+
+def _add(index: dict[Code, list[int]], key: Code, position: int) -> None:
+    found = index.get(key)
+    if found is None:
+        index[key] = [position]
+    elif found[-1] != position:
+        found.append(position)

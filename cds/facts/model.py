@@ -191,6 +191,10 @@ class PatientFacts:
     # Prefetch keys whose data could be had neither from prefetch nor from the FHIR server
     # (Record.missing): an empty list there means "unknown", not "none".
     unavailable: tuple[str, ...] = ()
+    # Lookups evaluate derives from these facts once per call (code indexes over the conditions
+    # and medicines: cds.evaluate.matching). Not an init field, so ``dataclasses.replace`` starts
+    # afresh; not compared.
+    derived: dict[str, object] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def latest(self, analyte: str) -> LabResult | None:
         """Newest result for an analyte, or None."""

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cds.criteria.codebook import CodeRef
-from cds.facts.codes import CodeMatcher, codes_of, family_of, normalise_code
+from cds.facts.codes import CodeIndex, CodeMatcher, codes_of, family_of, normalise_code
 
 NLK_URIS = [
     "urn:oid:2.16.578.1.12.4.1.1.7280",
@@ -146,3 +148,52 @@ def test_match_is_deterministic_whatever_the_set_order() -> None:
     matcher = CodeMatcher(refs)
     codes = [("icpc2", "A03"), ("icd10", "R509")]
     assert matcher.match(codes) == matcher.match(list(reversed(codes))) == ("icd10", "R509")
+
+
+# --- many code lists against one patient's codes (CodeIndex) -------------------------------
+
+_FAMILY_CODES = {
+    "icd10": ["C90", "C900", "C9000", "D47", "D472", "D50", "D649", "M545", "N18", "N184"],
+    "icpc2": ["B74", "L02", "L03", "A04", "T08"],
+    "atc": ["L04AX04", "L04AX", "A10BJ06", "J01CA04"],
+    "snomed": ["271737000", "2690005"],
+    "loinc": ["718-7", "2160-0"],
+}
+_LIST_CODES = [
+    *((f, c) for f, cs in _FAMILY_CODES.items() for c in cs),
+    ("icd10", "C81-C96"),
+    ("icd10", "D50-D64"),
+    ("icd10", "C450-C499"),
+    ("icpc2", "L01-L04"),
+]
+
+
+@given(
+    items=st.lists(
+        st.frozensets(
+            st.sampled_from(
+                [(f, c) for f, cs in _FAMILY_CODES.items() for c in cs]
+                + [("icd10", "C460"), ("icd10", "C4999"), ("icd10", "C97"), ("icd10", "D65")]
+            ),
+            max_size=3,
+        ),
+        max_size=12,
+    ),
+    codes=st.lists(st.sampled_from(_LIST_CODES), min_size=1, max_size=6),
+)
+def test_positions_find_exactly_the_items_that_match(
+    items: list[frozenset[tuple[str, str]]], codes: list[tuple[str, str]]
+) -> None:
+    # The index lookup must give the answer of testing every item, prefixes and ranges included.
+    matcher = CodeMatcher(refs(*codes))
+    expected = [i for i, item in enumerate(items) if matcher.matches(item)]
+    assert matcher.positions(CodeIndex(items)) == expected
+
+
+def test_positions_of_a_prefix_and_a_range() -> None:
+    items = [frozenset({("icd10", "C900")}), frozenset({("icd10", "M545")}), frozenset()]
+    index = CodeIndex(items)
+    assert CodeMatcher(refs(("icd10", "C90"))).positions(index) == [0]
+    assert CodeMatcher(refs(("icd10", "C81-C96"))).positions(index) == [0]
+    assert CodeMatcher(refs(("icd10", "M54"), ("icd10", "C9"))).positions(index) == [0, 1]
+    assert CodeMatcher(refs(("icpc2", "L03"))).positions(index) == []

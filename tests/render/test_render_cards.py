@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
@@ -418,7 +419,7 @@ def test_every_hook_renders(pathway: Pathway, codebook: CodeBook, hook: HookName
 
 
 def _fields(patient: PatientFacts) -> dict[str, Any]:
-    return {name: getattr(patient, name) for name in PatientFacts.__dataclass_fields__}
+    return {f.name: getattr(patient, f.name) for f in dataclasses.fields(patient) if f.init}
 
 
 def test_every_outcome_passes_the_suite_conformance_check(

@@ -14,7 +14,7 @@ from typing import Literal
 from cds.criteria.checks import check_codeset, check_regexes
 from cds.criteria.codebook import CodeBook
 from cds.criteria.schema import SourceModel
-from cds.evaluate.matching import matcher_for, site_matches, site_shown, within
+from cds.evaluate.matching import matching_conditions, site_matches, site_shown, within
 from cds.evaluate.model import Evidence
 from cds.evaluate.sources.base import SourceKind, SourceResult
 from cds.facts.model import PatientFacts
@@ -54,15 +54,11 @@ def evaluate(
 ) -> SourceResult:
     out = SourceResult()
     codeset = codebook.codesets[source.codeset]
-    matcher = matcher_for(codeset)
     restricted = bool(source.site_patterns or source.site_negations)
-    for condition in facts.conditions:
+    for condition, found in matching_conditions(facts, codeset):
         if not condition.active and not source.include_history:
             continue
         if condition.when is not None and not within(condition.when, today, source.window_days):
-            continue
-        found = matcher.match(condition.codes)
-        if found is None:
             continue
         if restricted and not site_matches(
             condition.site, source.site_patterns, source.site_negations

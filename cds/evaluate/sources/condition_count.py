@@ -12,7 +12,7 @@ from typing import Literal
 from cds.criteria.checks import check_codeset
 from cds.criteria.codebook import CodeBook
 from cds.criteria.schema import SourceModel
-from cds.evaluate.matching import matcher_for, within
+from cds.evaluate.matching import matching_conditions, within
 from cds.evaluate.model import Evidence
 from cds.evaluate.sources.base import SourceKind, SourceResult
 from cds.facts.model import PatientFacts
@@ -44,14 +44,12 @@ def evaluate(
 ) -> SourceResult:
     out = SourceResult()
     codeset = codebook.codesets[source.codeset]
-    matcher = matcher_for(codeset)
     by_date: dict[date, Evidence] = {}
-    for condition in facts.conditions:
+    for condition, found in matching_conditions(facts, codeset):
         # Only dated episodes can be counted as separate; resolved ones count (see module doc).
         if condition.when is None or not within(condition.when, today, source.window_days):
             continue
-        found = matcher.match(condition.codes)
-        if found is None or condition.when in by_date:
+        if condition.when in by_date:
             continue
         text = condition.text or codeset.label
         by_date[condition.when] = Evidence(

@@ -23,7 +23,7 @@ from cds.criteria.checks import (
 from cds.criteria.codebook import CodeBook
 from cds.criteria.expressions import DraftOrderMatch
 from cds.criteria.schema import SourceModel
-from cds.evaluate.matching import matcher_for, order_matches, site_matches, within
+from cds.evaluate.matching import matching_conditions, order_matches, site_matches, within
 from cds.evaluate.model import Evidence, Words
 from cds.evaluate.places import Place, place_label, place_of, same_place
 from cds.evaluate.sources.base import SourceKind, SourceResult
@@ -145,13 +145,10 @@ def _recent_lumps(
     """(ref, date, text, place) of every dated lump within the window whose site passes."""
     found: list[tuple[str, date, str, Place]] = []
     codeset = codebook.codesets[source.lump_codeset]
-    matcher = matcher_for(codeset)
-    for condition in facts.conditions:
+    for condition, _ in matching_conditions(facts, codeset):
         if not condition.active or condition.when is None:
             continue
         if not within(condition.when, today, source.window_days):
-            continue
-        if not matcher.matches(condition.codes):
             continue
         if not site_matches(condition.site, (), source.site_negations):
             continue

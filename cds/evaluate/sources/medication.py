@@ -24,7 +24,7 @@ from typing import Literal
 from cds.criteria.checks import check_codeset, check_regexes
 from cds.criteria.codebook import CodeBook
 from cds.criteria.schema import SourceModel
-from cds.evaluate.matching import matcher_for, regexes, within
+from cds.evaluate.matching import matching_medications, regexes, within
 from cds.evaluate.model import Evidence
 from cds.evaluate.sources.base import SourceKind, SourceResult
 from cds.facts.model import PatientFacts
@@ -67,15 +67,18 @@ def evaluate(
     """Medicines with an ATC code in the source's code set (see module doc)."""
     out = SourceResult()
     codeset = codebook.codesets[source.codeset]
-    matcher = matcher_for(codeset)
-    for med in facts.medications:
+    coded = matching_medications(facts, codeset)
+    # By name too: every medicine is a candidate; else only those the code index found.
+    by_code = {id(med): code for med, code in coded}
+    candidates = facts.medications if source.name_patterns else tuple(med for med, _ in coded)
+    for med in candidates:
         if not med.active and not source.include_inactive:
             continue
         if med.when is not None and not within(med.when, today, source.window_days):
             continue
         if med.when is None and not med.active:
             continue  # an undated stopped medicine says nothing about when
-        found = matcher.match(med.codes)
+        found = by_code.get(id(med))
         named = found is None and any(p.search(med.name) for p in regexes(source.name_patterns))
         if found is None and not named:
             continue

@@ -23,7 +23,7 @@ from typing import Literal
 from cds.criteria.checks import check_codeset
 from cds.criteria.codebook import CodeBook
 from cds.criteria.schema import SourceModel
-from cds.evaluate.matching import matcher_for
+from cds.evaluate.matching import matching_medications
 from cds.evaluate.model import Evidence
 from cds.evaluate.sources.base import SourceKind, SourceResult
 from cds.facts.model import PatientFacts
@@ -94,11 +94,8 @@ def evaluate(
         if any(key in facts.unavailable for key in _MEDICATION_KEYS):
             out.notes.append(msg("unavailable.medications_increase", drugs=codeset.label.lower()))
             return out
-        matcher = matcher_for(codeset)
         events = [
-            (m.when, m.ref)
-            for m in facts.medications
-            if m.when is not None and matcher.matches(m.codes)
+            (m.when, m.ref) for m, _ in matching_medications(facts, codeset) if m.when is not None
         ]
         noun = ("noun.prescription", "noun.prescriptions")
         drugs = codeset.label
