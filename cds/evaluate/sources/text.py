@@ -92,9 +92,11 @@ def evaluate(
         raise ValueError("text sources need the assertion lexicon (criteria/assertion.yaml)")
     out = SourceResult()
 
+    def fresh(when: date | None, text: str) -> bool:
+        # Checked before a label is made: most texts of a long record are empty or too old.
+        return bool(text) and when is not None and within(when, today, source.window_days)
+
     def read(ref: str, when: date | None, label: Words, text: str, context: str = "") -> None:
-        if when is None or not within(when, today, source.window_days):
-            return
         quoted = statement(text, source, lexicon, context)
         if quoted is None:
             return
@@ -110,19 +112,25 @@ def evaluate(
     for name in source.analytes:
         label = codebook.analytes[name].label
         for result in facts.labs.get(name, ()):
-            read(result.ref, result.when, label, result.text)
+            if fresh(result.when, result.text):
+                read(result.ref, result.when, label, result.text)
     titles = regexes(source.report_title_patterns)
     for report in facts.reports:
         if report.kind not in source.report_kinds:
             continue
         if not modality_fits(report.kind, report.modality, source.modalities):
             continue
+        if not fresh(report.when, report.conclusion):
+            continue
         if titles and not any(t.search(report.title) for t in titles):
             continue
-        read(report.ref, report.when, report.title or msg("source.report"), report.conclusion)
+        title: Words = report.title or msg("source.report")
+        read(report.ref, report.when, title, report.conclusion)
     if source.clinical_notes:
         for condition in facts.conditions:
             if not condition.active and source.history != "count":
+                continue
+            if not fresh(condition.when, condition.note):
                 continue
             # The title is a coded diagnosis (the condition source reads it); it only gives the
             # note its context («Ryggsmerter» with the note «kraftsvikt i bena»).
@@ -135,7 +143,9 @@ def evaluate(
                 title,
             )
         for encounter in facts.encounters:
-            read(encounter.ref, encounter.when, msg("source.encounter_reason"), encounter.reason)
+            if fresh(encounter.when, encounter.reason):
+                reason = msg("source.encounter_reason")
+                read(encounter.ref, encounter.when, reason, encounter.reason)
     return out
 
 
