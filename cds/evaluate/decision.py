@@ -245,7 +245,19 @@ def reportable(pathway: Pathway, assessment: Assessment) -> tuple[FeatureHit, ..
 def _rule_features(rule: Rule | None, *, alternatives_only: bool) -> set[str]:
     if rule is None:
         return set()
-    return set(_term_features(rule.when, inside_alternative=not alternatives_only))
+    found = _alternative_features(rule) if alternatives_only else _all_features(rule)
+    return set(found)
+
+
+# Per rule, once (cds.criteria.identity): asked for every card of every call.
+@by_identity
+def _all_features(rule: Rule) -> frozenset[str]:
+    return frozenset(_term_features(rule.when, inside_alternative=True))
+
+
+@by_identity
+def _alternative_features(rule: Rule) -> frozenset[str]:
+    return frozenset(_term_features(rule.when, inside_alternative=False))
 
 
 def _term_features(term: Term, *, inside_alternative: bool) -> Iterable[str]:

@@ -205,15 +205,20 @@ def extract_labs(
             moment = None  # a future date must not make the result the newest
         when = moment.date() if moment is not None else None
         wanted: frozenset[str] | None = None
-        if cutoffs and moment is not None:
-            day = moment.date()
-            names = {*top, *(n for _, ns in components for n in ns)}
-            aged = {n for n in names if n in cutoffs and day < cutoffs[n]}
+        if cutoffs and when is not None and moment is not None:
+            # Most Observations name one analyte and no component: no set is built for them.
+            # In order (not a set): the order of facts.labs must not follow string hashing.
+            names = (
+                tuple(dict.fromkeys((*top, *(n for _, ns in components for n in ns))))
+                if components
+                else top
+            )
+            aged = [n for n in names if (cut := cutoffs.get(n)) is not None and when < cut]
             if aged:
                 item = _Old(moment, obs, top, components, date_problem)
                 for name in aged:
                     old.setdefault(name, []).append(item)
-                wanted = frozenset(names - aged)
+                wanted = frozenset(n for n in names if n not in aged)
                 if not wanted:
                     continue
         per_obs = _obs_results(obs, top, components, codebook, when, date_problem, ctx, wanted)

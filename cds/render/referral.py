@@ -182,9 +182,9 @@ def build_referral(
         "subject": {"reference": facts.patient_ref},
         "authoredOn": today.isoformat(),
         "performerType": performer_type,
-        # Copied: a merge with the GP's draft may change the lists of one referral in place.
-        "reasonReference": copy.deepcopy(basis.reason_references),
-        "supportingInfo": copy.deepcopy(basis.supporting_info),
+        # Lists of their own per referral (the merge with a draft deep-copies what it takes).
+        "reasonReference": list(basis.reason_references),
+        "supportingInfo": list(basis.supporting_info),
         "note": [{"text": reason}],
     }
     if requester:
