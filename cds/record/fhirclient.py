@@ -118,20 +118,29 @@ def has_error_outcome(bundle: Resource) -> bool:
     Warnings and information (e.g. a search ``outcome`` entry saying a parameter was ignored)
     do not make the data unusable.
     """
+    return read_entries(bundle)[1]
+
+
+def bundle_resources(bundle: Resource) -> list[Resource]:
+    """The entries' resources, without ``OperationOutcome`` entries (they are not patient data)."""
+    return read_entries(bundle)[0]
+
+
+def read_entries(bundle: Resource) -> tuple[list[Resource], bool]:
+    """:func:`bundle_resources` and :func:`has_error_outcome` in one pass over the entries (a
+    prefetched search holds thousands)."""
+    resources: list[Resource] = []
+    error = False
     for resource in _entry_resources(bundle):
         if resource["resourceType"] != "OperationOutcome":
+            resources.append(resource)
             continue
         issues = resource.get("issue")
         if isinstance(issues, list) and any(
             isinstance(i, dict) and i.get("severity") in _ERROR_SEVERITIES for i in issues
         ):
-            return True
-    return False
-
-
-def bundle_resources(bundle: Resource) -> list[Resource]:
-    """The entries' resources, without ``OperationOutcome`` entries (they are not patient data)."""
-    return [r for r in _entry_resources(bundle) if r["resourceType"] != "OperationOutcome"]
+            error = True
+    return resources, error
 
 
 def next_link(bundle: Resource) -> str | None:
@@ -238,10 +247,11 @@ async def follow_pages(
             logger.warning("next page not read: %s", exc.reason)
             result.complete = False
             break
-        if not is_bundle(page) or has_error_outcome(page):
+        resources, error = read_entries(page) if is_bundle(page) else ([], True)
+        if error:
             logger.warning("next page is not a usable Bundle")
             result.complete = False
             break
-        result.resources.extend(bundle_resources(page))
+        result.resources.extend(resources)
         result.pages += 1
     return result

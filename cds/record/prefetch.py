@@ -56,13 +56,13 @@ from cds.errors import DataUnavailable, FhirFetchError
 from cds.record.fhirclient import (
     FhirServer,
     Pages,
-    bundle_resources,
     follow_pages,
     get_json,
     has_error_outcome,
     is_bundle,
     is_operation_outcome,
     next_link,
+    read_entries,
 )
 from cds.record.model import Record, Resource
 from cds.services import PrefetchKey, ServiceSpec
@@ -141,11 +141,12 @@ def _decode(spec: PrefetchKey, value: object, context: dict[str, Any]) -> _KeyDa
                 return None
             return _KeyData([value])
     elif is_bundle(value):
-        if has_error_outcome(value):
+        resources, error = read_entries(value)
+        if error:
             logger.info("prefetch %s holds an error OperationOutcome; treated as absent", spec.key)
             return None
         # Incomplete while a next page is unread; gather_record then tries to read it.
-        return _KeyData(bundle_resources(value), complete=next_link(value) is None)
+        return _KeyData(resources, complete=next_link(value) is None)
     logger.warning("prefetch %s has the wrong shape; treated as absent", spec.key)
     return None
 
