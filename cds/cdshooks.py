@@ -251,6 +251,8 @@ class Card(Wire):
 class CdsResponse(Wire):
     cards: list[Card] = Field(default_factory=list)
     system_actions: list[Action] | None = Field(default=None, alias="systemActions")
+    # Only with ``?explain=true`` (cds.render.explanation): the explain view, beside the cards.
+    extension: dict[str, Any] | None = None
 
 
 # --- feedback -----------------------------------------------------------------------------------

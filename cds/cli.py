@@ -54,7 +54,9 @@ def main(argv: list[str] | None = None) -> int:
             return _serve(args.host, args.port, args.workers)
         if args.command == "db":
             return _db(args.db_command, older_than=args.older_than)
-        return _evaluate(args.record, hook=args.hook, today=args.today, fmt=args.format)
+        return _evaluate(
+            args.record, hook=args.hook, today=args.today, fmt=args.format, explain=args.explain
+        )
     except UsageError as exc:
         print(f"cds {args.command}: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -98,6 +100,12 @@ def _parser() -> argparse.ArgumentParser:
         "--today", type=_iso_date, default=None, help="the date to evaluate at (YYYY-MM-DD)"
     )
     evaluate.add_argument("--format", choices=("json", "text"), default="json")
+    evaluate.add_argument(
+        "--explain",
+        action="store_true",
+        help="also explain every pathway: rules in order, features with their evidence or why "
+        "they did not count (json: the response's extension; text: after the cards)",
+    )
     return parser
 
 
@@ -184,17 +192,23 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
 # --- evaluate ---------------------------------------------------------------------------------
 
 
-def _evaluate(source: str, *, hook: str, today: date | None, fmt: str) -> int:
+def _evaluate(source: str, *, hook: str, today: date | None, fmt: str, explain: bool) -> int:
     bundle = _read_json(source)
     try:
         body = request_from_bundle(bundle, hook=hook)
     except BundleError as exc:
         raise UsageError(f"{source}: {exc}") from None
-    response = _respond(body, today or date.today())  # the CLI is an edge: it may read the clock
+    # The CLI is an edge: it may read the clock.
+    response = _respond(body, today or date.today(), explain=explain)
     if fmt == "json":
         print(json.dumps(response, ensure_ascii=False, indent=2))
     else:
         print(render_text(response))
+        if explain:
+            from cds.render.explanation import explanation_text
+
+            print()
+            print(explanation_text(response.get("extension", {})))
     return EXIT_OK
 
 
@@ -224,7 +238,7 @@ def _settings() -> Any:
         raise UsageError(f"invalid settings: {problems}") from None
 
 
-def _respond(body: dict[str, Any], today: date) -> dict[str, Any]:
+def _respond(body: dict[str, Any], today: date, *, explain: bool = False) -> dict[str, Any]:
     """The response JSON for one request body, through the same stages as the HTTP service."""
     from cds.cdshooks import HookRequest, dump
 
@@ -252,7 +266,7 @@ def _respond(body: dict[str, Any], today: date) -> dict[str, Any]:
             return await gather_record(request, service, settings, client)
 
     record = asyncio.run(gather())
-    return dump(respond(request, record, registry, settings, today=today))
+    return dump(respond(request, record, registry, settings, today=today, explain=explain))
 
 
 # --- text rendering -----------------------------------------------------------------------------

@@ -24,13 +24,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 from cds.audit import current_trace
 from cds.cdshooks import Card, CdsResponse, HookRequest
+from cds.criteria.codebook import CodeBook
 from cds.criteria.registry import Registry
 from cds.criteria.schema import ALL_HOOKS, Pathway
 from cds.evaluate.decision import CardDecision, CardPlan, decide, plan_cards
 from cds.evaluate.engine import EvaluationError, evaluate
+from cds.evaluate.explanation import explain_pathway
 from cds.evaluate.model import Assessment
 from cds.facts.extract import extract_facts
 from cds.facts.model import PatientFacts
@@ -39,6 +42,7 @@ from cds.logs import log_exception
 from cds.record.model import Record
 from cds.render import unassessed
 from cds.render.cards import render_cards
+from cds.render.explanation import explanation_extension
 from cds.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -47,9 +51,16 @@ Result = tuple[Pathway, Assessment]
 
 
 def respond(
-    request: HookRequest, record: Record, registry: Registry, settings: Settings, *, today: date
+    request: HookRequest,
+    record: Record,
+    registry: Registry,
+    settings: Settings,
+    *,
+    today: date,
+    explain: bool = False,
 ) -> CdsResponse:
-    """The CDS Hooks response for one request."""
+    """The CDS Hooks response for one request; with ``explain``, its explanation as the
+    response's ``extension`` (the cards are the same)."""
     if request.hook not in ALL_HOOKS:
         return CdsResponse(cards=[])
     hook = request.hook
@@ -81,7 +92,31 @@ def respond(
         trace.fired(decision.assessment.rule)
     with trace.stage("render"):
         cards = _render(request, facts, settings, plan, failed, hook, today=today)
-    return CdsResponse(cards=cards)
+    if not explain:
+        return CdsResponse(cards=cards)
+    return CdsResponse(cards=cards, extension=_explanation(decisions, facts, codebook, hook, today))
+
+
+def _explanation(
+    decisions: Sequence[CardDecision],
+    facts: PatientFacts,
+    codebook: CodeBook,
+    hook: HookName,
+    today: date,
+) -> dict[str, Any]:
+    """The explain extension; a pathway whose explanation fails is left out of it (logged): the
+    cards must still go out."""
+    traces = []
+    for decision in decisions:
+        try:
+            traces.append(
+                explain_pathway(
+                    decision.pathway, codebook, facts, decision.assessment, hook=hook, today=today
+                )
+            )
+        except Exception as exc:
+            _log_failure(decision.pathway, exc, part="explain")
+    return explanation_extension(traces)
 
 
 def _render(

@@ -59,6 +59,7 @@ class Responder(Protocol):
         settings: Settings,
         *,
         today: date,
+        explain: bool = ...,
     ) -> CdsResponse: ...
 
 

@@ -20,7 +20,7 @@ import logging
 from collections import Counter
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
@@ -101,6 +101,13 @@ async def call_service(
     respond: ResponderDep,
     caller: CallerDep,
     audit_log: AuditDep,
+    explain: Annotated[
+        bool,
+        Query(
+            description="Add the explanation of every pathway as the response's `extension` "
+            "`no.pakkeforlop-cds.explain` (README «Explain»); the cards are the same."
+        ),
+    ] = False,
 ) -> JsonResponse:
     """Answer one hook call with cards (see the module docstring for status codes)."""
     trace = CallTrace()
@@ -121,8 +128,10 @@ async def call_service(
         try:
             async with gate.slot():
                 # facts, evaluate and render time themselves (cds.pipeline, on the bound trace)
+                # Only asked for: the explanation costs about as much again as the cards.
+                extra = {"explain": True} if explain else {}
                 response: CdsResponse = await run_in_threadpool(
-                    respond, request, record, registry, settings, today=today
+                    respond, request, record, registry, settings, today=today, **extra
                 )
                 content = dump(response)
         except Overloaded:

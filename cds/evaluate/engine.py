@@ -102,28 +102,7 @@ def _evaluate(
         del hits[feature_id]
 
     filter_tests = rs.filter_test_status(pathway.filter_tests, facts, today)
-    evidence_refs = frozenset(e.ref for hit in hits.values() for e in hit.evidence)
-    ctx = TermContext(
-        present=frozenset(hits),
-        changed=frozenset(f for f, hit in hits.items() if hit.changed),
-        flags={
-            "filter_tests_incomplete": rs.filter_tests_incomplete(filter_tests),
-            "draft_labelled": rs.draft_labelled(pathway, facts),
-            "related_draft_referral": rs.related_draft_referral(
-                pathway, codebook, facts, evidence_refs
-            ),
-        },
-        age_years=facts.age_years,
-        drafts=draft_matches(pathway.rules, codebook, facts.draft_orders),
-    )
-    if facts.draft_orders:
-        # Where the drafts and the suspected lumps are, for draft-order terms with same_place_as
-        # (only the order hooks carry drafts; patient-view skips this).
-        ctx = replace(
-            ctx,
-            draft_places={order.ref: order.place for order in facts.draft_orders},
-            feature_places=lump_places(hits, same_place_features(pathway.rules), facts, codebook),
-        )
+    ctx = term_context(pathway, codebook, facts, hits, filter_tests)
 
     rule = _deciding_rule(pathway.rules, ctx, filter_tests, hook)
     referred = rs.already_referred(pathway, facts, today)
@@ -131,7 +110,7 @@ def _evaluate(
         rule = None
 
     # The deciding rule's own context, before filter_tests is narrowed below.
-    rule_ctx = _rule_context(rule, ctx, filter_tests) if rule is not None else ctx
+    rule_ctx = rule_context(rule, ctx, filter_tests) if rule is not None else ctx
     unmet: tuple[Words, ...] = ()
     blocked: tuple[str, ...] = ()
     stop_then: Outcome | None = None
@@ -148,7 +127,7 @@ def _evaluate(
     if rule is not None:
         if rule.unmet_of is not None:
             target = next(r for r in pathway.rules if r.id == rule.unmet_of)
-            unmet = unmet_labels(target, _rule_context(target, ctx, filter_tests), pathway.features)
+            unmet = unmet_labels(target, rule_context(target, ctx, filter_tests), pathway.features)
         blocked = blocking_drafts(rule.when, rule_ctx)
         if rule.filter_tests:
             filter_tests = tuple(t for t in filter_tests if t.test in rule.filter_tests)
@@ -239,6 +218,40 @@ _WORTH_SAYING: frozenset[Outcome] = frozenset(
 )
 
 
+def term_context(
+    pathway: Pathway,
+    codebook: CodeBook,
+    facts: PatientFacts,
+    hits: dict[str, FeatureHit],
+    filter_tests: tuple[FilterTestStatus, ...],
+) -> TermContext:
+    """What the pathway's rule terms are evaluated against: the present (not explained) features,
+    the situation flags, the age, and the draft orders with their places."""
+    evidence_refs = frozenset(e.ref for hit in hits.values() for e in hit.evidence)
+    ctx = TermContext(
+        present=frozenset(hits),
+        changed=frozenset(f for f, hit in hits.items() if hit.changed),
+        flags={
+            "filter_tests_incomplete": rs.filter_tests_incomplete(filter_tests),
+            "draft_labelled": rs.draft_labelled(pathway, facts),
+            "related_draft_referral": rs.related_draft_referral(
+                pathway, codebook, facts, evidence_refs
+            ),
+        },
+        age_years=facts.age_years,
+        drafts=draft_matches(pathway.rules, codebook, facts.draft_orders),
+    )
+    if facts.draft_orders:
+        # Where the drafts and the suspected lumps are, for draft-order terms with same_place_as
+        # (only the order hooks carry drafts; patient-view skips this).
+        ctx = replace(
+            ctx,
+            draft_places={order.ref: order.place for order in facts.draft_orders},
+            feature_places=lump_places(hits, same_place_features(pathway.rules), facts, codebook),
+        )
+    return ctx
+
+
 def _left_open(
     rules: tuple[Rule, ...],
     decided: Rule | None,
@@ -257,13 +270,13 @@ def _left_open(
             break
         if hook not in rule.hooks or rule.outcome not in _WORTH_SAYING:
             continue
-        rule_ctx = _rule_context(rule, ctx, filter_tests)
+        rule_ctx = rule_context(rule, ctx, filter_tests)
         if could_hold(rule.when, rule_ctx, unknown) is None:
             return rule, deciding_features(rule.when, rule_ctx, unknown)
     return None, ()
 
 
-def _rule_context(
+def rule_context(
     rule: Rule, ctx: TermContext, filter_tests: tuple[FilterTestStatus, ...]
 ) -> TermContext:
     """``ctx`` as this rule sees it: its own ``filter_tests_incomplete`` when it lists tests, and,
@@ -288,7 +301,7 @@ def _deciding_rule(
     """The first rule for this hook whose expression holds."""
     for rule in rules:
         try:
-            if hook in rule.hooks and holds(rule.when, _rule_context(rule, ctx, filter_tests)):
+            if hook in rule.hooks and holds(rule.when, rule_context(rule, ctx, filter_tests)):
                 return rule
         except Exception as exc:
             raise _RuleFailed(rule.id) from exc

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal, TypeAlias
 
+from cds.criteria.base import Citation
 from cds.criteria.schema import Outcome
 from cds.facts.model import OrderFact
 from cds.wording.message import Message
@@ -40,6 +41,17 @@ class Evidence:
     def text(self) -> str:
         """The line in bokmål, for render and tests (evaluate itself never reads it)."""
         return say(self.says)
+
+
+@dataclass(frozen=True, slots=True)
+class Uncounted:
+    """A text that mentions a feature's finding but does not count for it (the explain view):
+    the clause, and why — its assertion (negated, uncertain, historical, someone else's)."""
+
+    ref: str
+    when: date | None
+    clause: str
+    assertion: str  # cds.criteria.lexicon.Assertion
 
 
 Change = Literal["new", "worse", "stable"]
@@ -168,3 +180,51 @@ class Assessment:
     def missing_filter_tests(self) -> tuple[FilterTestStatus, ...]:
         """Filter tests not taken or too old, in criteria-file order."""
         return tuple(t for t in self.filter_tests if t.state != "ok")
+
+
+# --- the explain view (cds.evaluate.explanation builds these, cds.render.explanation words them)
+
+FeatureStatus = Literal["present", "explained", "not_assessed", "absent"]
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureTrace:
+    """One feature: present with its evidence, explained by a recorded cause, not assessed (and
+    why), or absent (with the texts that named it but did not count, and an aged-out result)."""
+
+    feature: str
+    label: str
+    status: FeatureStatus
+    cite: Citation
+    evidence: tuple[Evidence, ...] = ()
+    reason: Words | None = None  # why not assessed, or the explanation's label
+    uncounted: tuple[Uncounted, ...] = ()
+    aged_out: Evidence | None = None  # an earlier positive result, older than the window
+
+
+@dataclass(frozen=True, slots=True)
+class RuleTrace:
+    """One rule, in file order: whether it applies to this hook, held, and decided."""
+
+    rule: str
+    outcome: Outcome
+    for_hook: bool
+    held: bool | None  # None: not tried (another hook's rule)
+    deciding: bool
+    not_met: tuple[Words, ...]  # its top-level terms that failed (empty when it held)
+    cite: tuple[Citation, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PathwayTrace:
+    """The explanation of one pathway's assessment."""
+
+    pathway: str
+    version: str
+    title: str
+    outcome: Outcome | None
+    rule: str | None
+    # A pathway referral sent recently silences the card although a rule held.
+    already_referred: bool
+    rules: tuple[RuleTrace, ...]
+    features: tuple[FeatureTrace, ...]

@@ -18,6 +18,8 @@ RENDER = Path(cds.render.__file__).resolve().parent
 ALLOWED = {
     "cds.cdshooks",
     "cds.criteria.schema",
+    # The quoted source sentence (Citation), the base type of the schema's citations.
+    "cds.criteria.base",
     # A code reference (system, code, display) is data render writes into a coding, not a look-up.
     "cds.criteria.codebook",
     # The hook names (a Literal type) and the hook table: words differ per hook.

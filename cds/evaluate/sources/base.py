@@ -17,7 +17,7 @@ from typing import Generic, TypeVar, get_args
 
 from cds.criteria.codebook import CodeBook
 from cds.criteria.schema import SourceModel
-from cds.evaluate.model import Evidence, Words
+from cds.evaluate.model import Evidence, Uncounted, Words
 from cds.facts.model import PatientFacts
 
 S = TypeVar("S", bound=SourceModel)
@@ -52,6 +52,8 @@ class SourceKind(Generic[S]):
     check: Callable[[S, CodeBook, str], list[str]]
     run_start: Callable[[S, CodeBook, PatientFacts, date, int], date | None] | None = None
     since_days: int | None = None
+    # For the explain view: what the source read and did not count (a negated clause ...).
+    uncounted: Callable[[S, CodeBook, PatientFacts, date], list[Uncounted]] | None = None
     kinds: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:

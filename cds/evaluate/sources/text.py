@@ -28,7 +28,7 @@ from cds.criteria.codebook import CodeBook
 from cds.criteria.lexicon import AssertionLexicon
 from cds.criteria.schema import SourceModel
 from cds.evaluate.matching import modality_fits, regexes, within
-from cds.evaluate.model import Evidence, Words
+from cds.evaluate.model import Evidence, Uncounted, Words
 from cds.evaluate.sources.base import SourceKind, SourceResult
 from cds.facts.model import PatientFacts
 from cds.facts.text import Finding, findings
@@ -196,4 +196,36 @@ def counts(finding: Finding, source: TextSource) -> bool:
     return False
 
 
-KIND = SourceKind(TextSource, evaluate, check)
+def uncounted(
+    source: TextSource, codebook: CodeBook, facts: PatientFacts, today: date
+) -> list[Uncounted]:
+    """Clauses within the window that name the finding but do not count (negated, hedged,
+    historical, family), for the explain view: why a text did not make the feature present."""
+    lexicon = codebook.assertion
+    if lexicon is None:
+        return []
+    found: list[Uncounted] = []
+
+    def read(ref: str, when: date | None, text: str) -> None:
+        if not text or when is None or not within(when, today, source.window_days):
+            return
+        for finding in findings(text, source.patterns, lexicon):
+            if not counts(finding, source):
+                clause = fmt.snippet(finding.clause, finding.offset)
+                found.append(Uncounted(ref, when, clause, finding.assertion))
+
+    for name in source.analytes:
+        for result in facts.labs.get(name, ()):
+            read(result.ref, result.when, result.text)
+    for report in facts.reports:
+        if report.kind in source.report_kinds:
+            read(report.ref, report.when, report.conclusion)
+    if source.clinical_notes:
+        for condition in facts.conditions:
+            read(condition.ref, condition.when, condition.note)
+        for encounter in facts.encounters:
+            read(encounter.ref, encounter.when, encounter.reason)
+    return found
+
+
+KIND = SourceKind(TextSource, evaluate, check, uncounted=uncounted)

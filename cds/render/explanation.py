@@ -1,0 +1,153 @@
+"""The explain view in words: the ``extension`` of a response asked for with ``?explain=true``,
+and the same as plain text for ``cds evaluate --explain``.
+
+The extension (key :data:`EXPLAIN_EXTENSION`, README «Explain») holds, per pathway, every rule in
+file order (whether it applies to the hook, held, decided; the terms that failed) and every
+feature (present with its dated evidence; explained, with the cause; not assessed, with the value
+that could not be used; absent, with the clauses that named it but did not count and an earlier
+positive result older than the window), each with its quoted source sentence, file and section.
+Labels and reasons are in Bokmål, worded like the cards (``cds.wording``). It is an addition: the
+``cards`` of the response are the same with or without it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from cds.criteria.base import Citation
+from cds.evaluate.model import Evidence, FeatureTrace, PathwayTrace, RuleTrace
+from cds.wording import formats as fmt
+from cds.wording.phrases import say
+
+EXPLAIN_EXTENSION = "no.pakkeforlop-cds.explain"
+
+# How a clause's assertion reads in the explain view (criteria/assertion.yaml's assertions).
+_ASSERTION_WORDS = {
+    "negated": "benektet",
+    "uncertain": "usikkert",
+    "historical": "tidligere",
+    "family": "gjelder en annen enn pasienten",
+}
+_STATUS_WORDS = {
+    "present": "til stede",
+    "explained": "forklart",
+    "not_assessed": "kunne ikke vurderes",
+    "absent": "ikke funnet",
+}
+
+
+def explanation_extension(traces: list[PathwayTrace]) -> dict[str, Any]:
+    """The response ``extension`` for ``traces`` (one per pathway, registry order)."""
+    return {EXPLAIN_EXTENSION: {"version": 1, "pathways": [_pathway(t) for t in traces]}}
+
+
+def _cite(citation: Citation) -> dict[str, str]:
+    return {"file": citation.file, "section": citation.section, "quote": citation.quote}
+
+
+def _evidence(item: Evidence) -> dict[str, Any]:
+    out: dict[str, Any] = {"reference": item.ref, "text": item.text}
+    if item.when is not None:
+        out["date"] = item.when.isoformat()
+    return out
+
+
+def _rule(trace: RuleTrace) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": trace.rule,
+        "outcome": trace.outcome,
+        "appliesToHook": trace.for_hook,
+        "deciding": trace.deciding,
+        "sources": [_cite(c) for c in trace.cite],
+    }
+    if trace.held is not None:
+        out["held"] = trace.held
+    if trace.not_met:
+        out["notMet"] = [say(term) for term in trace.not_met]
+    return out
+
+
+def _feature(trace: FeatureTrace) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": trace.feature,
+        "label": trace.label,
+        "status": trace.status,
+        "statusText": _STATUS_WORDS[trace.status],
+        "source": _cite(trace.cite),
+    }
+    if trace.evidence:
+        out["evidence"] = [_evidence(e) for e in trace.evidence]
+    if trace.reason is not None:
+        out["reason"] = say(trace.reason)
+    if trace.uncounted:
+        out["notCounted"] = [
+            {
+                "reference": u.ref,
+                **({"date": u.when.isoformat()} if u.when is not None else {}),
+                "clause": u.clause,
+                "assertion": u.assertion,
+                "assertionText": _ASSERTION_WORDS.get(u.assertion, u.assertion),
+            }
+            for u in trace.uncounted
+        ]
+    if trace.aged_out is not None:
+        out["agedOut"] = _evidence(trace.aged_out)
+    return out
+
+
+def _pathway(trace: PathwayTrace) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "pathway": trace.pathway,
+        "version": trace.version,
+        "title": trace.title,
+        "alreadyReferred": trace.already_referred,
+        "rules": [_rule(r) for r in trace.rules],
+        "features": [_feature(f) for f in trace.features],
+    }
+    if trace.outcome is not None:
+        out["outcome"] = trace.outcome
+    if trace.rule is not None:
+        out["rule"] = trace.rule
+    return out
+
+
+def _day(item: dict[str, Any]) -> str:
+    """«06.11.2026» from the item's ISO date, as the cards write it."""
+    raw = item.get("date")
+    return fmt.day(date.fromisoformat(raw)) if isinstance(raw, str) else fmt.UNDATED
+
+
+def explanation_text(extension: dict[str, Any]) -> str:
+    """The extension as plain text for a terminal (``cds evaluate --explain``)."""
+    lines: list[str] = []
+    for pathway in extension.get(EXPLAIN_EXTENSION, {}).get("pathways", []):
+        verdict = pathway.get("outcome", "ingen kort")
+        name = f"{pathway['title']} ({pathway['pathway']} {pathway['version']})"
+        lines.append(f"== {name}: {verdict}")
+        if pathway["alreadyReferred"]:
+            lines.append("   henvist nylig: kortet holdes tilbake")
+        for rule in pathway["rules"]:
+            if not rule["appliesToHook"]:
+                mark = "·"
+                state = "gjelder ikke denne hooken"
+            elif rule.get("held"):
+                mark = "✓"
+                state = "avgjør" if rule["deciding"] else "holder"
+            else:
+                mark = "✗"
+                state = "ikke oppfylt: " + "; ".join(rule.get("notMet", []))
+            lines.append(f"   {mark} {rule['id']} ({rule['outcome']}): {state}")
+        for feature in pathway["features"]:
+            lines.append(f"   - {feature['label']}: {feature['statusText']}")
+            for item in feature.get("evidence", []):
+                lines.append(f"       {item['text']} — {_day(item)} ({item['reference']})")
+            if "reason" in feature:
+                lines.append(f"       {feature['reason']}")
+            for item in feature.get("notCounted", []):
+                why = f"{item['assertionText']}, {_day(item)}, {item['reference']}"
+                lines.append(f"       «{item['clause']}» ({why})")
+            if "agedOut" in feature:
+                aged = feature["agedOut"]
+                lines.append(f"       eldre: {aged['text']} — {_day(aged)}")
+    return "\n".join(lines)
