@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import textwrap
 from datetime import date
@@ -54,12 +55,20 @@ def main(argv: list[str] | None = None) -> int:
             return _serve(args.host, args.port, args.workers)
         if args.command == "db":
             return _db(args.db_command, older_than=args.older_than)
-        return _evaluate(
+        code = _evaluate(
             args.record, hook=args.hook, today=args.today, fmt=args.format, explain=args.explain
         )
+        sys.stdout.flush()  # here, not at exit: a closed pipe must reach the handler below
+        return code
     except UsageError as exc:
         print(f"cds {args.command}: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:
+        # The reader went away (`cds evaluate ... | head`): stop quietly, as `cat` does. Python
+        # would report the failed flush at exit, so stdout goes to /dev/null first.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
     except Exception as exc:  # a terminal tool: one clear line instead of a traceback
         print(f"cds {args.command}: failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_FAILURE
@@ -95,11 +104,18 @@ def _parser() -> argparse.ArgumentParser:
         "evaluate", help="evaluate one patient record Bundle and print the cards"
     )
     evaluate.add_argument("record", help="FHIR Bundle JSON file with the patient record, or -")
-    evaluate.add_argument("--hook", choices=HOOKS, default="patient-view")
+    evaluate.add_argument(
+        "--hook", choices=HOOKS, default="patient-view", help="the hook to call (%(default)s)"
+    )
     evaluate.add_argument(
         "--today", type=_iso_date, default=None, help="the date to evaluate at (YYYY-MM-DD)"
     )
-    evaluate.add_argument("--format", choices=("json", "text"), default="json")
+    evaluate.add_argument(
+        "--format",
+        choices=("json", "text"),
+        default="json",
+        help="json: the CDS Hooks response; text: the cards as a GP reads them (default: json)",
+    )
     evaluate.add_argument(
         "--explain",
         action="store_true",
@@ -220,6 +236,8 @@ def _read_json(source: str) -> Any:
         raise UsageError(f"cannot read {source}: {reason}") from None
     from cds.wirejson import json_integer  # over-long integers: see cds.wirejson.parse_json
 
+    if not text.strip():
+        raise UsageError(f"{'standard input' if source == '-' else source} is empty")
     try:
         return json.loads(text, parse_int=json_integer)
     except json.JSONDecodeError as exc:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -284,3 +287,53 @@ def test_evaluate_a_draft_nested_too_deep_exits_2(
     path.write_text(record(CONTEXT_MAX_DEPTH // 2 - 4), encoding="utf-8")
     code, out, err = run(capsys, "evaluate", str(path), "--hook", "order-select")
     assert code == 0, err
+
+
+def _actions(parser: argparse.ArgumentParser, path: str = "cds") -> list[tuple[str, Any]]:
+    found = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                found.extend(_actions(sub, f"{path} {name}"))
+        elif not isinstance(action, argparse._HelpAction):
+            found.append((path, action))
+    return found
+
+
+def test_every_command_and_option_has_help_text() -> None:
+    from cds.cli import _parser
+
+    missing = [f"{path} {a.dest}" for path, a in _actions(_parser()) if not a.help]
+    assert missing == []
+    subcommands = [
+        c for a in _parser()._actions if isinstance(a, argparse._SubParsersAction)
+        for c in a._choices_actions
+    ]
+    assert subcommands and all(c.help for c in subcommands)
+
+
+def test_empty_input_is_reported_as_empty(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    empty = tmp_path / "tom.json"
+    empty.write_text("  \n", encoding="utf-8")
+    code, _, err = run(capsys, "evaluate", str(empty))
+    assert code == 2 and err.strip() == f"cds evaluate: {empty} is empty"
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    code, _, err = run(capsys, "evaluate", "-")
+    assert code == 2 and err.strip() == "cds evaluate: standard input is empty"
+
+
+def test_a_closed_pipe_ends_quietly() -> None:
+    # `cds evaluate ... | head -1`: the reader closes the pipe; no traceback, no error line.
+    example = str(Path(__file__).resolve().parents[1] / "examples" / "myelomatose-begrunnet.json")
+    command = [sys.executable, "-m", "cds.cli", "evaluate", example, "--today", "2026-11-20"]
+    reader = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert reader.stdout is not None and reader.stderr is not None
+    reader.stdout.close()  # the «head» goes away before the output is written
+    with reader.stderr:
+        err = reader.stderr.read().decode()
+    assert reader.wait(timeout=60) == 0
+    assert err.strip() == ""
