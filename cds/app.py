@@ -35,7 +35,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.pool import StaticPool
 from starlette.concurrency import run_in_threadpool
 
-from cds.api import discovery, feedback, hooks
+from cds.api import discovery, feedback, hooks, sandbox
 from cds.api.admission import PipelineGate
 from cds.api.deps import get_registry
 from cds.api.middleware import EdgeMiddleware
@@ -159,6 +159,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(discovery.router)
     app.include_router(hooks.router)
     app.include_router(feedback.router)
+    app.include_router(sandbox.router)
     app.add_api_route("/healthz", healthz, methods=["GET"], include_in_schema=False)
     install_openapi(app)
     install_error_handlers(app)
