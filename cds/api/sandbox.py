@@ -204,6 +204,7 @@ async def call_service_at(
     caller: CallerDep,
     audit_log: AuditDep,
     today: Annotated[date | None, Query(description="the date to evaluate at")] = None,
+    explain: Annotated[bool, Query(description="add the explanation (README «Explain»)")] = False,
 ) -> JsonResponse:
     """The service's answer to a hook call, evaluated at ``today`` (default: the service's date).
 
@@ -221,4 +222,5 @@ async def call_service_at(
         respond,
         caller,
         audit_log,
+        explain=explain,
     )

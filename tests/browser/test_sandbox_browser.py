@@ -144,6 +144,13 @@ def test_gp_accepts_a_referral_and_dismisses_a_card(page: Any, server: tuple[str
     expect(card.locator(".markdown strong").first).to_be_visible()
     expect(card.locator(".markdown li").first).to_be_visible()
 
+    # The explanation beside the cards: the deciding rule and the evidence, with the source.
+    explain = page.locator("#explain details.explain-pathway", has_text="myelomatose")
+    explain.first.locator("summary").click()
+    expect(explain.first).to_contain_text("myelomatose.begrunnet (begrunnet): avgjør")
+    expect(explain.first).to_contain_text("Anemi: til stede")
+    expect(explain.first.locator(".source-quote").first).to_be_visible()
+
     recommended = card.locator("button.suggestion.recommended")
     expect(recommended).to_have_count(1)
     other = card.locator("button.suggestion:not(.recommended)")

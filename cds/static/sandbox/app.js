@@ -350,13 +350,68 @@ function showSuggestion(suggestion) {
   $("henvisning-tittel").focus();
 }
 
+// The explain extension (README «Explain»): per pathway, the rules in order and every feature
+// with its evidence or why it did not count, each with its quoted source sentence.
+const EXPLAIN_KEY = "no.pakkeforlop-cds.explain";
+const RULE_MARK = { true: "✓", false: "✗" };
+
+function quote(source) {
+  if (!source || !source.quote) return el("span");
+  return el("blockquote", { class: "source-quote" },
+    el("span", { text: `«${source.quote}»` }),
+    el("small", { text: ` (${source.file}, «${source.section}»)` }));
+}
+
+function explainRule(rule) {
+  const mark = rule.appliesToHook ? RULE_MARK[Boolean(rule.held)] : "·";
+  let state = "gjelder ikke denne hooken";
+  if (rule.appliesToHook) state = rule.held ? (rule.deciding ? "avgjør" : "holder") : "ikke oppfylt";
+  const item = el("li", { class: rule.deciding ? "deciding" : "" },
+    el("span", { text: `${mark} ${rule.id} (${rule.outcome}): ${state}` }));
+  if (Array.isArray(rule.notMet) && rule.notMet.length) {
+    item.append(el("ul", {}, ...rule.notMet.map((term) => el("li", { text: term }))));
+  }
+  for (const source of rule.sources || []) item.append(quote(source));
+  return item;
+}
+
+function explainFeature(feature) {
+  const item = el("li", { class: `feature ${feature.status}` },
+    el("strong", { text: feature.label }), el("span", { text: `: ${feature.statusText}` }));
+  const details = el("ul");
+  for (const evidence of feature.evidence || []) {
+    details.append(el("li", { text: `${evidence.text} — ${evidence.date || "udatert"} (${evidence.reference})` }));
+  }
+  if (feature.reason) details.append(el("li", { text: feature.reason }));
+  for (const clause of feature.notCounted || []) {
+    details.append(el("li", { text: `«${clause.clause}» – ${clause.assertionText} (${clause.reference})` }));
+  }
+  if (feature.agedOut) {
+    details.append(el("li", { text: `Eldre: ${feature.agedOut.text} — ${feature.agedOut.date || "udatert"}` }));
+  }
+  if (details.childElementCount) item.append(details);
+  item.append(quote(feature.source));
+  return item;
+}
+
 function renderExplanation(extension) {
   const container = $("explain");
   container.replaceChildren();
-  if (extension && typeof extension === "object" && Object.keys(extension).length) {
-    container.append(el("pre", { text: JSON.stringify(extension, null, 2) }));
-  } else {
+  const explanation = extension && typeof extension === "object" ? extension[EXPLAIN_KEY] : null;
+  if (!explanation || !Array.isArray(explanation.pathways)) {
     container.append(el("p", { class: "hint", text: "Ingen forklaring i svaret." }));
+    return;
+  }
+  for (const pathway of explanation.pathways) {
+    const verdict = pathway.outcome || "ingen kort";
+    const section = el("details", { class: "explain-pathway" },
+      el("summary", { text: `${pathway.title} (${pathway.version}): ${verdict}` }));
+    if (pathway.alreadyReferred) {
+      section.append(el("p", { text: "Henvist nylig: kortet holdes tilbake." }));
+    }
+    section.append(el("h4", { text: "Regler i rekkefølge" }), el("ol", {}, ...pathway.rules.map(explainRule)));
+    section.append(el("h4", { text: "Funn" }), el("ul", {}, ...pathway.features.map(explainFeature)));
+    container.append(section);
   }
 }
 
