@@ -141,7 +141,7 @@ async def healthz() -> dict[str, str]:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The service, configured by ``settings`` (default: from the environment)."""
     settings = settings if settings is not None else get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     app = FastAPI(
         title="Pakkeforløp CDS",
         summary="CDS Hooks 2.0 service for Norwegian cancer patient pathway referrals",

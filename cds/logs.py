@@ -74,6 +74,30 @@ class EscapingFormatter(logging.Formatter):
         return escape_controls(super().format(record))
 
 
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line (``CDS_LOG_FORMAT=json``), for log shippers: time, level, logger,
+    hookInstance and message, ASCII-escaped (so no control character or forged line gets in).
+
+    The message is the same text as in the plain format: what it may contain is decided where it
+    is logged (README «Privacy and logging»), not here.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, str] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        instance = getattr(record, "hook_instance", None)
+        if instance and instance != "-":
+            line["hookInstance"] = str(instance)
+        if record.exc_info:
+            # Type and frames only: an exception message may hold patient data (cds.logs).
+            line["exception"] = record.exc_info[0].__name__ if record.exc_info[0] else "?"
+        return json.dumps(line, ensure_ascii=True)
+
+
 def silence_server_access_log() -> None:
     """Switch uvicorn's access log off (it logs query strings); again at start-up, because
     uvicorn's logging configuration, applied after ``create_app`` in tests, switches it on."""
@@ -81,17 +105,21 @@ def silence_server_access_log() -> None:
         logging.getLogger(name).disabled = True
 
 
-def configure_logging(level: str = "INFO") -> None:
+def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
     """Log ``cds.*`` to stderr at ``level``; idempotent, and leaves the root logger alone.
 
-    ``cds.access`` gets its own handler writing bare JSON lines, and the server's access log is
-    switched off.
+    ``fmt`` is ``text`` (one readable line) or ``json`` (:class:`JsonFormatter`). ``cds.access``
+    gets its own handler writing bare JSON lines, and the server's access log is switched off.
     """
     cds_logger = logging.getLogger("cds")
     cds_logger.setLevel(level.upper())
+    formatter = JsonFormatter() if fmt == "json" else EscapingFormatter(_FORMAT)
+    for existing in cds_logger.handlers:
+        if getattr(existing, "_cds_handler", False):
+            existing.setFormatter(formatter)  # a second app in the process may ask for the other
     if not any(getattr(h, "_cds_handler", False) for h in cds_logger.handlers):
         handler = logging.StreamHandler()
-        handler.setFormatter(EscapingFormatter(_FORMAT))
+        handler.setFormatter(formatter)
         handler.addFilter(HookInstanceFilter())
         handler._cds_handler = True  # type: ignore[attr-defined]  # marker for idempotence
         cds_logger.addHandler(handler)

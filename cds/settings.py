@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, PrivateAttr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -102,6 +102,8 @@ class Settings(BaseSettings):
     # CORS: origins allowed to call from a browser (the public sandbox needs its own origin).
     cors_origins: Annotated[tuple[str, ...], NoDecode] = ("https://sandbox.cds-hooks.org",)
     log_level: str = "INFO"
+    # text: one readable line per event; json: one JSON object per line (for log shippers).
+    log_format: Literal["text", "json"] = "text"
     # CDS Client JWT (CDS Hooks §Trusting CDS Clients, cds/auth/). Off by default so that
     # `make run` and the README's curl examples work; a deployment must switch it on.
     auth_required: bool = False

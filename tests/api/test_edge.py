@@ -148,6 +148,27 @@ def test_escaping_formatter_escapes_control_characters() -> None:
     assert escape_controls("a\nb\x1b\x7f\u2028") == "a\\x0ab\\x1b\\x7f\\u2028"
 
 
+def test_json_log_lines_are_one_object_each_with_the_hook_instance() -> None:
+    from cds.logs import HookInstanceFilter, JsonFormatter, bound_hook_instance, configure_logging
+
+    record = logging.LogRecord("cds.x", logging.WARNING, __file__, 1, "two\nlines %s", ("x",), None)
+    with bound_hook_instance("d1577c69-dfbe-44ad-ba6d-3e05e953b2ea"):
+        HookInstanceFilter().filter(record)  # what the handler's filter adds to every record
+        line = JsonFormatter().format(record)
+    assert "\n" not in line  # one physical line whatever the message holds
+    data = json.loads(line)
+    assert data["message"] == "two\nlines x" and data["level"] == "WARNING"
+    assert data["logger"] == "cds.x" and data["time"].endswith("+00:00")
+    assert data["hookInstance"] == "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea"
+    # The format setting switches the handler of an app already configured in this process.
+    configure_logging("INFO", "json")
+    try:
+        [handler] = [h for h in logging.getLogger("cds").handlers if getattr(h, "_cds_handler", 0)]
+        assert isinstance(handler.formatter, JsonFormatter)
+    finally:
+        configure_logging("INFO", "text")
+
+
 # --- a real uvicorn, configured as `cds serve` configures it ----------------------------------
 
 
