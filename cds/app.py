@@ -14,11 +14,13 @@ With ``CDS_AUTH_REQUIRED`` on, every service and feedback call must carry a CDS 
 (:func:`cds.api.deps.authenticate_client`, :mod:`cds.auth.tokens`); the verifier and its key
 cache live on ``app.state`` for the life of the process, and its ``jti`` replay guard is the
 ``jwt_replay`` table of the feedback database (:mod:`cds.auth.replay_store`), shared by every
-worker and instance. Discovery, ``/docs`` and ``/openapi.json`` are public (README
-«Authentication (JWT)»). Off (the default, for development), any caller is trusted and a
-warning says so at start-up. The settings refuse auth on without ``CDS_PUBLIC_BASE_URL`` or with
-a client that lists no ``fhir_servers``; :func:`_client_verifier` checks again, so that settings
-built without validation cannot start either.
+worker and instance. Discovery, ``/docs``, ``/redoc`` and ``/openapi.json`` are public (README
+«Authentication (JWT)»), and so are ``/healthz``, ``/readyz`` and ``/metrics`` (:mod:`cds.api.ops`;
+the docs pages load no asset from another host: :mod:`cds.api.docs_ui`). Off (the default, for
+development), any caller is trusted and a warning says so at start-up. The settings refuse auth
+on without ``CDS_PUBLIC_BASE_URL`` or with a client that lists no ``fhir_servers``;
+:func:`_client_verifier` checks again, so that settings built without validation cannot start
+either.
 """
 
 from __future__ import annotations
@@ -38,8 +40,11 @@ from starlette.concurrency import run_in_threadpool
 from cds.api import discovery, feedback, hooks, sandbox
 from cds.api.admission import PipelineGate
 from cds.api.deps import get_registry
+from cds.api.docs_ui import install_docs
+from cds.api.metrics import HookStatusMiddleware
 from cds.api.middleware import EdgeMiddleware
 from cds.api.openapi import install_openapi
+from cds.api.ops import install_ops_routes
 from cds.audit import AuditWriter
 from cds.auth.replay_store import SqlReplayStore
 from cds.auth.tokens import ClientVerifier
@@ -48,6 +53,7 @@ from cds.feedback_store import FeedbackStore
 from cds.logs import configure_logging, silence_server_access_log
 from cds.record.fhirpool import make_fhir_client
 from cds.settings import Settings, get_settings
+from cds.version import service_version
 from cds.wirejson import JsonResponse
 
 logger = logging.getLogger(__name__)
@@ -133,11 +139,6 @@ def _freeze_startup_objects() -> None:
     gc.set_threshold(_YOUNG_GC_THRESHOLD, older, oldest)
 
 
-async def healthz() -> dict[str, str]:
-    """Liveness: the process answers."""
-    return {"status": "ok"}
-
-
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The service, configured by ``settings`` (default: from the environment)."""
     settings = settings if settings is not None else get_settings()
@@ -147,6 +148,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="CDS Hooks 2.0 service for Norwegian cancer patient pathway referrals",
         lifespan=lifespan,
         default_response_class=JsonResponse,
+        version=service_version(),
+        # Our own /docs and /redoc serve their assets locally (cds.api.docs_ui), not from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.client_verifier = _client_verifier(settings)
@@ -160,9 +165,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(hooks.router)
     app.include_router(feedback.router)
     app.include_router(sandbox.router)
-    app.add_api_route("/healthz", healthz, methods=["GET"], include_in_schema=False)
+    install_ops_routes(app)
+    install_docs(app)
     install_openapi(app)
     install_error_handlers(app)
+    app.add_middleware(HookStatusMiddleware)
     # Added last, so it is the outermost layer: error responses carry CORS headers too, and the
     # browser shows the OperationOutcome instead of an opaque CORS failure.
     app.add_middleware(

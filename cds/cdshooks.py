@@ -57,6 +57,7 @@ class ServiceDefinition(Wire):
 
 class Discovery(Wire):
     services: list[ServiceDefinition]
+    extension: dict[str, Any] | None = None  # CDS Hooks §Extensions: the service version
 
 
 # --- request ------------------------------------------------------------------------------------

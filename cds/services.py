@@ -25,6 +25,7 @@ from typing import Literal
 
 from cds.cdshooks import Discovery, ServiceDefinition
 from cds.hooks import HOOKS, HookName
+from cds.version import VERSION_EXTENSION, service_version
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,4 +161,7 @@ def get_service(service_id: str) -> ServiceSpec | None:
 
 def discovery() -> Discovery:
     """The ``GET /cds-services`` response."""
-    return Discovery(services=[service.definition() for service in SERVICES])
+    return Discovery(
+        services=[service.definition() for service in SERVICES],
+        extension={VERSION_EXTENSION: service_version()},
+    )

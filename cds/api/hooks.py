@@ -37,6 +37,7 @@ from cds.api.deps import (
     SettingsDep,
     authenticate_client,
 )
+from cds.api.metrics import observe_call
 from cds.api.openapi import error_responses, json_body
 from cds.audit import AuditRecord, AuditWriter, CallTrace, traced
 from cds.auth.clients import AuthenticatedClient
@@ -189,6 +190,7 @@ class _Call:
             trace.ms["render"],
             trace.total_ms,
         )
+        observe_call(self.service.id, outcome, trace, response)  # /metrics (cds.api.metrics)
         self.audit_log.submit(
             AuditRecord.of_call(
                 hook_instance=self.request.hook_instance,

@@ -28,6 +28,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from cds.errors import FhirFetchError
+from cds.metrics import FHIR_READ_FAILURES, FHIR_READS, fhir_failure_kind
 from cds.record.model import Resource
 from cds.wirejson import json_integer
 
@@ -165,7 +166,19 @@ async def get_json(
     """GET one FHIR resource as JSON; :class:`FhirFetchError` on any failure.
 
     An ``OperationOutcome`` body, even with a 2xx status, is a failure: it carries no patient data.
+    Counted in :mod:`cds.metrics` (reads, and failures by kind: never the URL).
     """
+    FHIR_READS.inc()
+    try:
+        return await _get_json(client, server, url, timeout_s=timeout_s, max_bytes=max_bytes)
+    except FhirFetchError as exc:
+        FHIR_READ_FAILURES.labels(fhir_failure_kind(exc.reason)).inc()
+        raise
+
+
+async def _get_json(
+    client: httpx.AsyncClient, server: FhirServer, url: str, *, timeout_s: float, max_bytes: int
+) -> Resource:
     if not server.owns(url):
         raise FhirFetchError("refused: URL outside fhirServer")
     chunks: list[bytes] = []

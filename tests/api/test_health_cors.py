@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from cds.version import service_version
+
 ALLOWED = "https://sandbox.cds-hooks.org"
 PREFLIGHT = {
     "Access-Control-Request-Method": "POST",
@@ -14,7 +16,7 @@ PREFLIGHT = {
 def test_healthz(client: TestClient) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    assert response.json() == {"status": "ok", "version": service_version()}
 
 
 def test_preflight_from_allowed_origin(client: TestClient) -> None:

@@ -249,7 +249,9 @@ def test_valid_token_calls_the_service(client: TestClient, capture: Capture, alg
     [{}, bearer("not-a-jwt"), bearer(token(aud=PUBLIC + DISCOVERY))],
     ids=["no-token", "bad-token", "good-token"],
 )
-@pytest.mark.parametrize("path", [DISCOVERY, "/openapi.json", "/docs"])
+@pytest.mark.parametrize(
+    "path", [DISCOVERY, "/openapi.json", "/docs", "/redoc", "/healthz", "/readyz", "/metrics"]
+)
 def test_discovery_and_api_docs_are_public(
     client: TestClient, jwks: FakeJwks, path: str, headers: dict[str, str]
 ) -> None:
