@@ -54,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
             return _serve(args.host, args.port, args.workers)
         if args.command == "db":
             return _db(args.db_command, older_than=args.older_than)
+        if args.command == "docs":
+            return _docs(args.out, check=args.check)
         return _evaluate(args.record, hook=args.hook, today=args.today, fmt=args.format)
     except UsageError as exc:
         print(f"cds {args.command}: {exc}", file=sys.stderr)
@@ -98,6 +100,12 @@ def _parser() -> argparse.ArgumentParser:
         "--today", type=_iso_date, default=None, help="the date to evaluate at (YYYY-MM-DD)"
     )
     evaluate.add_argument("--format", choices=("json", "text"), default="json")
+
+    docs = commands.add_parser("docs", help="generate the pathway pages (docs/pathways/)")
+    docs.add_argument("--out", type=Path, default=None, help="directory (default: docs/pathways)")
+    docs.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 if a committed page is stale"
+    )
     return parser
 
 
@@ -179,6 +187,23 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "h11_max_incomplete_event_size": settings.max_header_bytes,
         "timeout_keep_alive": settings.keep_alive_timeout_s,
     }
+
+
+def _docs(out: Path | None, *, check: bool) -> int:
+    """``cds docs``: write the generated pages, or (``--check``) name the stale ones."""
+    from cds import docsgen
+
+    criteria_dir = _settings().criteria_dir
+    target = out or criteria_dir.parent / "docs" / "pathways"
+    pages = docsgen.generate(criteria_dir)
+    if not check:
+        for path in docsgen.write(pages, target):
+            print(f"wrote {path}")
+        return EXIT_OK
+    outdated = docsgen.stale(pages, target)
+    for page in outdated:
+        print(f"stale: {page} (run `cds docs`)", file=sys.stderr)
+    return EXIT_FAILURE if outdated else EXIT_OK
 
 
 # --- evaluate ---------------------------------------------------------------------------------
