@@ -14,10 +14,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import yaml
+
 from cds.criteria.loader import load_registry
 from cds.criteria.schema import Pathway
 from cds.docsgen.pathway import GoldenCase, PageInputs, pathway_page
-from cds.docsgen.reviewer import comment_notes, field_notes
+from cds.docsgen.reviewer import MARK, ReviewerNote, comment_notes, field_notes
 from cds.hooks import HOOKS
 from cds.services import SERVICES
 
@@ -44,7 +46,7 @@ def generate(criteria_dir: Path) -> dict[str, str]:
             examples=examples,
         )
         pages[f"{pathway.id}.md"] = pathway_page(pathway, inputs)
-    pages["README.md"] = _index(registry.pathways)
+    pages["README.md"] = _index(registry.pathways, _assertion_notes(criteria_dir))
     return dict(sorted(pages.items()))
 
 
@@ -103,7 +105,20 @@ def _examples(path: Path) -> dict[str, str]:
     return rows
 
 
-def _index(pathways: tuple[Pathway, ...]) -> str:
+def _assertion_notes(criteria_dir: Path) -> list[ReviewerNote]:
+    """REVIEWER notes of criteria/assertion.yaml (negation, doubt, history: every pathway's text
+    sources read it), from its comments and its top-level ``note``."""
+    path = criteria_dir / "assertion.yaml"
+    if not path.exists():
+        return []
+    notes = comment_notes(path)
+    note = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("note")
+    if isinstance(note, str) and MARK in note:
+        notes.append(ReviewerNote("note", " ".join(note[note.index(MARK) :].split()), "field"))
+    return notes
+
+
+def _index(pathways: tuple[Pathway, ...], assertion_notes: list[ReviewerNote]) -> str:
     out = [
         "# Pakkeforløp: kriteriene som dokumentasjon",
         "",
@@ -125,6 +140,15 @@ def _index(pathways: tuple[Pathway, ...]) -> str:
             f"| [{p.title}]({p.id}.md) | `{p.id}` | {p.version} | {p.effective.isoformat()} | "
             f"{p.code} | {len(p.rules)} | {len(p.features)} |"
         )
+    out += [
+        "",
+        "## Felles for alle forløp: negasjon, tvil og historikk (`criteria/assertion.yaml`)",
+        "",
+        "How report and note text is read («ingen M-komponent», «mulig osteolyse», "
+        "«tidligere») is shared by every pathway's `text` sources. REVIEWER notes:",
+        "",
+    ]
+    out += [f"* `{n.where}`: {n.text}" for n in assertion_notes] or ["* (ingen)"]
     out += [
         "",
         "## Services and prefetch templates (for integrators)",
