@@ -55,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
             return _serve(args.host, args.port, args.workers)
         if args.command == "db":
             return _db(args.db_command, older_than=args.older_than)
+        if args.command == "docs":
+            return _docs(args.out, check=args.check)
         code = _evaluate(
             args.record, hook=args.hook, today=args.today, fmt=args.format, explain=args.explain
         )
@@ -121,6 +123,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also explain every pathway: rules in order, features with their evidence or why "
         "they did not count (json: the response's extension; text: after the cards)",
+    )
+
+    docs = commands.add_parser("docs", help="generate the pathway pages (docs/pathways/)")
+    docs.add_argument("--out", type=Path, default=None, help="directory (default: docs/pathways)")
+    docs.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 if a committed page is stale"
     )
     return parser
 
@@ -203,6 +211,23 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "h11_max_incomplete_event_size": settings.max_header_bytes,
         "timeout_keep_alive": settings.keep_alive_timeout_s,
     }
+
+
+def _docs(out: Path | None, *, check: bool) -> int:
+    """``cds docs``: write the generated pages, or (``--check``) name the stale ones."""
+    from cds import docsgen
+
+    criteria_dir = _settings().criteria_dir
+    target = out or criteria_dir.parent / "docs" / "pathways"
+    pages = docsgen.generate(criteria_dir)
+    if not check:
+        for path in docsgen.write(pages, target):
+            print(f"wrote {path}")
+        return EXIT_OK
+    outdated = docsgen.stale(pages, target)
+    for page in outdated:
+        print(f"stale: {page} (run `cds docs`)", file=sys.stderr)
+    return EXIT_FAILURE if outdated else EXIT_OK
 
 
 # --- evaluate ---------------------------------------------------------------------------------
