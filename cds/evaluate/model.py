@@ -45,13 +45,16 @@ class Evidence:
 
 @dataclass(frozen=True, slots=True)
 class Uncounted:
-    """A text that mentions a feature's finding but does not count for it (the explain view):
-    the clause, and why — its assertion (negated, uncertain, historical, someone else's)."""
+    """Something a source read for a feature that does not count (the explain view): a clause
+    whose assertion is negated, uncertain, historical or someone else's (``why`` is that
+    assertion), or the newest result of an analyte, older than the source's window
+    (``why="out_of_window"``, with ``window_days``)."""
 
     ref: str
     when: date | None
-    clause: str
-    assertion: str  # cds.criteria.lexicon.Assertion
+    says: Words  # the clause (record text) or the result as a message
+    why: str
+    window_days: int | None = None
 
 
 Change = Literal["new", "worse", "stable"]

@@ -16,18 +16,20 @@ from datetime import date
 from typing import Any
 
 from cds.criteria.base import Citation
-from cds.evaluate.model import Evidence, FeatureTrace, PathwayTrace, RuleTrace
+from cds.evaluate.model import Evidence, FeatureTrace, PathwayTrace, RuleTrace, Uncounted
 from cds.wording import formats as fmt
 from cds.wording.phrases import say
 
 EXPLAIN_EXTENSION = "no.pakkeforlop-cds.explain"
 
-# How a clause's assertion reads in the explain view (criteria/assertion.yaml's assertions).
-_ASSERTION_WORDS = {
+# Why something a source read does not count: a clause's assertion (criteria/assertion.yaml)
+# or a result older than the window.
+_WHY_WORDS = {
     "negated": "benektet",
     "uncertain": "usikkert",
     "historical": "tidligere",
     "family": "gjelder en annen enn pasienten",
+    "out_of_window": "eldre enn {days} dager",
 }
 _STATUS_WORDS = {
     "present": "til stede",
@@ -81,18 +83,17 @@ def _feature(trace: FeatureTrace) -> dict[str, Any]:
     if trace.reason is not None:
         out["reason"] = say(trace.reason)
     if trace.uncounted:
-        out["notCounted"] = [
-            {
-                "reference": u.ref,
-                **({"date": u.when.isoformat()} if u.when is not None else {}),
-                "clause": u.clause,
-                "assertion": u.assertion,
-                "assertionText": _ASSERTION_WORDS.get(u.assertion, u.assertion),
-            }
-            for u in trace.uncounted
-        ]
+        out["notCounted"] = [_uncounted(u) for u in trace.uncounted]
     if trace.aged_out is not None:
         out["agedOut"] = _evidence(trace.aged_out)
+    return out
+
+
+def _uncounted(item: Uncounted) -> dict[str, Any]:
+    out: dict[str, Any] = {"reference": item.ref, "text": say(item.says), "why": item.why}
+    if item.when is not None:
+        out["date"] = item.when.isoformat()
+    out["whyText"] = _WHY_WORDS.get(item.why, item.why).format(days=item.window_days)
     return out
 
 
@@ -145,8 +146,8 @@ def explanation_text(extension: dict[str, Any]) -> str:
             if "reason" in feature:
                 lines.append(f"       {feature['reason']}")
             for item in feature.get("notCounted", []):
-                why = f"{item['assertionText']}, {_day(item)}, {item['reference']}"
-                lines.append(f"       «{item['clause']}» ({why})")
+                why = f"{item['whyText']}, {_day(item)}, {item['reference']}"
+                lines.append(f"       «{item['text']}» ({why})")
             if "agedOut" in feature:
                 aged = feature["agedOut"]
                 lines.append(f"       eldre: {aged['text']} — {_day(aged)}")

@@ -97,9 +97,9 @@ def test_a_negated_clause_is_shown_as_not_counted(repo_registry: Registry) -> No
     m_component = next(f for f in features.values() if f["label"] == "M-komponent")
     assert m_component["status"] == "absent"
     [clause] = m_component["notCounted"]
-    assert clause["assertion"] == "negated"
-    assert clause["assertionText"] == "benektet"
-    assert "utelukket" in clause["clause"]
+    assert clause["why"] == "negated"
+    assert clause["whyText"] == "benektet"
+    assert "utelukket" in clause["text"]
     assert clause["reference"].startswith("Observation/")
 
 
@@ -158,3 +158,23 @@ def test_the_cli_prints_the_explanation(capsys: pytest.CaptureFixture[str]) -> N
     assert "✓ myelomatose.begrunnet (begrunnet): avgjør" in out
     assert main(["evaluate", record, "--today", "2026-11-20", "--explain"]) == 0
     assert EXPLAIN_EXTENSION in json.loads(capsys.readouterr().out)["extension"]
+
+
+def test_a_result_older_than_the_window_is_named(repo_registry: Registry) -> None:
+    # The begrunnet example with its Hb moved to 200 days ago: anaemia is not found, and the
+    # explanation says the newest Hb is older than the 90 days of the anaemia source.
+    bundle = copy.deepcopy(_bundle("myelomatose-begrunnet"))
+    for entry in bundle["entry"]:
+        resource = entry["resource"]
+        if resource.get("id") == "hb-begrunnet":
+            resource["effectiveDateTime"] = "2026-05-04T08:00:00+02:00"
+            resource.pop("issued", None)
+    body = request_from_bundle(bundle, hook="patient-view")
+    features = _pathways(_respond(body, repo_registry, explain=True))["myelomatose"]["features"]
+    anaemia = next(f for f in features if f["label"] == "Anemi")
+    assert anaemia["status"] == "absent"
+    old = [n for n in anaemia["notCounted"] if n["why"] == "out_of_window"]
+    assert old and old[0]["reference"] == "Observation/hb-begrunnet"
+    assert old[0]["date"] == "2026-05-04"
+    assert old[0]["whyText"].startswith("eldre enn ") and old[0]["whyText"].endswith(" dager")
+    assert old[0]["text"].startswith("Hemoglobin 10,2")

@@ -35,8 +35,9 @@ from cds.evaluate.matching import (
     site_matches,
     site_shown,
     usable_value,
+    within,
 )
-from cds.evaluate.model import Evidence, Words
+from cds.evaluate.model import Evidence, Uncounted, Words
 from cds.evaluate.sources.base import SourceKind, SourceResult
 from cds.evaluate.unassessed import unusable_reason, usable
 from cds.facts.model import LabResult, PatientFacts, Quantity, Sex
@@ -258,4 +259,23 @@ def run_start(
     return start
 
 
-KIND = SourceKind(LabSource, evaluate, check, run_start=run_start)
+def uncounted(
+    source: LabSource, codebook: CodeBook, facts: PatientFacts, today: date
+) -> list[Uncounted]:
+    """The newest usable result when it is older than the window (the explain view: «Hb 9,8 g/dL
+    is from before the 90 days»); nothing when a result in the window was judged."""
+    patterns, negations = source.site_patterns, source.site_negations
+    for newest in facts.labs.get(source.analyte, ()):  # newest first
+        if not usable(newest) or newest.when is None or newest.value is None:
+            continue
+        if (patterns or negations) and not site_matches(newest.site, patterns, negations):
+            continue
+        if within(newest.when, today, source.window_days):
+            return []
+        label = codebook.analytes[source.analyte].label
+        says = msg("ev.lab", label=label, value=newest.value)
+        return [Uncounted(newest.ref, newest.when, says, "out_of_window", source.window_days)]
+    return []
+
+
+KIND = SourceKind(LabSource, evaluate, check, run_start=run_start, uncounted=uncounted)

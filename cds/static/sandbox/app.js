@@ -384,7 +384,7 @@ function explainFeature(feature) {
   }
   if (feature.reason) details.append(el("li", { text: feature.reason }));
   for (const clause of feature.notCounted || []) {
-    details.append(el("li", { text: `«${clause.clause}» – ${clause.assertionText} (${clause.reference})` }));
+    details.append(el("li", { text: `«${clause.text}» – ${clause.whyText} (${clause.reference})` }));
   }
   if (feature.agedOut) {
     details.append(el("li", { text: `Eldre: ${feature.agedOut.text} — ${feature.agedOut.date || "udatert"}` }));
