@@ -57,8 +57,8 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = Field(default=8080, validation_alias=AliasChoices("PORT", "CDS_PORT"))
-    # Public base URL, used in card links back to us and as the JWT audience; None: derive links
-    # from the request. Required when auth is on (the audience must not come from Host headers).
+    # Public base URL: the JWT audience a CDS Client's token must name (cards never link back to
+    # us). Required when auth is on: the audience must not come from Host headers.
     public_base_url: str | None = None
     max_body_bytes: int = 5_000_000
     # Hostile or broken callers (README «Settings»): a body must arrive within this time (slow
