@@ -164,7 +164,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(discovery.router)
     app.include_router(hooks.router)
     app.include_router(feedback.router)
-    app.include_router(sandbox.router)
+    if settings.sandbox:
+        app.include_router(sandbox.router)
     install_ops_routes(app)
     install_docs(app)
     install_openapi(app)

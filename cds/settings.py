@@ -89,6 +89,9 @@ class Settings(BaseSettings):
     pipeline_concurrency: int = 2
     pipeline_max_queued: int = Field(default=32, ge=0)
     retry_after_s: int = 1
+    # The sandbox page at / and its /sandbox/* routes (cds/api/sandbox.py); a deployment that
+    # only serves EHRs may switch them off.
+    sandbox: bool = True
     # A fixed date every call is evaluated at, for demos and benchmarks on the example patients
     # (whose results are from before 2026-11-20); a deployment leaves it unset (start-up warns).
     today: date | None = None

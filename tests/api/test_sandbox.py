@@ -181,3 +181,13 @@ def test_the_sandbox_call_checks_like_the_service(client: TestClient, capture: C
         client.post(f"/sandbox/cds-services/{PATIENT_VIEW}?today=20.11.2026", json=body), 422
     )
     assert capture.calls == []
+
+
+def test_a_deployment_can_switch_the_sandbox_off() -> None:
+    from apptools import build_app, make_settings
+
+    with TestClient(build_app(make_settings(sandbox=False), Capture())) as off:
+        for path in ("/", "/sandbox/examples", "/static/sandbox/app.js"):
+            assert off.get(path).status_code == 404, path
+        assert off.post("/sandbox/request", json={}).status_code == 404
+        assert off.get("/cds-services").status_code == 200  # the service itself is there
