@@ -12,7 +12,7 @@ PORT   ?= 8080
 IMAGE  ?= pakkeforlop-cds
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test pytest coverage lint bench examples golden docker clean
+.PHONY: help venv run test pytest coverage lint bench examples golden docs docker clean
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -75,6 +75,9 @@ load: venv  ## 50 clients x 60 s (locust) against a local server; figures to ben
 
 examples: venv  ## regenerate examples/requests/*.json from the example Bundles
 	$(BIN)/python examples/make_requests.py
+
+docs: venv  ## regenerate docs/pathways/ from the criteria (cds docs; a test fails while stale)
+	$(BIN)/cds docs
 
 golden: venv  ## write index.json and tests/golden/.requests/ (to read; the tests build requests themselves)
 	$(BIN)/python tests/golden/build_cases.py
