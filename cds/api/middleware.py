@@ -2,7 +2,8 @@
 
 :class:`EdgeMiddleware` does three things. Every response, error or not, carries
   ``Cache-Control: no-store`` (answers hold patient data: no browser, proxy or EHR cache may keep
-  them) and ``X-Content-Type-Options: nosniff`` (a JSON answer is never run as a script or page).
+  them; only the vendored docs assets under ``/static/vendor/`` may be cached for a day) and
+  ``X-Content-Type-Options: nosniff`` (a JSON answer is never run as a script or page).
 The ``server`` banner is switched off in uvicorn (``cds serve``: ``server_header=False``).
 One JSON line per request (:func:`cds.logs.log_access`) instead of
 the server's access log: method, path with ids redacted, status, duration, hookInstance; never
@@ -23,6 +24,13 @@ from cds.logs import access_fields, log_access, redacted_path
 
 SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"cache-control", b"no-store"),
+    (b"x-content-type-options", b"nosniff"),
+)
+# The vendored Swagger UI / ReDoc files (cds/static/vendor, ~3 MB) hold no patient data and change
+# only with a release: a browser may keep them for a day instead of fetching them on every visit.
+_PUBLIC_ASSETS = "/static/vendor/"
+_PUBLIC_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"cache-control", b"public, max-age=86400"),
     (b"x-content-type-options", b"nosniff"),
 )
 _REPLACED = frozenset(name for name, _ in SECURITY_HEADERS) | {b"server"}
@@ -56,7 +64,8 @@ class EdgeMiddleware:
                     for name, value in message.get("headers", [])
                     if name.lower() not in _REPLACED
                 ]
-                message["headers"] = headers + list(SECURITY_HEADERS)
+                public = str(scope.get("path", "")).startswith(_PUBLIC_ASSETS) and status == 200
+                message["headers"] = headers + list(_PUBLIC_HEADERS if public else SECURITY_HEADERS)
             await send(message)
 
         with access_fields() as fields:

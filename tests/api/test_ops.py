@@ -57,6 +57,16 @@ def test_docs_pages_load_only_local_assets(client: TestClient, path: str) -> Non
     assert "validator.swagger.io" not in html
 
 
+def test_vendored_assets_may_be_cached_and_answers_may_not(client: TestClient) -> None:
+    # Third-party files without patient data: a day in the browser cache instead of 3 MB per
+    # visit. Everything else (hook answers, the docs pages, a missing asset) stays no-store.
+    asset = client.get("/static/vendor/redoc/redoc.standalone.js")
+    assert asset.headers["cache-control"] == "public, max-age=86400"
+    assert asset.headers["x-content-type-options"] == "nosniff"
+    for path in ("/docs", "/healthz", "/static/vendor/nothing.js", "/cds-services"):
+        assert client.get(path).headers["cache-control"] == "no-store", path
+
+
 def test_swagger_ui_validator_is_off(client: TestClient) -> None:
     assert '"validatorUrl": null' in client.get("/docs").text
 
