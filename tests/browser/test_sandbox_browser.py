@@ -15,7 +15,9 @@ A screenshot of the final page is saved to ``tests/.artifacts/sandbox.png`` (git
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -210,3 +212,28 @@ def test_markdown_is_rendered_as_elements_never_as_html(page: Any) -> None:
     assert 'href="javascript' not in html and "[farlig](javascript:alert(1))" in html
     assert '<a href="/cds-services"' in html
     assert "<ul><li>" in html and "<blockquote><p>sitat</p></blockquote>" in html
+
+
+def test_an_order_hook_sends_the_chosen_draft_and_the_card_updates_it(page: Any) -> None:
+    from playwright.sync_api import expect
+
+    order_select = next(s.id for s in SERVICES if s.hook == "order-select")
+    page.get_by_label("Eksempelpasient").select_option("myelomatose-begrunnet")
+    expect(page.locator("#status")).to_contain_text("myelomatose-begrunnet")
+    page.get_by_label("Hook og tjeneste").select_option(order_select)
+    drafts = page.locator("#drafts")
+    expect(drafts).to_be_visible()
+    draft_json = page.get_by_label("Utkastet (JSON) – kan redigeres")
+    expect(draft_json).to_have_value(re.compile(r'"status": "draft"'))  # a textarea: its value
+    # The GP's edit of the draft goes along: its note comes back in the suggested update.
+    edited = json.loads(draft_json.input_value())
+    edited["note"] = [{"text": "Redigert i prøvebenken"}]
+    draft_json.fill(json.dumps(edited))
+    page.get_by_role("button", name="Kjør hook").click()
+    card = page.locator("article.card--warning")
+    expect(card).to_have_count(1)
+    recommended = card.locator("button.suggestion.recommended")
+    expect(recommended).to_contain_text("Oppdater henvisning")
+    recommended.click()
+    expect(page.locator("#service-request")).to_contain_text("Redigert i prøvebenken")
+    expect(page.locator("#service-request")).to_contain_text(f'"id": "{edited["id"]}"')
