@@ -20,8 +20,10 @@ reads), and an Encounter's reason texts, each dated within the window.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import Literal, TypeGuard
 
 from cds.criteria.checks import check_analytes, check_regexes
 from cds.criteria.codebook import CodeBook
@@ -83,37 +85,33 @@ def check(source: TextSource, codebook: CodeBook, at: str) -> list[str]:
     return problems
 
 
-def evaluate(
-    source: TextSource, codebook: CodeBook, facts: PatientFacts, today: date
-) -> SourceResult:
-    """Evidence from every text the source reads that states its finding."""
-    lexicon = codebook.assertion
-    if lexicon is None:  # the loader always sets it; a hand-built code book must too
-        raise ValueError("text sources need the assertion lexicon (criteria/assertion.yaml)")
-    out = SourceResult()
+@dataclass(frozen=True, slots=True)
+class _Text:
+    """One text the source reads: where it is, when, what it is called, and its words."""
 
-    def fresh(when: date | None, text: str) -> bool:
+    ref: str
+    when: date
+    label: Words
+    text: str
+    context: str = ""  # a note's condition title: ``together_with`` partners may stand there
+
+
+def _texts(
+    source: TextSource, codebook: CodeBook, facts: PatientFacts, today: date
+) -> Iterator[_Text]:
+    """Every text within the window the source reads (lab comments, reports of its kinds,
+    modalities and titles, GP notes and contact reasons): what :func:`evaluate` quotes and
+    :func:`uncounted` explains, so the two never read different texts."""
+
+    def fresh(when: date | None, text: str) -> TypeGuard[date]:
         # Checked before a label is made: most texts of a long record are empty or too old.
         return bool(text) and when is not None and within(when, today, source.window_days)
-
-    def read(ref: str, when: date | None, label: Words, text: str, context: str = "") -> None:
-        quoted = statement(text, source, lexicon, context)
-        if quoted is None:
-            return
-        out.present = True
-        quote, partner = quoted
-        says = (
-            msg("ev.quote", label=label, quote=quote)
-            if partner is None
-            else msg("ev.quote_pair", label=label, quote=quote, partner=partner)
-        )
-        out.evidence.append(Evidence(ref, when, says, quote=f"{quote}\n{partner or ''}".strip()))
 
     for name in source.analytes:
         label = codebook.analytes[name].label
         for result in facts.labs.get(name, ()):
             if fresh(result.when, result.text):
-                read(result.ref, result.when, label, result.text)
+                yield _Text(result.ref, result.when, label, result.text)
     titles = regexes(source.report_title_patterns)
     for report in facts.reports:
         if report.kind not in source.report_kinds:
@@ -125,7 +123,7 @@ def evaluate(
         if titles and not any(t.search(report.title) for t in titles):
             continue
         title: Words = report.title or msg("source.report")
-        read(report.ref, report.when, title, report.conclusion)
+        yield _Text(report.ref, report.when, title, report.conclusion)
     if source.clinical_notes:
         for condition in facts.conditions:
             if not condition.active and source.history != "count":
@@ -134,18 +132,36 @@ def evaluate(
                 continue
             # The title is a coded diagnosis (the condition source reads it); it only gives the
             # note its context («Ryggsmerter» with the note «kraftsvikt i bena»).
-            title = condition.text
-            read(
-                condition.ref,
-                condition.when,
-                msg("source.note_on", title=title) if title else msg("source.note"),
-                condition.note,
-                title,
-            )
+            diagnosis = condition.text
+            note = msg("source.note_on", title=diagnosis) if diagnosis else msg("source.note")
+            yield _Text(condition.ref, condition.when, note, condition.note, diagnosis)
         for encounter in facts.encounters:
             if fresh(encounter.when, encounter.reason):
                 reason = msg("source.encounter_reason")
-                read(encounter.ref, encounter.when, reason, encounter.reason)
+                yield _Text(encounter.ref, encounter.when, reason, encounter.reason)
+
+
+def evaluate(
+    source: TextSource, codebook: CodeBook, facts: PatientFacts, today: date
+) -> SourceResult:
+    """Evidence from every text the source reads that states its finding."""
+    lexicon = codebook.assertion
+    if lexicon is None:  # the loader always sets it; a hand-built code book must too
+        raise ValueError("text sources need the assertion lexicon (criteria/assertion.yaml)")
+    out = SourceResult()
+    for item in _texts(source, codebook, facts, today):
+        quoted = statement(item.text, source, lexicon, item.context)
+        if quoted is None:
+            continue
+        out.present = True
+        quote, partner = quoted
+        says = (
+            msg("ev.quote", label=item.label, quote=quote)
+            if partner is None
+            else msg("ev.quote_pair", label=item.label, quote=quote, partner=partner)
+        )
+        evidence = Evidence(item.ref, item.when, says, quote=f"{quote}\n{partner or ''}".strip())
+        out.evidence.append(evidence)
     return out
 
 
@@ -199,33 +215,17 @@ def counts(finding: Finding, source: TextSource) -> bool:
 def uncounted(
     source: TextSource, codebook: CodeBook, facts: PatientFacts, today: date
 ) -> list[Uncounted]:
-    """Clauses within the window that name the finding but do not count (negated, hedged,
-    historical, family), for the explain view: why a text did not make the feature present."""
+    """Clauses of the texts the source reads that name the finding but do not count (negated,
+    hedged, historical, family), for the explain view: why a text did not make it present."""
     lexicon = codebook.assertion
     if lexicon is None:
         return []
-    found: list[Uncounted] = []
-
-    def read(ref: str, when: date | None, text: str) -> None:
-        if not text or when is None or not within(when, today, source.window_days):
-            return
-        for finding in findings(text, source.patterns, lexicon):
-            if not counts(finding, source):
-                clause = fmt.snippet(finding.clause, finding.offset)
-                found.append(Uncounted(ref, when, clause, finding.assertion))
-
-    for name in source.analytes:
-        for result in facts.labs.get(name, ()):
-            read(result.ref, result.when, result.text)
-    for report in facts.reports:
-        if report.kind in source.report_kinds:
-            read(report.ref, report.when, report.conclusion)
-    if source.clinical_notes:
-        for condition in facts.conditions:
-            read(condition.ref, condition.when, condition.note)
-        for encounter in facts.encounters:
-            read(encounter.ref, encounter.when, encounter.reason)
-    return found
+    return [
+        Uncounted(item.ref, item.when, fmt.snippet(f.clause, f.offset), f.assertion)
+        for item in _texts(source, codebook, facts, today)
+        for f in findings(item.text, source.patterns, lexicon)
+        if not counts(f, source)
+    ]
 
 
 KIND = SourceKind(TextSource, evaluate, check, uncounted=uncounted)
