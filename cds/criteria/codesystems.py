@@ -10,6 +10,8 @@ in ``cds/facts/units.py``.
 
 from __future__ import annotations
 
+PATHWAY_CODE_SYSTEM = "http://pakkeforlop-cds.no/fhir/CodeSystem/pakkeforlop"
+
 SYSTEM_FAMILIES: dict[str, str] = {
     # Norsk laboratoriekodeverk (NLK): four URIs for one code system.
     "urn:oid:2.16.578.1.12.4.1.1.7280": "nlk",
@@ -31,7 +33,14 @@ SYSTEM_FAMILIES: dict[str, str] = {
     "http://terminology.hl7.org/CodeSystem/v2-0074": "v2-0074",
     "http://terminology.hl7.org/CodeSystem/observation-category": "obs-category",
     "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation": "v3-interpretation",
+    # The pathway and registration codes (A36, A36S, ...). No official FHIR CodeSystem or Volven
+    # number exists for them (norwegian-codes-and-pathways.md §3.1), so the service names its own;
+    # it is also the system of the referral's pathway coding. Replace when one is published.
+    PATHWAY_CODE_SYSTEM: "pakkeforlop",
 }
+
+# The URI the service writes for a family it emits.
+FAMILY_URIS: dict[str, str] = {"pakkeforlop": PATHWAY_CODE_SYSTEM}
 
 # Every family a criteria code may name.
 KNOWN_FAMILIES: frozenset[str] = frozenset(SYSTEM_FAMILIES.values())

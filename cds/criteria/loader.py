@@ -28,9 +28,11 @@ from cds.criteria.checks import (
     check_analytes,
     check_body_sites,
     check_codes,
+    check_codeset,
     check_order_match,
     check_regexes,
 )
+from cds.criteria.clock import TimelineSpec
 from cds.criteria.codebook import Analyte, BodySite, CodeBook, CodeSet, Region
 from cds.criteria.codesystems import CANONICAL_UNITS
 from cds.criteria.expressions import (
@@ -317,6 +319,21 @@ def check_pathway(pathway: Pathway, codebook: CodeBook) -> list[str]:
         for j, region in enumerate(receiver.regions):
             if region not in codebook.regions:
                 problems.append(f"receivers[{i}].regions[{j}]: unknown region {region!r}")
+    if pathway.timeline is not None:
+        problems.extend(_check_timeline(pathway.timeline, codebook))
+    return problems
+
+
+def _check_timeline(spec: TimelineSpec, codebook: CodeBook) -> list[str]:
+    """Known code sets and regexes that compile in a ``timeline:`` block."""
+    problems = check_codeset(spec.diagnosis, codebook, "timeline.diagnosis")
+    if spec.other_cancer is not None:
+        problems += check_codeset(spec.other_cancer, codebook, "timeline.other_cancer")
+    for i, item in enumerate(spec.treatments):
+        problems += check_codeset(item.codeset, codebook, f"timeline.treatments[{i}].codeset")
+    problems += check_regexes(spec.departments, "timeline.departments")
+    problems += check_regexes(spec.decision_reports, "timeline.decision_reports")
+    problems += check_regexes(spec.malignancy, "timeline.malignancy")
     return problems
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal, TypeAlias
 from pydantic import Field, model_validator
 
 from cds.criteria.base import Citation, Strict
+from cds.criteria.clock import PathwayTime, RegistrationCode, TimelineSpec
 from cds.criteria.codebook import CodeRef
 from cds.criteria.expressions import Term, changed_names, feature_names, only_features
 from cds.hooks import HOOK_NAMES, HookName
@@ -224,12 +225,6 @@ class FilterTest(Strict):
         return self
 
 
-class PathwayTime(Strict):
-    label: str  # "Fra henvisning mottatt til første fremmøte ved utredende avdeling"
-    time: str  # "7 kalenderdager"
-    cite: Citation
-
-
 class ReferralSpec(Strict):
     """What the pre-filled referral must say and carry."""
 
@@ -287,11 +282,6 @@ class Receiver(Strict):
     cite: Citation
 
 
-class RegistrationCode(Strict):
-    code: str
-    display: str
-
-
 class Explanation(Strict):
     """A recorded cause that explains a finding away (Feature.explained_by).
 
@@ -325,9 +315,19 @@ class Pathway(Strict):
     times: tuple[PathwayTime, ...]
     acute_times: tuple[PathwayTime, ...] = ()
     receivers: tuple[Receiver, ...] = ()
+    # How the record shows events nobody registered (cds.criteria.clock); None: no clock.
+    timeline: TimelineSpec | None = None
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Pathway:
+        codes = [c.code for c in self.registration_codes]
+        if len(set(codes)) != len(codes):
+            raise ValueError("duplicate registration code")
+        events = {c.event for c in self.registration_codes}
+        for t in self.times:
+            for event in (t.start, t.end):
+                if event is not None and event not in events:
+                    raise ValueError(f"times {t.label!r}: no registration code for event {event!r}")
         rule_ids = {r.id for r in self.rules}
         if len(rule_ids) != len(self.rules):
             raise ValueError("duplicate rule id")

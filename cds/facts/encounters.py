@@ -2,7 +2,8 @@
 
 The diagnostic pathway's «økning i antall kontakter» counts contacts over time, so the date
 (``period.start``; R5's ``actualPeriod.start`` as a fallback), status and class are kept; the
-reason texts (``reasonCode``) are kept for text sources that read the GP's own words.
+reason texts (``reasonCode``) are kept for text sources that read the GP's own words, and the
+department and ``basedOn`` for the pathway clock (``cds.facts.pathway_events``).
 Cancelled and entered-in-error encounters never happened and are left out (record-conventions.md
 «General rules»); other statuses (planned included) are kept and left to the evaluator.
 ``Encounter.class`` is one Coding in R4 and a list of CodeableConcepts in R5; both are read.
@@ -17,6 +18,7 @@ from typing import Any
 from cds.facts import fhirjson as fj
 from cds.facts.dates import first_datetime
 from cds.facts.model import EncounterFact
+from cds.facts.pathway_events import based_on, department_text
 
 _SKIP_STATUS = frozenset({"entered-in-error", "cancelled"})
 
@@ -54,6 +56,8 @@ def extract_encounters(encounters: Iterable[dict[str, Any]]) -> tuple[EncounterF
             status=status,
             klass=_class_code(encounter.get("class")),
             reason="\n".join(fj.concept_texts(encounter.get("reasonCode"))),
+            department=department_text(encounter),
+            based_on=based_on(encounter),
         )
         if moment is None:
             undated.append(fact)

@@ -22,6 +22,7 @@ from cds.facts.encounters import extract_encounters
 from cds.facts.labs import extract_labs
 from cds.facts.model import PatientFacts
 from cds.facts.orders import extract_drafts, extract_orders
+from cds.facts.pathway_events import extract_appointments, extract_registrations
 from cds.facts.patient import patient_info
 from cds.facts.reports import extract_reports
 from cds.record.model import Record
@@ -92,6 +93,8 @@ def extract_facts(
             fj.of_type(resources, "ServiceRequest"), fj.of_type(resources, "Procedure")
         ),
         encounters=extract_encounters(fj.of_type(resources, "Encounter")),
+        appointments=extract_appointments(fj.of_type(resources, "Appointment")),
+        registrations=extract_registrations(resources),
         draft_orders=drafts,
         selections=selections,
         draft_resources=draft_resources,

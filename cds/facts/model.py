@@ -149,6 +149,9 @@ class OrderFact:
     # The order's own name as written (code.text, else the first coding display), so a card can
     # name a draft the GP will recognise («Biopsi av kul i lår»); None when it has none.
     name: str | None = None
+    # Who is asked to do it (performer references and displays, lower-cased, one per line): a
+    # later pathway referral to another receiver is a transfer (cds.evaluate.clock).
+    performer: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +165,34 @@ class EncounterFact:
     # The contact's reason as the GP wrote it (reasonCode texts and displays, one per line), read
     # by text sources with ``clinical_notes``.
     reason: str = ""
+    # Where it took place (serviceType, type, serviceProvider, location texts, lower-cased, one
+    # per line) and the orders it answers (basedOn references): first attendance at the
+    # receiving department (cds.evaluate.clock).
+    department: str = ""
+    based_on: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AppointmentFact:
+    """An Appointment: a time booked (``booked``/``pending``/``proposed``), attended
+    (``arrived``/``checked-in``/``fulfilled``) or missed (``noshow``). Cancelled and
+    entered-in-error appointments are left out."""
+
+    ref: str
+    when: date | None  # start
+    status: str
+    department: str = ""  # serviceType, specialty, appointmentType, participant displays
+    based_on: tuple[str, ...] = ()  # basedOn references (the referral it answers)
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrationFact:
+    """A pathway registration code found in the record (family ``pakkeforlop``): an Observation,
+    EpisodeOfCare, Encounter or Procedure that carries «A36S» and the like, with its date."""
+
+    ref: str
+    code: str  # "A36S"
+    when: date | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +210,8 @@ class PatientFacts:
     medications: tuple[MedicationFact, ...] = ()
     orders: tuple[OrderFact, ...] = ()  # in the record (already sent / performed)
     encounters: tuple[EncounterFact, ...] = ()  # newest first; cancelled/entered-in-error left out
+    appointments: tuple[AppointmentFact, ...] = ()  # record order
+    registrations: tuple[RegistrationFact, ...] = ()  # record order
     draft_orders: tuple[OrderFact, ...] = ()  # context.draftOrders, same order as sent
     selections: tuple[str, ...] = ()  # context.selections ("ServiceRequest/abc")
     # ref -> raw draft JSON, so an update action can return the whole resource

@@ -83,7 +83,21 @@ def order_fact(
         site=site_text(resource, with_method=False),
         place=order_place(resource, codebook) if codebook is not None else NO_PLACE,
         name=_name(resource),
+        performer=_performer(resource),
     )
+
+
+def _performer(resource: dict[str, Any]) -> str:
+    """Performer references and displays, lower-cased, one per line (ServiceRequest.performer;
+    Procedure.performer[].actor)."""
+    texts: list[str] = []
+    for item in fj.dicts(resource.get("performer")):
+        for ref in (item, fj.as_dict(item.get("actor")) or {}):
+            for key in ("reference", "display"):
+                value = fj.get_text(ref, key)
+                if value:
+                    texts.append(value.lower())
+    return "\n".join(dict.fromkeys(texts))
 
 
 def _name(resource: dict[str, Any]) -> str | None:

@@ -17,6 +17,7 @@ import uuid
 from datetime import date
 
 from cds.criteria.codebook import CodeRef
+from cds.criteria.codesystems import PATHWAY_CODE_SYSTEM as PATHWAY_CODE_SYSTEM
 from cds.criteria.schema import Pathway
 from cds.facts.model import LabResult, Quantity
 from cds.wording import formats, msg
@@ -25,11 +26,9 @@ from cds.wording.formats import join_no as join_no  # re-exported: render module
 from cds.wording.formats import lower_first as lower_first  # re-exported, likewise
 from cds.wording.formats import one_line as one_line  # re-exported, likewise
 
-# Our own namespace for the pathway codes («A04» = Pakkeforløp for myelomatose). Helsedirektoratet
-# publishes the registration codes (A04A, A04S, ...) only as tables in the pathway documents, and
-# no official FHIR CodeSystem exists for them (norwegian-codes-and-pathways.md §0.6, §1.4); replace
-# this URI when one is published. See fhir_profiles/README.md.
-PATHWAY_CODE_SYSTEM = "http://pakkeforlop-cds.no/fhir/CodeSystem/pakkeforlop"
+# Our own namespace for the pathway codes («A04» = Pakkeforløp for myelomatose) and their
+# registration codes (A04A, A04S, ...): cds.criteria.codesystems.PATHWAY_CODE_SYSTEM (no official
+# FHIR CodeSystem exists for them; fhir_profiles/README.md). Re-exported for render modules.
 OVERRIDE_REASON_SYSTEM = "http://pakkeforlop-cds.no/fhir/CodeSystem/override-reason"
 REFERRAL_PROFILE_URL = "http://pakkeforlop-cds.no/fhir/StructureDefinition/pakkeforlop-henvisning"
 SNOMED = "http://snomed.info/sct"

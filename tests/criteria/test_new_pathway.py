@@ -45,8 +45,9 @@ def dummy_pathway() -> dict[str, Any]:
         "effective": source["effective"],
         "title": TITLE,
         "code": "Z99",
+        # The myelomatose codes under the dummy's own prefix (its times run between them).
         "registration_codes": [
-            {"code": "Z99A", "display": "Start pakkeforløp – henvisning mottatt"},
+            {**c, "code": "Z99" + c["code"][3:]} for c in source["registration_codes"]
         ],
         "source": {"label": "Dummy", "url": "https://example.org/dummy"},
         "features": {"anemi": anemi},

@@ -105,7 +105,18 @@ PATHWAY = Pathway.model_validate(
         "effective": "2026-01-01",
         "title": "Pakkeforløp for testsykdom",
         "code": "X01",
-        "registration_codes": [{"code": "X01A", "display": "Start"}],
+        "registration_codes": [
+            {
+                "code": "X01A",
+                "display": "Start",
+                "event": "start",
+                "cite": {
+                    "file": "001_886705ff86f0ea9c.txt",
+                    "section": "Registrering",
+                    "quote": "A04A Start pakkeforløp – henvisning mottatt",
+                },
+            }
+        ],
         "source": {"label": "Kilde", "url": "https://example.org"},
         "features": FEATURES,
         "rules": [

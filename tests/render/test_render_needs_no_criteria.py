@@ -22,6 +22,12 @@ ALLOWED = {
     "cds.criteria.base",
     # A code reference (system, code, display) is data render writes into a coding, not a look-up.
     "cds.criteria.codebook",
+    # The table of code-system URIs (a leaf): render writes the pathway code system's URI.
+    "cds.criteria.codesystems",
+    # The clock's event, outcome and treatment names (Literal types) and the forløpstid model.
+    "cds.criteria.clock",
+    # The pathway clock's results (timelines), which the safety-net and registration cards word.
+    "cds.evaluate.clock_model",
     # The hook names (a Literal type) and the hook table: words differ per hook.
     "cds.hooks",
     "cds.evaluate.decision",
