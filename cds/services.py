@@ -8,9 +8,10 @@ This module is data: discovery (``GET /cds-services``) is generated from it, and
   ``serviceRequests``): without them no sound assessment is possible, so if they can be had neither
   from prefetch nor from ``fhirServer`` the call is answered ``412`` (spec §Prefetch Template).
 * OPTIONAL keys (``medicationStatements``, ``medicationRequests``, ``encounters``,
-  ``procedures``): when unavailable the call still succeeds; the key is put in ``Record.missing``,
-  the referral says the medication list was unavailable, and criteria that count contacts or
-  prescriptions, or look for earlier operations, say they were not assessed.
+  ``procedures``, ``appointments``): when unavailable the call still succeeds; the key is put in
+  ``Record.missing``, the referral says the medication list was unavailable, and criteria that
+  count contacts or prescriptions, or look for earlier operations, say they were not assessed;
+  the pathway clock then sees no booked times.
 
 Templates stay inside the spec's recommended query subset (§Prefetch query restrictions: read,
 ``patient=`` reference search, token equality, ``_sort``, ``_count``) and use only
@@ -105,6 +106,16 @@ PREFETCH: tuple[PrefetchKey, ...] = (
         "search",
         required=False,
     ),
+    # Times booked and attended at the receiving department, for the pathway clock (first
+    # attendance, cds.evaluate.clock). Optional: without it first attendance is read from
+    # Encounters and registrations only, and a booked time cannot be seen.
+    PrefetchKey(
+        "appointments",
+        "Appointment?patient={{context.patientId}}&_sort=-date&_count=50",
+        "Appointment",
+        "search",
+        required=False,
+    ),
 )
 
 REQUIRED_KEYS: frozenset[str] = frozenset(p.key for p in PREFETCH if p.required)
@@ -113,10 +124,11 @@ OPTIONAL_KEYS: frozenset[str] = frozenset(p.key for p in PREFETCH if not p.requi
 _USAGE = (
     "Krever pasientens Patient, Observation, Condition, DiagnosticReport og ServiceRequest, enten "
     "som prefetch eller lesbare fra fhirServer med fhirAuthorization. MedicationStatement, "
-    "MedicationRequest, Encounter og Procedure brukes når de finnes. / Needs the patient's "
+    "MedicationRequest, Encounter, Procedure og Appointment brukes når de finnes. / Needs the "
+    "patient's "
     "Patient, Observation, Condition, DiagnosticReport and ServiceRequest, prefetched or readable "
-    "from fhirServer with fhirAuthorization (otherwise 412). Medications, encounters and "
-    "procedures are used when available."
+    "from fhirServer with fhirAuthorization (otherwise 412). Medications, encounters, "
+    "procedures and appointments are used when available."
 )
 
 

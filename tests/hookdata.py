@@ -26,6 +26,7 @@ ALL_KEYS = (
     "diagnosticReports",
     "serviceRequests",
     "procedures",
+    "appointments",
 )
 TYPE_OF_KEY = {
     "observations": "Observation",
@@ -36,6 +37,7 @@ TYPE_OF_KEY = {
     "diagnosticReports": "DiagnosticReport",
     "serviceRequests": "ServiceRequest",
     "procedures": "Procedure",
+    "appointments": "Appointment",
 }
 
 

@@ -80,5 +80,6 @@ def test_required_and_optional_keys_are_marked() -> None:
         "medicationRequests",
         "encounters",
         "procedures",
+        "appointments",
     }
     assert all(service.prefetch == PREFETCH for service in SERVICES)
