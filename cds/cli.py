@@ -1,4 +1,5 @@
-"""The ``cds`` command: ``cds serve`` runs the service, ``cds evaluate`` checks one record offline.
+"""The ``cds`` command: ``cds serve`` runs the service, ``cds evaluate`` checks one record offline,
+``cds timeline`` prints one record's pathway clock.
 
 ``cds db upgrade`` migrates the database of ``DATABASE_URL`` to the newest schema (what the
 service does at start-up unless ``CDS_DB_MIGRATE_ON_START=false``); ``cds db prune-audit
@@ -57,6 +58,10 @@ def main(argv: list[str] | None = None) -> int:
             return _db(args.db_command, older_than=args.older_than)
         if args.command == "docs":
             return _docs(args.out, check=args.check)
+        if args.command == "timeline":
+            code = _timeline(args.record, today=args.today, fmt=args.format, pathway=args.pathway)
+            sys.stdout.flush()
+            return code
         code = _evaluate(
             args.record, hook=args.hook, today=args.today, fmt=args.format, explain=args.explain
         )
@@ -124,6 +129,22 @@ def _parser() -> argparse.ArgumentParser:
         help="also explain every pathway: rules in order, features with their evidence or why "
         "they did not count (json: the response's extension; text: after the cards)",
     )
+
+    timeline = commands.add_parser(
+        "timeline",
+        help="print one patient's pathway timeline: events, next event, deadline, overdue",
+    )
+    timeline.add_argument("record", help="FHIR Bundle JSON file with the patient record, or -")
+    timeline.add_argument(
+        "--today", type=_iso_date, default=None, help="the date to count at (YYYY-MM-DD)"
+    )
+    timeline.add_argument(
+        "--format",
+        choices=("json", "text"),
+        default="text",
+        help="text: as practice staff read it; json: for programs (default: text)",
+    )
+    timeline.add_argument("--pathway", default=None, help="only this pathway id (e.g. sarkom)")
 
     docs = commands.add_parser("docs", help="generate the pathway pages (docs/pathways/)")
     docs.add_argument("--out", type=Path, default=None, help="directory (default: docs/pathways)")
@@ -281,9 +302,10 @@ def _settings() -> Any:
         raise UsageError(f"invalid settings: {problems}") from None
 
 
-def _respond(body: dict[str, Any], today: date, *, explain: bool = False) -> dict[str, Any]:
-    """The response JSON for one request body, through the same stages as the HTTP service."""
-    from cds.cdshooks import HookRequest, dump
+def _gathered(body: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
+    """(request, record, registry, settings) for one request body, gathered as the service
+    does (full prefetch: no FHIR server is called)."""
+    from cds.cdshooks import HookRequest
 
     try:
         request = HookRequest.model_validate(body)
@@ -294,7 +316,6 @@ def _respond(body: dict[str, Any], today: date, *, explain: bool = False) -> dic
 
     # Imported only now: the pipeline pulls in fhir.resources, which is slow to import.
     from cds.criteria.loader import load_registry
-    from cds.pipeline import respond
     from cds.record.fhirpool import make_fhir_client
     from cds.record.prefetch import gather_record
     from cds.services import SERVICES
@@ -303,13 +324,50 @@ def _respond(body: dict[str, Any], today: date, *, explain: bool = False) -> dic
     registry = load_registry(settings.criteria_dir)
 
     async def gather() -> Any:
-        # Full prefetch: no FHIR server is called, but gather still decodes it like the service
-        # (and with the service's client, so the outbound policy would hold if one were).
+        # Gather still decodes the prefetch like the service (and with the service's client, so
+        # the outbound policy would hold if a server were called).
         async with make_fhir_client(settings) as client:
             return await gather_record(request, service, settings, client)
 
-    record = asyncio.run(gather())
+    return request, asyncio.run(gather()), registry, settings
+
+
+def _respond(body: dict[str, Any], today: date, *, explain: bool = False) -> dict[str, Any]:
+    """The response JSON for one request body, through the same stages as the HTTP service."""
+    from cds.cdshooks import dump
+    from cds.pipeline import respond
+
+    request, record, registry, settings = _gathered(body)
     return dump(respond(request, record, registry, settings, today=today, explain=explain))
+
+
+def _timeline(source: str, *, today: date | None, fmt: str, pathway: str | None) -> int:
+    """``cds timeline``: the pathway clock of one patient record."""
+    bundle = _read_json(source)
+    try:
+        body = request_from_bundle(bundle, hook="patient-view")
+    except BundleError as exc:
+        raise UsageError(f"{source}: {exc}") from None
+    request, record, registry, _ = _gathered(body)
+    if pathway is not None and pathway not in {p.id for p in registry.pathways}:
+        known = ", ".join(p.id for p in registry.pathways)
+        raise UsageError(f"unknown pathway {pathway!r} (one of {known})")
+    from cds.evaluate.clock import timeline
+    from cds.facts.extract import extract_facts
+    from cds.render.timeline import timeline_json, timeline_text
+
+    day = today or date.today()  # the CLI is an edge: it may read the clock
+    facts = extract_facts(record, registry.codebook, today=day, context=request.context)
+    pairs = [
+        (p, timeline(p, registry.codebook, facts, day))
+        for p in registry.pathways
+        if pathway is None or p.id == pathway
+    ]
+    if fmt == "json":
+        print(json.dumps(timeline_json(pairs), ensure_ascii=False, indent=2))
+    else:
+        print(timeline_text(pairs))
+    return EXIT_OK
 
 
 # --- text rendering -----------------------------------------------------------------------------
