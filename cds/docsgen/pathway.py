@@ -18,6 +18,7 @@ from cds.criteria.base import Citation
 from cds.criteria.codebook import CodeBook
 from cds.criteria.expressions import feature_names
 from cds.criteria.schema import Feature, Pathway, Rule, Threshold
+from cds.docsgen.clock import clock_section
 from cds.docsgen.reviewer import ReviewerNote
 from cds.evaluate.terms import describe
 from cds.wording import say
@@ -81,6 +82,7 @@ def pathway_page(pathway: Pathway, inputs: PageInputs) -> str:
     out += _filter_tests(pathway, inputs.codebook)
     out += _receivers(pathway)
     out += _referral(pathway)
+    out += clock_section(pathway)
     out += _reviewer(inputs.reviewer_notes)
     out += _switching_off()
     return "\n".join(out).rstrip() + "\n"

@@ -63,6 +63,10 @@ def field_notes(pathway: Pathway) -> list[ReviewerNote]:
             found.append((f"features.{fid}.explained_by[{n}].note", explanation.note))
     for rule in pathway.rules:
         found.append((f"rules.{rule.id}.note", rule.note))
+    if pathway.timeline is not None:
+        found.append(("timeline.note", pathway.timeline.note))
+        for n, item in enumerate(pathway.timeline.treatments):
+            found.append((f"timeline.treatments[{n}].note", item.note))
     notes = []
     for where, text in found:
         if text and MARK in text:
