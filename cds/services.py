@@ -1,5 +1,10 @@
-"""The CDS services we publish (one per hook of ``cds/hooks.py``), and the prefetch templates
-they ask the EHR for.
+"""The CDS services we publish (one per hook of ``cds/hooks.py``, plus the hospital's
+registration proposals on ``patient-view``), and the prefetch templates they ask the EHR for.
+
+Each service names its pipeline (``ServiceSpec.pipeline``): ``criteria`` (``cds.pipeline``: the
+referral criteria for GPs) or ``registration`` (``cds.registration``: registration proposals for
+hospital users, docs/registration.md). The hook route picks the pipeline by it
+(``cds.api.deps.get_responder``).
 
 This module is data: discovery (``GET /cds-services``) is generated from it, and gather
 (``cds/record/prefetch.py``) reads which keys are REQUIRED and which are OPTIONAL.
@@ -142,6 +147,7 @@ class ServiceSpec:
     description: str
     prefetch: tuple[PrefetchKey, ...] = PREFETCH
     usage_requirements: str = _USAGE
+    pipeline: Literal["criteria", "registration"] = "criteria"
 
     def definition(self) -> ServiceDefinition:
         """This service's discovery entry."""
@@ -155,12 +161,43 @@ class ServiceSpec:
         )
 
 
-# One service per hook of the hook table (cds/hooks.py), with its id and texts.
-SERVICES: tuple[ServiceSpec, ...] = tuple(
-    ServiceSpec(
-        id=hook.service_id, hook=hook.name, title=hook.title, description=hook.description
-    )
-    for hook in HOOKS
+REGISTRATION_SERVICE_ID = "pakkeforlop-registrering"
+_REGISTRATION_USAGE = (
+    "For sykehusets forløpskoordinatorer. Krever de samme ressursene som de andre tjenestene "
+    "(Patient, Observation, Condition, DiagnosticReport, ServiceRequest; prefetch eller "
+    "fhirServer); Encounter, Appointment, Procedure og legemidler brukes når de finnes. "
+    "Registrerer ingenting selv: hvert forslag oppretter en Observation bare når brukeren godtar "
+    "det. / For hospital pathway coordinators. Needs the same resources as the other services "
+    "(otherwise 412); encounters, appointments, procedures and medications are used when "
+    "available. Registers nothing by itself: each suggestion creates an Observation "
+    "(docs/registration.md) only when the user accepts it."
+)
+# The registration proposals (issue 12 §3): a second patient-view service, for hospital users.
+REGISTRATION = ServiceSpec(
+    id=REGISTRATION_SERVICE_ID,
+    hook="patient-view",
+    title="Pakkeforløp kreft: forslag til registrering av forløpskoder",
+    description=(
+        "Når journalen åpnes på sykehuset: viser hvilke pakkeforløpskoder (henvisning mottatt, "
+        "første fremmøte, overføring, klinisk beslutning, behandling start) journalen viser "
+        "grunnlag for, men som ikke er registrert, og foreslår registreringen med dato og "
+        "grunnlag. / On chart open in hospital: lists the cancer pathway registration codes the "
+        "record supports but nobody registered, each as a suggestion to create the registration."
+    ),
+    usage_requirements=_REGISTRATION_USAGE,
+    pipeline="registration",
+)
+
+# One service per hook of the hook table (cds/hooks.py), with its id and texts; then the
+# registration proposals.
+SERVICES: tuple[ServiceSpec, ...] = (
+    *(
+        ServiceSpec(
+            id=hook.service_id, hook=hook.name, title=hook.title, description=hook.description
+        )
+        for hook in HOOKS
+    ),
+    REGISTRATION,
 )
 
 _BY_ID: dict[str, ServiceSpec] = {service.id: service for service in SERVICES}

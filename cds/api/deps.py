@@ -12,7 +12,8 @@ overriding :func:`get_registry` also stops the lifespan from loading criteria fr
 * ``HttpClientDep`` (:func:`get_http_client`): the shared ``httpx.AsyncClient`` (JWKS lookups);
 * ``FhirClientDep`` (:func:`get_fhir_client`): the client for FHIR server reads
   (:mod:`cds.record.fhirpool`: bounded fan-out, outbound policy);
-* ``ResponderDep`` (:func:`get_responder`): ``cds.pipeline.respond`` (tests capture the Record);
+* ``ResponderDep`` (:func:`get_responder`): the service's pipeline, ``cds.pipeline.respond`` or
+  ``cds.registration.respond`` (tests capture the Record);
 * ``ServiceDep`` (:func:`get_service_spec`): the service named in the path, or 404;
 * ``JsonBodyDep`` (:func:`read_json_object`): the body as a JSON object (413/400 otherwise);
 * ``CallerDep`` (:func:`authenticate_client`): the CDS Client whose JWT verified, or ``None``
@@ -34,7 +35,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import httpx
 from fastapi import Depends, Path, Request
 
-from cds import pipeline
+from cds import pipeline, registration
 from cds.audit import AuditWriter
 from cds.auth.clients import AuthenticatedClient
 from cds.auth.tokens import ClientVerifier, audience_for
@@ -130,11 +131,6 @@ async def get_fhir_client(request: Request) -> httpx.AsyncClient:
     return client
 
 
-async def get_responder() -> Responder:
-    """``cds.pipeline.respond``, looked up per call so a monkeypatched pipeline is honoured."""
-    return pipeline.respond
-
-
 # Published in the OpenAPI document, so that fuzzers reach the services; others get 404.
 ServiceIdPath = Annotated[
     str, Path(description="a CDS service id", json_schema_extra={"enum": [s.id for s in SERVICES]})
@@ -147,6 +143,15 @@ async def get_service_spec(service_id: ServiceIdPath) -> ServiceSpec:
     if service is None:
         raise UnknownService(service_id)
     return service
+
+
+async def get_responder(service_id: ServiceIdPath) -> Responder:
+    """The service's pipeline: ``cds.registration.respond`` for the registration proposals,
+    else ``cds.pipeline.respond``; looked up per call so a monkeypatched pipeline is honoured."""
+    service = get_service(service_id)
+    if service is not None and service.pipeline == "registration":
+        return registration.respond
+    return pipeline.respond
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]

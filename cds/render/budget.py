@@ -29,6 +29,9 @@ begrunnet_group   1200    two or three pathways: the recommended one's findings,
                           (with the diagnostic pathway's own criterion quoted), one forløpstid
 not_assessed      500     which value could not be used and what it might have meant
 failed            500     that the pathway was not assessed, and what to do
+registration      900     up to six proposed codes (A, S, O, C, F) with dates and evidence
+                          (≈ 120 characters each) and the line asking to confirm each one
+registr._choice   700     the decision's evidence and why the report cannot choose C*A/C*I
 stop_order        1300    the rule's fixed advice text (≈ 450 characters for the sarcoma
                           biopsy stop, criteria/sarkom.yaml), the orders to delete, the
                           findings and the examinations to order instead
@@ -66,6 +69,8 @@ DETAIL_BUDGET: dict[str, int] = {
     "stop_order": 1300,
     "not_assessed": 500,
     "failed": 500,
+    "registration": 900,
+    "registration_choice": 700,
 }
 _SEPARATOR = "\n\n"
 # What stands where lines were cut (last resort): the referral and the record hold the rest.

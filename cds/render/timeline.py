@@ -23,7 +23,7 @@ EVENT_WORDS: dict[EventKind, str] = {
     "treatment": "behandling start",
     "exit": "avslutning av pakkeforløp",
 }
-_EVIDENCE_WORDS = {
+EVIDENCE_WORDS = {
     "registration": "registrert",
     "referral": "henvisning merket for pakkeforløpet",
     "linked_contact": "kontakt knyttet til henvisningen",
@@ -67,7 +67,7 @@ def event_line(event: SeenEvent) -> str:
         what += f" – {_OUTCOME_WORDS[event.outcome]}"
     if event.treatment is not None and event.source == "record":
         what += f" ({event.label})" if event.label else ""
-    how = _EVIDENCE_WORDS[event.evidence]
+    how = EVIDENCE_WORDS[event.evidence]
     if event.source == "registration":
         how = f"registrert {event.code}"
     elif event.label and event.evidence not in ("medication", "procedure"):

@@ -1,0 +1,105 @@
+"""Wires the ``pakkeforlop-registrering`` service: record -> facts -> timelines -> proposals ->
+cards (docs/registration.md).
+
+The hospital-side counterpart of :mod:`cds.pipeline`, called by the same hook route (the route
+picks the pipeline by the service, ``ServiceSpec.pipeline``), so prefetch and the FHIR fallback,
+authentication, admission, the audit row and the bad-input answers are the route's. Like
+``cds.pipeline.respond`` it does no I/O and reads no clock, and it times its stages and names on
+the call's trace what decided: here the pseudo-rule id of each proposal shown
+(``cds.evaluate.registration.proposal_rule``).
+
+**One pathway's failure is its own**: each pathway's timeline, proposals and cards are built in
+their own ``try``; a failing one is logged (pathway id and part, never patient data) and gets the
+quiet ``failed`` card the criteria pipeline uses, the others' cards are still shown.
+**Suggestions only**: nothing is registered here; each card's suggestions create a registration
+when the user accepts one.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from typing import Any
+
+from cds.audit import current_trace
+from cds.cdshooks import Card, CdsResponse, HookRequest
+from cds.criteria.registry import Registry
+from cds.criteria.schema import Pathway
+from cds.evaluate.clock import timeline
+from cds.evaluate.registration import RegistrationPlan, propose
+from cds.facts.extract import extract_facts
+from cds.logs import log_exception
+from cds.record.model import Record
+from cds.render import unassessed
+from cds.render.registration import registration_cards
+from cds.render.timeline import timeline_json
+from cds.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+EXPLAIN_EXTENSION = "no.pakkeforlop-cds.explain"
+
+
+def respond(
+    request: HookRequest,
+    record: Record,
+    registry: Registry,
+    settings: Settings,
+    *,
+    today: date,
+    explain: bool = False,
+) -> CdsResponse:
+    """The registration proposals for one ``patient-view`` call; with ``explain``, every
+    pathway's timeline as the response's ``extension`` (the cards are the same)."""
+    trace = current_trace()
+    with trace.stage("facts"):
+        facts = extract_facts(
+            record,
+            registry.codebook,
+            today=today,
+            context=request.context,
+            horizons=registry.lab_horizons,
+        )
+    plans: list[RegistrationPlan] = []
+    failed: list[Pathway] = []
+    with trace.stage("evaluate"):
+        for pathway in registry.pathways:
+            try:
+                plans.append(
+                    propose(pathway, timeline(pathway, registry.codebook, facts, today), facts)
+                )
+            except Exception as exc:
+                _log_failure(pathway, exc, "evaluate")
+                failed.append(pathway)
+    user = request.context.get("userId")
+    cards: list[Card] = []
+    with trace.stage("render"):
+        for plan in plans:
+            if plan.empty:
+                continue
+            try:
+                shown = registration_cards(
+                    plan,
+                    patient_ref=facts.patient_ref,
+                    hook_instance=request.hook_instance,
+                    user_ref=user if isinstance(user, str) and user else None,
+                )
+            except Exception as exc:
+                _log_failure(plan.pathway, exc, "render")
+                failed.append(plan.pathway)
+                continue
+            cards.extend(shown)
+            for rule in plan.rules:  # only what the user is shown (audit row, golden cases)
+                trace.fired(rule)
+        if "failed" not in settings.disabled_cards:
+            cards.extend(unassessed.failed_card(p, request.hook_instance) for p in failed)
+    if not explain:
+        return CdsResponse(cards=cards)
+    pairs = [(plan.pathway, plan.timeline) for plan in plans]
+    extension: dict[str, Any] = {EXPLAIN_EXTENSION: {"timelines": timeline_json(pairs)}}
+    return CdsResponse(cards=cards, extension=extension)
+
+
+def _log_failure(pathway: Pathway, exc: Exception, part: str) -> None:
+    """The pathway id and the failing part; the exception's type and frames, not its message."""
+    log_exception(logger, f"pathway failed pathway={pathway.id} part={part}", exc)
