@@ -31,6 +31,7 @@ from cds.facts.extract import extract_facts
 from cds.logs import log_exception
 from cds.record.model import Record
 from cds.render import unassessed
+from cds.render.budget import CARD_TYPE_EXTENSION
 from cds.render.registration import registration_cards
 from cds.render.timeline import timeline_json
 from cds.settings import Settings
@@ -50,7 +51,7 @@ def respond(
     explain: bool = False,
 ) -> CdsResponse:
     """The registration proposals for one ``patient-view`` call; with ``explain``, every
-    pathway's timeline as the response's ``extension`` (the cards are the same)."""
+    started pathway's timeline as the response's ``extension`` (the cards are the same)."""
     trace = current_trace()
     with trace.stage("facts"):
         facts = extract_facts(
@@ -88,16 +89,34 @@ def respond(
                 _log_failure(plan.pathway, exc, "render")
                 failed.append(plan.pathway)
                 continue
-            cards.extend(shown)
-            for rule in plan.rules:  # only what the user is shown (audit row, golden cases)
+            # A site switch (CDS_DISABLED_CARDS) leaves a card type out, as for every card.
+            cards.extend(c for c in shown if _card_type(c) not in settings.disabled_cards)
+            for rule in plan.rules:  # the proposals made (audit row, golden cases)
                 trace.fired(rule)
         if "failed" not in settings.disabled_cards:
             cards.extend(unassessed.failed_card(p, request.hook_instance) for p in failed)
     if not explain:
         return CdsResponse(cards=cards)
-    pairs = [(plan.pathway, plan.timeline) for plan in plans]
-    extension: dict[str, Any] = {EXPLAIN_EXTENSION: {"timelines": timeline_json(pairs)}}
-    return CdsResponse(cards=cards, extension=extension)
+    pairs = [(plan.pathway, plan.timeline) for plan in plans if plan.timeline.start is not None]
+    timelines = _pruned(timeline_json(pairs))
+    extension: dict[str, Any] = {EXPLAIN_EXTENSION: {"timelines": timelines or []}}
+    return CdsResponse(cards=cards, extension=extension if timelines else None)
+
+
+def _pruned(value: Any) -> Any:
+    """``value`` without null or empty members (CDS Hooks: no null or empty values on the wire)."""
+    if isinstance(value, dict):
+        kept = {k: _pruned(v) for k, v in value.items()}
+        return {k: v for k, v in kept.items() if v not in (None, "", [], {})}
+    if isinstance(value, list):
+        items = [_pruned(v) for v in value]
+        return [v for v in items if v not in (None, "", [], {})]
+    return value
+
+
+def _card_type(card: Card) -> str:
+    extension = (card.model_extra or {}).get("extension") or {}
+    return str(extension.get(CARD_TYPE_EXTENSION, ""))
 
 
 def _log_failure(pathway: Pathway, exc: Exception, part: str) -> None:

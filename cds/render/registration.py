@@ -41,6 +41,7 @@ REGISTRATION_PROFILE_URL = f"http://pakkeforlop-cds.no/fhir/StructureDefinition/
 CATEGORY_SYSTEM = "http://pakkeforlop-cds.no/fhir/CodeSystem/observation-category"
 CATEGORY_CODE = "pakkeforlop-registrering"
 CARD_TYPE, CHOICE_TYPE = "registration", "registration_choice"
+CARD_TYPES: frozenset[str] = frozenset({CARD_TYPE, CHOICE_TYPE})
 
 # Why a coordinator declines a proposal (CDS Hooks overrideReasons; coded for feedback).
 REGISTRATION_OVERRIDES: tuple[OverrideReason, ...] = (

@@ -18,6 +18,8 @@ EXPECTED = {
     "pakkeforlop-patient-view": "patient-view",
     "pakkeforlop-order-select": "order-select",
     "pakkeforlop-order-sign": "order-sign",
+    # the hospital's registration proposals (docs/registration.md): a second patient-view service
+    "pakkeforlop-registrering": "patient-view",
 }
 
 
@@ -31,7 +33,7 @@ def _empty_values(value: Any, path: str = "$") -> list[str]:
     return []
 
 
-def test_d1_lists_the_three_services(client: TestClient) -> None:
+def test_d1_lists_the_four_services(client: TestClient) -> None:
     response = client.get("/cds-services")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/json")
@@ -83,3 +85,12 @@ def test_required_and_optional_keys_are_marked() -> None:
         "appointments",
     }
     assert all(service.prefetch == PREFETCH for service in SERVICES)
+
+
+def test_the_registration_service_says_it_registers_nothing(client: TestClient) -> None:
+    """Discovery tells the EHR who the registration service is for and that it only suggests."""
+    services = {s["id"]: s for s in client.get("/cds-services").json()["services"]}
+    registration = services["pakkeforlop-registrering"]
+    assert "registrering" in registration["title"]
+    assert "Registrerer ingenting selv" in registration["usageRequirements"]
+    assert "Registers nothing by itself" in registration["usageRequirements"]

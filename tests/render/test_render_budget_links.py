@@ -8,6 +8,7 @@ import pytest
 from cds.criteria.schema import LinkInfo, Pathway
 from cds.render.budget import DETAIL_BUDGET, Part, fit
 from cds.render.links import MAX_LINKS, card_links
+from cds.render.registration import CARD_TYPES as REGISTRATION_CARD_TYPES
 from cds.settings import ALL_CARD_TYPES
 
 
@@ -32,8 +33,9 @@ def test_essential_parts_over_budget_are_cut_at_whole_lines() -> None:
 
 
 def test_every_card_type_has_a_budget_and_single_cards_the_smallest() -> None:
-    # Every card type a site can switch off, plus the merged card of several pathways.
-    assert set(DETAIL_BUDGET) == ALL_CARD_TYPES | {"begrunnet_group"}
+    # Every card type a site can switch off, plus the merged card of several pathways and the
+    # registration service's cards.
+    assert set(DETAIL_BUDGET) == ALL_CARD_TYPES | {"begrunnet_group"} | REGISTRATION_CARD_TYPES
     assert DETAIL_BUDGET["acute"] == DETAIL_BUDGET["mistanke"] == 700
     assert DETAIL_BUDGET["begrunnet_group"] > DETAIL_BUDGET["begrunnet"]
 

@@ -31,6 +31,8 @@ ALLOWED = {
     # The hook names (a Literal type) and the hook table: words differ per hook.
     "cds.hooks",
     "cds.evaluate.decision",
+    # The registration proposals (dataclasses decided by evaluate) that the registration cards word.
+    "cds.evaluate.registration",
     "cds.evaluate.model",
     "cds.facts.model",
     "cds.profile",
