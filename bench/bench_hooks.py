@@ -57,7 +57,7 @@ from cds.logs import ACCESS_LOGGER
 from cds.pipeline import respond
 from cds.record.bundle import HOOKS, request_from_bundle
 from cds.record.prefetch import gather_record
-from cds.services import SERVICES
+from cds.services import HOOK_SERVICES
 from cds.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -224,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
             if isinstance(handler, logging.StreamHandler):
                 handler.setStream(devnull)
         registry = load_registry(settings.criteria_dir)
-        services = {service.hook: service for service in SERVICES}
+        services = {service.hook: service for service in HOOK_SERVICES}
         bodies = {k: v for k, v in requests().items() if args.filter in k}
         # One event loop and one HTTP client for the gather phase, as the app has.
         loop = asyncio.new_event_loop()

@@ -16,11 +16,11 @@ from typing import Any
 
 from locust import HttpUser, task
 
-from cds.services import SERVICES
+from cds.services import HOOK_SERVICES
 
 EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples" / "requests").glob("*.json"))
 BODIES: list[dict[str, Any]] = [json.loads(p.read_text(encoding="utf-8")) for p in EXAMPLES]
-SERVICE_OF = {service.hook: service.id for service in SERVICES}
+SERVICE_OF = {service.hook: service.id for service in HOOK_SERVICES}
 
 
 class Gp(HttpUser):

@@ -188,19 +188,24 @@ REGISTRATION = ServiceSpec(
     pipeline="registration",
 )
 
-# One service per hook of the hook table (cds/hooks.py), with its id and texts; then the
-# registration proposals.
-SERVICES: tuple[ServiceSpec, ...] = (
-    *(
-        ServiceSpec(
-            id=hook.service_id, hook=hook.name, title=hook.title, description=hook.description
-        )
-        for hook in HOOKS
-    ),
-    REGISTRATION,
+# One service per hook of the hook table (cds/hooks.py), with its id and texts: the GP's
+# criteria services. ``SERVICES`` adds the registration proposals.
+HOOK_SERVICES: tuple[ServiceSpec, ...] = tuple(
+    ServiceSpec(id=hook.service_id, hook=hook.name, title=hook.title, description=hook.description)
+    for hook in HOOKS
 )
+SERVICES: tuple[ServiceSpec, ...] = (*HOOK_SERVICES, REGISTRATION)
 
 _BY_ID: dict[str, ServiceSpec] = {service.id: service for service in SERVICES}
+
+
+_BY_HOOK: dict[str, ServiceSpec] = {service.hook: service for service in HOOK_SERVICES}
+
+
+def service_for_hook(hook: str) -> ServiceSpec:
+    """The hook's own (criteria) service: ``pakkeforlop-patient-view`` for ``patient-view``,
+    never the registration service that shares the hook. KeyError for a hook we do not answer."""
+    return _BY_HOOK[hook]
 
 
 def get_service(service_id: str) -> ServiceSpec | None:

@@ -10,7 +10,7 @@ from cds.criteria.schema import ALL_HOOKS, Rule
 from cds.hooks import HOOK_NAMES, HOOKS, ORDER_HOOKS, HookName, hook_named
 from cds.record.bundle import HOOKS as BUNDLE_HOOKS
 from cds.record.bundle import request_from_bundle
-from cds.services import SERVICES, discovery
+from cds.services import HOOK_SERVICES, REGISTRATION, SERVICES, discovery, service_for_hook
 
 BUNDLE = {
     "resourceType": "Bundle",
@@ -31,9 +31,12 @@ BUNDLE = {
 
 
 def test_one_service_per_hook_in_table_order() -> None:
-    assert tuple(s.hook for s in SERVICES) == HOOK_NAMES
-    assert [d.hook for d in discovery().services] == list(HOOK_NAMES)
-    assert {s.id for s in SERVICES} == {h.service_id for h in HOOKS}
+    assert tuple(s.hook for s in HOOK_SERVICES) == HOOK_NAMES
+    # then the registration proposals, a second patient-view service (docs/registration.md)
+    assert [d.hook for d in discovery().services] == [*HOOK_NAMES, "patient-view"]
+    assert {s.id for s in HOOK_SERVICES} == {h.service_id for h in HOOKS}
+    assert SERVICES == (*HOOK_SERVICES, REGISTRATION)
+    assert all(service_for_hook(h).id == hook_named(h).service_id for h in HOOK_NAMES)  # type: ignore[union-attr]
 
 
 def test_names_agree_everywhere() -> None:

@@ -346,7 +346,9 @@ MISTANKE_ONLY_ANAEMIA = [normal("egfr-mistanke", 75), normal("krea-mistanke", 95
 @dataclass(frozen=True)
 class Case:
     """One golden case: ``folder`` is a rule id (or ``silent``); ``fires`` says whether that
-    rule's card is expected."""
+    rule's card is expected. ``service`` names the CDS service to call when it is not the hook's
+    own (the registration proposals, whose folders are pseudo-rule ids such as
+    ``sarkom.registrering.fremmote``: cds.evaluate.registration)."""
 
     folder: str
     name: str
@@ -355,6 +357,7 @@ class Case:
     fires: bool
     why: str
     edits: list[Edit] = field(default_factory=list)
+    service: str | None = None
 
 
 B, A, G, M, F = ("myelomatose-begrunnet", "myelomatose-akutt", "myelomatose-mgus",
@@ -845,6 +848,7 @@ def index() -> dict[str, Any]:
             "base": case.base,
             "fires": case.fires,
             "why": case.why,
+            **({"service": case.service} if case.service else {}),
         }
         for case in CASES
     }

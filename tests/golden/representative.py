@@ -58,6 +58,9 @@ FULL: dict[str, str] = {
         "diagnostisk mistanke on order-select: the missing PSA",
     "diagnostisk.signert-uten-grunnlag/merket-uten-grunnlag":
         "order-sign of a labelled referral without grounds (diagnostisk)",
+    # --- registration proposals (pakkeforlop-registrering) ------------------------------------
+    "sarkom.registrering.ikke-kreft/epikrise-uten-holdepunkt-for-sarkom":
+        "registration proposals (A36A, A36S) and the A36CA/A36CI choice: the Observations in full",
     # --- nothing to say --------------------------------------------------------------------------
     "silent/frisk-patient-view":
         "a healthy record: no cards at all",
