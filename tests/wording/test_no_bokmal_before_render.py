@@ -37,6 +37,9 @@ _INPUT_VOCABULARY: dict[tuple[str, str], str] = {
     ("facts/reports.py", r"\b(røntgen|rontgen|rtg|x-ray|xray)"): "modality read from report titles",
     # The marking «Pakkeforløp for …» read back from the EHR's own draft referral text.
     ("evaluate/referral_state.py", r"pakkeforløp\s+for\s+(\w+)"): "marking read from a draft",
+    # A registration proposal's pseudo-rule id (like the criteria's rule ids): an identifier for
+    # the audit row and the golden folders, never shown to a clinician.
+    ("evaluate/registration.py", "ikke-kreft"): "part of a pseudo-rule id",
 }
 
 
