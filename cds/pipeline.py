@@ -44,7 +44,8 @@ from cds.evaluate.decision import CardDecision, CardPlan, decide, plan_cards
 from cds.evaluate.engine import EvaluationError, evaluate
 from cds.evaluate.explanation import explain_pathway
 from cds.evaluate.model import Assessment
-from cds.evaluate.safety_net import SafetyNet, SafetyNetPolicy, safety_net, select
+from cds.evaluate.safety_net import SafetyNetPolicy, safety_net, select
+from cds.evaluate.safety_net_model import SafetyNet
 from cds.facts.extract import extract_facts
 from cds.facts.model import PatientFacts
 from cds.hooks import HookName

@@ -33,17 +33,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Literal
 
 from cds.criteria.expressions import FeatureTerm, NotTerm, Term, sub_terms
 from cds.criteria.identity import by_identity
 from cds.criteria.schema import Outcome, Pathway
 from cds.evaluate.clock_model import SeenEvent, Timeline
 from cds.evaluate.decision import CardPlan
-from cds.evaluate.model import Assessment, Evidence, FeatureHit
-
-SafetyNetKind = Literal["first_attendance", "not_cancer_persisting"]
-Level = Literal["info", "warning"]
+from cds.evaluate.model import Assessment, FeatureHit
+from cds.evaluate.safety_net_model import Level, Persisting, SafetyNet
 
 # Rules whose positive features are «the symptom» that led to the referral.
 _SYMPTOM_OUTCOMES: frozenset[Outcome] = frozenset({"begrunnet", "mistanke"})
@@ -65,35 +62,6 @@ class SafetyNetPolicy:
     warning_after_days: int = 14
     first_attendance_lookback_days: int = 90
     not_cancer_lookback_days: int = 180
-
-
-@dataclass(frozen=True, slots=True)
-class Persisting:
-    """A finding of the pathway recorded again after the decision: its newest such evidence."""
-
-    feature: str
-    label: str
-    evidence: Evidence
-
-
-@dataclass(frozen=True, slots=True)
-class SafetyNet:
-    """One safety-net card, decided.
-
-    ``referral`` is the episode's start (the marked referral, or the registration «henvisning
-    mottatt»); ``referral_ref`` the ServiceRequest a Communication or Task may point at (None
-    when the record shows only a registration). ``decision`` and ``persisting`` only for
-    ``not_cancer_persisting``.
-    """
-
-    pathway: str
-    kind: SafetyNetKind
-    level: Level
-    timeline: Timeline
-    referral: SeenEvent
-    referral_ref: str | None
-    decision: SeenEvent | None = None
-    persisting: tuple[Persisting, ...] = ()
 
 
 def safety_net(

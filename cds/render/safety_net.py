@@ -26,7 +26,7 @@ from typing import Any
 
 from cds.cdshooks import Action, Card, Coding, OverrideReason, Source, Suggestion
 from cds.criteria.schema import Pathway
-from cds.evaluate.safety_net import Persisting, SafetyNet
+from cds.evaluate.safety_net_model import Persisting, SafetyNet
 from cds.render.budget import CARD_TYPE_EXTENSION, DETAIL_BUDGET, Part, fit, fit_summary
 from cds.render.evidence import bullets
 from cds.render.format import (

@@ -19,12 +19,12 @@ from cds.evaluate.clock_model import Timeline
 from cds.evaluate.decision import CardDecision, CardPlan, GroupDecision
 from cds.evaluate.model import Assessment, Evidence, FeatureHit
 from cds.evaluate.safety_net import (
-    SafetyNet,
     SafetyNetPolicy,
     safety_net,
     select,
     symptom_features,
 )
+from cds.evaluate.safety_net_model import SafetyNet
 from cds.facts.model import AppointmentFact, OrderFact, PatientFacts, RegistrationFact
 
 REGISTRY = load_registry(Path(__file__).resolve().parents[2] / "criteria")

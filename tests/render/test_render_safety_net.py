@@ -14,7 +14,8 @@ from cds.cdshooks import Card
 from cds.criteria.loader import load_registry
 from cds.evaluate.clock import timeline
 from cds.evaluate.model import Assessment, Evidence, FeatureHit
-from cds.evaluate.safety_net import SafetyNet, SafetyNetPolicy, safety_net, symptom_features
+from cds.evaluate.safety_net import SafetyNetPolicy, safety_net, symptom_features
+from cds.evaluate.safety_net_model import SafetyNet
 from cds.facts.model import OrderFact, PatientFacts, RegistrationFact
 from cds.render.budget import CARD_TYPE_EXTENSION, DETAIL_BUDGET, SUMMARY_MAX
 from cds.render.safety_net import SAFETY_NET_EXTENSION, safety_net_card
