@@ -93,3 +93,18 @@ def test_thresholds_are_settings(
 def test_warning_below_info_threshold_is_refused() -> None:
     with pytest.raises(ValueError, match="CDS_SAFETY_NET_WARNING_AFTER_DAYS"):
         Settings(safety_net_info_after_days=5, safety_net_warning_after_days=4)
+
+
+def test_a_safety_net_failure_costs_only_that_card(
+    app_factory: Callable[[Settings], FastAPI], tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken(*args: object) -> None:
+        raise RuntimeError("boom 12345678901")  # a message that must not reach the log
+
+    body = _body("myelomatose-begrunnet")
+    before = _post(app_factory, tmp_path, body)
+    assert before
+    monkeypatch.setattr("cds.pipeline.safety_net", broken)
+    assert _post(app_factory, tmp_path, body) == before  # the same cards, no «failed» card
+    assert "part=safety-net" in caplog.text and "12345678901" not in caplog.text
