@@ -29,6 +29,9 @@ begrunnet_group   1200    two or three pathways: the recommended one's findings,
                           (with the diagnostic pathway's own criterion quoted), one forløpstid
 not_assessed      500     which value could not be used and what it might have meant
 failed            500     that the pathway was not assessed, and what to do
+safety_net        700     the deadline with its forløpstid and source, the dated referral
+                          (and transfer), what to check; or the decision «ikke påvist kreft»
+                          and the findings recorded after it (cds/render/safety_net.py)
 stop_order        1300    the rule's fixed advice text (≈ 450 characters for the sarcoma
                           biopsy stop, criteria/sarkom.yaml), the orders to delete, the
                           findings and the examinations to order instead
@@ -66,6 +69,7 @@ DETAIL_BUDGET: dict[str, int] = {
     "stop_order": 1300,
     "not_assessed": 500,
     "failed": 500,
+    "safety_net": 700,
 }
 _SEPARATOR = "\n\n"
 # What stands where lines were cut (last resort): the referral and the record hold the rest.

@@ -252,6 +252,36 @@ def encounter(rid: str, reason: str, *, days_ago: int = 2) -> Edit:
     })
 
 
+def hospital_contact(rid: str, department: str, *, days_ago: int, based_on: str | None = None,
+                     kind: str = "Encounter", status: str | None = None) -> Edit:
+    """A contact at a hospital department (the pathway clock's first attendance): a finished
+    Encounter, or an Appointment (``status`` booked by default: a time given, not yet
+    attended); ``based_on`` names the referral it answers («ServiceRequest/…»)."""
+    when = day(days_ago)
+    res: dict[str, Any] = {"resourceType": kind, "id": rid,
+                           "serviceType": {"text": department}}
+    if kind == "Encounter":
+        res |= {"status": status or "finished",
+                "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
+                          "code": "AMB"},
+                "period": {"start": when + "T09:00:00+01:00", "end": when + "T10:00:00+01:00"}}
+    else:
+        res |= {"status": status or "booked",
+                "start": when + "T09:00:00+01:00", "end": when + "T09:30:00+01:00"}
+    if based_on:
+        res["basedOn"] = [{"reference": based_on}]
+    edit = add(res)
+
+    def apply(bundle: Bundle) -> None:
+        edit(bundle)
+        if kind == "Appointment":  # an Appointment names its patient as a participant
+            added = bundle["entry"][-1]["resource"]
+            subject = added.pop("subject")
+            added["participant"] = [{"actor": subject, "status": "accepted"}]
+
+    return apply
+
+
 def referral(rid: str, *, status: str, days_ago: int = 0, text: str,
              label: str | None = None, reason: tuple[str, str, str] | None = None,
              note_text: str | None = None) -> Edit:
@@ -770,7 +800,10 @@ CASES: list[Case] = [
          "bare lav Hb (flagget L), ingen andre funn",
          [lab("hb-frisk", 12.8, flag="L")]),
     Case("silent", "allerede-henvist-patient-view", "myelomatose-allerede-henvist", PV, False,
-         "begrunnet, men merket henvisning sendt for 20 dager siden"),
+         "begrunnet, men merket henvisning sendt for 20 dager siden, og pasienten har møtt ved "
+         "hematologisk poliklinikk (uten fremmøte: klokke.forste-fremmote)",
+         [hospital_contact("fremmote-hematologi", "Hematologisk poliklinikk", days_ago=14,
+                           based_on="ServiceRequest/henvisning-sendt-henvist")]),
     # --- values that cannot be used: «kunne ikke vurderes», never «ikke oppfylt» ---------------
     Case(BEG, "ukjent-hb-enhet-kunne-ikke-vurderes-patient-view", "myelomatose-ukjent-enhet", PV,
          False, "M-komponent, Hb med ukjent enhet: ikke begrunnet, men et info-kort sier at anemi "
