@@ -117,11 +117,10 @@ class UnknownService(HttpError):
 
     status = 404
 
-    def __init__(self, service_id: str) -> None:
-        # The id comes from the URL path we publish, not from patient data; still cap its length.
-        super().__init__(
-            [Issue(code="not-found", diagnostics=f"unknown service {service_id[:80]!r}")]
-        )
+    def __init__(self) -> None:
+        # No id in the answer: the path segment is caller input and could be anything (even a
+        # patient id pasted by mistake); diagnostics name fields, never values.
+        super().__init__([Issue(code="not-found", diagnostics="unknown service")])
 
 
 class PayloadTooLarge(HttpError):

@@ -145,7 +145,7 @@ async def get_service_spec(service_id: ServiceIdPath) -> ServiceSpec:
     """The service named by the ``{service_id}`` path parameter; 404 if there is none."""
     service = get_service(service_id)
     if service is None:
-        raise UnknownService(service_id)
+        raise UnknownService()
     return service
 
 
