@@ -73,7 +73,7 @@ _IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
 # Refused whatever Python's tables say (3.11 calls both global): site-local (RFC 3879, still used
 # as a private range) and local-use NAT64 (RFC 8215), whose IPv4 address sits where the
 # operator's prefix length puts it, so it cannot be read out here.
-_NOT_PUBLIC_V6: tuple[tuple[ipaddress.IPv6Network, str], ...] = (
+_NOT_PUBLIC_V6: tuple[tuple[IPNetwork, str], ...] = (
     (ipaddress.ip_network("fec0::/10"), "site-local"),
     (ipaddress.ip_network("64:ff9b:1::/48"), "nat64-local"),
 )
