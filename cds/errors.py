@@ -5,6 +5,7 @@ Exception tree::
     CdsError                      base of everything we raise on purpose
     ├── HttpError                 answered with its HTTP status and OperationOutcome issues
     │   ├── MalformedJson         400  body is not JSON, or JSON but not an object
+    │   ├── ClientDisconnected    400  the client closed the connection before its body was in
     │   ├── Unauthorized          401  no valid CDS Client JWT (cds/auth/tokens.py), no detail why
     │   ├── UnknownService        404  no service with this id
     │   ├── RequestTimeout        408  the body did not arrive within ``settings.body_timeout_s``
@@ -36,6 +37,7 @@ from typing import Any, Literal
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cds.cdshooks import CONTEXT_ERROR
@@ -94,6 +96,21 @@ class MalformedJson(HttpError):
 
     def __init__(self, diagnostics: str) -> None:
         super().__init__([Issue(code="structure", diagnostics=diagnostics)])
+
+
+class ClientDisconnected(HttpError):
+    """400: the client went away mid-upload. Its doing, not ours: logged at INFO, no 500.
+
+    Nobody reads the answer (the server drops what is sent to a closed connection); it exists
+    so that the access log and the metrics record a client error.
+    """
+
+    status = 400
+
+    def __init__(self) -> None:
+        super().__init__(
+            [Issue(code="incomplete", diagnostics="client disconnected before the body was sent")]
+        )
 
 
 class Unauthorized(HttpError):
@@ -277,6 +294,10 @@ class CatchAllMiddleware:
 
         try:
             await self.app(scope, receive, send_tracking)
+        except ClientDisconnect:
+            # A reader other than cds.api.deps.read_json_object met a client that went away:
+            # not a server error, and nobody is listening for an answer.
+            logger.info("client disconnected path=%s", redacted_path(scope))
         except Exception as exc:
             log_exception(logger, "unhandled error path=" + redacted_path(scope), exc)
             if started:
