@@ -294,6 +294,12 @@ class Explanation(Strict):
     when: Term
     label: str
     cite: Citation | None = None
+    # The cause must come first: some evidence of the explaining features is dated on or before
+    # the newest evidence of the finding (or is undated). A weight-loss medicine started after the
+    # last weighing that shows the loss did not cause it. Off where the cause is found *because*
+    # of the finding (hyperparathyroidism coded after the raised calcium, iron started after the
+    # low Hb): there the later date is the point.
+    cause_first: bool = False
     note: str | None = None
 
 
