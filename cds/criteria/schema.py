@@ -119,6 +119,9 @@ class ChangeSpec(Strict):
     # Case-insensitive regexes: when the text of every piece of evidence says the finding is
     # unchanged («uendret», «som ved forrige undersøkelse»), it is stable whatever its dates.
     unchanged_patterns: tuple[str, ...] = ()
+    # Case-insensitive regexes: a piece of evidence dated within ``new_days`` whose text says the
+    # finding is growing («Økende M-komponent, nå 12 g/L») makes it worse, numbers or not.
+    worsening_patterns: tuple[str, ...] = ()
     reason: str  # why these numbers (for reviewers)
 
 
