@@ -7,6 +7,12 @@ bench/locustfile.py, stops the server (SIGTERM: the audit queue drains), and wri
 over all requests and per request name, the audit rows stored, and the machine. Not part of
 ``make test``: it takes a minute and its numbers depend on the machine and what else runs.
 
+Admission control (cds/api/admission.py) would answer ``503`` to the calls beyond
+``CDS_PIPELINE_CONCURRENCY`` + ``CDS_PIPELINE_MAX_QUEUED`` (2 + 32 per worker): with 50 users in a
+closed loop, fast 503s would then inflate req/s and hide the waiting. The run measures the
+service, not its refusals, so the server gets ``CDS_PIPELINE_MAX_QUEUED`` = users; 503s that
+still occur are counted apart as ``throttled`` (also among the errors).
+
 Options: ``--users 50 --seconds 60`` (defaults); ``--workers N`` for uvicorn workers. A run with
 other values writes ``load-<users>u-<seconds>s-<workers>w.{json,md}`` instead, so only the
 standard run replaces the figures the README quotes.
@@ -45,7 +51,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         database = Path(tmp) / "load.sqlite3"
         port = free_port()
-        server = start_server(f"sqlite:///{database}", port, args.workers)
+        # Every user's call may wait in one worker's queue: no 503 at the load being measured.
+        queue = {"CDS_PIPELINE_MAX_QUEUED": str(max(args.users, 32))}
+        server = start_server(f"sqlite:///{database}", port, args.workers, env=queue)
         try:
             stats = _locust(port, args.users, args.seconds, Path(tmp))
         finally:
@@ -59,6 +67,7 @@ def main() -> int:
         finished=datetime.now(UTC).isoformat(timespec="seconds"),
         machine=_machine(),
         command="make load",
+        server_env=queue,
     )
     RESULTS.mkdir(exist_ok=True)
     # Only the standard run replaces the figures the README quotes.
@@ -78,13 +87,24 @@ def free_port() -> int:
 
 
 def start_server(
-    database_url: str, port: int, workers: int = 1, *, quiet: bool = False
+    database_url: str,
+    port: int,
+    workers: int = 1,
+    *,
+    quiet: bool = False,
+    env: dict[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
     """``uvicorn --factory cds.app:create_app`` on 127.0.0.1:``port``, once ``/healthz`` answers.
 
-    Also the server of tests/storage/test_kill.py (``quiet``: its output to /dev/null).
+    Also the server of tests/storage/test_kill.py (``quiet``: its output to /dev/null). ``env``:
+    settings on top of the environment.
     """
-    env = {**os.environ, "DATABASE_URL": database_url, "CDS_LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "CDS_LOG_LEVEL": "WARNING",
+        **(env or {}),
+    }
     command = [sys.executable, "-m", "uvicorn", "--factory", "cds.app:create_app"]
     command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
     command += ["--workers", str(workers), "--no-access-log"]
@@ -115,7 +135,15 @@ def _locust(port: int, users: int, seconds: int, tmp: Path) -> dict[str, Any]:
         rows = list(csv.DictReader(handle))
     per_name = {row["Name"]: _figures(row) for row in rows if row["Name"] != "Aggregated"}
     total = next(row for row in rows if row["Name"] == "Aggregated")
-    return {"total": _figures(total), "per_request": per_name}
+    return {"total": _figures(total), "per_request": per_name, "throttled": _throttled(prefix)}
+
+
+def _throttled(prefix: Path) -> int:
+    """How many requests got ``503`` (admission control), from locust's failures file."""
+    with open(f"{prefix}_failures.csv", encoding="utf-8") as handle:
+        return sum(
+            int(row["Occurrences"]) for row in csv.DictReader(handle) if "503" in row["Error"]
+        )
 
 
 def _figures(row: dict[str, str]) -> dict[str, float]:
@@ -150,6 +178,10 @@ def _markdown(stats: dict[str, Any]) -> str:
         f"Machine: {stats['machine']}; uvicorn workers: {stats['uvicorn_workers']}; "
         f"audit rows stored: {stats['audit_rows']} (one per hook call; calls still in flight when "
         "Locust stops are answered and audited but not counted above).",
+        "",
+        f"Server settings: {', '.join(f'{k}={v}' for k, v in stats['server_env'].items())}; "
+        f"throttled (503, admission control): {stats['throttled']} of "
+        f"{stats['total']['requests']} requests (counted among the errors too).",
         "",
         "| request | requests | errors | req/s | p50 ms | p99 ms | max ms |",
         "|---|---:|---:|---:|---:|---:|---:|",

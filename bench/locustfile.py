@@ -40,6 +40,7 @@ class Gp(HttpUser):
             f"/cds-services/{service}", json=sent, name=f"hook {body['hook']}", catch_response=True
         ) as response:
             if response.status_code != 200:
+                # bench/load.py counts the 503s of admission control apart, as throttled.
                 response.failure(f"HTTP {response.status_code}")
                 return
             cards = response.json().get("cards", [])

@@ -180,6 +180,8 @@ def _serve(host: str | None, port: int | None, workers: int | None) -> int:
     settings = _settings()
     if workers is not None and workers < 1:
         raise UsageError("--workers must be 1 or more")
+    if settings.db_migrate_on_start:
+        _migrate_before_workers(settings.database_url)
     # The factory builds the app (and loads the criteria) in each worker process, once.
     uvicorn.run(
         "cds.app:create_app",
@@ -190,6 +192,23 @@ def _serve(host: str | None, port: int | None, workers: int | None) -> int:
         **uvicorn_options(settings),
     )
     return EXIT_OK
+
+
+def _migrate_before_workers(database_url: str) -> None:
+    """Migrate once here, before uvicorn starts its workers, and tell them not to.
+
+    Workers that each migrate at start-up would race on a fresh database (cds/db.py serialises
+    them too; this makes the race not happen). The workers read their settings from the
+    environment, so ``CDS_DB_MIGRATE_ON_START=false`` reaches every one of them.
+    """
+    from cds.db import Database
+
+    database = Database.from_url(database_url)
+    try:
+        database.upgrade()
+    finally:
+        database.close()
+    os.environ["CDS_DB_MIGRATE_ON_START"] = "false"
 
 
 # --- db -------------------------------------------------------------------------------------

@@ -13,12 +13,18 @@ each other instead of failing with «database is locked».
 The schema belongs to Alembic (``cds/migrations``): :func:`upgrade` brings a database to the
 newest revision, at start-up (``CDS_DB_MIGRATE_ON_START``, on by default) or by
 ``cds db upgrade``. The first revision creates only what is missing, so a feedback file that
-an older version made with ``create_all`` upgrades in place. On PostgreSQL the upgrade holds a
-transaction-level advisory lock, so several workers starting together migrate one at a time.
+an older version made with ``create_all`` upgrades in place. Several processes starting together
+(``cds serve --workers N``, replicas) migrate one at a time: on PostgreSQL the upgrade holds a
+transaction-level advisory lock; on a SQLite file an exclusive ``flock`` on
+``<database file>.migrate.lock`` (SQLite's own locking does not cover it: Python's sqlite3 runs
+``CREATE TABLE`` outside a transaction, so two processes could both find no ``alembic_version``
+and both insert the first revision). ``cds serve`` also migrates once in the parent process
+before its workers start (cds/cli.py).
 """
 
 from __future__ import annotations
 
+import fcntl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -117,12 +123,35 @@ def alembic_config(engine: Engine | None = None) -> Any:
     return config
 
 
+@contextmanager
+def _sqlite_file_lock(engine: Engine) -> Iterator[None]:
+    """Hold ``<database file>.migrate.lock`` exclusively (no-op off SQLite files)."""
+    path = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not path or _in_memory(str(engine.url)) or path.startswith("file:"):
+        # A server has its own lock; an in-memory database belongs to one process. A "file:"
+        # URI (uri=true) is rare enough to be left to SQLite.
+        yield
+        return
+    with open(f"{path}.migrate.lock", "a", encoding="utf-8") as lock_file:
+        # Blocks until the process migrating now is done; the lock goes with the file's close
+        # (or the process's death), so a killed migration never leaves it held.
+        fcntl.flock(lock_file.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file.fileno(), fcntl.LOCK_UN)
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Run the migrations up to ``revision`` on ``engine``, in one transaction."""
+    """Run the migrations up to ``revision`` on ``engine``, in one transaction.
+
+    One process at a time per database (module docstring): the others wait, then find the
+    schema at ``revision`` and change nothing.
+    """
     from alembic import command
 
     config = alembic_config(engine)
-    with engine.begin() as connection:
+    with _sqlite_file_lock(engine), engine.begin() as connection:
         if engine.dialect.name == "postgresql":
             # Several workers may start at once: one migrates, the others wait and find it done.
             connection.exec_driver_sql("SELECT pg_advisory_xact_lock(724311)")

@@ -5,6 +5,7 @@ Exception tree::
     CdsError                      base of everything we raise on purpose
     ├── HttpError                 answered with its HTTP status and OperationOutcome issues
     │   ├── MalformedJson         400  body is not JSON, or JSON but not an object
+    │   ├── ClientDisconnected    400  the client closed the connection before its body was in
     │   ├── Unauthorized          401  no valid CDS Client JWT (cds/auth/tokens.py), no detail why
     │   ├── UnknownService        404  no service with this id
     │   ├── RequestTimeout        408  the body did not arrive within ``settings.body_timeout_s``
@@ -36,6 +37,7 @@ from typing import Any, Literal
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cds.cdshooks import CONTEXT_ERROR
@@ -96,6 +98,21 @@ class MalformedJson(HttpError):
         super().__init__([Issue(code="structure", diagnostics=diagnostics)])
 
 
+class ClientDisconnected(HttpError):
+    """400: the client went away mid-upload. Its doing, not ours: logged at INFO, no 500.
+
+    Nobody reads the answer (the server drops what is sent to a closed connection); it exists
+    so that the access log and the metrics record a client error.
+    """
+
+    status = 400
+
+    def __init__(self) -> None:
+        super().__init__(
+            [Issue(code="incomplete", diagnostics="client disconnected before the body was sent")]
+        )
+
+
 class Unauthorized(HttpError):
     """401 without detail (spec: say nothing about why a JWT was refused).
 
@@ -117,11 +134,10 @@ class UnknownService(HttpError):
 
     status = 404
 
-    def __init__(self, service_id: str) -> None:
-        # The id comes from the URL path we publish, not from patient data; still cap its length.
-        super().__init__(
-            [Issue(code="not-found", diagnostics=f"unknown service {service_id[:80]!r}")]
-        )
+    def __init__(self) -> None:
+        # No id in the answer: the path segment is caller input and could be anything (even a
+        # patient id pasted by mistake); diagnostics name fields, never values.
+        super().__init__([Issue(code="not-found", diagnostics="unknown service")])
 
 
 class PayloadTooLarge(HttpError):
@@ -278,6 +294,10 @@ class CatchAllMiddleware:
 
         try:
             await self.app(scope, receive, send_tracking)
+        except ClientDisconnect:
+            # A reader other than cds.api.deps.read_json_object met a client that went away:
+            # not a server error, and nobody is listening for an answer.
+            logger.info("client disconnected path=%s", redacted_path(scope))
         except Exception as exc:
             log_exception(logger, "unhandled error path=" + redacted_path(scope), exc)
             if started:

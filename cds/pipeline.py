@@ -17,6 +17,14 @@ A silent pathway whose open rule a not-assessed feature decides gets its quiet `
 card here too (not next to a critical card, nor when a pathway referral is recent; next to an
 organ-specific begrunnet mistanke only when the open rule is acute). Both card types can be
 switched off with ``CDS_DISABLED_CARDS`` (``not_assessed``, ``failed``).
+
+**Safety-netting** (``patient-view`` only, ``cds.evaluate.safety_net``): each pathway's timeline
+(``cds.evaluate.clock``) may give a quiet card — a referral with no first attendance by its
+deadline, or a pathway ended without cancer while the finding persists. It is computed and
+rendered in its own ``try`` per pathway: a failure there is logged (part ``safety-net``) and
+costs only that card, never the pathway's own card, and it gets no ``failed`` card (the pathway
+*was* assessed). Which nets are shown is decided with the plan (none next to a critical card);
+``CDS_DISABLED_CARDS=safety_net`` switches them off.
 """
 
 from __future__ import annotations
@@ -31,10 +39,13 @@ from cds.cdshooks import Card, CdsResponse, HookRequest
 from cds.criteria.codebook import CodeBook
 from cds.criteria.registry import Registry
 from cds.criteria.schema import ALL_HOOKS, Pathway
+from cds.evaluate.clock import timeline
 from cds.evaluate.decision import CardDecision, CardPlan, decide, plan_cards
 from cds.evaluate.engine import EvaluationError, evaluate
 from cds.evaluate.explanation import explain_pathway
 from cds.evaluate.model import Assessment
+from cds.evaluate.safety_net import SafetyNetPolicy, safety_net, select
+from cds.evaluate.safety_net_model import SafetyNet
 from cds.facts.extract import extract_facts
 from cds.facts.model import PatientFacts
 from cds.hooks import HookName
@@ -43,6 +54,7 @@ from cds.record.model import Record
 from cds.render import unassessed
 from cds.render.cards import render_cards
 from cds.render.explanation import explanation_extension
+from cds.render.safety_net import safety_net_card
 from cds.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -88,10 +100,11 @@ def respond(
                 decisions.append(decision)
         # Which assessments become cards is decided here too, for all pathways together.
         plan = _plan(decisions, request.hook_instance, hook)
+        nets = select(_safety_nets(decisions, facts, codebook, settings, hook, today), plan)
     for decision in decisions:
         trace.fired(decision.assessment.rule)
     with trace.stage("render"):
-        cards = _render(request, facts, settings, plan, failed, hook, today=today)
+        cards = _render(request, facts, settings, plan, failed, hook, today=today, nets=nets)
     if not explain:
         return CdsResponse(cards=cards)
     return CdsResponse(cards=cards, extension=_explanation(decisions, facts, codebook, hook, today))
@@ -128,6 +141,7 @@ def _render(
     hook: HookName,
     *,
     today: date,
+    nets: Sequence[SafetyNet] = (),
 ) -> list[Card]:
     """The cards of the evaluated pathways, each pathway's rendering failure its own."""
     user = request.context.get("userId")
@@ -143,6 +157,8 @@ def _render(
     cards, broken = renderer.isolated(plan)
     failed.extend(broken)
     cards.extend(_quiet_cards(results, broken, cards, settings, request.hook_instance))
+    if not _critical(cards):
+        cards.extend(_safety_net_cards(nets, results, renderer))
     disabled = settings.disabled_cards
     if "failed" not in disabled and not _critical(cards):
         cards.extend(unassessed.failed_card(p, request.hook_instance) for p in failed)
@@ -255,6 +271,64 @@ def _quiet_cards(
         and (pathway.organ_specific or not organ_open)
     ]
     return [unassessed.not_assessed_card(p, a, hook_instance) for p, a in chosen]
+
+
+def _safety_nets(
+    decisions: Sequence[CardDecision],
+    facts: PatientFacts,
+    codebook: CodeBook,
+    settings: Settings,
+    hook: HookName,
+    today: date,
+) -> list[SafetyNet]:
+    """Each pathway's safety net (``patient-view`` only), a failure costing only that net."""
+    if hook != "patient-view" or "safety_net" in settings.disabled_cards:
+        return []
+    policy = SafetyNetPolicy(
+        info_after_days=settings.safety_net_info_after_days,
+        warning_after_days=settings.safety_net_warning_after_days,
+        first_attendance_lookback_days=settings.safety_net_lookback_days,
+        not_cancer_lookback_days=settings.safety_net_not_cancer_lookback_days,
+    )
+    nets: list[SafetyNet] = []
+    for decision in decisions:
+        pathway = decision.pathway
+        try:
+            net = safety_net(
+                pathway, timeline(pathway, codebook, facts, today), decision.assessment, policy
+            )
+        except Exception as exc:
+            _log_failure(pathway, exc, part="safety-net")
+        else:
+            if net is not None:
+                nets.append(net)
+    return nets
+
+
+def _safety_net_cards(
+    nets: Sequence[SafetyNet], results: Sequence[Result], renderer: _Renderer
+) -> list[Card]:
+    """The safety-net cards, each rendering failure costing only its card."""
+    pathways = {p.id: p for p, _ in results}
+    cards: list[Card] = []
+    for net in nets:
+        pathway = pathways.get(net.pathway)
+        if pathway is None:  # its pathway failed to render: the failed card speaks for it
+            continue
+        try:
+            cards.append(
+                safety_net_card(
+                    pathway,
+                    net,
+                    hook_instance=renderer.hook_instance,
+                    patient_ref=renderer.facts.patient_ref,
+                    user_ref=renderer.user_ref,
+                    today=renderer.today,
+                )
+            )
+        except Exception as exc:
+            _log_failure(pathway, exc, part="safety-net-render")
+    return cards
 
 
 def _critical(cards: Sequence[Card]) -> bool:

@@ -37,6 +37,9 @@ ALL_CARD_TYPES: frozenset[str] = frozenset(
         # and a pathway whose evaluation failed
         "not_assessed",
         "failed",
+        # cds.render.safety_net: a pathway referral with no first attendance by its deadline, or
+        # a pathway ended without cancer while the finding persists (patient-view)
+        "safety_net",
     }
 )
 
@@ -102,6 +105,14 @@ class Settings(BaseSettings):
     outbound_allow: Annotated[tuple[str, ...], NoDecode] = ()
     # Card types a site has switched off (comma-separated), against alert fatigue.
     disabled_cards: Annotated[frozenset[str], NoDecode] = frozenset()
+    # GP safety-netting (cds/evaluate/safety_net.py, README «Safety-netting»): days past the
+    # first-attendance deadline (day N) before an info card (0: from day N+1) and a warning
+    # (14: from day N+15); episodes older than the first look-back and «ikke påvist kreft»
+    # decisions older than the second are left alone (likely missing data, or long dealt with).
+    safety_net_info_after_days: int = Field(default=0, ge=0)
+    safety_net_warning_after_days: int = Field(default=14, ge=0)
+    safety_net_lookback_days: int = Field(default=90, ge=1)
+    safety_net_not_cancer_lookback_days: int = Field(default=180, ge=1)
     # CORS: origins allowed to call from a browser (the public sandbox needs its own origin).
     cors_origins: Annotated[tuple[str, ...], NoDecode] = ("https://sandbox.cds-hooks.org",)
     log_level: str = "INFO"
@@ -142,6 +153,15 @@ class Settings(BaseSettings):
         if unknown:
             raise ValueError(f"CDS_DISABLED_CARDS: unknown card types {sorted(unknown)}")
         return value
+
+    @model_validator(mode="after")
+    def _safety_net_order(self) -> Settings:
+        if self.safety_net_warning_after_days < self.safety_net_info_after_days:
+            raise ValueError(
+                "CDS_SAFETY_NET_WARNING_AFTER_DAYS must not be below "
+                "CDS_SAFETY_NET_INFO_AFTER_DAYS"
+            )
+        return self
 
     @field_validator("cors_origins", mode="before")
     @classmethod

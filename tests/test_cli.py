@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -158,13 +159,28 @@ def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 @pytest.fixture
-def uvicorn_calls(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+def uvicorn_calls(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[dict[str, Any]]:
+    """uvicorn.run recorded, not run: its arguments, the database's revision, the workers' env."""
+    from cds.db import Database, current_revision
+
     calls: list[dict[str, Any]] = []
+    database_url = f"sqlite:///{tmp_path / 'serve.sqlite3'}"
 
     def fake_run(app: str, **kwargs: Any) -> None:
-        calls.append({"app": app, **kwargs})
+        database = Database.from_url(database_url)
+        try:
+            revision = current_revision(database.engine)
+        finally:
+            database.close()
+        workers_migrate = os.environ.get("CDS_DB_MIGRATE_ON_START")
+        calls.append(
+            {"app": app, **kwargs, "_revision": revision, "_workers_migrate": workers_migrate}
+        )
 
     monkeypatch.setattr("uvicorn.run", fake_run)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    # set (not deleted), so that the value cds serve leaves for its workers is undone afterwards
+    monkeypatch.setenv("CDS_DB_MIGRATE_ON_START", "true")
     monkeypatch.delenv("PORT", raising=False)
     monkeypatch.delenv("CDS_PORT", raising=False)
     monkeypatch.delenv("CDS_HOST", raising=False)
@@ -187,6 +203,28 @@ def test_serve_defaults(
     assert call["http"] == "h11"
     assert call["h11_max_incomplete_event_size"] == 32_768
     assert call["timeout_keep_alive"] == 5
+
+
+def test_serve_migrates_once_before_the_workers_start(
+    capsys: pytest.CaptureFixture[str], uvicorn_calls: list[dict[str, Any]]
+) -> None:
+    """Workers migrating each at start-up raced on a fresh SQLite file (UNIQUE constraint
+    failed: alembic_version.version_num): the parent migrates, the workers are told not to."""
+    assert run(capsys, "serve", "--workers", "2")[0] == 0
+    [call] = uvicorn_calls
+    assert call["workers"] == 2
+    assert call["_revision"] is not None  # at head before uvicorn started a worker
+    assert call["_workers_migrate"] == "false"
+
+
+def test_serve_leaves_the_database_alone_when_migration_is_off(
+    capsys: pytest.CaptureFixture[str],
+    uvicorn_calls: list[dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CDS_DB_MIGRATE_ON_START", "false")  # `cds db upgrade` is run by hand
+    assert run(capsys, "serve")[0] == 0
+    assert uvicorn_calls[0]["_revision"] is None
 
 
 def test_serve_limits_from_environment(

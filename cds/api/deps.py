@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
 from fastapi import Depends, Path, Request
+from starlette.requests import ClientDisconnect
 
 from cds import pipeline, registration
 from cds.audit import AuditWriter
@@ -41,7 +42,13 @@ from cds.auth.clients import AuthenticatedClient
 from cds.auth.tokens import ClientVerifier, audience_for
 from cds.cdshooks import CdsResponse, HookRequest
 from cds.criteria.registry import Registry
-from cds.errors import MalformedJson, PayloadTooLarge, RequestTimeout, UnknownService
+from cds.errors import (
+    ClientDisconnected,
+    MalformedJson,
+    PayloadTooLarge,
+    RequestTimeout,
+    UnknownService,
+)
 from cds.feedback_store import FeedbackStore
 from cds.record.model import Record
 from cds.services import SERVICES, ServiceSpec, get_service
@@ -141,7 +148,7 @@ async def get_service_spec(service_id: ServiceIdPath) -> ServiceSpec:
     """The service named by the ``{service_id}`` path parameter; 404 if there is none."""
     service = get_service(service_id)
     if service is None:
-        raise UnknownService(service_id)
+        raise UnknownService()
     return service
 
 
@@ -198,7 +205,8 @@ CallerDep = Annotated[AuthenticatedClient | None, Depends(authenticate_client)]
 async def read_json_object(request: Request, settings: SettingsDep) -> dict[str, Any]:
     """The request body as a JSON object.
 
-    408 if it has not arrived within ``settings.body_timeout_s`` (a slow upload).
+    408 if it has not arrived within ``settings.body_timeout_s`` (a slow upload); 400 if the
+    client closed the connection before all of it arrived.
     413 if longer than ``settings.max_body_bytes``: checked on ``Content-Length`` and again while
     reading, since the header may be missing (chunked) or lie. 400 if not JSON, not an object or
     nested over about 200 levels. Lone surrogates are replaced (:func:`cds.wirejson.parse_json`).
@@ -218,6 +226,8 @@ async def read_json_object(request: Request, settings: SettingsDep) -> dict[str,
                 chunks.append(chunk)
     except TimeoutError:
         raise RequestTimeout(settings.body_timeout_s) from None
+    except ClientDisconnect:  # closed mid-upload: a client error, not a 500 (cds.errors)
+        raise ClientDisconnected() from None
     try:
         data = parse_json(b"".join(chunks))
     except TooDeep:  # over about 200 levels (cds.wirejson)

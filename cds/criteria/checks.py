@@ -68,6 +68,7 @@ def check_order_match(match: DraftOrderMatch, codebook: CodeBook, at: str) -> li
     problems += check_regexes(match.patterns, f"{at}.patterns")
     problems += check_regexes(match.negations, f"{at}.negations")
     problems += check_regexes(match.skin_lesions, f"{at}.skin_lesions")
+    problems += check_regexes(match.lump_too, f"{at}.lump_too")
     return problems
 
 

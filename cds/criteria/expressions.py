@@ -15,8 +15,10 @@ from cds.criteria.base import Strict
 
 class DraftOrderMatch(Strict):
     """Orders whose text matches ``patterns`` or whose codes are in ``codeset``, unless their text
-    matches one of ``negations`` or names the lesion as a skin lesion (``skin_lesions``). Used for
-    draft orders (``draftOrders``) and for earlier operations (``lump_after_surgery``).
+    matches one of ``negations`` or names the lesion as a skin lesion (``skin_lesions``) — unless
+    a text also names a lump beside the skin lesion (``lump_too``: «eksisjon av nevus og kul
+    venstre lår»), which is then an order for the lump too. Used for draft orders
+    (``draftOrders``) and for earlier operations (``lump_after_surgery``).
 
     ``same_place_as`` (draft-order terms only): feature ids whose evidence locates the suspected
     lump; a draft at another body region or on the other side does not match
@@ -27,6 +29,7 @@ class DraftOrderMatch(Strict):
     codeset: str | None = None
     negations: tuple[str, ...] = ()
     skin_lesions: tuple[str, ...] = ()
+    lump_too: tuple[str, ...] = ()
     same_place_as: tuple[str, ...] = ()
 
 

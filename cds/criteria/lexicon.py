@@ -63,6 +63,15 @@ class AssertionLexicon(Strict):
     # A comma does not end a forward scope when one of these follows it in the same segment: the
     # finding is an item of a denied list («ingen osteolyse, fraktur eller sammenfall»).
     list_words: tuple[str, ...] = ()
+    # Words that join the items of one list without a comma («ingen feber og nattesvette»). A
+    # forward scope reaches a finding past one of them only when that finding is an item of the
+    # list the trigger governs (criteria/README.md «Assertion»); otherwise the joiner starts a new
+    # statement («ingen osteolyse og kompresjonsfraktur Th12» affirms the fracture).
+    list_joiners: tuple[str, ...] = ()
+    # What may follow the last item of a joined list of findings and still belong to every item
+    # («ingen kraftsvikt og nummenhet i bena»): regexes matched against the whole rest of the
+    # clause after the finding.
+    list_tails: tuple[str, ...] = ()
     # Phrases that look like triggers but are not («ingen endring», «ikke bare», «som tidligere»);
     # they take their words away from any trigger they overlap.
     pseudo: tuple[str, ...] = ()

@@ -119,6 +119,9 @@ class ChangeSpec(Strict):
     # Case-insensitive regexes: when the text of every piece of evidence says the finding is
     # unchanged («uendret», «som ved forrige undersøkelse»), it is stable whatever its dates.
     unchanged_patterns: tuple[str, ...] = ()
+    # Case-insensitive regexes: a piece of evidence dated within ``new_days`` whose text says the
+    # finding is growing («Økende M-komponent, nå 12 g/L») makes it worse, numbers or not.
+    worsening_patterns: tuple[str, ...] = ()
     reason: str  # why these numbers (for reviewers)
 
 
@@ -294,6 +297,12 @@ class Explanation(Strict):
     when: Term
     label: str
     cite: Citation | None = None
+    # The cause must come first: some evidence of the explaining features is dated on or before
+    # the newest evidence of the finding (or is undated). A weight-loss medicine started after the
+    # last weighing that shows the loss did not cause it. Off where the cause is found *because*
+    # of the finding (hyperparathyroidism coded after the raised calcium, iron started after the
+    # low Hb): there the later date is the point.
+    cause_first: bool = False
     note: str | None = None
 
 

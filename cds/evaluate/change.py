@@ -16,6 +16,8 @@ assessment, from the same record and the same judgement as the feature itself:
 * **worse**: for each ``worsening`` analyte, the newest usable value has moved by at least the
   given percentage *and* absolute change, in the feature's direction, from the patient's best
   value in the ``baseline_days`` before it.
+* **worse** as well when a piece of evidence dated within ``new_days`` has a text matching
+  ``worsening_patterns`` («Økende M-komponent, nå 12 g/L»): the report itself compared.
 * **stable** as well when every piece of evidence is a text matching ``unchanged_patterns``
   («Kjent kompresjonsfraktur L1, uendret»): the report itself compares with an earlier one.
 * **new**: not worse, and ``since`` is at most ``new_days`` ago, or unknown (nothing dated shows
@@ -89,11 +91,25 @@ def _verdict(
         baseline = _worse_than_baseline(source, bounds, codebook, facts, today, spec.baseline_days)
         if baseline is not None:
             return ChangeVerdict("worse", since, baseline)
+    if spec.worsening_patterns and _says_worse(hit, spec, today):
+        return ChangeVerdict("worse", since)
     if spec.unchanged_patterns and _all_say_unchanged(hit, spec.unchanged_patterns):
         return ChangeVerdict("stable", since)
     if since is None or (today - since).days <= spec.new_days:
         return ChangeVerdict("new", since)
     return ChangeVerdict("stable", since)
+
+
+def _says_worse(hit: FeatureHit, spec: ChangeSpec, today: date) -> bool:
+    """A recent piece of evidence (dated within ``new_days``) whose text says the finding grows:
+    a laboratory or radiologist that writes «økende» has compared with the earlier result."""
+    compiled = regexes(spec.worsening_patterns)
+    return any(
+        e.when is not None
+        and within(e.when, today, spec.new_days)
+        and any(p.search(e.quote) for p in compiled)
+        for e in hit.evidence
+    )
 
 
 def _all_say_unchanged(hit: FeatureHit, patterns: tuple[str, ...]) -> bool:

@@ -35,6 +35,7 @@ from cds.evaluate.aged_out import aged_out
 from cds.evaluate.features import evaluate_feature
 from cds.evaluate.model import (
     Assessment,
+    Evidence,
     Explained,
     FeatureHit,
     FilterTestStatus,
@@ -198,9 +199,20 @@ def explain(
                     if name in hits
                     for e in hits[name].evidence
                 )
+                if explanation.cause_first and not _cause_first(hit, because):
+                    continue
                 out[feature_id] = Explained(hit, explanation.label, because)
                 break
     return out
+
+
+def _cause_first(hit: FeatureHit, because: tuple[Evidence, ...]) -> bool:
+    """Some evidence of the cause is dated on or before the finding's newest evidence, or is
+    undated (nothing shows it came later); a finding without dates cannot be compared."""
+    newest = max((e.when for e in hit.evidence if e.when is not None), default=None)
+    if newest is None:
+        return True
+    return any(e.when is None or e.when <= newest for e in because)
 
 
 class EvaluationError(Exception):

@@ -148,8 +148,12 @@ def order_matches(match: DraftOrderMatch, codebook: CodeBook, order: OrderFact) 
     negations = regexes(match.negations)
     if any(n.search(label) for label in order.labels for n in negations):
         return False
-    # A skin lesion may be named in the bodySite text too («Nevus, venstre skulder»).
+    # A skin lesion may be named in the bodySite text too («Nevus, venstre skulder»). The
+    # exception is for an order of the skin lesion only: one that names a lump beside it
+    # («eksisjon av nevus og kul venstre lår») is an order for the lump as well.
     texts = (*order.labels, order.site) if order.site else order.labels
+    if any(p.search(text) for text in texts for p in regexes(match.lump_too)):
+        return True
     return not any(s.search(text) for text in texts for s in regexes(match.skin_lesions))
 
 

@@ -10,9 +10,12 @@ scope — after it (``forward``), before it (``backward``) or both — in the sa
 ``window`` words away, and not across a scope terminator («,», «men», «og det …»). So
 «Kompresjonsfraktur Th12, ingen osteolyse» affirms the fracture and negates the osteolysis. A
 comma does not end a forward scope inside a denied list («ingen osteolyse, fraktur eller
-sammenfall»). A trigger that overlaps the target governs it («ikke monoklonal» over «monoklonal»),
-unless it starts inside the target with a word the pattern itself spells out: then it is what the
-pattern asks for («mistanke om malignitet», «ingen fraktur» in a normal-X-ray pattern).
+sammenfall»), and a bare «og» ends one unless the finding after it is an item of the denied list
+(``_joined_item``: «ingen feber og nattesvette» denies both, «ingen osteolyse og
+kompresjonsfraktur Th12» affirms the fracture). A trigger that overlaps the target governs it
+(«ikke monoklonal» over «monoklonal»), unless it starts inside the target with a word the pattern
+itself spells out: then it is what the pattern asks for («mistanke om malignitet», «ingen
+fraktur» in a normal-X-ray pattern).
 Overlapping triggers: the longest wins, so «kan ikke utelukkes» is doubt, not denial, and
 pseudo-triggers («ingen endring») remove the words from play.
 
@@ -85,6 +88,16 @@ class _Layout:
     clauses: tuple[tuple[int, int], ...]  # trimmed display clauses (start, end), ascending
 
 
+@dataclass(frozen=True, slots=True)
+class _Read:
+    """One ``findings`` call: the text, its layout, the lexicon and every target span (sorted)."""
+
+    text: str
+    layout: _Layout
+    engine: _Compiled
+    targets: tuple[tuple[int, int], ...]
+
+
 def _rx(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.IGNORECASE)
 
@@ -103,6 +116,13 @@ class _Compiled:
         self.triggers = tuple(triggers)
         self.soft = tuple(_rx(p) for p in lexicon.terminators)
         self.list_words = _rx("|".join(f"(?:{w})" for w in lexicon.list_words) or r"(?!x)x")
+        self.joiners = _rx("|".join(f"(?:{w})" for w in lexicon.list_joiners) or r"(?!x)x")
+        # One word that joins list items («og», «eller»): what may stand between findings.
+        self.connector = _rx(
+            "|".join(f"(?:{w})" for w in (*lexicon.list_joiners, *lexicon.list_words))
+            or r"(?!x)x"
+        )
+        self.tails = _rx("|".join(f"(?:{w})" for w in lexicon.list_tails) or r"(?!x)x")
         self.abbreviation = _rx(
             r"(?<![\w.])(?:" + "|".join(lexicon.abbreviations or (r"(?!x)x",)) + r")$"
         )
@@ -233,8 +253,9 @@ def findings(text: str, patterns: Sequence[str], lexicon: AssertionLexicon) -> l
                     key = (c_start + m.start(), c_start + m.end())
                     spans.setdefault(key, (c_start, c_end, p.pattern.lower()))
     out: list[Finding] = []
+    read = _Read(text, layout, engine, tuple(sorted(spans)))
     for (start, end), (c_start, c_end, source) in sorted(spans.items()):
-        assertion, trigger = _judge(text, start, end, source, layout, engine)
+        assertion, trigger = _judge(read, (start, end), source)
         out.append(
             Finding(
                 start=start,
@@ -250,11 +271,11 @@ def findings(text: str, patterns: Sequence[str], lexicon: AssertionLexicon) -> l
     return out
 
 
-def _judge(
-    text: str, start: int, end: int, pattern: str, layout: _Layout, engine: _Compiled
-) -> tuple[Assertion, str | None]:
-    """The assertion of the target ``text[start:end]`` (matched by ``pattern``, lower-cased) and
-    the text of the deciding trigger."""
+def _judge(read: _Read, span: tuple[int, int], pattern: str) -> tuple[Assertion, str | None]:
+    """The assertion of the target ``span`` (matched by ``pattern``, lower-cased) and the text of
+    the deciding trigger."""
+    text, layout = read.text, read.layout
+    start, end = span
     i = bisect.bisect_left(layout.sentence_ends, start)
     s0 = layout.sentence_ends[i - 1] + 1 if i > 0 else 0
     j = bisect.bisect_left(layout.sentence_ends, end)
@@ -270,7 +291,7 @@ def _judge(
         assertion = hit.trigger.assertion
         if assertion is None or assertion in governing:
             continue
-        if _governs(text, hit, start, end, layout, engine, s1):
+        if _governs(read, hit, span, s1):
             governing[assertion] = text[hit.start : hit.end]
     for assertion in PRECEDENCE:
         if assertion in governing:
@@ -288,10 +309,10 @@ def _asked_for(text: str, hit: _Hit, end: int, pattern: str) -> bool:
     return word is not None and word.group().lower() in pattern
 
 
-def _governs(
-    text: str, hit: _Hit, start: int, end: int, layout: _Layout, engine: _Compiled, s1: int
-) -> bool:
+def _governs(read: _Read, hit: _Hit, span: tuple[int, int], s1: int) -> bool:
     """Whether ``hit`` has the target in its scope (same sentence already established)."""
+    text, layout, engine = read.text, read.layout, read.engine
+    start, end = span
     if hit.start < end and hit.end > start:
         return True  # overlaps the target («ikke monoklonal» over «monoklonal»)
     direction = hit.trigger.direction
@@ -303,19 +324,57 @@ def _governs(
         return False
     if len(_WORD.findall(text, gap_start, gap_end)) > hit.trigger.window:
         return False
-    commas = False
+    last_comma = -1
     soft = layout.soft
     for i in range(bisect.bisect_right(layout.soft_ends, gap_start), len(soft)):
-        t_start, _, is_comma = soft[i]
+        t_start, t_end, is_comma = soft[i]
         if t_start >= gap_end:
             break
         if not is_comma:
             return False
-        commas = True
-    if commas:
-        # Only a forward scope runs on through a denied list: «ingen A, B eller C».
-        return forward and _in_list(text, hit.end, layout, engine, s1)
-    return True
+        last_comma = t_end
+    if last_comma >= 0:
+        # Only a forward scope runs on through a denied list: «ingen A, B eller C». The list
+        # word must follow the last comma: «ingen A eller B i bena, C» affirms C.
+        if not (forward and _in_list(text, last_comma, layout, engine, s1)):
+            return False
+    return not forward or _joined_item(read, gap_start, span, s1)
+
+
+def _joined_item(read: _Read, gap_start: int, span: tuple[int, int], s1: int) -> bool:
+    """Whether a forward scope reaches the target past a bare «og» (one that is no terminator).
+
+    Only an item of the trigger's list: the target stands right after the joiner, and after it
+    the clause holds nothing but other targets and list words («ingen feber og nattesvette») or,
+    when the item before the joiner is a target too, a shared tail from ``list_tails`` («ingen
+    kraftsvikt og nummenhet i bena»). Anything else is a new statement with its own words
+    («ingen osteolyse og kompresjonsfraktur Th12», «ryggsmerter som ikke gir seg og kraftsvikt
+    i bena»): the scope ends at the joiner. No joiner in the gap: nothing to decide.
+    """
+    text, layout, engine = read.text, read.layout, read.engine
+    start, end = span
+    joiners = list(engine.joiners.finditer(text, gap_start, start))
+    if not joiners:
+        return True
+    last = joiners[-1]
+    if text[last.end() : start].strip():
+        return False  # words of their own between the joiner and the finding
+    stop = s1
+    soft = layout.soft
+    for i in range(bisect.bisect_right(layout.soft_ends, end), len(soft)):
+        if soft[i][0] >= end:
+            stop = min(stop, soft[i][0])
+            break
+    rest: list[str] = []
+    for word in _WORD.finditer(text, end, stop):
+        inside = any(a <= word.start() < b for a, b in read.targets)
+        if not inside and not engine.connector.fullmatch(word.group()):
+            rest.append(word.group())
+    if not rest:
+        return True
+    before = text[: last.start()].rstrip()
+    item_before = any(b == len(before) for _, b in read.targets)
+    return item_before and engine.tails.fullmatch(" ".join(rest)) is not None
 
 
 def _in_list(text: str, after: int, layout: _Layout, engine: _Compiled, s1: int) -> bool:

@@ -10,8 +10,13 @@ network it runs in, carrying the caller's bearer token):
    (allowed in development mode), link-local (169.254.0.0/16, fe80::/10, which holds the metadata
    address 169.254.169.254), private (10/8, 172.16/12, 192.168/16, fc00::/7, which holds AWS's
    fd00:ec2::254), CGNAT 100.64/10, multicast, unspecified and every other non-global address are
-   refused. An operator may allow hosts or networks (``CDS_OUTBOUND_ALLOW``: host names and CIDRs),
-   e.g. an EHR's FHIR server on the hospital's private network.
+   refused. IPv6 forms that carry an IPv4 address (IPv4-mapped ``::ffff:0:0/96``, 6to4
+   ``2002::/16``, NAT64 ``64:ff9b::/96``, the deprecated IPv4-compatible ``::/96``) are judged by
+   the IPv4 address inside them, since a translator or relay delivers to that address; site-local
+   ``fec0::/10`` (deprecated, in use as a private range) and the local-use NAT64 prefix
+   ``64:ff9b:1::/48`` are refused. An operator may allow hosts or networks
+   (``CDS_OUTBOUND_ALLOW``: host names and CIDRs), e.g. an EHR's FHIR server on the hospital's
+   private network.
 
 **DNS rebinding.** Checking a name and letting the HTTP client resolve it again would let a
 hostile DNS server answer "public" to the check and "169.254.169.254" to the connect. So the name
@@ -60,6 +65,18 @@ METADATA_ADDRESSES: frozenset[IPAddress] = frozenset(
     ipaddress.ip_address(a) for a in ("169.254.169.254", "fd00:ec2::254", "100.100.100.200")
 )
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
+# IPv6 prefixes that carry an IPv4 address in their last 32 bits (RFC 6052 well-known NAT64
+# prefix; RFC 4291 §2.5.5.1 IPv4-compatible, deprecated). ipv4_mapped and sixtofour are read
+# through the ipaddress properties of the same names.
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+# Refused whatever Python's tables say (3.11 calls both global): site-local (RFC 3879, still used
+# as a private range) and local-use NAT64 (RFC 8215), whose IPv4 address sits where the
+# operator's prefix length puts it, so it cannot be read out here.
+_NOT_PUBLIC_V6: tuple[tuple[IPNetwork, str], ...] = (
+    (ipaddress.ip_network("fec0::/10"), "site-local"),
+    (ipaddress.ip_network("64:ff9b:1::/48"), "nat64-local"),
+)
 
 
 class OutboundRefused(FhirFetchError):
@@ -125,10 +142,34 @@ def parse_allowlist(entries: Iterable[str]) -> tuple[frozenset[str], tuple[IPNet
     return frozenset(hosts), tuple(networks)
 
 
+def embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address carries (mapped, 6to4, NAT64, compatible), or ``None``.
+
+    ``::`` and ``::1`` lie in the IPv4-compatible range but are IPv6's own unspecified and
+    loopback addresses, not IPv4 ``0.0.0.0``/``0.0.0.1``.
+    """
+    if address.ipv4_mapped is not None:  # ::ffff:10.0.0.1
+        return address.ipv4_mapped
+    if address.sixtofour is not None:  # 2002:0a00:0001::/48 routes to 10.0.0.1
+        return address.sixtofour
+    if address in _NAT64 or (address in _IPV4_COMPATIBLE and int(address) > 1):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
 def address_class(address: IPAddress) -> str | None:
     """Why ``address`` is not a public address (``"loopback"``, ``"private"``...), or ``None``."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped  # ::ffff:10.0.0.1 is 10.0.0.1
+    if isinstance(address, ipaddress.IPv6Address):
+        inner = embedded_ipv4(address)
+        if inner is not None:
+            why = address_class(inner)
+            if why is None and address in _IPV4_COMPATIBLE and address.ipv4_mapped is None:
+                # Deprecated since 2006: no real server is reached that way.
+                return "reserved"
+            return why
+        for network, why in _NOT_PUBLIC_V6:
+            if address in network:
+                return why
     if address in METADATA_ADDRESSES:
         return "metadata"
     if address.is_loopback:

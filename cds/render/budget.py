@@ -32,6 +32,9 @@ failed            500     that the pathway was not assessed, and what to do
 registration      900     up to six proposed codes (A, S, O, C, F) with dates and evidence
                           (≈ 120 characters each) and the line asking to confirm each one
 registr._choice   700     the decision's evidence and why the report cannot choose C*A/C*I
+safety_net        700     the deadline with its forløpstid and source, the dated referral
+                          (and transfer), what to check; or the decision «ikke påvist kreft»
+                          and the findings recorded after it (cds/render/safety_net.py)
 stop_order        1300    the rule's fixed advice text (≈ 450 characters for the sarcoma
                           biopsy stop, criteria/sarkom.yaml), the orders to delete, the
                           findings and the examinations to order instead
@@ -71,6 +74,7 @@ DETAIL_BUDGET: dict[str, int] = {
     "failed": 500,
     "registration": 900,
     "registration_choice": 700,
+    "safety_net": 700,
 }
 _SEPARATOR = "\n\n"
 # What stands where lines were cut (last resort): the referral and the record hold the rest.

@@ -84,6 +84,62 @@ PHRASES: dict[str, str] = {
         "Kontakter med helsetjenesten (Encounter) var ikke tilgjengelige – økning i antall "
         "kontakter er ikke vurdert."
     ),
+    # --- GP safety-netting (cds.evaluate.safety_net, worded by cds.render.safety_net) ----------
+    "safety_net.summary_no_time": "Henvist {pathway} {sent:date} – ingen time registrert",
+    "safety_net.summary_no_time_overdue": (
+        "Henvist {pathway} {sent:date} – ingen time registrert, {days} dager over fristen"
+    ),
+    "safety_net.due": (
+        "**Første fremmøte skulle vært innen {due:date}** ({days} kalenderdager fra henvisning "
+        "mottatt, kilde: {source}). Ingen time eller fremmøte er registrert i journalen."
+    ),
+    "safety_net.overdue_days": "Fristen er passert med {days} dager.",
+    "safety_net.referral_heading": "Henvisning:",
+    "safety_net.referral": "Henvisning",
+    "safety_net.referral_line": "**{label}**, merket «{marking}» — {when:date}",
+    "safety_net.registered_start": "**Registrert {code} henvisning mottatt** — {when:date}",
+    "safety_net.transfer_line": "**Videresendt: {label}** — {when:date}",
+    "safety_net.check": (
+        "Kontroller at sykehuset har mottatt henvisningen og at pasienten har fått time; "
+        "dokumenter kontakten, eller lag en påminnelse."
+    ),
+    "safety_net.summary_not_cancer": (
+        "{pathway} avsluttet uten påvist kreft {decided:date} – {finding} fortsatt registrert"
+    ),
+    "safety_net.summary_not_cancer_short": (
+        "Avsluttet uten påvist kreft {decided:date} – funnet er fortsatt registrert"
+    ),
+    "safety_net.decision_registered": (
+        "**Utredningen ble avsluttet {decided:date} uten påvist kreft** (registrert {code}: "
+        "{display})."
+    ),
+    "safety_net.decision_report": (
+        "**Utredningen ble avsluttet {decided:date} uten påvist kreft** ({label})."
+    ),
+    "safety_net.persisting_heading": "Registrert etter avslutningen:",
+    "safety_net.persist_advice": (
+        "Symptomet eller funnet består. Vurder ny utredning eller ny henvisning, og avtal "
+        "oppfølging med pasienten."
+    ),
+    "safety_net.contacted": "Dokumenter at pasienten er kontaktet",
+    "safety_net.contacted_action": (
+        "Lag et journalnotat (Communication) om at pasienten er kontaktet"
+    ),
+    "safety_net.contacted_text": (
+        "Pasienten er kontaktet om henvisningen til {pathway} sendt {sent:date}: ingen time "
+        "eller fremmøte registrert innen fristen {due:date}."
+    ),
+    "safety_net.reminder": "Lag påminnelse",
+    "safety_net.reminder_action": "Lag en påminnelse (Task) med frist {until:date}",
+    "safety_net.reminder_no_time": (
+        "Følg opp henvisningen til {pathway} sendt {sent:date}: har pasienten fått time?"
+    ),
+    "safety_net.reminder_not_cancer": (
+        "Følg opp {finding} etter at {pathway} ble avsluttet uten påvist kreft {decided:date}."
+    ),
+    "safety_net.override_contacted": "Pasienten er allerede kontaktet",
+    "safety_net.override_has_time": "Pasienten har fått time (ikke registrert i journalen)",
+    "safety_net.override_explained": "Funnet er vurdert og forklart",
 }
 
 # How the laboratory's interpretation flags (HL7 v3 ObservationInterpretation) read in evidence

@@ -99,6 +99,26 @@ def test_an_unexpected_500_carries_them_too(app, capture: Capture) -> None:
     _assert_edge_headers(response)
 
 
+def test_a_disconnect_met_by_another_reader_is_logged_at_info_only(
+    app, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The last-resort middleware does not call a client's disconnect a server error."""
+    from starlette.requests import ClientDisconnect
+
+    from cds.api import deps
+
+    def gone() -> None:
+        raise ClientDisconnect()
+
+    app.dependency_overrides[deps.get_store] = gone
+    with caplog.at_level(logging.INFO, logger="cds"), TestClient(app) as client:
+        # Nothing is sent back (the client is gone); the test client sees no response at all.
+        with pytest.raises(AssertionError, match="did not receive any response"):
+            client.post(f"{SERVICE}/feedback", json={"feedback": []})
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert any(r.getMessage().startswith("client disconnected") for r in caplog.records)
+
+
 def test_one_json_line_per_request_without_query_or_ids(
     client: TestClient, access_log: Lines
 ) -> None:
@@ -254,3 +274,35 @@ def test_real_server_times_out_a_slow_upload(server: tuple[str, Lines]) -> None:
         assert time.monotonic() - started < 3
     assert answer.startswith("HTTP/1.1 408"), answer
     assert "OperationOutcome" in answer
+
+
+@pytest.mark.parametrize("path", [SERVICE, f"{SERVICE}/feedback"])
+def test_real_server_client_gone_mid_upload_is_no_server_error(
+    server: tuple[str, Lines], path: str
+) -> None:
+    """Content-Length 1000, 5 bytes sent, socket closed: nobody is listening for an answer, and
+    it is the client's doing, so neither a 500 in the access log nor an ERROR line."""
+    base, ours = server
+    errors = Lines()
+    errors.setLevel(logging.ERROR)
+    loggers = [logging.getLogger(name) for name in ("cds", "uvicorn.error")]
+    for logger in loggers:
+        logger.addHandler(errors)
+    try:
+        host, port = base.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=5) as conn:
+            conn.sendall(
+                f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                'Content-Length: 1000\r\n\r\n{"ab'.encode()
+            )
+        # The server notices the close and writes its access line: wait for it (bounded).
+        deadline = time.monotonic() + 5
+        while not ours.lines and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        for logger in loggers:
+            logger.removeHandler(errors)
+    assert len(ours.lines) == 1, ours.lines
+    status = json.loads(ours.lines[0])["status"]
+    assert status < 500, ours.lines[0]
+    assert errors.lines == []

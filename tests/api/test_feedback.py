@@ -140,8 +140,9 @@ def test_bad_json_is_400(client: TestClient) -> None:
 
 
 def test_unknown_service_is_404(client: TestClient) -> None:
-    response = client.post("/cds-services/nope/feedback", json={"feedback": [item()]})
+    response = client.post("/cds-services/12345678901/feedback", json={"feedback": [item()]})
     assert_outcome(response, 404)
+    assert "12345678901" not in response.text  # the path segment is not echoed
 
 
 def test_database_failure_is_503(app: FastAPI, client: TestClient) -> None:

@@ -88,8 +88,12 @@ def test_wrong_hook_for_service_is_422(client: TestClient, capture: Capture) -> 
     assert capture.calls == []
 
 
-def test_unknown_service_is_404(client: TestClient) -> None:
-    assert_outcome(client.post("/cds-services/no-such-service", json=valid()), 404)
+def test_unknown_service_is_404_without_echoing_the_id(client: TestClient) -> None:
+    """The path segment is caller input (README «Privacy»: errors name fields, never values)."""
+    response = client.post("/cds-services/12345678901-no-such-service", json=valid())
+    body = assert_outcome(response, 404)
+    assert body["issue"][0]["diagnostics"] == "unknown service"
+    assert "12345678901" not in response.text
 
 
 def test_unknown_route_and_wrong_method_are_operation_outcomes(client: TestClient) -> None:

@@ -118,3 +118,27 @@ def test_a_far_future_date_is_no_evidence(run: Run, days_ago: int, counts: bool)
     # A diagnosis dated after today: a day of clock skew counts, 9999-12-31 does not.
     hits = run(facts(conditions=[condition(("icd10", "N184"), days_ago=days_ago)])).hits
     assert ("redusert_nyrefunksjon" in hits) is counts
+
+
+@pytest.mark.parametrize(
+    ("conclusion", "change"),
+    [
+        ("Økende M-komponent, nå 12 g/L.", "worse"),
+        ("M-komponenten har steget fra 8 til 12 g/L.", "worse"),
+        ("Økning av M-komponent siden forrige prøve, nå 9 g/L.", "worse"),
+        ("M-komponent ca 3 g/L, ikke økende.", "stable"),
+        ("M-komponent 3 g/L. Ingen tegn til økning av M-komponent.", "stable"),
+        ("Liten M-komponent, ca 3 g/L.", "stable"),
+    ],
+)
+def test_a_laboratory_text_that_calls_the_m_component_rising_is_worse(
+    run: Run, conclusion: str, change: str
+) -> None:
+    # A GP-followed MGUS (coded 800 days ago): the lab's «økende» is a change, numbers or not.
+    hits = run(
+        facts(
+            conditions=[condition(("icd10", "D472"), days_ago=800)],
+            reports=[report("laboratory", "Proteinelektroforese", conclusion)],
+        )
+    ).hits
+    assert hits["m_komponent"].change == change

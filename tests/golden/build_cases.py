@@ -252,6 +252,36 @@ def encounter(rid: str, reason: str, *, days_ago: int = 2) -> Edit:
     })
 
 
+def hospital_contact(rid: str, department: str, *, days_ago: int, based_on: str | None = None,
+                     kind: str = "Encounter", status: str | None = None) -> Edit:
+    """A contact at a hospital department (the pathway clock's first attendance): a finished
+    Encounter, or an Appointment (``status`` booked by default: a time given, not yet
+    attended); ``based_on`` names the referral it answers («ServiceRequest/…»)."""
+    when = day(days_ago)
+    res: dict[str, Any] = {"resourceType": kind, "id": rid,
+                           "serviceType": {"text": department}}
+    if kind == "Encounter":
+        res |= {"status": status or "finished",
+                "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
+                          "code": "AMB"},
+                "period": {"start": when + "T09:00:00+01:00", "end": when + "T10:00:00+01:00"}}
+    else:
+        res |= {"status": status or "booked",
+                "start": when + "T09:00:00+01:00", "end": when + "T09:30:00+01:00"}
+    if based_on:
+        res["basedOn"] = [{"reference": based_on}]
+    edit = add(res)
+
+    def apply(bundle: Bundle) -> None:
+        edit(bundle)
+        if kind == "Appointment":  # an Appointment names its patient as a participant
+            added = bundle["entry"][-1]["resource"]
+            subject = added.pop("subject")
+            added["participant"] = [{"actor": subject, "status": "accepted"}]
+
+    return apply
+
+
 def referral(rid: str, *, status: str, days_ago: int = 0, text: str,
              label: str | None = None, reason: tuple[str, str, str] | None = None,
              note_text: str | None = None) -> Edit:
@@ -458,6 +488,23 @@ CASES: list[Case] = [
          [HB_NORMAL_BEGRUNNET, radiology("rtg-th", "Rtg columna thoracalis",
                                          "Ingen osteolyse, kompresjonsfraktur eller sammenfall. "
                                          "Degenerative forandringer.")]),
+    Case(BEG, "ingen-osteolyse-og-kompresjonsfraktur-th12-henvis", B, PV, True,
+         "«Ingen osteolyse og kompresjonsfraktur Th12»: bruddet med egne ord er et nytt utsagn",
+         [HB_NORMAL_BEGRUNNET, radiology("rtg-th", "Rtg columna thoracalis",
+                                         "Ingen osteolyse og kompresjonsfraktur Th12.")]),
+    Case(BEG, "ingen-osteolyse-og-sammenfall-stille", B, PV, False,
+         "«Ingen osteolyse og sammenfall»: en avkreftet liste",
+         [HB_NORMAL_BEGRUNNET, radiology("rtg-th", "Rtg columna thoracalis",
+                                         "Ingen osteolyse og sammenfall.")]),
+    Case(BEG, "osteolyse-ikke-sikkert-pavist-henvis", B, PV, True,
+         "«Osteolyse ikke sikkert påvist»: usikker, ikke avkreftet (hedged: count)",
+         [HB_NORMAL_BEGRUNNET, radiology("rtg-bekken", "Rtg bekken",
+                                         "Osteolyse i os ilium ikke sikkert påvist. "
+                                         "Anbefaler MR.")]),
+    Case(BEG, "m-komponent-ikke-med-sikkerhet-pavist-henvis", B, PV, True,
+         "«M-komponent ikke med sikkerhet påvist»: usikker, teller som M-komponent (hedged: count)",
+         [note("elfo-begrunnet", "M-komponent ikke med sikkerhet påvist. "
+                                 "Anbefaler immunfiksering.")]),
     Case(BEG, "gammel-kompresjonsfraktur-stille", B, PV, False,
          "«Gammel kompresjonsfraktur Th8, uendret»: tidligere funn, ikke nytt (history: ignore)",
          [HB_NORMAL_BEGRUNNET, radiology("rtg-th", "Rtg columna thoracalis",
@@ -603,6 +650,22 @@ CASES: list[Case] = [
          gp_note("rygg", "L02", "Ryggsymptomer/plager",
                  "Ryggsmerter siste 3 uker, nå tiltagende kraftsvikt i bena og nummenhet i "
                  "setet.")),
+    # Issue 7 audit: the course of a complaint is no denial; «og» + a finding with its own words.
+    Case(AKU, "ikke-bedring-ryggsmerter-ny-kraftsvikt-akutt", B, PV, True,
+         "«Ikke bedring av ryggsmertene, ny kraftsvikt i bena»: «ikke bedring» avkrefter ikke",
+         gp_note("rygg", "L02", "Ryggsymptomer/plager",
+                 "Ikke bedring av ryggsmertene, ny kraftsvikt i bena.")),
+    Case(AKU, "ryggsmerter-som-ikke-gir-seg-og-kraftsvikt-akutt", B, PV, True,
+         "«Ryggsmerter som ikke gir seg og kraftsvikt i bena»: «ikke» når ikke forbi «og»",
+         gp_note("rygg", "L02", "Ryggsymptomer/plager",
+                 "Ryggsmerter som ikke gir seg og kraftsvikt i bena.")),
+    Case(AKU, "ryggsmerter-og-kraftsvikt-akutt", B, PV, True,
+         "kontroll: «Ryggsmerter og kraftsvikt i bena.»",
+         gp_note("rygg", "L02", "Ryggsymptomer/plager", "Ryggsmerter og kraftsvikt i bena.")),
+    Case(AKU, "ryggsmerter-ingen-kraftsvikt-og-nummenhet-ikke-akutt", B, PV, False,
+         "«Ryggsmerter. Ingen kraftsvikt og nummenhet i bena»: listen avkreftes (begrunnet)",
+         gp_note("rygg", "L02", "Ryggsymptomer/plager",
+                 "Ryggsmerter. Ingen kraftsvikt og nummenhet i bena.")),
     Case(AKU, "urinretensjon-og-ryggsmerter-kontaktarsak-akutt", B, PV, True,
          "kontaktårsak «Sterke ryggsmerter, urinretensjon siden i går»",
          [encounter("kontakt", "Sterke ryggsmerter, urinretensjon siden i går")]),
@@ -658,6 +721,17 @@ CASES: list[Case] = [
          "MGUS siden 2025 og eGFR 50–52 i to år: kjente, stabile funn gir ikke kort",
          [lab("egfr-mgus", 50), observation("egfr-700", EGFR, value=52,
                                             unit="mL/min/{1.73_m2}", days_ago=700)]),
+    Case(BEG, "mgus-okende-m-komponent-tekst-ckd3-henvis", G, PV, True,
+         "MGUS siden 2025, stabil eGFR 50–52, men laboratoriet skriver «Økende M-komponent, nå "
+         "12 g/L»: M-komponenten er forverret (worsening_patterns), henvis",
+         [lab("egfr-mgus", 50), observation("egfr-700", EGFR, value=52,
+                                            unit="mL/min/{1.73_m2}", days_ago=700),
+          note("elfo-mgus", "Økende M-komponent i gammaområdet, nå 12 g/L.")]),
+    Case(BEG, "mgus-ikke-okende-m-komponent-tekst-ckd3-stille", G, PV, False,
+         "samme med «M-komponent ca 3 g/L, ikke økende»: stabil, ingen kort",
+         [lab("egfr-mgus", 50), observation("egfr-700", EGFR, value=52,
+                                            unit="mL/min/{1.73_m2}", days_ago=700),
+          note("elfo-mgus", "M-komponent ca 3 g/L i gammaområdet, ikke økende.")]),
     Case(MGUS, "mgus-stabil-ckd3-order-select-info", G, OSEL, True,
          "samme ved henvisning: stille info-kort om at kriteriet ikke er oppfylt",
          [lab("egfr-mgus", 50), observation("egfr-700", EGFR, value=52,
@@ -773,7 +847,10 @@ CASES: list[Case] = [
          "bare lav Hb (flagget L), ingen andre funn",
          [lab("hb-frisk", 12.8, flag="L")]),
     Case("silent", "allerede-henvist-patient-view", "myelomatose-allerede-henvist", PV, False,
-         "begrunnet, men merket henvisning sendt for 20 dager siden"),
+         "begrunnet, men merket henvisning sendt for 20 dager siden, og pasienten har møtt ved "
+         "hematologisk poliklinikk (uten fremmøte: klokke.forste-fremmote)",
+         [hospital_contact("fremmote-hematologi", "Hematologisk poliklinikk", days_ago=14,
+                           based_on="ServiceRequest/henvisning-sendt-henvist")]),
     # --- values that cannot be used: «kunne ikke vurderes», never «ikke oppfylt» ---------------
     Case(BEG, "ukjent-hb-enhet-kunne-ikke-vurderes-patient-view", "myelomatose-ukjent-enhet", PV,
          False, "M-komponent, Hb med ukjent enhet: ikke begrunnet, men et info-kort sier at anemi "

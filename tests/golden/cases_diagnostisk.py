@@ -166,6 +166,13 @@ CASES: list[Case] = [
          "vekttap 8 % på semaglutid (A10BJ06) i bruk: planlagt, ikke utilsiktet; sykdomsfølelse "
          "alene gir ikke kort",
          [HB_NORMAL_B, medicine("semaglutid", "A10BJ06", "Semaglutid", days_ago=200)]),
+    Case(BEG, "vekttap-semaglutid-startet-etter-vekttapet-henvis", B, PV, True,
+         "semaglutid startet for 3 dager siden, siste veiing (72,2 kg) for 8 dager siden: "
+         "medisinen kom etter vekttapet og forklarer det ikke (cause_first)",
+         [HB_NORMAL_B, medicine("semaglutid", "A10BJ06", "Semaglutid", days_ago=3)]),
+    Case(BEG, "vekttap-semaglutid-startet-samme-dag-som-veiing-stille", B, PV, False,
+         "semaglutid startet samme dag som siste veiing: planlagt vektreduksjon (grensen teller)",
+         [HB_NORMAL_B, medicine("semaglutid", "A10BJ06", "Semaglutid", days_ago=8)]),
     Case(BEG, "vekttap-semaglutid-avsluttet-henvis", B, PV, True,
          "semaglutid avsluttet: forklarer ikke et vekttap nå",
          [HB_NORMAL_B, medicine("semaglutid", "A10BJ06", "Semaglutid", days_ago=400,

@@ -411,6 +411,21 @@ CASES: list[Case] = [
          "dyp kul + «Eksisjon av aterom» i notatet: hudlesjon, ingen stopp",
          [draft("eksisjon-utkast", "Eksisjon",
                 note_text="Aterom på venstre lår, ønsker fjernet.")]),
+    # Only an order of the skin lesion only: a lump named beside it lifts the exception (lump_too).
+    Case(STOP, "nevus-og-kul-samme-sted-eksisjon", DYP, OSEL, True,
+         "dyp kul i venstre lår + «Eksisjon av nevus og kul venstre lår»: kulen er med, stopp",
+         [draft("eksisjon-utkast", "Eksisjon av nevus og kul venstre lår")]),
+    Case(STOP, "kul-og-aterom-samme-sted-eksisjon", DYP, OSEL, True,
+         "dyp kul + «Eksisjon av kul og aterom venstre lår»: kulen er med, stopp",
+         [draft("eksisjon-utkast", "Eksisjon av kul og aterom venstre lår")]),
+    Case(STOP, "nevus-og-kul-annet-sted-stille", DYP, OSEL, False,
+         "dyp kul i venstre lår + «Eksisjon av nevus og kul høyre overarm»: et annet sted, "
+         "ingen stopp",
+         [draft("eksisjon-utkast", "Eksisjon av nevus og kul høyre overarm")]),
+    Case(STOP, "aterom-kul-beskrivelse-stille", DYP, OSEL, False,
+         "dyp kul + «Eksisjon av kul venstre lår, trolig aterom»: kulen er hudlesjonen, "
+         "ingen stopp",
+         [draft("eksisjon-utkast", "Eksisjon av kul venstre lår, trolig aterom")]),
     Case(STOP, "ikke-aterom-eksisjon", DYP, OSEL, True,
          "dyp kul + «Eksisjon av kul venstre lår, ikke aterom»: hudlesjonen er avkreftet, stopp",
          [draft("eksisjon-utkast", "Eksisjon av kul venstre lår, ikke aterom")]),

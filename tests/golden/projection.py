@@ -9,6 +9,10 @@ type, or the id a ``delete`` names) and the evidence lines of the detail (the li
 The rule of a card is the deciding rule of the card's pathway whose outcome gives the card's uuid
 (``stable_id(hookInstance, pathway, "card:<outcome>")``, cds.render.format); a card no deciding
 rule made (a pathway that could not be assessed or failed) has ``rule: null``.
+
+Safety-net cards (card type ``safety_net``, cds.render.safety_net) come from the pathway clock,
+not from a criteria rule: their «rule» is a pseudo-rule id named by the card's safety-net kind
+(:data:`SAFETY_NET_RULES`), which is also their golden folder (tests/golden/cases_clock.py).
 """
 
 from __future__ import annotations
@@ -19,6 +23,13 @@ from cds.criteria.registry import Registry
 from cds.render.format import stable_id
 
 CARD_TYPE = "no.pakkeforlop-cds.card-type"
+SAFETY_NET_KIND = "no.pakkeforlop-cds.safety-net"
+# Safety-net kind -> the pseudo-rule id its golden cases are filed under.
+SAFETY_NET_RULES: dict[str, str] = {
+    "first_attendance": "klokke.forste-fremmote",
+    "not_cancer_persisting": "klokke.avsluttet-uten-kreft",
+}
+PSEUDO_RULES: frozenset[str] = frozenset(SAFETY_NET_RULES.values())
 
 
 def project(
@@ -44,11 +55,13 @@ def _card_rules(rules: list[str], hook_instance: str, registry: Registry) -> dic
 
 def _card(card: dict[str, Any], by_uuid: dict[str, str]) -> dict[str, Any]:
     detail = str(card.get("detail", ""))
+    extension = card.get("extension", {})
+    rule = by_uuid.get(card["uuid"]) or SAFETY_NET_RULES.get(extension.get(SAFETY_NET_KIND))
     return {
         "uuid": card["uuid"],
         "type": card.get("extension", {}).get(CARD_TYPE),
         "indicator": card["indicator"],
-        "rule": by_uuid.get(card["uuid"]),
+        "rule": rule,
         "summary": card["summary"],
         "suggestions": [
             {"label": s.get("label"), "actions": [_action(a) for a in s.get("actions", [])]}

@@ -31,7 +31,7 @@ import pytest
 from conformance import assert_conformant
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from projection import project
+from projection import PSEUDO_RULES, project
 from representative import FULL
 
 from cds.api.deps import get_audit_writer
@@ -257,11 +257,12 @@ def test_the_cases_show_acute_and_merged_cards() -> None:
 
 
 def test_every_rule_has_a_firing_and_a_silent_case(repo_registry: Registry) -> None:
-    """Every criteria rule, and every registration pseudo-rule that has a case folder."""
+    """Every criteria rule, the safety-net pseudo-rules (projection.py), and every registration
+    pseudo-rule that has a case folder."""
     rule_ids = [rule.id for pathway in repo_registry.pathways for rule in pathway.rules]
-    pseudo = sorted(proposal_rules(repo_registry.pathways) & {e["rule"] for e in INDEX.values()})
+    proposals = proposal_rules(repo_registry.pathways) & {e["rule"] for e in INDEX.values()}
     missing: list[str] = []
-    for rule_id in rule_ids + pseudo:
+    for rule_id in [*rule_ids, *sorted(PSEUDO_RULES), *sorted(proposals)]:
         mine = [e for e in INDEX.values() if e["rule"] == rule_id]
         if not any(e["fires"] for e in mine):
             missing.append(f"{rule_id}: no firing case")
@@ -277,7 +278,8 @@ def test_folders_are_rule_ids(repo_registry: Registry) -> None:
         p.name for p in HERE.iterdir()
         if p.is_dir() and p.name != "__pycache__" and not p.name.startswith(".")
     }
-    assert folders <= rule_ids | {SILENT}, folders - rule_ids - {SILENT}
+    known = rule_ids | PSEUDO_RULES | {SILENT}
+    assert folders <= known, folders - known
 
 
 def test_index_is_what_build_cases_makes() -> None:

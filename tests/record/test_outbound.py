@@ -7,6 +7,7 @@ is a local socket on 127.0.0.1 (reached in development mode, or through the allo
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import socket
 import threading
 from collections.abc import Iterator
@@ -80,6 +81,18 @@ def check(p: OutboundPolicy, url: str) -> None:
         ("https://224.0.0.1/fhir", "multicast address"),
         ("https://0.0.0.0/fhir", "unspecified address"),
         ("https://mixed.example/fhir", "private address"),  # one bad answer refuses the name
+        # IPv6 forms carrying an IPv4 address are judged by that address (169.254.169.254 is
+        # a9fe:a9fe, 10.0.0.1 is a00:1)
+        ("https://[64:ff9b::a9fe:a9fe]/fhir", "metadata address"),  # NAT64
+        ("https://[64:ff9b::a00:1]/fhir", "private address"),
+        ("https://[2002:a9fe:a9fe::1]/fhir", "metadata address"),  # 6to4
+        ("https://[2002:7f00:1::1]/fhir", "loopback address"),
+        ("https://[::a9fe:a9fe]/fhir", "metadata address"),  # IPv4-compatible
+        ("https://[::a9fe:101]/fhir", "link-local address"),
+        ("https://[::5db8:d822]/fhir", "reserved address"),  # compatible, even if public inside
+        ("https://[fec0::1]/fhir", "site-local address"),
+        ("https://[64:ff9b:1::a00:1]/fhir", "nat64-local address"),
+        ("https://[::ffff:a9fe:a9fe]/fhir", "metadata address"),
         ("http://ehr.example/fhir", "https required"),
     ],
 )
@@ -92,6 +105,24 @@ def test_refused_outside_development(url: str, why: str) -> None:
 def test_public_https_is_allowed() -> None:
     check(policy(), "https://ehr.example/fhir")
     check(policy(), "https://93.184.216.34:8443/fhir")
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "2606:2800:220:1:248:1893:25c8:1946",  # plain global IPv6
+        "64:ff9b::5db8:d822",  # NAT64 of the public 93.184.216.34
+        "2002:5db8:d822::1",  # 6to4 of the same
+    ],
+)
+def test_ipv6_forms_of_public_addresses_are_allowed(address: str) -> None:
+    check(policy(), f"https://[{address}]/fhir")
+
+
+def test_ipv6_loopback_and_unspecified_are_not_read_as_ipv4_compatible() -> None:
+    assert outbound.address_class(ipaddress.ip_address("::1")) == "loopback"
+    assert outbound.address_class(ipaddress.ip_address("::")) == "unspecified"
+    assert outbound.embedded_ipv4(ipaddress.IPv6Address("::1")) is None
 
 
 def test_development_mode_allows_http_and_loopback_only() -> None:

@@ -28,6 +28,8 @@ ALLOWED = {
     "cds.criteria.clock",
     # The pathway clock's results (timelines), which the safety-net and registration cards word.
     "cds.evaluate.clock_model",
+    # The safety-net decisions (plain dataclasses), which the safety-net card words.
+    "cds.evaluate.safety_net_model",
     # The hook names (a Literal type) and the hook table: words differ per hook.
     "cds.hooks",
     "cds.evaluate.decision",

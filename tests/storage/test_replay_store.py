@@ -1,33 +1,47 @@
 """The ``jti`` replay guard in the database (issue 8 §2): shared by workers, atomic, expiring.
 
-Two :class:`SqlReplayStore` instances on one SQLite file stand for two worker processes (each has
-its own engine and connection pool, as a second process would).
+Runs on SQLite and on PostgreSQL (the ``database_url`` fixture of tests/storage/conftest.py), since
+the race the guard must win is decided by each database's own primary-key check. Two
+:class:`SqlReplayStore` instances, each on its own engine and connection pool as a second worker
+process would have, stand for two workers; the schema comes from the Alembic migrations, as at
+start-up.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import DateTime, Engine, create_engine, func, select
+from sqlalchemy import DateTime, create_engine, func, select
 from sqlalchemy.pool import StaticPool
 
 from cds.auth.replay import ReplayVerdict
 from cds.auth.replay_store import REPLAY_METADATA, SqlReplayStore, jwt_replay
+from cds.db import Database
 
 ISS = "https://ehr.example.no"
 
-
-def engine_for(path: Path) -> Engine:
-    return create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False})
+Worker = Callable[..., SqlReplayStore]
 
 
-def worker(path: Path) -> SqlReplayStore:
-    store = SqlReplayStore(engine_for(path))
-    store.create_schema()
-    return store
+@pytest.fixture
+def worker(database_url: str) -> Iterator[Worker]:
+    """Replay stores on ``database_url``, each with an engine of its own (a worker process)."""
+    migrator = Database.from_url(database_url)
+    migrator.upgrade()
+    databases: list[Database] = [migrator]
+
+    def make(**options: object) -> SqlReplayStore:
+        database = Database.from_url(database_url)
+        databases.append(database)
+        return SqlReplayStore(database.engine, **options)  # type: ignore[arg-type]
+
+    yield make
+    for database in databases:
+        database.close()
 
 
 def rows(store: SqlReplayStore) -> int:
@@ -47,9 +61,8 @@ def test_table_is_defined_as_agreed() -> None:
     assert isinstance(expires_at, DateTime) and expires_at.timezone
 
 
-def test_a_replay_is_refused_across_two_workers(tmp_path: Path) -> None:
-    db = tmp_path / "cds.sqlite3"
-    first, second = worker(db), worker(db)
+def test_a_replay_is_refused_across_two_workers(worker: Worker) -> None:
+    first, second = worker(), worker()
     assert first.add(ISS, "j-1", forget_after=1000, now=0) == "new"
     assert second.add(ISS, "j-1", forget_after=1000, now=1) == "replay"
     assert first.add(ISS, "j-1", forget_after=1000, now=2) == "replay"
@@ -57,9 +70,8 @@ def test_a_replay_is_refused_across_two_workers(tmp_path: Path) -> None:
     assert second.add("https://other.example", "j-1", forget_after=1000, now=3) == "new"
 
 
-def test_exactly_one_of_many_simultaneous_uses_succeeds(tmp_path: Path) -> None:
-    db = tmp_path / "cds.sqlite3"
-    stores = [worker(db), worker(db)]
+def test_exactly_one_of_many_simultaneous_uses_succeeds(worker: Worker) -> None:
+    stores = [worker(), worker()]
     threads_n = 16
     barrier = threading.Barrier(threads_n)
     verdicts: list[ReplayVerdict] = []
@@ -80,10 +92,9 @@ def test_exactly_one_of_many_simultaneous_uses_succeeds(tmp_path: Path) -> None:
     assert rows(stores[0]) == 1
 
 
-def test_expired_rows_are_deleted_and_live_ones_kept(tmp_path: Path) -> None:
+def test_expired_rows_are_deleted_and_live_ones_kept(worker: Worker) -> None:
     clock = [0.0]
-    store = SqlReplayStore(engine_for(tmp_path / "cds.sqlite3"), clock=lambda: clock[0])
-    store.create_schema()
+    store = worker(clock=lambda: clock[0])
     assert store.add(ISS, "short", forget_after=100, now=0) == "new"  # purges (first call)
     assert store.add(ISS, "long", forget_after=1000, now=0) == "new"
     # Past its expiry the same pair may be used again: its token could no longer pass exp.
@@ -98,8 +109,12 @@ def test_expired_rows_are_deleted_and_live_ones_kept(tmp_path: Path) -> None:
 
 
 def test_a_broken_database_refuses_rather_than_accepts(tmp_path: Path) -> None:
-    store = SqlReplayStore(engine_for(tmp_path / "no-such-folder" / "cds.sqlite3"))
-    assert store.add(ISS, "j", forget_after=1000, now=0) == "unavailable"
+    database = Database.from_url(f"sqlite:///{tmp_path / 'no-such-folder' / 'cds.sqlite3'}")
+    try:
+        store = SqlReplayStore(database.engine)
+        assert store.add(ISS, "j", forget_after=1000, now=0) == "unavailable"
+    finally:
+        database.close()
 
 
 def test_an_in_memory_database_is_not_used() -> None:
