@@ -36,6 +36,17 @@ def clock_section(pathway: Pathway) -> list[str]:
         "What `cds timeline`, the GP's safety-net cards and the hospital's registration proposals "
         "count with (docs/architecture.md «The pathway clock»).",
         "",
+        "* **Fastlegen** (`patient-view`): er en henvisning merket for pakkeforløpet sendt, og "
+        "ingen time eller første fremmøte er registrert innen forløpstiden, kommer et stille "
+        "`info`-kort (`warning` når fristen er passert med mer enn "
+        "`CDS_SAFETY_NET_WARNING_AFTER_DAYS` dager), med forslag om å dokumentere at pasienten "
+        "er kontaktet eller lage en påminnelse. Er forløpet avsluttet uten påvist kreft mens "
+        "funnet fortsatt registreres, sier et kort det. Korttypen `safety_net` kan slås av.",
+        "* **Sykehuset** (tjenesten `pakkeforlop-registrering`): koder journalen viser, men som "
+        "ikke er registrert, foreslås som registreringer (én `Observation` per hendelse, "
+        "docs/registration.md). Tjenesten registrerer aldri noe selv; koordinator godtar eller "
+        "avviser hvert forslag.",
+        "",
         "| kode | hendelse | betydning | kilde |",
         "|---|---|---|---|",
     ]

@@ -174,3 +174,25 @@ def test_feedback_is_accepted_for_the_service(
     assert response.status_code == 200, response.text
 
 
+
+
+@pytest.mark.parametrize(
+    ("disabled", "left"),
+    [
+        ("registration", ["registration_choice"]),
+        ("registration_choice", ["registration"]),
+        ("registration,registration_choice", []),
+    ],
+)
+def test_a_site_switches_the_registration_cards_off(
+    body: dict[str, Any],
+    settings: Any,
+    app_factory: Callable[[Any], FastAPI],
+    disabled: str,
+    left: list[str],
+) -> None:
+    """CDS_DISABLED_CARDS applies to the registration service as to every card type."""
+    switched = settings.model_copy(update={"disabled_cards": frozenset(disabled.split(","))})
+    with TestClient(app_factory(switched)) as client:
+        cards = client.post(SERVICE, json=body).json()["cards"]
+    assert [c["extension"]["no.pakkeforlop-cds.card-type"] for c in cards] == left
