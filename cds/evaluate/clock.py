@@ -39,6 +39,9 @@ from cds.facts.model import PatientFacts
 
 # A registration «henvisning mottatt» and a referral this many days apart are one start.
 SAME_EPISODE_DAYS = 30
+# A booked first attendance whose day is longer ago than this, with no attendance recorded, no
+# longer counts as «the patient has a time».
+BOOKED_GRACE_DAYS = 7
 _NEXT: dict[EventKind, EventKind] = {
     "start": "first_attendance",
     "first_attendance": "decision",
@@ -166,11 +169,19 @@ def _clock(
         status = "due_today"
     else:
         status = "overdue"
-    # A time booked for first attendance (after the start) answers «has the patient a time?».
-    time_booked = None
+    # A time booked for first attendance (after the start) answers «has the patient a time?» —
+    # unless its day is more than BOOKED_GRACE_DAYS past and still no attendance is recorded:
+    # then it is ``missed`` (a no-show, or a record nobody updated), which answers nothing.
+    time_booked = missed = None
     if next_event == "first_attendance" and booked:
-        ref, when = min(booked, key=lambda b: (b[1] is None, b[1] or today))
-        time_booked = Booked(ref=ref, when=when)
+        oldest_current = today - timedelta(days=BOOKED_GRACE_DAYS)
+        current = [b for b in booked if b[1] is None or b[1] >= oldest_current]
+        if current:
+            ref, when = min(current, key=lambda b: (b[1] is None, b[1] or today))
+            time_booked = Booked(ref=ref, when=when)
+        else:
+            ref, when = max(booked, key=lambda b: b[1] or today)
+            missed = Booked(ref=ref, when=when)
     return Timeline(
         pathway=pathway.id,
         today=today,
@@ -182,6 +193,7 @@ def _clock(
         status=status,  # type: ignore[arg-type]  # one of the ClockStatus literals
         days_overdue=(today - deadline.due).days if status == "overdue" and deadline else 0,
         booked=time_booked,
+        missed=missed,
         ended=ended,  # type: ignore[arg-type]  # one of the literals of Timeline.ended
         unregistered=unregistered,
     )

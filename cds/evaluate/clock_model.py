@@ -95,6 +95,7 @@ class Timeline:
     status: ClockStatus
     days_overdue: int = 0
     booked: Booked | None = None
+    missed: Booked | None = None  # a booked time long past with no attendance recorded
     ended: Literal["exit", "treatment", "not_cancer", "other_cancer", "decision"] | None = None
     unregistered: tuple[SeenEvent, ...] = ()
 

@@ -133,6 +133,12 @@ def _no_time(pathway: Pathway, net: SafetyNet) -> tuple[str, list[Part | str]]:
                 )
             )
             + " "
+            + say(
+                msg("safety_net.missed_booking", when=timeline.missed.when)
+                if timeline.missed is not None
+                else msg("safety_net.nothing_registered")
+            )
+            + " "
             + say(msg("safety_net.overdue_days", days=timeline.days_overdue))
         )
     lines = [_start_line(pathway, net)]

@@ -91,9 +91,14 @@ PHRASES: dict[str, str] = {
     ),
     "safety_net.due": (
         "**Første fremmøte skulle vært innen {due:date}** ({days} kalenderdager fra henvisning "
-        "mottatt, kilde: {source}). Ingen time eller fremmøte er registrert i journalen."
+        "mottatt, kilde: {source})."
     ),
+    "safety_net.nothing_registered": "Ingen time eller fremmøte er registrert i journalen.",
     "safety_net.overdue_days": "Fristen er passert med {days} dager.",
+    "safety_net.missed_booking": (
+        "Time {when:date} er registrert, men ikke fremmøte (ikke møtt, eller journalen er ikke "
+        "oppdatert)."
+    ),
     "safety_net.referral_heading": "Henvisning:",
     "safety_net.referral": "Henvisning",
     "safety_net.referral_line": "**{label}**, merket «{marking}» — {when:date}",

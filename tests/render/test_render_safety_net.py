@@ -141,3 +141,29 @@ def test_ended_without_cancer_names_the_decision_and_the_finding() -> None:
     (task,) = _resources(card)
     _valid(task)
     assert "dyp svulst" in task["description"]
+
+
+def test_a_long_past_booking_without_attendance_is_said_not_hidden() -> None:
+    """A booked time more than BOOKED_GRACE_DAYS past, with no attendance recorded, no longer
+    silences the card; the card says the time was booked but no attendance is recorded."""
+    from cds.evaluate.clock import BOOKED_GRACE_DAYS
+    from cds.facts.model import AppointmentFact
+
+    today = SENT + timedelta(days=30)
+    booked_day = today - timedelta(days=BOOKED_GRACE_DAYS + 1)
+    app = AppointmentFact(
+        ref="Appointment/a1", when=booked_day, status="booked", based_on=("ServiceRequest/r1",)
+    )
+    t = timeline(SARKOM, REGISTRY.codebook, _facts(today, appointments=(app,)), today)
+    assert t.booked is None and t.missed is not None and t.missed.when == booked_day
+    empty = Assessment(pathway="sarkom", outcome=None, rule=None, hits={})
+    net = safety_net(SARKOM, t, empty, SafetyNetPolicy())
+    assert net is not None
+    detail = _card(net, today).detail or ""
+    assert f"Time {booked_day:%d.%m.%Y} er registrert, men ikke fremmøte" in detail
+    assert "Ingen time eller fremmøte er registrert" not in detail
+    # One day later in the grace period it is still a booked time: no card.
+    recent = replace(app, when=booked_day + timedelta(days=1))
+    t = timeline(SARKOM, REGISTRY.codebook, _facts(today, appointments=(recent,)), today)
+    assert t.booked is not None and t.missed is None
+    assert safety_net(SARKOM, t, empty, SafetyNetPolicy()) is None
