@@ -59,6 +59,12 @@ from cds.settings import Settings
 
 logger = logging.getLogger(__name__)
 
+# How a safety net is named among the audit row's rule ids (it is no criteria rule).
+SAFETY_NET_AUDIT_NAMES = {
+    "first_attendance": "forste-fremmote",
+    "not_cancer_persisting": "avsluttet-uten-kreft",
+}
+
 Result = tuple[Pathway, Assessment]
 
 
@@ -103,6 +109,8 @@ def respond(
         nets = select(_safety_nets(decisions, facts, codebook, settings, hook, today), plan)
     for decision in decisions:
         trace.fired(decision.assessment.rule)
+    for net in nets:  # the audit row names the safety nets too, as <pathway>.klokke.<kind>
+        trace.fired(f"{net.pathway}.klokke.{SAFETY_NET_AUDIT_NAMES[net.kind]}")
     with trace.stage("render"):
         cards = _render(request, facts, settings, plan, failed, hook, today=today, nets=nets)
     if not explain:
