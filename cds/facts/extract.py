@@ -64,6 +64,7 @@ def extract_facts(
     resources = record.resources
     person = patient_info(record.patient, ctx, today)
     notes: list[Message] = []
+    unmatched: list[dict[str, Any]] = []  # Observations of no analyte: registrations are there
     labs = extract_labs(
         fj.of_type(resources, "Observation"),
         codebook,
@@ -73,6 +74,7 @@ def extract_facts(
         notes=notes,
         today=today,
         horizons=horizons,
+        unmatched=unmatched,
     )
     drafts, draft_resources, selections = extract_drafts(ctx, codebook)
     return PatientFacts(
@@ -94,7 +96,7 @@ def extract_facts(
         ),
         encounters=extract_encounters(fj.of_type(resources, "Encounter")),
         appointments=extract_appointments(fj.of_type(resources, "Appointment")),
-        registrations=extract_registrations(resources),
+        registrations=extract_registrations(resources, unmatched),
         draft_orders=drafts,
         selections=selections,
         draft_resources=draft_resources,

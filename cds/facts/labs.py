@@ -169,6 +169,7 @@ def extract_labs(
     notes: list[Message],
     today: date | None = None,
     horizons: Mapping[str, int] | None = None,
+    unmatched: list[dict[str, Any]] | None = None,
 ) -> dict[str, tuple[LabResult, ...]]:
     """Analyte id -> results, newest first (undated last); unusable values noted in ``notes``.
 
@@ -176,7 +177,9 @@ def extract_labs(
     (``cds.facts.dates.sample_date_problem``). With ``horizons`` (and ``today``), a result dated
     more than its analyte's horizon before today is read in full only if it is the analyte's
     newest such result, or the newest usable one; no note is made about such a result
-    (``cds.evaluate.horizon`` says why that loses nothing any rule reads).
+    (``cds.evaluate.horizon`` says why that loses nothing any rule reads). Observations that
+    name no analyte are appended to ``unmatched`` when given (where the pathway clock looks for
+    registration codes, so that it need not walk every Observation again).
     """
     # The hot path of a large record (make bench): every Observation passes here, so the work
     # for one that names no analyte is kept to a status check and a memoised code lookup, an old
@@ -198,6 +201,8 @@ def extract_labs(
             else []
         )
         if not top and not any(names for _, names in components):
+            if unmatched is not None:
+                unmatched.append(obs)
             continue
         moment = _moment(obs)
         date_problem = sample_date_problem(obs, moment, today)

@@ -22,8 +22,9 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
+from cds.criteria.codesystems import SYSTEM_FAMILIES
 from cds.facts import fhirjson as fj
-from cds.facts.codes import family_of, normalise_code
+from cds.facts.codes import normalise_code
 from cds.facts.dates import first_date
 from cds.facts.model import AppointmentFact, RegistrationFact
 
@@ -31,6 +32,9 @@ _SKIP_STATUS = frozenset({"entered-in-error", "cancelled", "not-done", "revoked"
 # Where a contact took place: concepts and references whose texts name the department.
 _DEPARTMENT_CONCEPTS = ("serviceType", "type", "specialty", "appointmentType", "serviceCategory")
 _REGISTRATION_FAMILY = "pakkeforlop"
+_REGISTRATION_URIS = frozenset(
+    uri for uri, family in SYSTEM_FAMILIES.items() if family == _REGISTRATION_FAMILY
+)
 # (resource type, the element holding the code, the date elements in order of preference)
 _REGISTRATION_CARRIERS: tuple[tuple[str, str], ...] = (
     ("Observation", "code"),
@@ -117,12 +121,19 @@ def _registration_date(resource: dict[str, Any]) -> date | None:
 
 def extract_registrations(
     resources: dict[str, list[dict[str, Any]]] | object,
+    observations: Iterable[dict[str, Any]] | None = None,
 ) -> tuple[RegistrationFact, ...]:
     """Every pathway registration code carried by an Observation, EpisodeOfCare, Encounter or
-    Procedure, in that order (record order within each type)."""
+    Procedure, in that order (record order within each type). ``observations``: the ones to
+    read instead of all of ``resources``' (the lab stage's Observations that name no analyte:
+    a registration never does)."""
     found: list[RegistrationFact] = []
     for resource_type, element in _REGISTRATION_CARRIERS:
-        for resource in fj.of_type(resources, resource_type):
+        if resource_type == "Observation" and observations is not None:
+            carriers: Iterable[dict[str, Any]] = observations
+        else:
+            carriers = fj.of_type(resources, resource_type)
+        for resource in carriers:
             codes = _registration_codes(resource.get(element))
             if not codes or fj.status_of(resource) in _SKIP_STATUS:
                 continue
@@ -133,12 +144,16 @@ def extract_registrations(
 
 
 def _registration_codes(concept: object) -> list[str]:
-    """The registration-family codes of a CodeableConcept (or list), sorted. A plain loop, not
-    ``codes_of``: it runs over every Observation, and almost none carries one."""
+    """The registration-family codes of a CodeableConcept (or list), sorted: a plain loop with
+    a set lookup, not ``codes_of`` (most concepts it sees carry none)."""
     found: set[str] = set()
-    for item in fj.dicts(concept):
-        for coding in fj.dicts(item.get("coding")):
-            if family_of(coding.get("system")) != _REGISTRATION_FAMILY:
+    concepts = concept if isinstance(concept, list) else (concept,)
+    for item in concepts:
+        codings = item.get("coding") if isinstance(item, dict) else None
+        if not isinstance(codings, list):
+            continue
+        for coding in codings:
+            if not isinstance(coding, dict) or coding.get("system") not in _REGISTRATION_URIS:
                 continue
             code = fj.text(coding.get("code"))
             if code:
