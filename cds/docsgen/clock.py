@@ -6,22 +6,7 @@ from __future__ import annotations
 
 from cds.criteria.base import Citation
 from cds.criteria.schema import Pathway
-from cds.render.timeline import EVENT_WORDS
-
-_OUTCOMES = {
-    "cancer": "påvist kreft",
-    "other_cancer": "annen kreftsykdom",
-    "other_disease": "annen sykdom enn kreft",
-    "no_disease": "ikke påvist sykdom",
-}
-_TREATMENTS = {
-    "surgery": "kirurgisk",
-    "drug": "medikamentell",
-    "radiotherapy": "strålebehandling",
-    "palliative": "symptomlindrende",
-    "surveillance": "aktiv overvåkning",
-    "none": "ingen behandling",
-}
+from cds.render.timeline import EVENT_WORDS, OUTCOME_WORDS, TREATMENT_WORDS
 
 
 def _cite(cite: Citation) -> str:
@@ -53,15 +38,15 @@ def clock_section(pathway: Pathway) -> list[str]:
     for c in pathway.registration_codes:
         kind = EVENT_WORDS[c.event]
         if c.outcome is not None:
-            kind += f": {_OUTCOMES[c.outcome]}"
+            kind += f": {OUTCOME_WORDS[c.outcome]}"
         if c.treatment is not None:
-            kind += f": {_TREATMENTS[c.treatment]}"
+            kind += f": {TREATMENT_WORDS[c.treatment]}"
         out.append(f"| `{c.code}` | {c.display} | {kind} | {_cite(c.cite)} |")
     out += ["", "**Forløpstider i klokken** (kalenderdager, regnet fra den faktiske datoen):", ""]
     for t in pathway.times:
         if t.start is None or t.end is None:
             continue
-        kinds = f" ({', '.join(_TREATMENTS[k] for k in t.treatments)})" if t.treatments else ""
+        kinds = f" ({', '.join(TREATMENT_WORDS[k] for k in t.treatments)})" if t.treatments else ""
         out.append(
             f"* {EVENT_WORDS[t.start]} → {EVENT_WORDS[t.end]}{kinds}: {t.days} dager — "
             f"«{' '.join(t.cite.quote.split())}»"
@@ -82,7 +67,7 @@ def clock_section(pathway: Pathway) -> list[str]:
     if spec.treatments:
         out.append(
             "* Behandling start: "
-            + "; ".join(f"{_TREATMENTS[t.kind]} fra `{t.codeset}`" for t in spec.treatments)
+            + "; ".join(f"{TREATMENT_WORDS[t.kind]} fra `{t.codeset}`" for t in spec.treatments)
             + "."
         )
     out += ["", "**Kilder**:", ""]

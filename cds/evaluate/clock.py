@@ -52,9 +52,10 @@ _NEXT: dict[EventKind, EventKind] = {
 def timeline(pathway: Pathway, codebook: CodeBook, facts: PatientFacts, today: date) -> Timeline:
     """The pathway's timeline for this patient on ``today``."""
     registered = list(ev.registered(pathway, facts, today))
+    referrals = ev.pathway_referrals(pathway, facts, today)  # dated, oldest first
     start = _start(
         [e for e in registered if e.event == "start"],
-        _episode_starts(pathway, list(ev.referral_starts(pathway, facts, today))),
+        _episode_starts(pathway, list(ev.referral_starts(pathway, referrals))),
     )
     if start is None:
         return Timeline(
@@ -67,7 +68,6 @@ def timeline(pathway: Pathway, codebook: CodeBook, facts: PatientFacts, today: d
             deadlines=(),
             status="no_deadline",
         )
-    referrals = [o for o in ev.pathway_referrals(pathway, facts, today) if o.when is not None]
     first_referral = next((o for o in referrals if o.when and o.when >= start.when), None)
     if first_referral is None:  # registered start only: the referral it answers, if any before
         first_referral = next((o for o in reversed(referrals) if o.when), None)
@@ -79,7 +79,7 @@ def timeline(pathway: Pathway, codebook: CodeBook, facts: PatientFacts, today: d
     if spec is not None:
         seen, booked = ev.attendances(spec, pathway, facts, start.when, referral_ref, today)
         found += seen
-        found += ev.transfers(pathway, facts, first_referral, today)
+        found += ev.transfers(pathway, referrals, first_referral)
         found += ev.decisions(spec, pathway, codebook, facts, start.when, today)
         found += ev.treatments(spec, pathway, codebook, facts, start.when, today)
     events = [start, *_merge(in_episode, found)]

@@ -33,15 +33,19 @@ from cds.criteria.codebook import CodeBook
 from cds.criteria.schema import Pathway
 from cds.evaluate.clock_model import SeenEvent
 from cds.evaluate.matching import matcher_for, matching_conditions, matching_medications, regexes
-from cds.evaluate.referral_state import is_labelled
+from cds.evaluate.referral_state import NOT_SENT, is_labelled
 from cds.facts.model import OrderFact, PatientFacts
 from cds.facts.text import findings
 
-_NOT_SENT = frozenset({"draft", "revoked", "entered-in-error", "cancelled", "not-done"})
 _ATTENDED_ENCOUNTER = frozenset({"finished", "in-progress", "arrived", "triaged", "onleave"})
 _ATTENDED_APPOINTMENT = frozenset({"arrived", "checked-in", "fulfilled"})
 BOOKED_APPOINTMENT = frozenset({"booked", "pending", "proposed", "waitlist"})
 _DONE_PROCEDURE = frozenset({"completed", "in-progress"})
+
+
+def _refs(ref: str) -> tuple[str, ...]:
+    """The evidence references of one resource (none when it has no id: never invent one)."""
+    return (ref,) if ref else ()
 
 
 def registered(pathway: Pathway, facts: PatientFacts, today: date) -> Iterator[SeenEvent]:
@@ -56,7 +60,7 @@ def registered(pathway: Pathway, facts: PatientFacts, today: date) -> Iterator[S
             when=reg.when,
             source="registration",
             evidence="registration",
-            refs=(reg.ref,) if reg.ref else (),
+            refs=_refs(reg.ref),
             code=code.code,
             outcome=code.outcome,
             treatment=code.treatment,
@@ -70,7 +74,7 @@ def pathway_referrals(pathway: Pathway, facts: PatientFacts, today: date) -> lis
         o
         for o in facts.orders
         if o.resource_type == "ServiceRequest"
-        and o.status not in _NOT_SENT
+        and o.status not in NOT_SENT
         and o.when is not None
         and o.when <= today
         and is_labelled(o, pathway)
@@ -86,9 +90,9 @@ def _code(pathway: Pathway, event: EventKind, outcome: str | None = None) -> str
     return None
 
 
-def referral_starts(pathway: Pathway, facts: PatientFacts, today: date) -> Iterator[SeenEvent]:
-    """A start per marked referral."""
-    for order in pathway_referrals(pathway, facts, today):
+def referral_starts(pathway: Pathway, referrals: list[OrderFact]) -> Iterator[SeenEvent]:
+    """A start per marked referral (:func:`pathway_referrals`)."""
+    for order in referrals:
         if order.when is None:  # pathway_referrals keeps dated orders only
             continue
         yield SeenEvent(
@@ -96,7 +100,7 @@ def referral_starts(pathway: Pathway, facts: PatientFacts, today: date) -> Itera
             when=order.when,
             source="record",
             evidence="referral",
-            refs=(order.ref,) if order.ref else (),
+            refs=_refs(order.ref),
             code=_code(pathway, "start"),
             label=order.name or pathway.referral.label,
         )
@@ -145,19 +149,20 @@ def _contact(ref: str, when: date, linked: bool, code: str | None, department: s
         when=when,
         source="record",
         evidence="linked_contact" if linked else "department_contact",
-        refs=(ref,) if ref else (),
+        refs=_refs(ref),
         code=code,
         label=department.split("\n", 1)[0],
     )
 
 
 def transfers(
-    pathway: Pathway, facts: PatientFacts, first: OrderFact | None, today: date
+    pathway: Pathway, referrals: list[OrderFact], first: OrderFact | None
 ) -> Iterator[SeenEvent]:
-    """A later marked referral to another receiver than the first one's."""
+    """A later marked referral (of :func:`pathway_referrals`) to another receiver than the
+    first one's."""
     if first is None or not first.performer or first.when is None:
         return
-    for order in pathway_referrals(pathway, facts, today):
+    for order in referrals:
         if order.when is None or order.when <= first.when or order.ref == first.ref:
             continue
         if order.performer and order.performer != first.performer:
@@ -166,7 +171,7 @@ def transfers(
                 when=order.when,
                 source="record",
                 evidence="transfer_referral",
-                refs=(order.ref,) if order.ref else (),
+                refs=_refs(order.ref),
                 code=_code(pathway, "transfer"),
                 label=order.performer.split("\n")[-1],
             )
@@ -197,7 +202,7 @@ def decisions(
                 when=condition.when,
                 source="record",
                 evidence="diagnosis",
-                refs=(condition.ref,) if condition.ref else (),
+                refs=_refs(condition.ref),
                 code=_code(pathway, "decision", outcome),
                 outcome=outcome,  # type: ignore[arg-type]  # one of the two literals above
                 label=condition.text,
@@ -218,7 +223,7 @@ def decisions(
                 when=report.when,
                 source="record",
                 evidence="report_denies_cancer",
-                refs=(report.ref,) if report.ref else (),
+                refs=_refs(report.ref),
                 outcome="not_cancer",
                 label=report.title,
             )
@@ -260,7 +265,7 @@ def _treatment(
         when=when,
         source="record",
         evidence=evidence,  # type: ignore[arg-type]  # "medication" or "procedure"
-        refs=(ref,) if ref else (),
+        refs=_refs(ref),
         code=code,
         treatment=kind,  # type: ignore[arg-type]  # a TreatmentEvidence.kind
         label=label,

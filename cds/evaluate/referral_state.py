@@ -38,7 +38,7 @@ from cds.evaluate.model import FilterState, FilterTestStatus
 from cds.facts.model import OrderFact, PatientFacts
 
 # Orders in these states were never sent or were withdrawn: they do not mean «already referred».
-_NOT_SENT = frozenset({"draft", "revoked", "entered-in-error", "cancelled", "not-done"})
+NOT_SENT = frozenset({"draft", "revoked", "entered-in-error", "cancelled", "not-done"})
 # How old a frailty score may be to count as part of the referral (a yearly assessment is usual
 # in geriatric follow-up; older scores no longer describe the patient).
 CONTENT_MAX_AGE_DAYS = 365
@@ -124,7 +124,7 @@ def already_referred(pathway: Pathway, facts: PatientFacts, today: date) -> Orde
     """The newest labelled order in the record sent within ``already_referred_days``."""
     found: OrderFact | None = None
     for order in facts.orders:
-        if order.status in _NOT_SENT or order.when is None:
+        if order.status in NOT_SENT or order.when is None:
             continue
         if not within(order.when, today, pathway.referral.already_referred_days):
             continue

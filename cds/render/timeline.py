@@ -34,12 +34,20 @@ EVIDENCE_WORDS = {
     "medication": "legemiddel",
     "procedure": "prosedyre",
 }
-_OUTCOME_WORDS = {
+OUTCOME_WORDS = {
     "cancer": "påvist kreft",
     "other_cancer": "annen kreftsykdom",
     "other_disease": "annen sykdom enn kreft",
     "no_disease": "ikke påvist sykdom",
     "not_cancer": "ikke påvist kreft",
+}
+TREATMENT_WORDS = {
+    "surgery": "kirurgisk",
+    "drug": "medikamentell",
+    "radiotherapy": "strålebehandling",
+    "palliative": "symptomlindrende",
+    "surveillance": "aktiv overvåkning",
+    "none": "ingen behandling",
 }
 _ENDED_WORDS = {
     "exit": "avsluttet",
@@ -64,7 +72,7 @@ def event_line(event: SeenEvent) -> str:
     registrert (A36S)»."""
     what = EVENT_WORDS[event.event]
     if event.outcome is not None:
-        what += f" – {_OUTCOME_WORDS[event.outcome]}"
+        what += f" – {OUTCOME_WORDS[event.outcome]}"
     if event.treatment is not None and event.source == "record":
         what += f" ({event.label})" if event.label else ""
     how = EVIDENCE_WORDS[event.evidence]
