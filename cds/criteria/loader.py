@@ -44,6 +44,8 @@ from cds.criteria.expressions import (
     NotTerm,
     Term,
 )
+from cds.criteria.followup import FollowupProgramme
+from cds.criteria.followup_checks import check_programme
 from cds.criteria.lexicon import AssertionLexicon
 from cds.criteria.registry import Registry
 from cds.criteria.schema import ALL_HOOKS, Pathway
@@ -57,9 +59,11 @@ from cds.evaluate.sources import check_source
 CODES_DIR = "codes"
 # The assertion lexicon (cds.criteria.lexicon): criteria/assertion.yaml, not a pathway.
 ASSERTION_FILE = "assertion.yaml"
+# Follow-up programmes after treatment (cds.criteria.followup): criteria/oppfolging/*.yaml.
+FOLLOWUP_DIR = "oppfolging"
 _SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
 
-_Model = TypeVar("_Model", Pathway, CodeBook, AssertionLexicon)
+_Model = TypeVar("_Model", Pathway, CodeBook, AssertionLexicon, FollowupProgramme)
 _Entry = TypeVar("_Entry", Analyte, CodeSet, Region, BodySite, PatternSet)
 _POSTAL_PREFIX = re.compile(r"^\d{1,4}$")
 
@@ -114,10 +118,38 @@ def load_registry(criteria_dir: Path) -> Registry:
             f"{_shown(path, criteria_dir)}: {problem}"
             for problem in check_pathway(pathway, codebook)
         )
+    followups = _load_followups(criteria_dir, codebook, set(pathways), with_sets, problems)
     if problems:
         raise CriteriaError("\n".join(problems))
     ordered = tuple(pathways[key][0] for key in sorted(pathways))
-    return Registry(pathways=ordered, codebook=codebook, lab_horizons=lab_horizons(ordered))
+    return Registry(
+        pathways=ordered,
+        codebook=codebook,
+        lab_horizons=lab_horizons(ordered),
+        followups=followups,
+    )
+
+
+def _load_followups(
+    criteria_dir: Path,
+    codebook: CodeBook,
+    pathways: set[str],
+    prepare: Callable[[dict[str, Any]], tuple[Any, list[str]]],
+    problems: list[str],
+) -> tuple[FollowupProgramme, ...]:
+    """Every ``oppfolging/*.yaml`` (sorted by id), its problems added to ``problems``."""
+    found: dict[str, FollowupProgramme] = {}
+    folder = criteria_dir / FOLLOWUP_DIR
+    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+        programme = _parse(path, FollowupProgramme, criteria_dir, prepare)
+        shown = _shown(path, criteria_dir)
+        if programme.id in found:
+            raise CriteriaError(f"{shown}: id: programme id {programme.id!r} is already used")
+        found[programme.id] = programme
+        problems.extend(
+            f"{shown}: {problem}" for problem in check_programme(programme, codebook, pathways)
+        )
+    return tuple(found[key] for key in sorted(found))
 
 
 def load_lexicon(criteria_dir: Path) -> AssertionLexicon:

@@ -1,4 +1,5 @@
-"""The loaded criteria: every pathway plus the shared code book, built once at start-up."""
+"""The loaded criteria: every pathway, the follow-up programmes and the shared code book, built
+once at start-up."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from cds.criteria.codebook import CodeBook
+from cds.criteria.followup import FollowupProgramme
 from cds.criteria.schema import Pathway
 
 
@@ -20,6 +22,8 @@ class Registry:
     pathways: tuple[Pathway, ...]
     codebook: CodeBook
     lab_horizons: Mapping[str, int] | None = None
+    # Follow-up programmes after treatment (criteria/oppfolging/), sorted by id.
+    followups: tuple[FollowupProgramme, ...] = ()
 
     def get(self, pathway_id: str) -> Pathway:
         """The pathway with this id (KeyError if unknown)."""

@@ -31,7 +31,9 @@ MISSING_SOURCES = (
     f"source texts not found at {SEEDS} (set CDS_SOURCES_DIR to the folder of the pathway texts; "
     "README «Where the rules live»)"
 )
-PATHWAYS = load_registry(REPO / "criteria").pathways
+REGISTRY = load_registry(REPO / "criteria")
+PATHWAYS = REGISTRY.pathways
+FOLLOWUPS = REGISTRY.followups
 
 
 def normalise(text: str) -> str:
@@ -76,15 +78,22 @@ ALL_CITATIONS = [
     pytest.param(pathway, cite, id=f"{pathway.id}:{where}")
     for pathway in PATHWAYS
     for where, cite in citations(pathway)
+] + [
+    # Follow-up programmes (criteria/oppfolging/) are checked the same way.
+    pytest.param(programme, cite, id=f"{programme.id}:{where}")
+    for programme in FOLLOWUPS
+    for where, cite in citations(programme)
 ]
 
 
 def test_there_are_citations() -> None:
     assert len(ALL_CITATIONS) > 20
+    assert FOLLOWUPS, "the sarcoma follow-up programme is loaded"
+    assert any(p.id is not None and p.id.startswith("sarkom-oppfolging:") for p in ALL_CITATIONS)
 
 
 @pytest.mark.parametrize(("pathway", "cite"), ALL_CITATIONS)
-def test_quote_is_word_for_word_under_its_heading(pathway: Pathway, cite: Citation) -> None:
+def test_quote_is_word_for_word_under_its_heading(pathway: BaseModel, cite: Citation) -> None:
     text = seed(cite.file)
     quote, section = normalise(cite.quote), normalise(cite.section)
     assert quote in text, f"not word for word in {cite.file}: {cite.quote!r}"
