@@ -91,10 +91,14 @@ def _due(programme: FollowupProgramme, plan: FollowupPlan) -> tuple[FollowupNoti
 
 
 def _last_missed(plan: FollowupPlan) -> tuple[DueItem, ...]:
-    """The activities whose last instance was not done (the completed card names them)."""
+    """The activities planned for the programme's last date that were not done there (the
+    completed card names them)."""
     items: list[DueItem] = []
     for activity in plan.activities:
-        if activity.instances and activity.instances[-1].status in ("missed", "overdue", "due"):
+        last_date = activity.instances[-1].planned if activity.instances else None
+        if last_date != plan.end:  # only what was planned for the programme's last date
+            continue
+        if activity.instances[-1].status in ("missed", "overdue", "due"):
             last = activity.instances[-1]
             items.append(DueItem(activity.investigation, activity.label, activity.kind, last))
     return tuple(items)

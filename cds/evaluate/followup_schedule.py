@@ -8,13 +8,13 @@ after it started does not hold the plan back: it starts that many days after the
 (§1.2, «2-3 mdr. efter, at den initiale behandling påbegyndes»). A medicine still given for a
 shorter time means treatment is ongoing: no start yet.
 
-**Instances.** Each activity's months are counted from the start (calendar months). An instance
-is due from ``window.before_days`` before its date until ``window.after_days`` after it, then
-overdue until the next instance's window opens (then missed). It is *done* by the earliest
-matching report or contact not used by an earlier instance, from its window's opening until the
-next instance's window opens (the last: until today), and *booked* by an Appointment not more
-than a week past, or an active order, in that span (an order may be placed up to
-:data:`ORDER_AHEAD_DAYS` ahead).
+**Instances.** Each activity's months are counted from the start (calendar months). An instance is
+due from ``window.before_days`` before its date until ``window.after_days`` after it, then overdue
+until the next instance's window opens (then missed; the last one half a year after its window
+closed). It is *done* by the earliest matching report or contact not used by an earlier instance,
+from its window's opening until the next instance's window opens (the last: until half a year after
+its window), and *booked* by an Appointment not more than a week past, or an active order, in that
+span (an order may be placed up to :data:`ORDER_AHEAD_DAYS` ahead).
 """
 
 from __future__ import annotations
@@ -42,6 +42,9 @@ _DONE_ORDER = frozenset({"completed"})
 _ACTIVE_ORDER = frozenset({"active", "on-hold"})
 # An active order may be placed this long before the window it is for opens.
 ORDER_AHEAD_DAYS = 90
+# The last instance counts as done by something up to this long after its window closed (a
+# control years later is no control of the programme).
+_LAST_GRACE = timedelta(days=180)
 # A booked appointment this many days past with no result is no longer read as booked.
 STALE_BOOKING_DAYS = 7
 
@@ -178,11 +181,14 @@ def _instances(
     for other in inv.done_with:
         shown.extend(_done(programme.investigations[other], facts, today))
     done = sorted(shown, key=lambda s: (s.when or date.min, s.ref))
-    booked = sorted(_booked(inv, facts, today), key=lambda s: (s.when or date.min, s.ref))
+    held = [*_booked(inv, facts, today)]
+    for other in inv.done_with:  # booked with the control it is made at
+        held.extend(_booked(programme.investigations[other], facts, today))
+    booked = sorted(held, key=lambda s: (s.when or date.min, s.ref))
     used: set[str] = set()
     for i, blank in enumerate(blanks):
         following = blanks[i + 1] if i + 1 < len(blanks) else None
-        until = following.window_start if following else today + timedelta(days=1)
+        until = following.window_start if following else blank.window_end + _LAST_GRACE
         hit = next(
             (
                 s
@@ -210,6 +216,8 @@ def _instances(
         )
         if following is not None and today >= following.window_start:
             yield _with(blank, "missed")  # a booking now is for the next one
+        elif following is None and today > blank.window_end + _LAST_GRACE:
+            yield _with(blank, "missed")
         elif hold is not None:
             used.add(hold.ref)
             yield _with(blank, "booked", booked_by=hold)

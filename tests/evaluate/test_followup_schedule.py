@@ -141,13 +141,31 @@ def test_all_done_or_booked_no_card() -> None:
     assert notices(PROGRAMME, plan_of(f), f, CODEBOOK, "patient-view") == ()
 
 
-def test_needs_assessment_alone_when_the_control_was_not_at_the_centre() -> None:
-    # Group B month 3: control done and imaging done; the assessment is not, as no visit.
+def test_a_booked_control_books_the_needs_assessment_too() -> None:
     reports = (HIGH_DEEP, radiology("CT thorax", at(3)))
     app = appointment(at(3, 10), "Sarkomsenteret")
     f = facts(at(3, 5), reports=reports, appointments=(app,))
-    (card,) = notices(PROGRAMME, plan_of(f), f, CODEBOOK, "patient-view")
+    assert instance(plan_of(f), "behovsvurdering", 3).status == "booked"
+    assert notices(PROGRAMME, plan_of(f), f, CODEBOOK, "patient-view") == ()
+
+
+def test_needs_assessment_card_alone_when_only_it_is_due() -> None:
+    # A programme whose needs assessment is not made at the control (no done_with).
+    inv = PROGRAMME.investigations["behovsvurdering"].model_copy(update={"done_with": ()})
+    alone = PROGRAMME.model_copy(
+        update={"investigations": {**PROGRAMME.investigations, "behovsvurdering": inv}}
+    )
+    reports = (HIGH_DEEP, radiology("CT thorax", at(3)))
+    f = facts(at(3, 5), reports=reports, encounters=(visit(at(3)),))
+    plan = followup_plan(alone, CODEBOOK, f, f.today)
+    assert plan is not None
+    (card,) = notices(alone, plan, f, CODEBOOK, "patient-view")
     assert card.kind == "needs_assessment"
+    # documented in words, it is done
+    said = visit(at(3, 1), department="Kreftsykepleier", reason="Behovsvurdering og senfølger")
+    f = facts(at(3, 5), reports=reports, encounters=(visit(at(3)), said))
+    plan = followup_plan(alone, CODEBOOK, f, f.today)
+    assert plan is not None and notices(alone, plan, f, CODEBOOK, "patient-view") == ()
 
 
 def test_completed_card_for_a_year() -> None:
