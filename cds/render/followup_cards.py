@@ -229,11 +229,12 @@ def _needs_assessment(
         for e in effects
     ]
     parts.append(bullets(say(msg("followup.late_heading")), late))
-    referrals = [
+    referrals = "; ".join(
         say(msg("followup.referral_line", problem=md(r.problem), to=md(r.to)))
         for r in programme.referrals
-    ]
-    parts.append(Part(bullets(say(msg("followup.referral_heading")), referrals), 1))
+    )
+    if referrals:
+        parts.append(Part(say(msg("followup.referrals", items=referrals)), 1))
     if notice.items:
         parts.append(Part(_schedule_quote(programme, plan, notice.items[0]), QUOTE_RANK))
     parts.extend(Part(quote(programme, e.cite), QUOTE_RANK + 1) for e in effects)

@@ -101,22 +101,13 @@ def _text(seen: Seen) -> str:
 
 
 def group_and_start(programme: FollowupProgramme, plan: FollowupPlan) -> str:
-    group = say(
-        msg("followup.group_line", group=md(plan.group_label or ""), programme=programme.label)
-    )
-    treatment = plan.treatment
-    if plan.start is None or treatment is None:
+    """«**Gruppe B: …**. Planen regnes fra avsluttet behandling 01.03.2026.» (the treatment
+    itself is an evidence line of the card)."""
+    group = say(msg("followup.group_line", group=md(plan.group_label or "")))
+    if plan.start is None:
         return group
     phrase = "followup.start_long" if plan.start_basis == "long_treatment" else "followup.start_end"
-    start = say(
-        msg(
-            phrase,
-            start=plan.start,
-            days=programme.long_treatment_days,
-            treatment=md(one_line(treatment.text, 80)),
-            when=treatment.when,
-        )
-    )
+    start = say(msg(phrase, start=plan.start, days=programme.long_treatment_days))
     return f"{group} {start}"
 
 

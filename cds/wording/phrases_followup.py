@@ -29,13 +29,10 @@ FOLLOWUP_PHRASES: dict[str, str] = {
     # --- shared lines -----------------------------------------------------------------------
     "followup.title": "Oppfølging etter {disease}",
     "followup.quote": "> «{quote}» — Kilde: {label}, «{section}»",
-    "followup.group_line": "**{group}** i {programme}.",
-    "followup.start_end": (
-        "Planen regnes fra avsluttet behandling {start:date} ({treatment}, {when:date})."
-    ),
+    "followup.group_line": "**{group}**.",
+    "followup.start_end": "Planen regnes fra avsluttet behandling {start:date}.",
     "followup.start_long": (
-        "Planen regnes fra {start:date}, {days} dager etter at langvarig behandling startet "
-        "({treatment}, {when:date})."
+        "Planen regnes fra {start:date}, {days} dager etter at langvarig behandling startet."
     ),
     "followup.evidence_heading": "Grunnlag:",
     "followup.ev_diagnosis": "**Diagnose:** {text} — {when:date}",
@@ -60,11 +57,11 @@ FOLLOWUP_PHRASES: dict[str, str] = {
     "followup.summary_needs": "{title}: behovsvurdering og senfølger (planlagt {planned:date})",
     "followup.needs_intro": (
         "**Behovsvurdering** planlagt {planned:date} (tidsvindu {start:date}–{end:date}): "
-        "status over mål, behov for videre tiltak og støtte til egenomsorg."
+        "er målene nådd, trengs videre tiltak, støtte til egenomsorg?"
     ),
     "followup.late_heading": "Senfølger å se etter:",
     "followup.late_line": "Etter {treatment}: {effects:and}",
-    "followup.referral_heading": "Henvis ved behov:",
+    "followup.referrals": "Henvis ved behov: {items}.",
     "followup.referral_line": "{problem} → {to}",
     # --- completed --------------------------------------------------------------------------
     "followup.summary_completed": "Oppfølgingsprogrammet for {disease} ble avsluttet {end:date}",
