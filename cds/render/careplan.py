@@ -90,7 +90,13 @@ def careplan(
 
 
 def _description(plan: FollowupPlan, programme: FollowupProgramme, group: str) -> str:
-    basis = say(msg(f"followup.basis.{plan.start_basis or 'treatment_end'}"))
+    basis = say(
+        msg(
+            f"followup.basis.{plan.start_basis or 'treatment_end'}",
+            start=plan.start,
+            days=programme.long_treatment_days,
+        )
+    )
     text = say(
         msg("followup.plan_description", group=group, start=plan.start, end=plan.end, basis=basis)
     )

@@ -17,8 +17,9 @@ from cds.wording import PHRASES, msg, say
 
 # Drop rank (cds.render.budget.Part) of the values the group rests on: after the quotes.
 VALUES_RANK = 2
-# A line break the text extraction of the source left inside a word («sar- kom»).
-_HYPHEN = re.compile(r"(\w)- (\w)")
+# A line break the text extraction of the source left inside a word («sar- kom»); a suspended
+# hyphen («knogle- og bløddelssarkomer») is left as it is.
+_HYPHEN = re.compile(r"(\w)- (?!(?:og|eller|samt|til)\b)(\w)")
 
 
 def status_display(status: InstanceStatus) -> str:

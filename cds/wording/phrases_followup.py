@@ -96,10 +96,12 @@ FOLLOWUP_PHRASES: dict[str, str] = {
     # --- the CarePlan -----------------------------------------------------------------------
     "followup.plan_title": "{programme}: {group}",
     "followup.plan_description": (
-        "{group}. Planperiode {start:date}–{end:date}, regnet fra {basis} {start:date}."
+        "{group}. Planperiode {start:date}–{end:date}, regnet fra {basis}."
     ),
-    "followup.basis.treatment_end": "avsluttet behandling",
-    "followup.basis.long_treatment": "oppstart av langvarig behandling + ventetid",
+    "followup.basis.treatment_end": "avsluttet behandling {start:date}",
+    "followup.basis.long_treatment": (
+        "{start:date}, {days} dager etter oppstart av langvarig behandling"
+    ),
     "followup.plan_values": "Grunnlag for gruppen: {values}.",
     "followup.plan_value": "{characteristic}: {value}",
     "followup.plan_ended": (

@@ -16,10 +16,12 @@ from fhir.resources.R4B.careplan import CarePlan
 from fhir.resources.R4B.servicerequest import ServiceRequest
 
 from cds.cdshooks import dump
+from cds.criteria.base import Citation
 from cds.evaluate.followup_model import FollowupNotice, FollowupPlan
 from cds.render.budget import CARD_TYPE_EXTENSION, DETAIL_BUDGET
 from cds.render.careplan import STATUS_SYSTEM, careplan, request_id
 from cds.render.followup_cards import FOLLOWUP_EXTENSION, MAX_ORDERS, followup_card
+from cds.render.followup_text import quote
 
 TODAY = date(2026, 8, 20)
 
@@ -293,6 +295,9 @@ def test_careplan_is_valid_and_says_the_plan() -> None:
 
 def test_careplan_requests_and_activities_carry_each_instance_status() -> None:
     resource = _careplan(f.plan())
+    # Every activity points at a contained request, and every contained request is used.
+    refs = [a["reference"]["reference"] for a in resource["activity"]]
+    assert refs == [f"#{r['id']}" for r in resource["contained"]]
     requests = {r["id"]: r for r in resource["contained"]}
     assert len(requests) == len(resource["activity"]) == 9
     expected = {
@@ -364,3 +369,20 @@ def test_a_diagnosis_that_is_no_condition_is_not_addressed() -> None:
 @pytest.mark.parametrize(("investigation", "month", "rid"), [("mr_lokal", 12, "sr-mr-lokal-12")])
 def test_request_ids_are_fhir_ids(investigation: str, month: int, rid: str) -> None:
     assert request_id(investigation, month) == rid
+
+
+def test_long_treatment_start_is_said_as_such() -> None:
+    p = f.plan(start=date(2026, 5, 30), start_basis="long_treatment")
+    card = _card(_due(p))
+    assert (
+        "Planen regnes fra 30.05.2026, 90 dager etter at langvarig behandling startet."
+        in card["detail"]
+    )
+    description = _careplan(p)["description"]
+    assert "regnet fra 30.05.2026, 90 dager etter oppstart av langvarig behandling." in description
+
+
+def test_quotes_join_words_the_text_extraction_split() -> None:
+    cite = Citation(file="x.txt", section="2", quote="et sar- kom; knogle- og bløddelssarkomer")
+    text = quote(f.programme(), cite)
+    assert "«et sarkom; knogle- og bløddelssarkomer»" in text
