@@ -35,6 +35,12 @@ registr._choice   700     the decision's evidence and why the report cannot choo
 safety_net        700     the deadline with its forløpstid and source, the dated referral
                           (and transfer), what to check; or the decision «ikke påvist kreft»
                           and the findings recorded after it (cds/render/safety_net.py)
+followup          1000    the group and the start of the plan with its dated evidence, up
+                          to three due controls with date and window (≈ 130 characters
+                          each), late effects and referrals, and the programme's Danish
+                          quotes with their long section titles (≈ 260 characters each;
+                          at 900 the needs-assessment card lost its source sentence)
+                          (cds/render/followup_cards.py)
 stop_order        1300    the rule's fixed advice text (≈ 450 characters for the sarcoma
                           biopsy stop, criteria/sarkom.yaml), the orders to delete, the
                           findings and the examinations to order instead
@@ -75,6 +81,7 @@ DETAIL_BUDGET: dict[str, int] = {
     "registration": 900,
     "registration_choice": 700,
     "safety_net": 700,
+    "followup": 1000,
 }
 _SEPARATOR = "\n\n"
 # What stands where lines were cut (last resort): the referral and the record hold the rest.

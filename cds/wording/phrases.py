@@ -25,6 +25,7 @@ from typing import Any
 
 from cds.wording import formats
 from cds.wording.message import Message
+from cds.wording.phrases_followup import FOLLOWUP_PHRASES
 
 PHRASES: dict[str, str] = {
     # --- values that cannot be used (cds.facts.numbers, units, dates, labs) -----------------
@@ -232,6 +233,9 @@ PHRASES.update(
         "term.flag.related_draft_referral": "en henvisning som gjelder funnene er under arbeid",
     }
 )
+
+# The follow-up programme's phrases (cds.render.followup_cards, cds.render.careplan).
+PHRASES.update(FOLLOWUP_PHRASES)
 
 _JOINS: dict[str, str] = {"og": " og ", "eller": " eller ", "comma": ", "}
 
