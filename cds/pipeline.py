@@ -25,6 +25,9 @@ rendered in its own ``try`` per pathway: a failure there is logged (part ``safet
 costs only that card, never the pathway's own card, and it gets no ``failed`` card (the pathway
 *was* assessed). Which nets are shown is decided with the plan (none next to a critical card);
 ``CDS_DISABLED_CARDS=safety_net`` switches them off.
+
+**Follow-up after treatment** (``cds.followups``): each follow-up programme's cards come last,
+and only where the programme's pathway has no card and no safety net in the answer.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ from cds.evaluate.safety_net import SafetyNetPolicy, safety_net, select
 from cds.evaluate.safety_net_model import SafetyNet
 from cds.facts.extract import extract_facts
 from cds.facts.model import PatientFacts
+from cds.followups import CallContext, followup_cards
 from cds.hooks import HookName
 from cds.logs import log_exception
 from cds.record.model import Record
@@ -113,6 +117,9 @@ def respond(
         trace.fired(f"{net.pathway}.klokke.{SAFETY_NET_AUDIT_NAMES[net.kind]}")
     with trace.stage("render"):
         cards = _render(request, facts, settings, plan, failed, hook, today=today, nets=nets)
+        cards.extend(
+            _followup_cards(request, hook, registry, facts, settings, (plan, nets, cards), today)
+        )
     if not explain:
         return CdsResponse(cards=cards)
     return CdsResponse(cards=cards, extension=_explanation(decisions, facts, codebook, hook, today))
@@ -337,6 +344,34 @@ def _safety_net_cards(
         except Exception as exc:
             _log_failure(pathway, exc, part="safety-net-render")
     return cards
+
+
+def _followup_cards(
+    request: HookRequest,
+    hook: HookName,
+    registry: Registry,
+    facts: PatientFacts,
+    settings: Settings,
+    answer: tuple[CardPlan, Sequence[SafetyNet], Sequence[Card]],
+    today: date,
+) -> list[Card]:
+    """The follow-up programmes' cards (``cds.followups``): none where the programme's pathway
+    already has a card or a safety net in this answer, none next to a critical card."""
+    plan, nets, cards = answer
+    speaking = {d.pathway.id for d in plan.singles}
+    speaking |= {m.pathway.id for g in plan.groups for m in g.members}
+    speaking |= {net.pathway for net in nets}
+    user = request.context.get("userId")
+    call = CallContext(
+        hook=hook,
+        hook_instance=request.hook_instance,
+        user_ref=user if isinstance(user, str) and user else None,
+        today=today,
+        disabled=settings.disabled_cards,
+    )
+    return followup_cards(
+        registry, facts, call, card_pathways=speaking, critical=_critical(cards)
+    )
 
 
 def _critical(cards: Sequence[Card]) -> bool:

@@ -40,9 +40,11 @@ ALL_CARD_TYPES: frozenset[str] = frozenset(
         # cds.render.safety_net: a pathway referral with no first attendance by its deadline, or
         # a pathway ended without cancer while the finding persists (patient-view)
         "safety_net",
-        # cds.render.followup_cards: the follow-up programme after cancer treatment (controls
-        # due, needs assessment, programme completed, group unknown, an order not due)
+        # cds.followups / cds.render.followup_cards: the follow-up programme after cancer
+        # treatment (controls due, needs assessment, programme completed, group unknown, an order
+        # not due), or only the order-select card about an imaging order not due now
         "followup",
+        "followup_not_due",
         # cds.render.registration (service pakkeforlop-registrering): proposed registrations,
         # and the choice between two decision codes a report cannot tell apart
         "registration",

@@ -303,7 +303,17 @@ class Explanation(Strict):
     # of the finding (hyperparathyroidism coded after the raised calcium, iron started after the
     # low Hb): there the later date is the point.
     cause_first: bool = False
+    # With ``cause_first``: the cause must be dated at least this many days before the finding
+    # (a sarcoma known for a week before a specimen report is no «uventet sarkomdiagnose»; one
+    # coded the day the report came is the report's own diagnosis).
+    cause_days_before: int = Field(default=0, ge=0, le=365)
     note: str | None = None
+
+    @model_validator(mode="after")
+    def _days_need_cause_first(self) -> Explanation:
+        if self.cause_days_before and not self.cause_first:
+            raise ValueError("cause_days_before needs cause_first: true")
+        return self
 
 
 class Pathway(Strict):

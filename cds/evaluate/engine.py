@@ -25,7 +25,7 @@ A feature whose evaluation raises is reported as ``EvaluationError`` naming it, 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 
 from cds.criteria.codebook import CodeBook
 from cds.criteria.expressions import feature_names
@@ -199,19 +199,25 @@ def explain(
                     if name in hits
                     for e in hits[name].evidence
                 )
-                if explanation.cause_first and not _cause_first(hit, because):
+                days = explanation.cause_days_before
+                if explanation.cause_first and not _cause_first(hit, because, days):
                     continue
                 out[feature_id] = Explained(hit, explanation.label, because)
                 break
     return out
 
 
-def _cause_first(hit: FeatureHit, because: tuple[Evidence, ...]) -> bool:
+def _cause_first(hit: FeatureHit, because: tuple[Evidence, ...], days: int = 0) -> bool:
     """Some evidence of the cause is dated on or before the finding's newest evidence, or is
-    undated (nothing shows it came later); a finding without dates cannot be compared."""
+    undated (nothing shows it came later); a finding without dates cannot be compared. With
+    ``days``, the cause must be dated at least that long before (an undated one does not show
+    it)."""
     newest = max((e.when for e in hit.evidence if e.when is not None), default=None)
     if newest is None:
         return True
+    if days:
+        latest = newest - timedelta(days=days)
+        return any(e.when is not None and e.when <= latest for e in because)
     return any(e.when is None or e.when <= newest for e in because)
 
 

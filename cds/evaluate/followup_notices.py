@@ -8,9 +8,8 @@
 * **needs_assessment** — a needs assessment / late-effects screening due or overdue on its own;
 * **completed** — the programme has ended (its last planned date passed) within
   :data:`COMPLETED_CARD_DAYS`: the GP takes over («egenkontrol i samarbejde med almen praksis»);
-* **not_assigned** — a treated sarcoma whose group or start cannot be determined, while a plan
-  would still run; never while treatment is ongoing, nor for a diagnosis younger than
-  :data:`UNASSIGNED_AFTER_DAYS` without any treatment found.
+* **not_assigned** — a treated sarcoma (the record shows the end of treatment) whose group
+  cannot be determined, while a plan would still run; the card says what is missing.
 
 ``order-select``: **order_not_due** — a draft imaging order of one of the programme's
 investigations that the plan does not ask for now: not due and not overdue (the next planned
@@ -29,7 +28,7 @@ from datetime import date, timedelta
 from typing import Literal
 
 from cds.criteria.codebook import CodeBook
-from cds.criteria.followup import FollowupProgramme
+from cds.criteria.followup import Characteristic, FollowupProgramme
 from cds.evaluate.followup_model import DueItem, FollowupNotice, FollowupPlan
 from cds.evaluate.followup_profile import lexicon_of
 from cds.evaluate.followup_schedule import add_months, order_is
@@ -40,8 +39,6 @@ from cds.hooks import HookName
 # The «completed» card is shown until this long after the programme's last planned date (a plan
 # whose last control is overdue completes only half a year after it: cds.evaluate.followup).
 COMPLETED_CARD_DAYS = 365
-# Without any treatment found, a diagnosis this young is probably still being treated.
-UNASSIGNED_AFTER_DAYS = 180
 _OPEN = ("due", "overdue")
 Level = Literal["info", "warning"]
 
@@ -105,16 +102,31 @@ def _last_missed(plan: FollowupPlan) -> tuple[DueItem, ...]:
 
 
 def _worth_asking(programme: FollowupProgramme, plan: FollowupPlan) -> bool:
-    """A «group cannot be determined» card only while a plan could still be running."""
-    if "treatment_ongoing" in plan.missing:
+    """A «group cannot be determined» card only where a plan would be running now: the record
+    shows the end of treatment (a GP record of an old sarcoma rarely does, and a card for every
+    such patient would be noise; the timeline and explain view still say what is missing), and
+    today lies within the longest schedule the known values still allow."""
+    if plan.start is None:
         return False
-    longest = max(m for g in programme.groups.values() for a in g.schedule for m in a.months)
-    since = plan.start or (plan.treatment.when if plan.treatment else None) or plan.diagnosis.when
-    if since is None:
-        return False
-    if plan.treatment is None and (plan.today - since).days < UNASSIGNED_AFTER_DAYS:
-        return False
-    return plan.today <= add_months(since, longest)
+    return plan.today <= add_months(plan.start, _longest_possible(programme, plan))
+
+
+def _longest_possible(programme: FollowupProgramme, plan: FollowupPlan) -> int:
+    """The last month of any schedule row the patient's known values do not exclude."""
+
+    def allowed(values: tuple[str, ...], name: Characteristic) -> bool:
+        known = plan.value(name)
+        return not values or known is None or known in values
+
+    months = [
+        month
+        for group in programme.groups.values()
+        if allowed(group.criteria.grade, "grade") and allowed(group.criteria.site, "site")
+        for row in group.schedule
+        if all(allowed(values, name) for name, values in row.when.items())
+        for month in row.months
+    ]
+    return max(months, default=0)
 
 
 def _not_due(

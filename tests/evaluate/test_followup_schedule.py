@@ -189,10 +189,16 @@ def test_not_assigned_card_and_its_silences() -> None:
     ungraded = facts(at(6), reports=())
     (card,) = notices(PROGRAMME, plan_of(ungraded), ungraded, CODEBOOK, "patient-view")
     assert card.kind == "not_assigned" and card.plan.missing == ("grade",)
-    # eleven years after treatment no plan would run any more
-    old = facts(add_months(SURGERY, 121), reports=())
-    assert notices(PROGRAMME, plan_of(old), old, CODEBOOK, "patient-view") == ()
-    # a young diagnosis with no treatment found: probably still being treated
+    # groups A and B both end at month 60 for a sarcoma that is no Ewing/osteosarcoma
+    last = facts(at(60), reports=())
+    assert notices(PROGRAMME, plan_of(last), last, CODEBOOK, "patient-view")
+    after = facts(at(60, 1), reports=())
+    assert notices(PROGRAMME, plan_of(after), after, CODEBOOK, "patient-view") == ()
+    # no treatment in the record (a GP record of an old sarcoma): said in the plan, no card
+    untreated = facts(at(6), reports=(), orders=())
+    assert plan_of(untreated).missing == ("grade", "treatment_end")
+    assert notices(PROGRAMME, plan_of(untreated), untreated, CODEBOOK, "patient-view") == ()
+    # treatment still going on: no card either
     young = facts(SURGERY, orders=())
     assert notices(PROGRAMME, plan_of(young), young, CODEBOOK, "patient-view") == ()
 

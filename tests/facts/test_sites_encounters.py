@@ -189,6 +189,23 @@ def test_junk_encounter_fields_never_raise(codebook: CodeBook, junk: object) -> 
 # --- medication dates -----------------------------------------------------------------------------
 
 
+def test_medication_statement_period_end_is_the_course_end(codebook: CodeBook) -> None:
+    # The follow-up plan counts from the end of initial treatment (cds/evaluate/followup.py).
+    statement = {
+        "resourceType": "MedicationStatement",
+        "id": "kjemo",
+        "status": "completed",
+        "medicationCodeableConcept": {"coding": [coding(ATC, "L01DB01", "Doksorubicin")]},
+        "effectivePeriod": {"start": "2026-01-10", "end": "2026-05-02T12:00:00+02:00"},
+    }
+    open_ended = {**statement, "id": "pagar", "effectivePeriod": {"start": "2026-01-10"}}
+    found = facts_of(codebook, MedicationStatement=[statement, open_ended]).medications
+    assert [(m.when, m.end) for m in found] == [
+        (date(2026, 1, 10), date(2026, 5, 2)),
+        (date(2026, 1, 10), None),
+    ]
+
+
 def test_medication_statement_falls_back_to_date_asserted(codebook: CodeBook) -> None:
     statements = [
         {

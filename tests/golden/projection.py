@@ -13,6 +13,8 @@ rule made (a pathway that could not be assessed or failed) has ``rule: null``.
 Safety-net cards (card type ``safety_net``, cds.render.safety_net) come from the pathway clock,
 not from a criteria rule: their «rule» is a pseudo-rule id named by the card's safety-net kind
 (:data:`SAFETY_NET_RULES`), which is also their golden folder (tests/golden/cases_clock.py).
+Follow-up cards (card type ``followup``, cds.render.followup_cards) likewise, by their follow-up
+kind (:data:`FOLLOWUP_RULES`, tests/golden/cases_followup.py).
 """
 
 from __future__ import annotations
@@ -29,7 +31,18 @@ SAFETY_NET_RULES: dict[str, str] = {
     "first_attendance": "klokke.forste-fremmote",
     "not_cancer_persisting": "klokke.avsluttet-uten-kreft",
 }
-PSEUDO_RULES: frozenset[str] = frozenset(SAFETY_NET_RULES.values())
+FOLLOWUP_KIND = "no.pakkeforlop-cds.followup"
+# Follow-up card kind (cds.evaluate.followup_notices) -> its golden folder (cases_followup.py).
+FOLLOWUP_RULES: dict[str, str] = {
+    "control_due": "oppfolging.kontroll",
+    "needs_assessment": "oppfolging.kontroll",
+    "not_assigned": "oppfolging.gruppe-ukjent",
+    "order_not_due": "oppfolging.ikke-planlagt",
+    "completed": "oppfolging.avsluttet",
+}
+PSEUDO_RULES: frozenset[str] = frozenset(SAFETY_NET_RULES.values()) | frozenset(
+    FOLLOWUP_RULES.values()
+)
 
 
 def project(
@@ -56,7 +69,11 @@ def _card_rules(rules: list[str], hook_instance: str, registry: Registry) -> dic
 def _card(card: dict[str, Any], by_uuid: dict[str, str]) -> dict[str, Any]:
     detail = str(card.get("detail", ""))
     extension = card.get("extension", {})
-    rule = by_uuid.get(card["uuid"]) or SAFETY_NET_RULES.get(extension.get(SAFETY_NET_KIND))
+    rule = (
+        by_uuid.get(card["uuid"])
+        or SAFETY_NET_RULES.get(extension.get(SAFETY_NET_KIND))
+        or FOLLOWUP_RULES.get(extension.get(FOLLOWUP_KIND))
+    )
     return {
         "uuid": card["uuid"],
         "type": card.get("extension", {}).get(CARD_TYPE),
