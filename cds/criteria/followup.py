@@ -151,6 +151,10 @@ class Investigation(Strict):
     departments: tuple[str, ...] = ()
     patterns: tuple[str, ...] = ()
     order_text: str | None = None  # the suggested order's code.text; default ``label``
+    # Other investigations whose record evidence shows this one done (or booked) too: a needs
+    # assessment is made at the outpatient control (seed 004 §4.4, «ved 1. ambulante kontrol»),
+    # and a record rarely names it.
+    done_with: tuple[str, ...] = ()
     note: str | None = None
 
     @model_validator(mode="after")

@@ -35,6 +35,11 @@ def check_programme(
         at = f"investigations.{key}"
         problems += check_regexes(inv.departments, f"{at}.departments")
         problems += check_regexes(inv.patterns, f"{at}.patterns")
+        problems.extend(
+            f"{at}.done_with: unknown investigation {other!r}"
+            for other in inv.done_with
+            if other not in programme.investigations or other == key
+        )
         if inv.imaging is not None:
             problems += check_regexes(inv.imaging.regions, f"{at}.imaging.regions")
             problems += check_regexes(inv.imaging.not_regions, f"{at}.imaging.not_regions")

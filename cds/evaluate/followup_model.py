@@ -55,7 +55,7 @@ class CharacteristicValue:
     characteristic: Characteristic
     value: str
     label: str  # the value's Bokmål label
-    evidence: Seen
+    evidence: Seen | None  # None: the «absent» value (nothing shows)
 
 
 @dataclass(frozen=True, slots=True)

@@ -117,6 +117,7 @@ def extract_medications(
             if status in _MED_SKIP:
                 continue
             concept, fallback = _medication_concept(resource, resolver)
+            end = None
             if resource_type == "MedicationStatement":
                 period = fj.as_dict(resource.get("effectivePeriod")) or {}
                 when = first_date(
@@ -124,6 +125,7 @@ def extract_medications(
                     period.get("start"),
                     resource.get("dateAsserted"),
                 )
+                end = first_date(period.get("end"))
             else:
                 when = first_date(resource.get("authoredOn"))
             facts.append(
@@ -134,6 +136,7 @@ def extract_medications(
                     when=when,
                     # active, intended, on-hold, unknown and a missing status: presumably in use
                     active=status not in _MED_INACTIVE,
+                    end=end,
                 )
             )
     return tuple(facts)

@@ -120,6 +120,9 @@ class MedicationFact:
     codes: frozenset[Code]  # ATC under family "atc"
     when: date | None
     active: bool
+    # A statement's effectivePeriod.end: when a course of treatment ended (the follow-up plan
+    # counts from the end of initial treatment, cds.evaluate.followup).
+    end: date | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -188,3 +188,10 @@ def extract_reports(reports: Iterable[dict[str, Any]]) -> tuple[ReportFact, ...]
             )
         )
     return tuple(facts)
+
+
+def modality_of(texts: Iterable[str]) -> str | None:
+    """The imaging modality («MR», «CT», «RTG», «UL») the first text that names one names, as
+    reports are read: for imaging *orders* (an order's code text «CT thorax»), which carry no
+    diagnostic-service category."""
+    return _modality(texts)
