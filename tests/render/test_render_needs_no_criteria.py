@@ -30,6 +30,10 @@ ALLOWED = {
     "cds.evaluate.clock_model",
     # The safety-net decisions (plain dataclasses), which the safety-net card words.
     "cds.evaluate.safety_net_model",
+    # The follow-up programme's schema (labels, quotes, order texts the cards and CarePlan word)
+    # and the plan decided by evaluate (plain dataclasses): cds.render.followup_cards, careplan.
+    "cds.criteria.followup",
+    "cds.evaluate.followup_model",
     # The hook names (a Literal type) and the hook table: words differ per hook.
     "cds.hooks",
     "cds.evaluate.decision",
