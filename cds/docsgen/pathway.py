@@ -374,7 +374,9 @@ def _switching_off() -> list[str]:
         "A site switches card types off with the setting `CDS_DISABLED_CARDS` (comma-separated: "
         "`acute`, `begrunnet`, `mistanke`, `not_met`, `unsupported_referral`, `advice`, "
         "`stop_order`, `not_assessed`, `failed`, `safety_net`, `registration`, "
-        "`registration_choice`; README «Settings»). It applies after the "
+        "`registration_choice`, `followup` (every follow-up programme card), `followup_not_due` "
+        "(only the order-select card about an imaging order the programme does not ask for "
+        "now); README «Settings»). It applies after the "
         "pathways are combined, to every pathway alike (`cds/pipeline.py`). Changing a rule "
         "itself (e.g. `at_least`) is an edit of the criteria file with "
         "a version bump (criteria/README.md).",
