@@ -66,8 +66,8 @@ FOLLOWUP_PHRASES: dict[str, str] = {
     # --- completed --------------------------------------------------------------------------
     "followup.summary_completed": "Oppfølgingsprogrammet for {disease} ble avsluttet {end:date}",
     "followup.completed_text": (
-        "**Fastlegen følger nå pasienten videre sammen med pasienten selv (egenkontroll).** Nye "
-        "symptomer vurderes mot pakkeforløpet for {disease}."
+        "**Pasienten går nå over til egenkontroll i samarbeid med fastlegen.** Nye symptomer "
+        "vurderes mot kriteriene i pakkeforløpet for {disease}."
     ),
     "followup.missed_heading": "Ikke utført ved siste planlagte kontroll:",
     "followup.missed_line": "**{label}** — planlagt {planned:date} ({status})",

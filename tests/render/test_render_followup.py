@@ -169,8 +169,8 @@ def test_completed_hands_over_to_the_gp_with_the_quote_and_the_missed_items() ->
     assert card["indicator"] == "info"
     assert card["summary"] == "Oppfølgingsprogrammet for sarkom ble avsluttet 01.03.2031"
     detail = card["detail"]
-    assert "Fastlegen følger nå pasienten videre sammen med pasienten selv (egenkontroll)" in detail
-    assert "Nye symptomer vurderes mot pakkeforløpet for sarkom." in detail
+    assert "Pasienten går nå over til egenkontroll i samarbeid med fastlegen" in detail
+    assert "Nye symptomer vurderes mot kriteriene i pakkeforløpet for sarkom." in detail
     assert (
         "> «Herefter overgår patienten til egenkontrol i samarbejde med almen praksis.» — Kilde: "
         "Oppfølgingsprogram for sarkom, «4.5 Opgavefordeling og koordination»"
