@@ -12,11 +12,13 @@ Labels and reasons are in Bokmål, worded like the cards (``cds.wording``). It i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
 from cds.criteria.base import Citation
 from cds.evaluate.model import Evidence, FeatureTrace, PathwayTrace, RuleTrace, Uncounted
+from cds.render.followup_timeline import followup_explanation_text
 from cds.wording import formats as fmt
 from cds.wording.phrases import say
 
@@ -39,9 +41,16 @@ _STATUS_WORDS = {
 }
 
 
-def explanation_extension(traces: list[PathwayTrace]) -> dict[str, Any]:
-    """The response ``extension`` for ``traces`` (one per pathway, registry order)."""
-    return {EXPLAIN_EXTENSION: {"version": 1, "pathways": [_pathway(t) for t in traces]}}
+def explanation_extension(
+    traces: list[PathwayTrace], followup: Sequence[dict[str, Any]] = ()
+) -> dict[str, Any]:
+    """The response ``extension`` for ``traces`` (one per pathway, registry order) and, when
+    the patient is in a follow-up programme, its ``followup`` part
+    (``cds.render.followup_timeline.followup_explanation``; left out when there is none)."""
+    body: dict[str, Any] = {"version": 1, "pathways": [_pathway(t) for t in traces]}
+    if followup:
+        body["followup"] = list(followup)
+    return {EXPLAIN_EXTENSION: body}
 
 
 def _cite(citation: Citation) -> dict[str, str]:
@@ -122,7 +131,8 @@ def _day(item: dict[str, Any]) -> str:
 def explanation_text(extension: dict[str, Any]) -> str:
     """The extension as plain text for a terminal (``cds evaluate --explain``)."""
     lines: list[str] = []
-    for pathway in extension.get(EXPLAIN_EXTENSION, {}).get("pathways", []):
+    body = extension.get(EXPLAIN_EXTENSION, {})
+    for pathway in body.get("pathways", []):
         verdict = pathway.get("outcome", "ingen kort")
         name = f"{pathway['title']} ({pathway['pathway']} {pathway['version']})"
         lines.append(f"== {name}: {verdict}")
@@ -151,4 +161,5 @@ def explanation_text(extension: dict[str, Any]) -> str:
             if "agedOut" in feature:
                 aged = feature["agedOut"]
                 lines.append(f"       eldre: {aged['text']} — {_day(aged)}")
+    lines += followup_explanation_text(body.get("followup", []))
     return "\n".join(lines)

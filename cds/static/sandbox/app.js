@@ -413,6 +413,31 @@ function renderExplanation(extension) {
     section.append(el("h4", { text: "Funn" }), el("ul", {}, ...pathway.features.map(explainFeature)));
     container.append(section);
   }
+  for (const plan of explanation.followup || []) container.append(explainFollowup(plan));
+}
+
+// A follow-up programme after treatment (the extension's «followup» part): group, the values
+// it rests on, start, end, and per activity its planned dates with window and status.
+function explainFollowup(plan) {
+  const section = el("details", { class: "explain-pathway" },
+    el("summary", { text: `${plan.title} (${plan.version}): ${plan.stateText}` }));
+  if (plan.group) section.append(el("p", { text: plan.group.label }));
+  const values = el("ul");
+  for (const value of plan.values || []) {
+    const evidence = value.evidence ? ` — ${value.evidence.date || "udatert"} (${value.evidence.reference})` : "";
+    values.append(el("li", { text: `${value.label}: ${value.valueText}${evidence}` }));
+  }
+  for (const missing of plan.missing || []) values.append(el("li", { text: `Mangler: ${missing.label}` }));
+  if (plan.start) values.append(el("li", { text: `Start ${plan.start.date} (${plan.start.text})` }));
+  if (plan.ended) values.append(el("li", { text: `Avsluttet: ${plan.ended.text}` }));
+  section.append(values);
+  for (const activity of plan.activities || []) {
+    section.append(el("h4", { text: activity.label }));
+    section.append(el("ul", {}, ...activity.instances.map((i) =>
+      el("li", { text: `${i.month} mnd ${i.planned} (vindu ${i.windowStart}–${i.windowEnd}): ${i.statusText}` }))));
+    for (const source of activity.sources || []) section.append(quote(source));
+  }
+  return section;
 }
 
 // --- start-up ---
