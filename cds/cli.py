@@ -1,5 +1,6 @@
 """The ``cds`` command: ``cds serve`` runs the service, ``cds evaluate`` checks one record offline,
-``cds timeline`` prints one record's pathway clock.
+``cds timeline`` prints one record's pathway clock, and its place in a follow-up programme after
+treatment (``criteria/oppfolging/``) when it has one.
 
 ``cds db upgrade`` migrates the database of ``DATABASE_URL`` to the newest schema (what the
 service does at start-up unless ``CDS_DB_MIGRATE_ON_START=false``); ``cds db prune-audit
@@ -131,7 +132,8 @@ def _parser() -> argparse.ArgumentParser:
 
     timeline = commands.add_parser(
         "timeline",
-        help="print one patient's pathway timeline: events, next event, deadline, overdue",
+        help="print one patient's pathway timeline (events, next event, deadline, overdue) "
+        "and follow-up plan after treatment",
     )
     timeline.add_argument("record", help="FHIR Bundle JSON file with the patient record, or -")
     timeline.add_argument(
@@ -381,10 +383,21 @@ def _timeline(source: str, *, today: date | None, fmt: str, pathway: str | None)
         for p in registry.pathways
         if pathway is None or p.id == pathway
     ]
+    from cds.followups import plans as followup_plans
+    from cds.render.followup_timeline import followup_json, followup_text
+
+    # Follow-up programmes after treatment, under the pathway that takes over at a recurrence
+    # (``--pathway sarkom`` shows the sarcoma programme too); no diagnosis of one: no block.
+    plans = [
+        (f, plan)
+        for f, plan in followup_plans(registry, facts, day)
+        if pathway is None or f.pathway == pathway
+    ]
     if fmt == "json":
-        print(json.dumps(timeline_json(pairs), ensure_ascii=False, indent=2))
+        entries = timeline_json(pairs) + followup_json(plans)
+        print(json.dumps(entries, ensure_ascii=False, indent=2))
     else:
-        print(timeline_text(pairs))
+        print("\n\n".join(filter(None, (timeline_text(pairs), followup_text(plans)))))
     return EXIT_OK
 
 

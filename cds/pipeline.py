@@ -40,24 +40,28 @@ from typing import Any
 from cds.audit import current_trace
 from cds.cdshooks import Card, CdsResponse, HookRequest
 from cds.criteria.codebook import CodeBook
+from cds.criteria.followup import FollowupProgramme
 from cds.criteria.registry import Registry
 from cds.criteria.schema import ALL_HOOKS, Pathway
 from cds.evaluate.clock import timeline
 from cds.evaluate.decision import CardDecision, CardPlan, decide, plan_cards
 from cds.evaluate.engine import EvaluationError, evaluate
 from cds.evaluate.explanation import explain_pathway
+from cds.evaluate.followup_model import FollowupPlan
 from cds.evaluate.model import Assessment
 from cds.evaluate.safety_net import SafetyNetPolicy, safety_net, select
 from cds.evaluate.safety_net_model import SafetyNet
 from cds.facts.extract import extract_facts
 from cds.facts.model import PatientFacts
 from cds.followups import CallContext, followup_cards
+from cds.followups import plans as followup_plans
 from cds.hooks import HookName
 from cds.logs import log_exception
 from cds.record.model import Record
 from cds.render import unassessed
 from cds.render.cards import render_cards
 from cds.render.explanation import explanation_extension
+from cds.render.followup_timeline import followup_explanation
 from cds.render.safety_net import safety_net_card
 from cds.settings import Settings
 
@@ -122,7 +126,10 @@ def respond(
         )
     if not explain:
         return CdsResponse(cards=cards)
-    return CdsResponse(cards=cards, extension=_explanation(decisions, facts, codebook, hook, today))
+    # The plans again (explain only): the cards' step keeps none of them.
+    plans = list(followup_plans(registry, facts, today))
+    extension = _explanation(decisions, facts, codebook, hook, today, plans)
+    return CdsResponse(cards=cards, extension=extension)
 
 
 def _explanation(
@@ -131,9 +138,10 @@ def _explanation(
     codebook: CodeBook,
     hook: HookName,
     today: date,
+    plans: Sequence[tuple[FollowupProgramme, FollowupPlan]] = (),
 ) -> dict[str, Any]:
-    """The explain extension; a pathway whose explanation fails is left out of it (logged): the
-    cards must still go out."""
+    """The explain extension, with the follow-up plans' part; a pathway whose explanation fails
+    is left out of it (logged): the cards must still go out."""
     traces = []
     for decision in decisions:
         try:
@@ -144,7 +152,7 @@ def _explanation(
             )
         except Exception as exc:
             _log_failure(decision.pathway, exc, part="explain")
-    return explanation_extension(traces)
+    return explanation_extension(traces, followup_explanation(plans))
 
 
 def _render(
