@@ -112,3 +112,24 @@ def test_check_names_a_generated_page_no_longer_generated(
     assert main(["docs", "--out", str(copy), "--check"]) == 1
     err = capsys.readouterr().err
     assert str(gone) in err and "notes.md" not in err
+
+
+def test_followup_page_has_the_schedule_the_window_and_the_reviewer_notes() -> None:
+    page = docsgen.generate(CRITERIA)["sarkom-oppfolging.md"]
+    assert "from criteria/oppfolging/sarkom.yaml" in page
+    assert page.index("### Gruppe A") < page.index("### Gruppe B") < page.index("### Gruppe C")
+    # Group B, month 6: the MR only for deep soft-tissue sarcomas; years 6–10 only for
+    # Ewing/osteosarcoma.
+    assert (
+        "| 6 | 1 | Klinisk kontroll med palpasjon av tumorområdet; Røntgen av knokkelen (bare ved "
+        "knokkelsarkom); MR av tumorområdet (bare ved bløtvevssarkom; dyptliggende)" in page
+    )
+    assert "| 120 | 10 | Klinisk kontroll med palpasjon av tumorområdet (bare ved Ewings" in page
+    # Window: 30 days either side, with the boundary dates of the worked example.
+    assert "vinduet åpner 13.02.2027 og lukkes 14.04.2027; fra 15.04.2027" in page
+    assert "| lymfødem | lymfødembehandling |" in page
+    reviewer = page[page.index("## Merknader til fagkontroll (REVIEWER)") :]
+    assert "`groups.B.schedule[2].note` (field): REVIEWER: eight «x»" in reviewer
+    assert "`id (line 1)` (YAML comment)" in reviewer
+    # Regexes in table cells keep their «|» escaped (GitHub splits cells at a bare one).
+    assert r"`retroperitone\w*`" in page and r"`lår\w*\|femur" in page

@@ -1,6 +1,7 @@
 """``cds docs``: the generated documentation pages, written or checked.
 
-Pages (``docs/pathways/`` by default): one per pathway (:mod:`cds.docsgen.pathway`) and an
+Pages (``docs/pathways/`` by default): one per pathway (:mod:`cds.docsgen.pathway`), one per
+follow-up programme after treatment (:mod:`cds.docsgen.followup`, ``<programme id>.md``) and an
 index, ``README.md``, listing the pathways with version and effective date and the published
 services with their prefetch templates (from ``cds.services``). Output is deterministic (no
 dates, sorted or file order), so ``--check`` can compare the committed pages byte for byte.
@@ -16,8 +17,10 @@ from pathlib import Path
 
 import yaml
 
+from cds.criteria.followup import FollowupProgramme
 from cds.criteria.loader import load_registry
 from cds.criteria.schema import Pathway
+from cds.docsgen.followup import followup_page
 from cds.docsgen.pathway import GoldenCase, PageInputs, pathway_page
 from cds.docsgen.reviewer import MARK, ReviewerNote, comment_notes, field_notes
 from cds.hooks import HOOKS
@@ -46,8 +49,26 @@ def generate(criteria_dir: Path) -> dict[str, str]:
             examples=examples,
         )
         pages[f"{pathway.id}.md"] = pathway_page(pathway, inputs)
-    pages["README.md"] = _index(registry.pathways, _assertion_notes(criteria_dir))
+    files = _followup_files(criteria_dir)
+    for programme in registry.followups:
+        path = files.get(programme.id)
+        notes = comment_notes(path) if path is not None else []
+        name = f"criteria/{path.relative_to(criteria_dir).as_posix()}" if path else programme.id
+        pages[f"{programme.id}.md"] = followup_page(programme, registry.codebook, name, notes)
+    pages["README.md"] = _index(
+        registry.pathways, _assertion_notes(criteria_dir), registry.followups
+    )
     return dict(sorted(pages.items()))
+
+
+def _followup_files(criteria_dir: Path) -> dict[str, Path]:
+    """Programme id -> its file in ``criteria/oppfolging/`` (the id need not be the file name)."""
+    found: dict[str, Path] = {}
+    for path in sorted((criteria_dir / "oppfolging").glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if isinstance(data, dict) and isinstance(data.get("id"), str):
+            found[data["id"]] = path
+    return found
 
 
 def write(pages: dict[str, str], out: Path) -> list[Path]:
@@ -118,7 +139,11 @@ def _assertion_notes(criteria_dir: Path) -> list[ReviewerNote]:
     return notes
 
 
-def _index(pathways: tuple[Pathway, ...], assertion_notes: list[ReviewerNote]) -> str:
+def _index(
+    pathways: tuple[Pathway, ...],
+    assertion_notes: list[ReviewerNote],
+    followups: tuple[FollowupProgramme, ...] = (),
+) -> str:
     out = [
         "# Pakkeforløp: kriteriene som dokumentasjon",
         "",
@@ -140,6 +165,19 @@ def _index(pathways: tuple[Pathway, ...], assertion_notes: list[ReviewerNote]) -
             f"| [{p.title}]({p.id}.md) | `{p.id}` | {p.version} | {p.effective.isoformat()} | "
             f"{p.code} | {len(p.rules)} | {len(p.features)} |"
         )
+    if followups:
+        out += [
+            "",
+            "Oppfølging etter behandling ([docs/followup.md](../followup.md)):",
+            "",
+            "| program | id | versjon | grupper | forløp ved tilbakefall |",
+            "|---|---|---|---|---|",
+        ]
+        for f in followups:
+            out.append(
+                f"| [{f.label}]({f.id}.md) | `{f.id}` | {f.version} | "
+                f"{', '.join(f.groups)} | `{f.pathway}` |"
+            )
     out += [
         "",
         "## Felles for alle forløp: negasjon, tvil og historikk (`criteria/assertion.yaml`)",
