@@ -19,7 +19,8 @@ from cds.criteria.codebook import CodeBook
 from cds.criteria.followup import Activity, FollowupProgramme, Group, Investigation
 from cds.docsgen.pathway import _codeset, _quote, _reviewer
 from cds.docsgen.reviewer import MARK, ReviewerNote
-from cds.render.followup_timeline import KIND_WORDS, STATUS_WORDS, characteristic_label
+from cds.render.followup_text import characteristic_label
+from cds.render.followup_timeline import KIND_WORDS, STATUS_WORDS
 from cds.wording.formats import day
 
 _TREATMENT = {

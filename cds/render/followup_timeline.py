@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import Any, get_args
 
 from cds.criteria.base import Citation
 from cds.criteria.followup import FollowupProgramme
@@ -20,9 +20,11 @@ from cds.evaluate.followup_model import (
     CharacteristicValue,
     FollowupPlan,
     Instance,
+    InstanceStatus,
     PlannedActivity,
     Seen,
 )
+from cds.render.followup_text import characteristic_label, missing_label, status_display
 from cds.wording.formats import day
 
 Pair = tuple[FollowupProgramme, FollowupPlan]
@@ -33,15 +35,9 @@ STATE_WORDS = {
     "ended": "avsluttet før tiden",
     "completed": "fullført – fastlegen overtar",
 }
-# The same words as the cards' (``followup.status.*`` in cds.wording on the render branch).
-STATUS_WORDS = {
-    "planned": "planlagt",
-    "due": "forfaller",
-    "overdue": "forfalt",
-    "missed": "ikke utført",
-    "booked": "bestilt",
-    "done": "utført",
-    "not_assessed": "ikke vurdert",
+# The cards' words (``followup.status.*``), so the timeline and the cards say the same.
+STATUS_WORDS: dict[InstanceStatus, str] = {
+    status: status_display(status) for status in get_args(InstanceStatus)
 }
 OPEN_NOW = ("due", "overdue")  # the instances the explain text lists per activity
 KIND_WORDS = {
@@ -49,23 +45,7 @@ KIND_WORDS = {
     "imaging": "bildediagnostikk",
     "needs_assessment": "behovsvurdering og senfølger",
 }
-TREATMENT_END = "treatment_end"  # FollowupPlan.missing: the end of initial treatment is unknown
 _TREATMENT_END_WORDS = "slutt på initial behandling"
-# What FollowupPlan.missing may name besides characteristics.
-_MISSING_WORDS = {
-    TREATMENT_END: _TREATMENT_END_WORDS,
-    "treatment_ongoing": "slutt på initial behandling (behandlingen pågår fortsatt)",
-}
-
-
-def characteristic_label(programme: FollowupProgramme, name: str) -> str:
-    """«malignitetsgrad» for ``grade``; «slutt på initial behandling» for ``treatment_end``."""
-    if name in _MISSING_WORDS:
-        return _MISSING_WORDS[name]
-    for key, spec in programme.characteristics.items():
-        if key == name:
-            return spec.label
-    return name
 
 
 def start_words(programme: FollowupProgramme, plan: FollowupPlan) -> str:
@@ -146,7 +126,7 @@ def _plan_lines(programme: FollowupProgramme, plan: FollowupPlan) -> list[str]:
     for name in plan.conflicts:
         lines.append(f"  {characteristic_label(programme, name)}: motstridende opplysninger")
     if plan.missing:
-        names = ", ".join(characteristic_label(programme, m) for m in plan.missing)
+        names = ", ".join(missing_label(programme, m) for m in plan.missing)
         lines.append(f"  Mangler: {names}")
     if plan.treatment is not None:
         lines.append(f"  Initial behandling: {_seen(plan.treatment)}")
@@ -283,7 +263,7 @@ def _explain_one(programme: FollowupProgramme, plan: FollowupPlan) -> dict[str, 
             for v in plan.values
         ],
         "missing": [
-            {"id": m, "label": characteristic_label(programme, m)} for m in plan.missing
+            {"id": m, "label": missing_label(programme, m)} for m in plan.missing
         ],
         "conflicts": [
             {"id": c, "label": characteristic_label(programme, c)} for c in plan.conflicts

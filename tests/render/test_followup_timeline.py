@@ -177,7 +177,7 @@ def test_text_of_an_ended_and_an_unassigned_plan(programme: FollowupProgramme) -
     assert "reglene i pakkeforløpet «sarkom» gjelder" in ended
     assert "90 dager etter start av initial behandling" in ended
     assert "ikke tildelt gruppe" in unassigned
-    assert "  Mangler: malignitetsgrad, slutt på initial behandling" in unassigned
+    assert "  Mangler: malignitetsgrad, dato for avsluttet behandling" in unassigned
     assert "  lokalisasjon: motstridende opplysninger" in unassigned
 
 
