@@ -5,7 +5,7 @@ Where a value shows:
 
 * a **diagnosis** of the programme's code set: its codes (a C49.2 is a limb) and its own words
   (code text, notes, body site);
-* a **report** (pathology, radiology), a **note** or a **contact reason** that names the tumour
+* a **report** (pathology, radiology) or a **contact reason** that names the tumour
   (``programme.subject``: «sarkom», «GIST», «Ewing» …): its words. A «høygradig dysplasi» in a
   colon biopsy says nothing about the sarcoma, so other texts are not read.
 
@@ -77,14 +77,16 @@ def diagnoses(
 def subject_texts(
     programme: FollowupProgramme, facts: PatientFacts, diagnosed: list[ConditionFact]
 ) -> list[Text]:
-    """Every text about the tumour: the diagnoses' own words, and reports, other diagnoses' notes
-    and contact reasons that name it."""
+    """Every text about the tumour: the diagnoses' own words, and reports and contact reasons
+    that name it."""
     subject = regexes(programme.subject)
     texts: list[Text] = []
     mine = {c.ref for c in diagnosed}
+    # Only the diagnoses of the programme itself: another problem's note that names the old
+    # sarcoma («ny kul venstre lår, tidligere sarkom») tells where the *new* finding is.
     for cond in facts.conditions:
-        words = "\n".join(t for t in (cond.text, cond.note, cond.site) if t)
-        if cond.ref in mine or any(p.search(words) for p in subject):
+        if cond.ref in mine:
+            words = "\n".join(t for t in (cond.text, cond.note, cond.site) if t)
             texts.append(Text(cond.ref, cond.when, words))
     for report in facts.reports:
         words = "\n".join(t for t in (report.title, report.conclusion) if t)

@@ -201,3 +201,17 @@ def test_completed_after_the_last_date() -> None:
     assert late.state == "completed"
     # the last control overdue: still active until half a year after
     assert plan_of(facts(at(60, 31), reports=(HIGH_DEEP,))).state == "active"
+
+
+def test_another_problems_note_about_the_old_sarcoma_is_not_read() -> None:
+    # The GP's new problem names the old sarcoma: where and what the *new* finding is, not the
+    # tumour the programme follows.
+    lump = replace(
+        diagnosis("S04", "Ny kul venstre overarm", SURGERY + timedelta(days=200)),
+        ref="Condition/ny-kul",
+        codes=frozenset({("icpc2", "S04")}),
+        note="Tidligere høygradig sarkom i lår, nå ny kul overarm.",
+    )
+    report = pathology("Myxofibrosarkom i høyre lår, frie render.")
+    plan = plan_of(facts(at(8), conditions=(diagnosis(), lump), reports=(report,)))
+    assert plan.missing == ("grade",)
