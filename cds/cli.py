@@ -394,7 +394,7 @@ def _timeline(source: str, *, today: date | None, fmt: str, pathway: str | None)
         if pathway is None or f.pathway == pathway
     ]
     if fmt == "json":
-        entries = timeline_json(pairs) + followup_json(plans)
+        entries = timeline_json(pairs) + followup_json(plans, facts.patient_ref)
         print(json.dumps(entries, ensure_ascii=False, indent=2))
     else:
         print("\n\n".join(filter(None, (timeline_text(pairs), followup_text(plans)))))

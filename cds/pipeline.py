@@ -152,7 +152,7 @@ def _explanation(
             )
         except Exception as exc:
             _log_failure(decision.pathway, exc, part="explain")
-    return explanation_extension(traces, followup_explanation(plans))
+    return explanation_extension(traces, followup_explanation(plans, facts.patient_ref))
 
 
 def _render(

@@ -24,6 +24,7 @@ from cds.evaluate.followup_model import (
     PlannedActivity,
     Seen,
 )
+from cds.render.careplan import careplan
 from cds.render.followup_text import characteristic_label, missing_label, status_display
 from cds.wording.formats import day
 
@@ -177,10 +178,12 @@ def _instance_json(instance: Instance) -> dict[str, Any]:
     }
 
 
-def followup_json(plans: Sequence[Pair]) -> list[dict[str, Any]]:
-    """Every plan as plain JSON (dates ISO 8601, snake_case like ``timeline_json``)."""
+def followup_json(plans: Sequence[Pair], patient_ref: str | None = None) -> list[dict[str, Any]]:
+    """Every plan as plain JSON (dates ISO 8601, snake_case like ``timeline_json``); with
+    ``patient_ref``, each assigned plan also as its FHIR ``CarePlan`` (``care_plan``)."""
     out: list[dict[str, Any]] = []
     for programme, plan in plans:
+        fhir = careplan(plan, programme, patient_ref=patient_ref) if patient_ref else None
         out.append(
             {
                 "programme": plan.programme,
@@ -218,6 +221,7 @@ def followup_json(plans: Sequence[Pair]) -> list[dict[str, Any]]:
                     }
                     for a in plan.activities
                 ],
+                **({"care_plan": fhir} if fhir is not None else {}),
             }
         )
     return out
@@ -331,11 +335,21 @@ def _explain_one(programme: FollowupProgramme, plan: FollowupPlan) -> dict[str, 
     return out
 
 
-def followup_explanation(plans: Sequence[Pair]) -> list[dict[str, Any]]:
+def followup_explanation(
+    plans: Sequence[Pair], patient_ref: str | None = None
+) -> list[dict[str, Any]]:
     """The ``followup`` part of the explain extension: per plan its group with the values and
     their evidence, what is missing, the start and its basis, the end, and per activity its
-    instances with window and status, each with the programme's quoted source."""
-    return [_explain_one(programme, plan) for programme, plan in plans]
+    instances with window and status, each with the programme's quoted source; with
+    ``patient_ref``, the plan as a FHIR ``CarePlan`` (``carePlan``) an EHR can store."""
+    parts = []
+    for programme, plan in plans:
+        part = _explain_one(programme, plan)
+        fhir = careplan(plan, programme, patient_ref=patient_ref) if patient_ref else None
+        if fhir is not None:
+            part["carePlan"] = fhir
+        parts.append(part)
+    return parts
 
 
 def _iso_day(raw: object) -> str:

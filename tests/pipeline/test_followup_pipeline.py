@@ -154,3 +154,18 @@ def test_the_audit_row_names_the_notice(repo_registry: Registry) -> None:
     with traced(CallTrace()) as trace:
         _cards(_bundle("sarkom-oppfolging-hoygradig"), repo_registry)
     assert trace.rules == ["sarkom-oppfolging.control_due"]
+
+
+def test_explain_carries_the_care_plan_and_it_is_valid_fhir(repo_registry: Registry) -> None:
+    from fhir.resources.R4B.careplan import CarePlan
+
+    config = Settings(database_url="sqlite://")
+    body = request_from_bundle(_bundle("sarkom-oppfolging-hoygradig"), hook="patient-view")
+    request = HookRequest.model_validate(body)
+    service = next(s for s in SERVICES if s.hook == request.hook)
+    record = asyncio.run(gather_record(request, service, config, None))  # type: ignore[arg-type]
+    answer = dump(respond(request, record, repo_registry, config, today=TODAY, explain=True))
+    (part,) = answer["extension"]["no.pakkeforlop-cds.explain"]["followup"]
+    plan = CarePlan.model_validate(part["carePlan"])
+    statuses = {a.outcomeCodeableConcept[0].coding[0].code for a in plan.activity or []}
+    assert {"done", "due", "planned"} <= statuses

@@ -230,3 +230,19 @@ def test_the_extension_carries_the_part_only_when_there_is_one(
     text = explanation_text(extension)
     assert "== Oppfølgingsprogram for sarkom (sarkom-oppfolging 2026.12-1): pågår" in text
     assert "· Klinisk kontroll med palpasjon av tumorområdet: 15.11.2026 forfaller" in text
+
+
+def test_explain_and_timeline_json_carry_the_care_plan_as_valid_fhir(
+    programme: FollowupProgramme,
+) -> None:
+    from fhir.resources.R4B.careplan import CarePlan
+
+    (part,) = followup_explanation([(programme, _group_b())], "Patient/p1")
+    (entry,) = followup_json([(programme, _group_b())], "Patient/p1")
+    assert part["carePlan"] == entry["care_plan"]
+    plan = CarePlan.model_validate(part["carePlan"])
+    assert plan.subject.reference == "Patient/p1" and plan.status == "active"
+    # not assigned: no CarePlan (no schedule to store), and none without a patient reference
+    (unassigned,) = followup_explanation([(programme, _not_assigned())], "Patient/p1")
+    assert "carePlan" not in unassigned
+    assert "care_plan" not in followup_json([(programme, _group_b())])[0]
