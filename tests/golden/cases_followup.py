@@ -283,6 +283,22 @@ CASES: list[Case] = [
     ),
     Case(
         DUE,
+        "b-ewing-ar-7-forfalt",
+        OSTEO,
+        PV,
+        True,
+        "the same record as Ewing sarcoma of bone: the years 6-10 extension too",
+        [
+            text("osteosarkom", "code.text", "Ewings sarkom distale femur venstre"),
+            text(
+                "histologi-osteosarkom",
+                "conclusion",
+                "Ewings sarkom, distale femur venstre. God respons på kjemoterapi. Frie render.",
+            ),
+        ],
+    ),
+    Case(
+        DUE,
         "b-kondrosarkom-ingen-utvidelse-stille",
         OSTEO,
         PV,

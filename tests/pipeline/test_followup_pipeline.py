@@ -156,16 +156,30 @@ def test_the_audit_row_names_the_notice(repo_registry: Registry) -> None:
     assert trace.rules == ["sarkom-oppfolging.control_due"]
 
 
-def test_explain_carries_the_care_plan_and_it_is_valid_fhir(repo_registry: Registry) -> None:
+@pytest.mark.parametrize(
+    ("name", "group", "status"),
+    [
+        ("sarkom-oppfolging-lavgradig", "A", "completed"),
+        ("sarkom-oppfolging-hoygradig", "B", "active"),
+        ("sarkom-oppfolging-osteosarkom", "B", "active"),
+        ("sarkom-oppfolging-retroperitonealt", "C", "active"),
+    ],
+)
+def test_explain_carries_the_care_plan_and_it_is_valid_fhir(
+    repo_registry: Registry, name: str, group: str, status: str
+) -> None:
     from fhir.resources.R4B.careplan import CarePlan
 
     config = Settings(database_url="sqlite://")
-    body = request_from_bundle(_bundle("sarkom-oppfolging-hoygradig"), hook="patient-view")
+    body = request_from_bundle(_bundle(name), hook="patient-view")
     request = HookRequest.model_validate(body)
     service = next(s for s in SERVICES if s.hook == request.hook)
     record = asyncio.run(gather_record(request, service, config, None))  # type: ignore[arg-type]
     answer = dump(respond(request, record, repo_registry, config, today=TODAY, explain=True))
     (part,) = answer["extension"]["no.pakkeforlop-cds.explain"]["followup"]
     plan = CarePlan.model_validate(part["carePlan"])
+    assert (part["group"]["id"], plan.status) == (group, status)
     statuses = {a.outcomeCodeableConcept[0].coding[0].code for a in plan.activity or []}
-    assert {"done", "due", "planned"} <= statuses
+    assert "done" in statuses
+    if status == "active":
+        assert {"due", "overdue"} & statuses and "planned" in statuses
