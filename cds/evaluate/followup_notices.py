@@ -51,6 +51,8 @@ def notices(
     hook: HookName,
 ) -> tuple[FollowupNotice, ...]:
     """The follow-up cards of one plan for this hook (see the module docstring)."""
+    if facts.deceased:  # no reminders of controls for a patient who has died
+        return ()
     if hook == "order-select":
         return _not_due(programme, plan, facts, codebook)
     if hook != "patient-view":

@@ -83,6 +83,7 @@ def extract_facts(
         sex=person.sex,
         birth_date=person.birth_date,
         age_years=person.age_years,
+        deceased=person.deceased,
         labs=labs,
         conditions=extract_conditions(fj.of_type(resources, "Condition")),
         reports=extract_reports(fj.of_type(resources, "DiagnosticReport")),

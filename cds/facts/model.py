@@ -207,6 +207,9 @@ class PatientFacts:
     sex: Sex
     birth_date: date | None
     age_years: int | None
+    # Patient.deceased[x] says the patient has died: no follow-up reminders
+    # (cds.evaluate.followup_notices). The pathway rules do not read it (yet).
+    deceased: bool = False
     labs: dict[str, tuple[LabResult, ...]] = field(default_factory=dict)  # analyte -> newest first
     conditions: tuple[ConditionFact, ...] = ()
     reports: tuple[ReportFact, ...] = ()

@@ -34,6 +34,8 @@ class PatientInfo:
     postal_code: str | None
     municipality: str | None
     county: str | None
+    # Patient.deceasedBoolean true or a deceasedDateTime: reminders for the living stop.
+    deceased: bool = False
 
 
 def _patient_ref(patient: dict[str, Any] | None, context: Mapping[str, Any]) -> str:
@@ -75,4 +77,6 @@ def patient_info(patient: object, context: Mapping[str, Any], today: date) -> Pa
         postal_code=fj.text(address.get("postalCode")),
         municipality=fj.text(address.get("district")) or fj.text(address.get("city")),
         county=fj.text(address.get("state")),
+        deceased=resource.get("deceasedBoolean") is True
+        or parse_date(resource.get("deceasedDateTime")) is not None,
     )

@@ -254,3 +254,10 @@ def test_order_select_silent_when_need_not_assessed() -> None:
 def test_surgery_date_is_the_start() -> None:
     assert plan_of(facts(at(1), reports=(HIGH_DEEP,))).start == SURGERY
     assert at(0, 1) == SURGERY + timedelta(days=1)
+
+
+def test_no_reminders_for_a_patient_who_has_died() -> None:
+    due = facts(at(6, 31), **MONTH3)
+    assert notices(PROGRAMME, plan_of(due), due, CODEBOOK, "patient-view")
+    dead = facts(at(6, 31), **MONTH3, deceased=True)
+    assert notices(PROGRAMME, plan_of(dead), dead, CODEBOOK, "patient-view") == ()

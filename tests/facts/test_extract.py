@@ -1034,3 +1034,20 @@ def test_coded_conclusions_are_read_as_conclusion_text() -> None:
     (fact,) = extract_reports([report])
     assert fact.conclusion == "Tumor i m. vastus lateralis.\nMalignitetssuspekt bløtvevstumor"
     assert ("snomed", "424413001") in fact.conclusion_codes
+
+
+@pytest.mark.parametrize(
+    ("field", "dead"),
+    [
+        ({}, False),
+        ({"deceasedBoolean": False}, False),
+        ({"deceasedBoolean": True}, True),
+        ({"deceasedDateTime": "2026-10-01T12:00:00+02:00"}, True),
+        ({"deceasedDateTime": "ukjent"}, False),
+    ],
+)
+def test_deceased(field: dict[str, object], dead: bool) -> None:
+    from cds.facts.patient import patient_info
+
+    patient = {"resourceType": "Patient", "id": "p1", "birthDate": "1950-01-01", **field}
+    assert patient_info(patient, {}, date(2026, 11, 20)).deceased is dead
