@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from cds.bulk.command import add_audit_parser, run_audit_command
 from cds.cli_text import render_text
 from cds.record.bundle import HOOKS, BundleError, request_from_bundle
 
@@ -58,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
             return _db(args.db_command, older_than=args.older_than)
         if args.command == "docs":
             return _docs(args.out, check=args.check)
+        if args.command == "audit":
+            return run_audit_command(args, _settings().criteria_dir)
         if args.command == "timeline":
             code = _timeline(args.record, today=args.today, fmt=args.format, pathway=args.pathway)
             sys.stdout.flush()
@@ -152,6 +155,7 @@ def _parser() -> argparse.ArgumentParser:
     docs.add_argument(
         "--check", action="store_true", help="write nothing; exit 1 if a committed page is stale"
     )
+    add_audit_parser(commands, _iso_date)
     return parser
 
 

@@ -1,0 +1,161 @@
+"""``cds audit`` on one machine: a Bulk export, grouped per patient by DuckDB, through the
+per-patient engine (``cds.bulk.patient``) in a process pool, into a resumable report.
+
+* **Batches.** Patients come in key order (``cds.bulk.export``) and are cut into batches of
+  ``batch_size``; batch *n* is always the same patients. Each finished batch is written
+  atomically as ``<out>.parts/part-<n>.parquet``; a run that finds a batch's part already
+  there skips it, so an interrupted audit continues where it stopped (``--restart`` starts
+  over). The report is assembled from the parts at the end.
+* **Bounded memory.** DuckDB works within ``memory_limit`` (spilling to disk); at most
+  ``2 × workers`` batches are in flight, so memory depends on the batch size and the number of
+  workers, not on the number of patients.
+* **Workers** load the criteria once each (the pool initializer) and run exactly the engine a
+  hook call runs; results do not depend on the number of workers or the batch size.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import asdict, dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from tqdm import tqdm
+
+from cds.bulk.export import ExportReader, ExportStats, export_files
+from cds.bulk.patient import FINDING_COLUMNS, audit_patient
+from cds.criteria.loader import load_registry
+from cds.criteria.registry import Registry
+
+Batch = list[tuple[str, list[dict[str, Any]]]]
+SCHEMA = pa.schema([(name, pa.string()) for name in FINDING_COLUMNS])
+
+_worker: dict[str, Any] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRun:
+    """What one run did: the export's figures, the batches run now and skipped (resumed)."""
+
+    stats: ExportStats
+    batches: int
+    skipped: int
+    parts: Path
+
+
+def _init_worker(criteria_dir: str, today: str) -> None:
+    _worker["registry"] = load_registry(Path(criteria_dir))
+    _worker["today"] = date.fromisoformat(today)
+
+
+def _run_batch(index: int, batch: Batch) -> tuple[int, int, list[dict[str, Any]]]:
+    registry: Registry = _worker["registry"]
+    today: date = _worker["today"]
+    rows = [
+        asdict(row)
+        for patient, resources in batch
+        for row in audit_patient(patient, resources, registry, today)
+    ]
+    return index, len(batch), rows
+
+
+def batches(patients: Iterable[tuple[str, list[dict[str, Any]]]], size: int) -> Iterator[Batch]:
+    """Consecutive batches of ``size`` patients."""
+    batch: Batch = []
+    for item in patients:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def parts_dir(out: Path) -> Path:
+    """Where the finished batches of a report lie (``report.parquet.parts/``)."""
+    return out.with_name(out.name + ".parts")
+
+
+def _write_part(parts: Path, index: int, rows: list[dict[str, Any]]) -> None:
+    table = pa.Table.from_pylist(rows, schema=SCHEMA)
+    tmp = parts / f".part-{index:06d}.parquet.tmp"
+    pq.write_table(table, tmp)
+    tmp.replace(parts / f"part-{index:06d}.parquet")  # atomic: a part is whole or absent
+
+
+def run_audit(
+    export: Path | list[Path],
+    out: Path,
+    *,
+    today: date,
+    criteria_dir: Path,
+    workers: int = 1,
+    batch_size: int = 500,
+    memory_limit: str = "1GB",
+    restart: bool = False,
+    progress: bool = True,
+) -> AuditRun:
+    """Audit every patient of the export into ``parts_dir(out)`` (see the module docstring)."""
+    parts = parts_dir(out)
+    if restart and parts.exists():
+        for old in (*parts.glob("*.parquet"), parts / "RUN"):
+            old.unlink(missing_ok=True)
+    parts.mkdir(parents=True, exist_ok=True)
+    stamp = parts / "RUN"
+    key = f"today={today.isoformat()} batch_size={batch_size}\n"
+    if stamp.exists() and stamp.read_text() != key:
+        raise ValueError(
+            f"{parts} holds a run with other settings ({stamp.read_text().strip()}): use --restart"
+        )
+    stamp.write_text(key)
+    done = {int(p.stem.split("-")[1]) for p in parts.glob("part-*.parquet")}
+    reader = ExportReader(export_files(export), memory_limit=memory_limit, threads=workers)
+    ran = skipped = 0
+    try:
+        bar = tqdm(total=reader.stats.patients, unit="pas", disable=not progress, leave=False)
+        with ProcessPoolExecutor(
+            max_workers=max(1, workers),
+            initializer=_init_worker,
+            initargs=(str(criteria_dir), today.isoformat()),
+        ) as pool:
+            pending: deque[Future[tuple[int, int, list[dict[str, Any]]]]] = deque()
+            for index, batch in enumerate(batches(reader.patients(), batch_size)):
+                if index in done:
+                    skipped += 1
+                    bar.update(len(batch))
+                    continue
+                pending.append(pool.submit(_run_batch, index, batch))
+                ran += 1
+                while len(pending) >= 2 * max(1, workers):
+                    _finish(pending.popleft(), parts, bar)
+            while pending:
+                _finish(pending.popleft(), parts, bar)
+        bar.close()
+    finally:
+        reader.close()
+    return AuditRun(stats=reader.stats, batches=ran, skipped=skipped, parts=parts)
+
+
+def _finish(future: Future[tuple[int, int, list[dict[str, Any]]]], parts: Path, bar: Any) -> None:
+    index, size, rows = future.result()
+    _write_part(parts, index, rows)
+    bar.update(size)
+
+
+def read_parts(parts: Path) -> pa.Table:
+    """Every finished batch as one table, in batch order (an empty table without any)."""
+    files = sorted(parts.glob("part-*.parquet"))
+    if not files:
+        return SCHEMA.empty_table()
+    return pa.concat_tables(pq.read_table(f, schema=SCHEMA) for f in files)
+
+
+def default_workers() -> int:
+    """One worker per core the process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
