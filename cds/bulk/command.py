@@ -2,7 +2,8 @@
 engine, so ``cds --help`` stays fast) and the run that prints a summary.
 
 ``cds audit EXPORT --today D [--out report.parquet|.csv|.json] [--workers N]
-[--batch-size N] [--memory-limit 1GB] [--restart] [--summary] [--engine embedded|spark]``
+[--batch-size N] [--memory-limit 1GB] [--restart] [--summary] [--html report.html]
+[--engine embedded|spark]``
 """
 
 from __future__ import annotations
@@ -52,6 +53,9 @@ def add_audit_parser(commands: Any, iso_date: Any) -> None:
     )
     audit.add_argument("--engine", choices=ENGINES, default="embedded", help="(%(default)s)")
     audit.add_argument("--no-progress", action="store_true", help="no progress bar")
+    audit.add_argument(
+        "--html", type=Path, default=None, help="also an HTML report with a chart per outcome"
+    )
 
 
 def run_audit_command(args: argparse.Namespace, criteria_dir: Path) -> int:
@@ -78,6 +82,13 @@ def run_audit_command(args: argparse.Namespace, criteria_dir: Path) -> int:
     write_report(table, args.out)
     rows = summary(table)
     write_summary(rows, args.out.with_name(args.out.name + ".summary.csv"))
+    if args.html is not None:
+        from cds.bulk.html import write_html
+        from cds.version import service_version
+
+        write_html(
+            rows, args.html, patients=run.stats.patients, today=today, version=service_version()
+        )
     if args.summary:
         print(summary_text(rows, run.stats.patients))
     return 0

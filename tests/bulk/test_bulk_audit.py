@@ -170,3 +170,27 @@ def test_report_formats(export: Path, tmp_path: Path, suffix: str) -> None:
 def test_an_unknown_format_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"\.parquet, \.csv or \.json"):
         write_report(read_parts(tmp_path), tmp_path / "r.xlsx")
+
+
+def test_html_report_is_self_contained(export: Path, tmp_path: Path) -> None:
+    out, html = tmp_path / "r.csv", tmp_path / "rapport.html"
+    code = main(
+        [
+            "audit",
+            str(export),
+            "--today",
+            "2026-11-20",
+            "--out",
+            str(out),
+            "--workers",
+            "1",
+            "--no-progress",
+            "--html",
+            str(html),
+        ]
+    )
+    page = html.read_text(encoding="utf-8")
+    assert code == 0 and page.count("<svg") >= 3  # one chart per outcome found
+    assert "Begrunnet mistanke, ikke henvist" in page and "20.11.2026" in page
+    assert "<script" not in page and "http" not in page.split("<svg", 1)[0]
+    assert "Patient/" not in page  # counts only, no patient rows
