@@ -29,12 +29,13 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from cds.bulk.export import ExportReader, ExportStats, export_files
-from cds.bulk.patient import FINDING_COLUMNS, audit_patient
+from cds.bulk.patient import FINDING_COLUMNS, IDENTIFIER_COLUMNS, audit_patient, identifiers
 from cds.criteria.loader import load_registry
 from cds.criteria.registry import Registry
 
 Batch = list[tuple[str, list[dict[str, Any]]]]
 SCHEMA = pa.schema([(name, pa.string()) for name in FINDING_COLUMNS])
+WITH_IDENTIFIERS = pa.schema([(n, pa.string()) for n in (*FINDING_COLUMNS, *IDENTIFIER_COLUMNS)])
 
 _worker: dict[str, Any] = {}
 
@@ -49,19 +50,20 @@ class AuditRun:
     parts: Path
 
 
-def _init_worker(criteria_dir: str, today: str) -> None:
+def _init_worker(criteria_dir: str, today: str, with_identifiers: bool = False) -> None:
     _worker["registry"] = load_registry(Path(criteria_dir))
     _worker["today"] = date.fromisoformat(today)
+    _worker["identifiers"] = with_identifiers
 
 
 def _run_batch(index: int, batch: Batch) -> tuple[int, int, list[dict[str, Any]]]:
     registry: Registry = _worker["registry"]
     today: date = _worker["today"]
-    rows = [
-        asdict(row)
-        for patient, resources in batch
-        for row in audit_patient(patient, resources, registry, today)
-    ]
+    rows: list[dict[str, Any]] = []
+    for patient, resources in batch:
+        found = audit_patient(patient, resources, registry, today)
+        who = identifiers(resources) if found and _worker.get("identifiers") else {}
+        rows.extend({**asdict(row), **who} for row in found)
     return index, len(batch), rows
 
 
@@ -82,8 +84,8 @@ def parts_dir(out: Path) -> Path:
     return out.with_name(out.name + ".parts")
 
 
-def _write_part(parts: Path, index: int, rows: list[dict[str, Any]]) -> None:
-    table = pa.Table.from_pylist(rows, schema=SCHEMA)
+def _write_part(parts: Path, index: int, rows: list[dict[str, Any]], schema: pa.Schema) -> None:
+    table = pa.Table.from_pylist(rows, schema=schema)
     tmp = parts / f".part-{index:06d}.parquet.tmp"
     pq.write_table(table, tmp)
     tmp.replace(parts / f"part-{index:06d}.parquet")  # atomic: a part is whole or absent
@@ -100,6 +102,7 @@ def run_audit(
     memory_limit: str = "1GB",
     restart: bool = False,
     progress: bool = True,
+    with_identifiers: bool = False,
 ) -> AuditRun:
     """Audit every patient of the export into ``parts_dir(out)`` (see the module docstring)."""
     parts = parts_dir(out)
@@ -108,13 +111,14 @@ def run_audit(
             old.unlink(missing_ok=True)
     parts.mkdir(parents=True, exist_ok=True)
     stamp = parts / "RUN"
-    key = f"today={today.isoformat()} batch_size={batch_size}\n"
+    key = f"today={today.isoformat()} batch_size={batch_size} identifiers={with_identifiers}\n"
     if stamp.exists() and stamp.read_text() != key:
         raise ValueError(
             f"{parts} holds a run with other settings ({stamp.read_text().strip()}): use --restart"
         )
     stamp.write_text(key)
     done = {int(p.stem.split("-")[1]) for p in parts.glob("part-*.parquet")}
+    schema = WITH_IDENTIFIERS if with_identifiers else SCHEMA
     reader = ExportReader(export_files(export), memory_limit=memory_limit, threads=workers)
     ran = skipped = 0
     try:
@@ -122,7 +126,7 @@ def run_audit(
         with ProcessPoolExecutor(
             max_workers=max(1, workers),
             initializer=_init_worker,
-            initargs=(str(criteria_dir), today.isoformat()),
+            initargs=(str(criteria_dir), today.isoformat(), with_identifiers),
         ) as pool:
             pending: deque[Future[tuple[int, int, list[dict[str, Any]]]]] = deque()
             for index, batch in enumerate(batches(reader.patients(), batch_size)):
@@ -133,18 +137,23 @@ def run_audit(
                 pending.append(pool.submit(_run_batch, index, batch))
                 ran += 1
                 while len(pending) >= 2 * max(1, workers):
-                    _finish(pending.popleft(), parts, bar)
+                    _finish(pending.popleft(), parts, bar, schema)
             while pending:
-                _finish(pending.popleft(), parts, bar)
+                _finish(pending.popleft(), parts, bar, schema)
         bar.close()
     finally:
         reader.close()
     return AuditRun(stats=reader.stats, batches=ran, skipped=skipped, parts=parts)
 
 
-def _finish(future: Future[tuple[int, int, list[dict[str, Any]]]], parts: Path, bar: Any) -> None:
+def _finish(
+    future: Future[tuple[int, int, list[dict[str, Any]]]],
+    parts: Path,
+    bar: Any,
+    schema: pa.Schema,
+) -> None:
     index, size, rows = future.result()
-    _write_part(parts, index, rows)
+    _write_part(parts, index, rows, schema)
     bar.update(size)
 
 
@@ -153,7 +162,7 @@ def read_parts(parts: Path) -> pa.Table:
     files = sorted(parts.glob("part-*.parquet"))
     if not files:
         return SCHEMA.empty_table()
-    return pa.concat_tables(pq.read_table(f, schema=SCHEMA) for f in files)
+    return pa.concat_tables(pq.read_table(f) for f in files)
 
 
 def default_workers() -> int:

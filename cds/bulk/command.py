@@ -54,6 +54,12 @@ def add_audit_parser(commands: Any, iso_date: Any) -> None:
     audit.add_argument("--engine", choices=ENGINES, default="embedded", help="(%(default)s)")
     audit.add_argument("--no-progress", action="store_true", help="no progress bar")
     audit.add_argument(
+        "--with-identifiers",
+        action="store_true",
+        help="add the patient's name and fødselsnummer/D-nummer to the report (default: only "
+        "the export's pseudonymous reference)",
+    )
+    audit.add_argument(
         "--html", type=Path, default=None, help="also an HTML report with a chart per outcome"
     )
 
@@ -77,6 +83,7 @@ def run_audit_command(args: argparse.Namespace, criteria_dir: Path) -> int:
         memory_limit=args.memory_limit,
         restart=args.restart,
         progress=not args.no_progress,
+        with_identifiers=args.with_identifiers,
     )
     table = read_parts(run.parts)
     write_report(table, args.out)

@@ -70,6 +70,29 @@ class Finding:
 
 
 FINDING_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(Finding))
+# Only with ``cds audit --with-identifiers``: who the pseudonymous reference is.
+IDENTIFIER_COLUMNS: tuple[str, ...] = ("name", "national_id")
+# Fødselsnummer and D-nummer (HL7 Norway no-basis; ../shared/reference/record-conventions.md).
+_NATIONAL_IDS = ("urn:oid:2.16.578.1.12.4.1.4.1", "urn:oid:2.16.578.1.12.4.1.4.2")
+
+
+def identifiers(resources: Iterable[dict[str, Any]]) -> dict[str, str]:
+    """The patient's name and fødselsnummer/D-nummer from its Patient resource ("" when the
+    export has none). Read only when a practice asks for identifiers."""
+    patient = next((r for r in resources if r.get("resourceType") == "Patient"), {})
+    names = [n for n in patient.get("name") or [] if isinstance(n, dict)]
+    name = names[0] if names else {}
+    given = " ".join(g for g in name.get("given") or [] if isinstance(g, str))
+    shown = " ".join(part for part in (given, name.get("family") or "") if part)
+    number = next(
+        (
+            str(i.get("value"))
+            for i in patient.get("identifier") or []
+            if isinstance(i, dict) and i.get("system") in _NATIONAL_IDS and i.get("value")
+        ),
+        "",
+    )
+    return {"name": shown, "national_id": number}
 
 
 def group_record(resources: Iterable[dict[str, Any]]) -> Record:

@@ -1,9 +1,10 @@
 """The audit report: one row per patient and finding, and the summary per pathway and outcome.
 
 Written by the suffix of ``--out``: ``.parquet`` (the default), ``.csv`` or ``.json`` (a list of
-rows). Rows hold the export's own pseudonymous patient reference, never names or national ids
-(``cds.bulk.patient``). The summary counts patients per (pathway, outcome); ``cds audit
---summary`` prints it, and it is written beside the report as ``<out>.summary.csv``.
+rows). Rows hold the export's own pseudonymous patient reference; names and national ids only
+with ``--with-identifiers`` (columns ``name``, ``national_id``). The summary counts patients per
+(pathway, outcome); ``cds audit --summary`` prints it, and it is written beside the report as
+``<out>.summary.csv``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from cds.bulk.patient import FINDING_COLUMNS, OUTCOMES
+from cds.bulk.patient import FINDING_COLUMNS, IDENTIFIER_COLUMNS, OUTCOMES
 
 FORMATS = (".parquet", ".csv", ".json")
 # Outcomes as a practice reads them (Bokmål).
@@ -35,12 +36,13 @@ def write_report(table: pa.Table, out: Path) -> None:
     if suffix not in FORMATS:
         raise ValueError(f"{out}: the report is .parquet, .csv or .json")
     tmp = out.with_name(f".{out.name}.tmp")
-    rows = table.select(list(FINDING_COLUMNS)).to_pylist()
+    columns = [c for c in (*FINDING_COLUMNS, *IDENTIFIER_COLUMNS) if c in table.column_names]
+    rows = table.select(columns).to_pylist()
     if suffix == ".parquet":
-        pq.write_table(table.select(list(FINDING_COLUMNS)), tmp)
+        pq.write_table(table.select(columns), tmp)
     elif suffix == ".csv":
         with tmp.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(FINDING_COLUMNS))
+            writer = csv.DictWriter(handle, fieldnames=columns)
             writer.writeheader()
             writer.writerows(rows)
     else:

@@ -194,3 +194,14 @@ def test_html_report_is_self_contained(export: Path, tmp_path: Path) -> None:
     assert "Begrunnet mistanke, ikke henvist" in page and "20.11.2026" in page
     assert "<script" not in page and "http" not in page.split("<svg", 1)[0]
     assert "Patient/" not in page  # counts only, no patient rows
+
+
+def test_identifiers_only_when_asked(export: Path, tmp_path: Path) -> None:
+    plain, named = tmp_path / "a.csv", tmp_path / "b.csv"
+    base = ["audit", str(export), "--today", "2026-11-20", "--workers", "1", "--no-progress"]
+    assert main([*base, "--out", str(plain)]) == 0
+    assert main([*base, "--out", str(named), "--with-identifiers"]) == 0
+    head, *rows = named.read_text(encoding="utf-8").splitlines()
+    assert head.endswith(",name,national_id") and not plain.read_text().count("national_id")
+    osteo = next(r for r in rows if r.startswith("Patient/sarkom-oppfolging-osteosarkom,"))
+    assert osteo.endswith(",Jonas Lie,15819513322")
