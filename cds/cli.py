@@ -61,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
             return _docs(args.out, check=args.check)
         if args.command == "audit":
             return run_audit_command(args, _settings().criteria_dir)
+        if args.command == "synth-export":
+            return _synth_export(args)
         if args.command == "timeline":
             code = _timeline(args.record, today=args.today, fmt=args.format, pathway=args.pathway)
             sys.stdout.flush()
@@ -156,7 +158,31 @@ def _parser() -> argparse.ArgumentParser:
         "--check", action="store_true", help="write nothing; exit 1 if a committed page is stale"
     )
     add_audit_parser(commands, _iso_date)
+    synth = commands.add_parser(
+        "synth-export", help="write a synthetic practice as a FHIR Bulk Data $export (NDJSON)"
+    )
+    synth.add_argument("--patients", type=int, required=True, help="number of patients")
+    synth.add_argument("--out", type=Path, required=True, help="directory to write into")
+    synth.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    synth.add_argument(
+        "--today", type=_iso_date, default=date(2026, 11, 20), help="the export's date"
+    )
+    synth.add_argument("--gzip", action="store_true", help="write .ndjson.gz files")
     return parser
+
+
+def _synth_export(args: argparse.Namespace) -> int:
+    """``cds synth-export``: the synthetic export of :mod:`cds.bulk.synth`."""
+    from cds.bulk.synth import write_export
+
+    if args.patients < 1:
+        raise UsageError("--patients must be 1 or more")
+    manifest = write_export(
+        args.out, patients=args.patients, seed=args.seed, today=args.today, compress=args.gzip
+    )
+    files = ", ".join(f"{o['url']} ({o['count']})" for o in manifest["output"])
+    print(f"wrote {args.out}: {files}, manifest.json, expected.json")
+    return EXIT_OK
 
 
 def _days(value: str) -> int:
