@@ -127,6 +127,8 @@ def patient_resources(
     template = chosen[1]
     if not template:  # referred_without_criteria
         yield from healthy_resources(pid, today, rng)
+        # 1-5 days old: from day 8 without a first attendance patient-view rightly shows the
+        # safety-net card (myelomatose: 7 days), and this outcome is about the referral alone.
         yield marked_referral(pid, today - timedelta(days=rng.randint(1, MAX_JITTER_DAYS)))
         return
     days = (today - TEMPLATE_TODAY).days - rng.randint(0, MAX_JITTER_DAYS)
