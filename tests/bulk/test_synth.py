@@ -3,6 +3,7 @@ outcomes expected.json announces, checked against the engine itself."""
 
 from __future__ import annotations
 
+import csv
 import gzip
 import io
 import json
@@ -196,3 +197,16 @@ def test_cli_writes_the_export(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert "Patient.ndjson.gz (20)" in capsys.readouterr().out
     assert json.loads((tmp_path / "expected.json").read_text(encoding="utf-8"))["patients"] == 20
     assert cli.main(["synth-export", "--patients", "0", "--out", str(tmp_path)]) == 2
+
+
+def test_cds_audit_finds_exactly_the_expected_patients(export: Path, tmp_path: Path) -> None:
+    """The lead's audit over the export (cds/bulk/audit.py) agrees patient by patient."""
+    report = tmp_path / "audit.csv"
+    argv = ["audit", str(export), "--today", "2026-11-20", "--out", str(report)]
+    assert cli.main([*argv, "--workers", "1", "--no-progress"]) == 0
+    found: dict[str, set[str]] = defaultdict(set)
+    with report.open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            found[row["outcome"]].add(row["patient"].removeprefix("Patient/"))
+    expected = json.loads((export / "expected.json").read_text(encoding="utf-8"))
+    assert dict(found) == {k: set(v) for k, v in expected["patients_by_outcome"].items() if v}
