@@ -12,7 +12,7 @@ PORT   ?= 8080
 IMAGE  ?= pakkeforlop-cds
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test pytest coverage lint bench examples golden docs docker clean
+.PHONY: help venv run test pytest coverage lint bench bench-audit examples golden docs docker clean
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -65,6 +65,9 @@ bench: venv  ## the benchmark: stages vs orjson, HTTP vs parse-only, RSS (BENCH_
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 .PHONY: bench-hooks
+bench-audit: venv  ## cds audit: patients/s per core and memory on 10k and 100k synthetic patients (BENCH_AUDIT_ARGS=--patients 2000)
+	$(BIN)/python bench/audit.py $(BENCH_AUDIT_ARGS)
+
 bench-hooks: venv  ## the older per-hook latency table, p50/p95/max (bench/bench_hooks.py)
 	$(BIN)/python bench/bench_hooks.py
 
