@@ -1,0 +1,273 @@
+"""The Spark engine of ``cds audit``: the per-patient audit of a FHIR Bulk export on Apache Spark.
+
+Design. A FHIR Bulk Data export is a folder of NDJSON files, one resource type per file
+(``Patient.ndjson``, ``Observation.ndjson.gz``, …). The audit is embarrassingly parallel per
+patient, so the Spark job is one shuffle:
+
+1. read every ``*.ndjson`` / ``*.ndjson.gz`` as text lines (Spark decompresses ``.gz`` itself);
+2. parse each line as JSON in the Python workers and key it by its patient
+   (:func:`patient_key`); lines without a patient (a Practitioner, an Organization) and lines
+   that are not a JSON object are counted and left out;
+3. ``groupByKey``: all of one patient's resources arrive together, in one task;
+4. the per-patient function (``cds.bulk.patient.audit_patient``, the same one the embedded
+   engine calls) runs on each group, with the criteria loaded once per worker process
+   (:func:`_worker_registry`, a module-level cache: Python workers are reused between tasks);
+5. the findings become rows of ``FINDING_COLUMNS`` (all strings) written as Parquet partitioned
+   by ``pathway``. A patient without findings gives no rows.
+
+The RDD API is used rather than ``applyInPandas`` so that neither pandas nor pyarrow is needed:
+the records are small dicts, and only the final rows cross into the JVM. The resources of a
+patient are handed over in a fixed order (:func:`sort_resources`) so that the result does not
+depend on how Spark happened to split the files. Nothing here logs resource content: the counts
+in :class:`SparkRunSummary` are all that leaves the job besides the Parquet files.
+
+``cds.bulk.patient`` is imported only when no per-patient function is passed in, so that the
+tests can run the engine with a stub.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+    from cds.criteria.registry import Registry
+
+EXPORT_SUFFIXES = (".ndjson", ".ndjson.gz")
+PATIENT_PREFIX = "Patient/"
+
+
+class AuditPatient(Protocol):
+    """The per-patient function: ``cds.bulk.patient.audit_patient``'s signature."""
+
+    def __call__(
+        self, patient_ref: str, resources: list[dict[str, Any]], registry: Registry, today: date
+    ) -> Sequence[Any]: ...
+
+
+@dataclass(frozen=True)
+class SparkRunSummary:
+    """What a run read and wrote, in counts only (no patient data).
+
+    Counted with Spark accumulators, which a retried task may count twice: exact in local mode,
+    an upper bound on a cluster with task failures.
+    """
+
+    resources: int
+    unkeyed: int
+    unreadable: int
+    patients: int
+    findings: int
+
+
+def export_files(export: Path) -> list[Path]:
+    """The NDJSON files of a Bulk export folder, sorted; refuses a folder without any."""
+    files = sorted(p for p in export.iterdir() if p.is_file() and p.name.endswith(EXPORT_SUFFIXES))
+    if not files:
+        raise FileNotFoundError(f"no *.ndjson or *.ndjson.gz files in {export}")
+    return files
+
+
+def read_ndjson(path: Path) -> Iterator[str]:
+    """The non-blank lines of one export file, decompressing ``.gz`` (the plain-Python reader)."""
+    opener: Callable[..., Any] = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8") as lines:
+        for line in lines:
+            if line.strip():
+                yield line
+
+
+def _patient_reference(reference: object) -> str | None:
+    """``Patient/<id>`` from a relative or absolute reference to a Patient, else None."""
+    if not isinstance(reference, str):
+        return None
+    if reference.startswith(PATIENT_PREFIX):
+        tail = reference[len(PATIENT_PREFIX) :]
+    elif "/" + PATIENT_PREFIX in reference and "://" in reference:
+        # an absolute URL (https://fhir.example/r4/Patient/123): the server part is not the key
+        tail = reference.rsplit("/" + PATIENT_PREFIX, 1)[1]
+    else:
+        return None
+    patient_id = tail.split("/", 1)[0]  # drops a version: Patient/123/_history/2
+    return PATIENT_PREFIX + patient_id if patient_id else None
+
+
+def _reference_of(value: object) -> str | None:
+    return _patient_reference(value.get("reference")) if isinstance(value, dict) else None
+
+
+def patient_key(resource: dict[str, Any]) -> str | None:
+    """The patient a resource belongs to, as ``Patient/<id>``, or None.
+
+    A Patient is its own key; other resources name theirs in ``subject`` or ``patient``; an
+    Appointment (which has neither) in the first ``participant[].actor`` that is a Patient.
+    """
+    if resource.get("resourceType") == "Patient":
+        patient_id = resource.get("id")
+        return PATIENT_PREFIX + patient_id if isinstance(patient_id, str) and patient_id else None
+    for field in ("subject", "patient"):
+        key = _reference_of(resource.get(field))
+        if key is not None:
+            return key
+    participants = resource.get("participant")
+    if isinstance(participants, list):
+        for participant in participants:
+            if isinstance(participant, dict):
+                key = _reference_of(participant.get("actor"))
+                if key is not None:
+                    return key
+    return None
+
+
+def sort_resources(resources: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One patient's resources in a fixed order (type, id), whatever order they were read in."""
+    return sorted(resources, key=lambda r: (str(r.get("resourceType", "")), str(r.get("id", ""))))
+
+
+def finding_row(finding: Any, columns: Sequence[str]) -> tuple[str | None, ...]:
+    """A finding (a dataclass with string fields) as a row in ``columns`` order."""
+    return tuple(
+        None if (value := getattr(finding, column)) is None else str(value) for column in columns
+    )
+
+
+_REGISTRIES: dict[str, Registry] = {}
+
+
+def _worker_registry(criteria_dir: str) -> Registry:
+    """The criteria, loaded once per Python worker process (workers are reused between tasks)."""
+    registry = _REGISTRIES.get(criteria_dir)
+    if registry is None:
+        from cds.criteria.loader import load_registry
+
+        registry = _REGISTRIES[criteria_dir] = load_registry(Path(criteria_dir))
+    return registry
+
+
+def spark_session(master: str = "local[2]") -> SparkSession:
+    """A small local-friendly SparkSession: no UI, few partitions, quiet logs.
+
+    The Python workers run this interpreter and import ``cds`` from the same folder as the
+    driver (an editable install elsewhere would otherwise win in the workers).
+    """
+    from pyspark.sql import SparkSession
+
+    package_root = str(Path(__file__).resolve().parents[2])
+    spark = (
+        SparkSession.builder.master(master)
+        .appName("cds-audit")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.driver.memory", "1g")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.default.parallelism", "4")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.pyspark.python", sys.executable)
+        .config("spark.pyspark.driver.python", sys.executable)
+        .config("spark.executorEnv.PYTHONPATH", package_root)
+        .getOrCreate()
+    )
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def _default_audit() -> tuple[AuditPatient, Sequence[str]]:
+    from cds.bulk.patient import (  # type: ignore[import-not-found,import-untyped,unused-ignore]
+        FINDING_COLUMNS,
+        audit_patient,
+    )
+
+    return audit_patient, tuple(FINDING_COLUMNS)
+
+
+def run_spark(
+    export: Path,
+    out: Path,
+    today: date,
+    *,
+    master: str = "local[2]",
+    criteria_dir: Path,
+    audit: AuditPatient | None = None,
+    columns: Sequence[str] | None = None,
+    session: SparkSession | None = None,
+) -> SparkRunSummary:
+    """Audit every patient of the Bulk export ``export`` on Spark; Parquet by pathway in ``out``.
+
+    ``audit``/``columns`` default to ``cds.bulk.patient``'s ``audit_patient`` and
+    ``FINDING_COLUMNS`` (the tests pass a stub). ``session`` reuses a running SparkSession, which
+    is then left running; otherwise one is built for ``master`` and stopped at the end. ``out``
+    must not exist yet (Spark's default mode: a mistyped folder is never overwritten).
+    """
+    from pyspark.sql.types import StringType, StructField, StructType
+
+    if audit is None or columns is None:
+        default_audit, default_columns = _default_audit()
+        audit = audit or default_audit
+        columns = columns or default_columns
+    if "pathway" not in columns:
+        raise ValueError("the finding columns must include 'pathway' (the Parquet partitions)")
+    paths = [str(p) for p in export_files(export)]
+    criteria = str(criteria_dir.resolve())
+    per_patient = audit
+    row_columns = tuple(columns)
+
+    spark = session or spark_session(master)
+    try:
+        sc = spark.sparkContext
+        resources = sc.accumulator(0)
+        unkeyed = sc.accumulator(0)
+        unreadable = sc.accumulator(0)
+        patients = sc.accumulator(0)
+        written = sc.accumulator(0)
+
+        def keyed(line: str) -> Iterator[tuple[str, dict[str, Any]]]:
+            if not line.strip():
+                return
+            try:
+                resource = json.loads(line)
+            except ValueError:
+                unreadable.add(1)
+                return
+            if not isinstance(resource, dict):
+                unreadable.add(1)
+                return
+            resources.add(1)
+            key = patient_key(resource)
+            if key is None:
+                unkeyed.add(1)
+                return
+            yield key, resource
+
+        def findings(
+            group: tuple[str, Iterable[dict[str, Any]]],
+        ) -> Iterator[tuple[str | None, ...]]:
+            patient_ref, grouped = group
+            patients.add(1)
+            registry = _worker_registry(criteria)
+            for finding in per_patient(patient_ref, sort_resources(grouped), registry, today):
+                written.add(1)
+                yield finding_row(finding, row_columns)
+
+        lines = spark.read.text(paths).rdd.map(lambda row: row[0])
+        rows = lines.flatMap(keyed).groupByKey().flatMap(findings)
+        schema = StructType([StructField(name, StringType(), nullable=True) for name in columns])
+        frame = spark.createDataFrame(rows, schema)
+        frame.write.partitionBy("pathway").parquet(str(out))
+        return SparkRunSummary(
+            resources=resources.value,
+            unkeyed=unkeyed.value,
+            unreadable=unreadable.value,
+            patients=patients.value,
+            findings=written.value,
+        )
+    finally:
+        if session is None:
+            spark.stop()
