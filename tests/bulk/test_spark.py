@@ -1,0 +1,382 @@
+"""The Spark engine of ``cds audit`` (cds/bulk/spark.py) in local mode, on a hand-made Bulk export.
+
+The export (:func:`_write_export`) has 12 patients in five NDJSON files, one of them gzipped,
+and every shape of patient reference: a Patient's own id, ``subject``, ``patient``, an
+Appointment's participants, an absolute URL, a versioned reference, and resources with no patient
+(a Practitioner, a Coverage) that are left out. The per-patient function is a stub with
+``cds.bulk.patient.audit_patient``'s signature whose findings name every resource it was given,
+so that a patient split over two groups, or a resource given to the wrong patient, shows.
+
+One SparkSession serves the module (its start-up, a few seconds, dominates the runtime); the
+tests run on one xdist worker (``xdist_group``) so that only one JVM starts. Without Java they
+skip, under CI (``CI=true``) they fail.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+import sys
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cds.bulk.spark import (
+    SparkRunSummary,
+    export_files,
+    finding_row,
+    patient_key,
+    read_ndjson,
+    run_spark,
+    sort_resources,
+)
+from cds.criteria.registry import Registry
+
+REPO = Path(__file__).resolve().parents[2]
+CRITERIA = REPO / "criteria"
+TODAY = date(2026, 11, 20)
+SPARK = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
+
+
+@dataclass(frozen=True)
+class StubFinding:
+    """The shape of ``cds.bulk.patient.Finding``."""
+
+    patient: str
+    pathway: str
+    outcome: str
+    rule: str | None
+    evidence_dates: str
+
+
+COLUMNS = ("patient", "pathway", "outcome", "rule", "evidence_dates")
+PATHWAY_OF_CODE = {"C90": "myelomatose", "C49": "sarkom", "R53": "diagnostisk"}
+
+
+def stub_audit(
+    patient_ref: str, resources: list[dict[str, Any]], registry: Registry, today: date
+) -> list[StubFinding]:
+    """One finding per pathway a Condition's code names; none for a patient without one.
+
+    ``rule`` lists every resource the function was given (None for «diagnostisk», to carry a
+    null), ``outcome`` says whether an Observation was among them, and the dates include
+    ``today`` so that the date is seen to reach the workers.
+    """
+    assert isinstance(registry, Registry)
+    given = "+".join(f"{r['resourceType']}/{r.get('id', '')}" for r in resources)
+    dates = sorted(
+        str(r[field])
+        for r in resources
+        for field in ("onsetDateTime", "effectiveDateTime")
+        if field in r
+    )
+    has_observation = any(r["resourceType"] == "Observation" for r in resources)
+    pathways = sorted(
+        {
+            PATHWAY_OF_CODE[coding["code"]]
+            for r in resources
+            if r["resourceType"] == "Condition"
+            for coding in r["code"]["coding"]
+            if coding["code"] in PATHWAY_OF_CODE
+        }
+    )
+    return [
+        StubFinding(
+            patient=patient_ref,
+            pathway=pathway,
+            outcome="begrunnet" if has_observation else "mistanke",
+            rule=None if pathway == "diagnostisk" else given,
+            evidence_dates=";".join([*dates, today.isoformat()]),
+        )
+        for pathway in pathways
+    ]
+
+
+def _condition(rid: str, patient: str, code: str, onset: str) -> dict[str, Any]:
+    return {
+        "resourceType": "Condition",
+        "id": rid,
+        "subject": {"reference": patient},
+        "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10", "code": code}]},
+        "onsetDateTime": onset,
+    }
+
+
+def _observation(rid: str, reference: str, when: str) -> dict[str, Any]:
+    return {
+        "resourceType": "Observation",
+        "id": rid,
+        "status": "final",
+        "subject": {"reference": reference},
+        "effectiveDateTime": when,
+    }
+
+
+def _export_resources() -> dict[str, list[dict[str, Any]]]:
+    patients = [{"resourceType": "Patient", "id": f"p{n:02d}"} for n in range(1, 13)]
+    codes = ["Z00", "C49", "R53", "C90", "C90"]  # Z00 (p05, p10): no pathway, so no findings
+    conditions = [
+        _condition(f"c{n:02d}", f"Patient/p{n:02d}", codes[n % len(codes)], f"2026-0{n % 9 + 1}-01")
+        for n in range(1, 13)
+    ]
+    conditions.append(_condition("c99", "Patient/p03", "C49", "2026-10-10"))  # a second pathway
+    conditions.append(_condition("c98", "Patient/orphan", "C90", "2026-10-11"))  # no Patient line
+    observations = [
+        _observation("o01", "Patient/p01", "2026-11-01"),
+        _observation("o02", "https://fhir.example.no/r4/Patient/p02", "2026-11-02"),
+        _observation("o03", "Patient/p04/_history/3", "2026-11-03"),
+        _observation("o04", "Group/g1", "2026-11-04"),  # not a patient: left out
+    ]
+    others = [
+        {
+            "resourceType": "AllergyIntolerance",
+            "id": "a01",
+            "patient": {"reference": "Patient/p05"},
+        },
+        {
+            "resourceType": "Appointment",
+            "id": "ap01",
+            "status": "booked",
+            "participant": [
+                {"actor": {"reference": "Practitioner/dr1"}},
+                {"actor": {"reference": "Patient/p06"}},
+                {"actor": {"reference": "Patient/p07"}},
+            ],
+        },
+        {"resourceType": "Practitioner", "id": "dr1"},
+        {"resourceType": "Coverage", "id": "cov1", "beneficiary": {"reference": "Patient/p01"}},
+    ]
+    return {
+        "Patient": patients,
+        "Condition": conditions,
+        "Observation": observations,
+        "Other": others,
+    }
+
+
+def _write_export(folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    resources = _export_resources()
+    for kind in ("Patient", "Observation", "Other"):
+        lines = [json.dumps(r) for r in resources[kind]]
+        if kind == "Observation":
+            lines.insert(2, "")  # a blank line is no resource
+        (folder / f"{kind}.ndjson").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with gzip.open(folder / "Condition.ndjson.gz", "wt", encoding="utf-8") as gz:
+        gz.writelines(json.dumps(r) + "\n" for r in resources["Condition"])
+    (folder / "manifest.json").write_text('{"output": []}', encoding="utf-8")  # not NDJSON
+    return folder
+
+
+def _plain_python_rows(export: Path) -> list[tuple[str | None, ...]]:
+    """The same audit without Spark: group in a dict, call the same per-patient function."""
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for path in export_files(export):
+        for line in read_ndjson(path):
+            resource = json.loads(line)
+            key = patient_key(resource)
+            if key is not None:
+                groups[key].append(resource)
+    registry = _registry()
+    return sorted(
+        finding_row(finding, COLUMNS)
+        for key, resources in groups.items()
+        for finding in stub_audit(key, sort_resources(resources), registry, TODAY)
+    )
+
+
+_REGISTRY: list[Registry] = []
+
+
+def _registry() -> Registry:
+    if not _REGISTRY:
+        from cds.criteria.loader import load_registry
+
+        _REGISTRY.append(load_registry(CRITERIA))
+    return _REGISTRY[0]
+
+
+# -- key extraction (no Spark) ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("resource", "key"),
+    [
+        ({"resourceType": "Patient", "id": "p1"}, "Patient/p1"),
+        ({"resourceType": "Patient"}, None),
+        ({"resourceType": "Observation", "subject": {"reference": "Patient/p1"}}, "Patient/p1"),
+        (
+            {"resourceType": "AllergyIntolerance", "patient": {"reference": "Patient/p2"}},
+            "Patient/p2",
+        ),
+        ({"resourceType": "Observation", "subject": {"reference": "Group/g"}}, None),
+        (
+            {
+                "resourceType": "Observation",
+                "subject": {"reference": "https://x.no/fhir/Patient/p3"},
+            },
+            "Patient/p3",
+        ),
+        (
+            {"resourceType": "Observation", "subject": {"reference": "Patient/p4/_history/2"}},
+            "Patient/p4",
+        ),
+        ({"resourceType": "Observation", "subject": {"reference": "Patient/"}}, None),
+        ({"resourceType": "Observation", "subject": {"display": "Kari"}}, None),
+        ({"resourceType": "Observation", "subject": "Patient/p1"}, None),
+        (
+            {
+                "resourceType": "Appointment",
+                "participant": [
+                    {"actor": {"reference": "Location/l1"}},
+                    {"type": [{"text": "no actor"}]},
+                    {"actor": {"reference": "Patient/p5"}},
+                    {"actor": {"reference": "Patient/p6"}},
+                ],
+            },
+            "Patient/p5",
+        ),
+        (
+            {
+                "resourceType": "Appointment",
+                "participant": [{"actor": {"reference": "Practitioner/d"}}],
+            },
+            None,
+        ),
+        ({"resourceType": "Practitioner", "id": "d"}, None),
+    ],
+)
+def test_patient_key_of_every_reference_shape(resource: dict[str, Any], key: str | None) -> None:
+    assert patient_key(resource) == key
+
+
+def test_export_files_are_the_ndjson_ones_and_gzip_reads_like_text(tmp_path: Path) -> None:
+    export = _write_export(tmp_path / "export")
+    assert [p.name for p in export_files(export)] == [
+        "Condition.ndjson.gz",
+        "Observation.ndjson",
+        "Other.ndjson",
+        "Patient.ndjson",
+    ]
+    assert len(list(read_ndjson(export / "Condition.ndjson.gz"))) == 14
+    assert len(list(read_ndjson(export / "Observation.ndjson"))) == 4  # the blank line skipped
+    with pytest.raises(FileNotFoundError):
+        export_files(tmp_path)
+
+
+# -- the Spark run ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SparkRun:
+    export: Path
+    out: Path
+    summary: SparkRunSummary
+    rows: list[tuple[str | None, ...]]
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[Any]:
+    """One local SparkSession for the module; skip (fail under CI) without Java."""
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("CI must run the Spark tests: no java on PATH and no JAVA_HOME")
+        pytest.skip("no Java runtime (java on PATH or JAVA_HOME) for Spark")
+    from pyspark import cloudpickle
+
+    from cds.bulk.spark import spark_session
+
+    # the stub lives in this test module, which the Python workers cannot import: ship it by value
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    session = spark_session("local[2]")
+    try:
+        yield session
+    finally:
+        session.stop()
+        cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+
+
+@pytest.fixture(scope="module")
+def run(spark: Any, tmp_path_factory: pytest.TempPathFactory) -> SparkRun:
+    root = tmp_path_factory.mktemp("spark")
+    export = _write_export(root / "export")
+    out = root / "findings"
+    summary = run_spark(
+        export, out, TODAY, criteria_dir=CRITERIA, audit=stub_audit, columns=COLUMNS, session=spark
+    )
+    rows = sorted(tuple(row) for row in spark.read.parquet(str(out)).select(*COLUMNS).collect())
+    return SparkRun(export, out, summary, rows)
+
+
+@pytest.mark.spark
+@pytest.mark.xdist_group("spark")
+def test_each_patient_is_audited_once_with_all_its_resources(run: SparkRun) -> None:
+    given = {(row[0], row[1]): row[3] for row in run.rows}
+    assert len(given) == len(run.rows)  # one row per patient and pathway: never split
+    assert given[("Patient/p01", "sarkom")] == "Condition/c01+Observation/o01+Patient/p01"
+    assert given[("Patient/p02", "diagnostisk")] is None
+    assert given[("Patient/p03", "sarkom")] == "Condition/c03+Condition/c99+Patient/p03"
+    assert given[("Patient/p04", "myelomatose")] == "Condition/c04+Observation/o03+Patient/p04"
+    assert given[("Patient/p06", "sarkom")] == "Appointment/ap01+Condition/c06+Patient/p06"
+    assert given[("Patient/orphan", "myelomatose")] == "Condition/c98"
+    outcome = {(row[0], row[1]): row[2] for row in run.rows}
+    assert outcome[("Patient/p01", "sarkom")] == "begrunnet"
+    assert outcome[("Patient/p06", "sarkom")] == "mistanke"
+    assert all(str(row[4]).endswith("2026-11-20") for row in run.rows)
+
+
+@pytest.mark.spark
+@pytest.mark.xdist_group("spark")
+def test_patients_without_findings_give_no_rows(run: SparkRun) -> None:
+    patients = {row[0] for row in run.rows}
+    assert "Patient/p05" not in patients  # Z00: no pathway
+    assert "Patient/p10" not in patients
+    assert len(patients) == 11  # p01-p12 less p05 and p10, plus the orphan
+    assert run.summary == SparkRunSummary(
+        resources=34, unkeyed=3, unreadable=0, patients=13, findings=len(run.rows)
+    )
+
+
+@pytest.mark.spark
+@pytest.mark.xdist_group("spark")
+def test_parquet_is_partitioned_by_pathway(spark: Any, run: SparkRun) -> None:
+    partitions = sorted(p.name for p in run.out.iterdir() if p.is_dir())
+    assert partitions == ["pathway=diagnostisk", "pathway=myelomatose", "pathway=sarkom"]
+    for partition in partitions:
+        assert any(f.suffix == ".parquet" for f in (run.out / partition).iterdir())
+    sarkom = spark.read.parquet(str(run.out / "pathway=sarkom")).collect()
+    assert sarkom and {row["patient"] for row in sarkom} == {
+        row[0] for row in run.rows if row[1] == "sarkom"
+    }
+    assert "pathway" not in spark.read.parquet(str(run.out / "pathway=sarkom")).columns
+
+
+@pytest.mark.spark
+@pytest.mark.xdist_group("spark")
+def test_spark_equals_a_plain_python_grouping(run: SparkRun) -> None:
+    assert run.rows == _plain_python_rows(run.export)
+    assert len(run.rows) == 12
+
+
+@pytest.mark.spark
+@pytest.mark.xdist_group("spark")
+def test_an_existing_output_folder_is_never_overwritten(spark: Any, run: SparkRun) -> None:
+    before = sorted(p.name for p in run.out.iterdir())
+    with pytest.raises(Exception, match="already exists"):
+        run_spark(
+            run.export,
+            run.out,
+            TODAY,
+            criteria_dir=CRITERIA,
+            audit=stub_audit,
+            columns=COLUMNS,
+            session=spark,
+        )
+    assert sorted(p.name for p in run.out.iterdir()) == before
