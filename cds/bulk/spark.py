@@ -171,7 +171,6 @@ def spark_session(master: str = "local[2]") -> SparkSession:
         .config("spark.default.parallelism", "4")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.pyspark.python", sys.executable)
-        .config("spark.pyspark.driver.python", sys.executable)
         .config("spark.executorEnv.PYTHONPATH", package_root)
         .getOrCreate()
     )
