@@ -168,6 +168,8 @@ def _write_export(folder: Path) -> Path:
         lines = [json.dumps(r) for r in resources[kind]]
         if kind == "Observation":
             lines.insert(2, "")  # a blank line is no resource
+        if kind == "Other":
+            lines += ["{not json", "[1, 2]"]  # counted as unreadable and left out
         (folder / f"{kind}.ndjson").write_text("\n".join(lines) + "\n", encoding="utf-8")
     with gzip.open(folder / "Condition.ndjson.gz", "wt", encoding="utf-8") as gz:
         gz.writelines(json.dumps(r) + "\n" for r in resources["Condition"])
@@ -180,8 +182,11 @@ def _plain_python_rows(export: Path) -> list[tuple[str | None, ...]]:
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for path in export_files(export):
         for line in read_ndjson(path):
-            resource = json.loads(line)
-            key = patient_key(resource)
+            try:
+                resource = json.loads(line)
+            except ValueError:
+                continue
+            key = patient_key(resource) if isinstance(resource, dict) else None
             if key is not None:
                 groups[key].append(resource)
     registry = _registry()
@@ -271,6 +276,14 @@ def test_export_files_are_the_ndjson_ones_and_gzip_reads_like_text(tmp_path: Pat
         export_files(tmp_path)
 
 
+def test_the_criteria_are_loaded_once_per_worker_process() -> None:
+    from cds.bulk import spark
+
+    first = spark._worker_registry(str(CRITERIA))
+    assert isinstance(first, Registry)
+    assert spark._worker_registry(str(CRITERIA)) is first
+
+
 # -- the Spark run ---------------------------------------------------------------------------
 
 
@@ -340,7 +353,7 @@ def test_patients_without_findings_give_no_rows(run: SparkRun) -> None:
     assert "Patient/p10" not in patients
     assert len(patients) == 11  # p01-p12 less p05 and p10, plus the orphan
     assert run.summary == SparkRunSummary(
-        resources=34, unkeyed=3, unreadable=0, patients=13, findings=len(run.rows)
+        resources=34, unkeyed=3, unreadable=2, patients=13, findings=len(run.rows)
     )
 
 
