@@ -6,8 +6,8 @@ patient, so the Spark job is one shuffle:
 
 1. read every ``*.ndjson`` / ``*.ndjson.gz`` as text lines (Spark decompresses ``.gz`` itself);
 2. parse each line as JSON in the Python workers and key it by its patient
-   (:func:`patient_key`); lines without a patient (a Practitioner, an Organization) and lines
-   that are not a JSON object are counted and left out;
+   (:func:`patient_key`, the embedded engine's key); lines without a patient (a Practitioner,
+   an Organization) and lines that are not a JSON object are counted and left out;
 3. ``groupByKey``: all of one patient's resources arrive together, in one task;
 4. the per-patient function (``cds.bulk.patient.audit_patient``, the same one the embedded
    engine calls) runs on each group, with the criteria loaded once per worker process
@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -85,46 +86,52 @@ def read_ndjson(path: Path) -> Iterator[str]:
                 yield line
 
 
-def _patient_reference(reference: object) -> str | None:
-    """``Patient/<id>`` from a relative or absolute reference to a Patient, else None."""
-    if not isinstance(reference, str):
-        return None
-    if reference.startswith(PATIENT_PREFIX):
-        tail = reference[len(PATIENT_PREFIX) :]
-    elif "/" + PATIENT_PREFIX in reference and "://" in reference:
-        # an absolute URL (https://fhir.example/r4/Patient/123): the server part is not the key
-        tail = reference.rsplit("/" + PATIENT_PREFIX, 1)[1]
+# The same key as the embedded engine's (cds.bulk.export, in SQL there): a reference whose value
+# ends in ``Patient/<id>``, relative or absolute; a versioned one (``…/_history/2``) is not one.
+_PATIENT_TAIL = re.compile(r"(Patient/[^/]+)$")
+_KEY_FIELDS = ("subject", "patient", "beneficiary")
+
+
+def _patient_reference(value: object) -> str | None:
+    """``Patient/<id>`` from a Reference (``{"reference": …}``) to a Patient, else None."""
+    reference = value.get("reference") if isinstance(value, dict) else None
+    match = _PATIENT_TAIL.search(reference) if isinstance(reference, str) else None
+    return match.group(1) if match else None
+
+
+def _first_patient_reference(value: object) -> str | None:
+    """The first Reference to a Patient anywhere in ``value``, in document order."""
+    if isinstance(value, dict):
+        found = _patient_reference(value)
+        if found is not None:
+            return found
+        children: Iterable[object] = value.values()
+    elif isinstance(value, list):
+        children = value
     else:
         return None
-    patient_id = tail.split("/", 1)[0]  # drops a version: Patient/123/_history/2
-    return PATIENT_PREFIX + patient_id if patient_id else None
-
-
-def _reference_of(value: object) -> str | None:
-    return _patient_reference(value.get("reference")) if isinstance(value, dict) else None
+    for child in children:
+        found = _first_patient_reference(child)
+        if found is not None:
+            return found
+    return None
 
 
 def patient_key(resource: dict[str, Any]) -> str | None:
     """The patient a resource belongs to, as ``Patient/<id>``, or None.
 
-    A Patient is its own key; other resources name theirs in ``subject`` or ``patient``; an
-    Appointment (which has neither) in the first ``participant[].actor`` that is a Patient.
+    A Patient is its own key; other resources name theirs in ``subject``, ``patient`` or
+    ``beneficiary``, else (an Appointment's ``participant[].actor``) in the first Reference to a
+    Patient anywhere in the resource. The embedded engine keys the same way.
     """
     if resource.get("resourceType") == "Patient":
         patient_id = resource.get("id")
         return PATIENT_PREFIX + patient_id if isinstance(patient_id, str) and patient_id else None
-    for field in ("subject", "patient"):
-        key = _reference_of(resource.get(field))
+    for field in _KEY_FIELDS:
+        key = _patient_reference(resource.get(field))
         if key is not None:
             return key
-    participants = resource.get("participant")
-    if isinstance(participants, list):
-        for participant in participants:
-            if isinstance(participant, dict):
-                key = _reference_of(participant.get("actor"))
-                if key is not None:
-                    return key
-    return None
+    return _first_patient_reference(resource)
 
 
 def sort_resources(resources: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:

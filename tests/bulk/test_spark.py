@@ -1,11 +1,12 @@
 """The Spark engine of ``cds audit`` (cds/bulk/spark.py) in local mode, on a hand-made Bulk export.
 
 The export (:func:`_write_export`) has 12 patients in five NDJSON files, one of them gzipped,
-and every shape of patient reference: a Patient's own id, ``subject``, ``patient``, an
-Appointment's participants, an absolute URL, a versioned reference, and resources with no patient
-(a Practitioner, a Coverage) that are left out. The per-patient function is a stub with
-``cds.bulk.patient.audit_patient``'s signature whose findings name every resource it was given,
-so that a patient split over two groups, or a resource given to the wrong patient, shows.
+and every shape of patient reference: a Patient's own id, ``subject``, ``patient``,
+``beneficiary``, an Appointment's participants, an absolute URL, and lines that are left out (a
+Practitioner, a Group, a versioned reference, lines that are not JSON objects). The per-patient
+function is a stub with ``cds.bulk.patient.audit_patient``'s signature whose findings name every
+resource it was given, so that a patient split over two groups, or a resource given to the wrong
+patient, shows.
 
 One SparkSession serves the module (its start-up, a few seconds, dominates the runtime); the
 tests run on one xdist worker (``xdist_group``) so that only one JVM starts. Without Java they
@@ -131,7 +132,7 @@ def _export_resources() -> dict[str, list[dict[str, Any]]]:
     observations = [
         _observation("o01", "Patient/p01", "2026-11-01"),
         _observation("o02", "https://fhir.example.no/r4/Patient/p02", "2026-11-02"),
-        _observation("o03", "Patient/p04/_history/3", "2026-11-03"),
+        _observation("o03", "Patient/p04/_history/3", "2026-11-03"),  # versioned: left out
         _observation("o04", "Group/g1", "2026-11-04"),  # not a patient: left out
     ]
     others = [
@@ -229,9 +230,16 @@ def _registry() -> Registry:
             },
             "Patient/p3",
         ),
+        # a versioned reference is none (as in the embedded engine's SQL)
+        ({"resourceType": "Observation", "subject": {"reference": "Patient/p4/_history/2"}}, None),
+        ({"resourceType": "Coverage", "beneficiary": {"reference": "Patient/p8"}}, "Patient/p8"),
         (
-            {"resourceType": "Observation", "subject": {"reference": "Patient/p4/_history/2"}},
-            "Patient/p4",
+            {
+                "resourceType": "Observation",
+                "subject": {"reference": "Group/g"},
+                "extension": [{"valueReference": {"reference": "Patient/p9"}}],
+            },
+            "Patient/p9",
         ),
         ({"resourceType": "Observation", "subject": {"reference": "Patient/"}}, None),
         ({"resourceType": "Observation", "subject": {"display": "Kari"}}, None),
@@ -333,10 +341,12 @@ def run(spark: Any, tmp_path_factory: pytest.TempPathFactory) -> SparkRun:
 def test_each_patient_is_audited_once_with_all_its_resources(run: SparkRun) -> None:
     given = {(row[0], row[1]): row[3] for row in run.rows}
     assert len(given) == len(run.rows)  # one row per patient and pathway: never split
-    assert given[("Patient/p01", "sarkom")] == "Condition/c01+Observation/o01+Patient/p01"
+    assert given[("Patient/p01", "sarkom")] == (
+        "Condition/c01+Coverage/cov1+Observation/o01+Patient/p01"
+    )
     assert given[("Patient/p02", "diagnostisk")] is None
     assert given[("Patient/p03", "sarkom")] == "Condition/c03+Condition/c99+Patient/p03"
-    assert given[("Patient/p04", "myelomatose")] == "Condition/c04+Observation/o03+Patient/p04"
+    assert given[("Patient/p04", "myelomatose")] == "Condition/c04+Patient/p04"
     assert given[("Patient/p06", "sarkom")] == "Appointment/ap01+Condition/c06+Patient/p06"
     assert given[("Patient/orphan", "myelomatose")] == "Condition/c98"
     outcome = {(row[0], row[1]): row[2] for row in run.rows}
