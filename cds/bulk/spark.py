@@ -21,8 +21,9 @@ patient are handed over in a fixed order (:func:`sort_resources`) so that the re
 depend on how Spark happened to split the files. Nothing here logs resource content: the counts
 in :class:`SparkRunSummary` are all that leaves the job besides the Parquet files.
 
-``cds.bulk.patient`` is imported only when no per-patient function is passed in, so that the
-tests can run the engine with a stub.
+The per-patient function can be passed in (the tests use a stub as well as the real one); the
+files are chosen as the embedded engine chooses them (``cds.bulk.export.export_files``: the
+manifest when there is one), and the key is the same as its SQL key (:func:`patient_key`).
 """
 
 from __future__ import annotations
@@ -38,11 +39,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    import pyarrow as pa
     from pyspark.sql import SparkSession
 
     from cds.criteria.registry import Registry
 
-EXPORT_SUFFIXES = (".ndjson", ".ndjson.gz")
 PATIENT_PREFIX = "Patient/"
 
 
@@ -69,16 +70,8 @@ class SparkRunSummary:
     findings: int
 
 
-def export_files(export: Path) -> list[Path]:
-    """The NDJSON files of a Bulk export folder, sorted; refuses a folder without any."""
-    files = sorted(p for p in export.iterdir() if p.is_file() and p.name.endswith(EXPORT_SUFFIXES))
-    if not files:
-        raise FileNotFoundError(f"no *.ndjson or *.ndjson.gz files in {export}")
-    return files
-
-
 def read_ndjson(path: Path) -> Iterator[str]:
-    """The non-blank lines of one export file, decompressing ``.gz`` (the plain-Python reader)."""
+    """The non-blank lines of one export file, decompressing ``.gz`` (a plain-Python reader)."""
     opener: Callable[..., Any] = gzip.open if path.name.endswith(".gz") else open
     with opener(path, "rt", encoding="utf-8") as lines:
         for line in lines:
@@ -186,16 +179,13 @@ def spark_session(master: str = "local[2]") -> SparkSession:
 
 
 def _default_audit() -> tuple[AuditPatient, Sequence[str]]:
-    from cds.bulk.patient import (  # type: ignore[import-not-found,import-untyped,unused-ignore]
-        FINDING_COLUMNS,
-        audit_patient,
-    )
+    from cds.bulk.patient import FINDING_COLUMNS, audit_patient
 
-    return audit_patient, tuple(FINDING_COLUMNS)
+    return audit_patient, FINDING_COLUMNS
 
 
 def run_spark(
-    export: Path,
+    export: Path | Sequence[Path],
     out: Path,
     today: date,
     *,
@@ -207,12 +197,17 @@ def run_spark(
 ) -> SparkRunSummary:
     """Audit every patient of the Bulk export ``export`` on Spark; Parquet by pathway in ``out``.
 
+    ``export`` is a folder (its ``manifest.json`` names the files when there is one) or a list of
+    files, chosen as the embedded engine chooses them (``cds.bulk.export.export_files``).
+
     ``audit``/``columns`` default to ``cds.bulk.patient``'s ``audit_patient`` and
     ``FINDING_COLUMNS`` (the tests pass a stub). ``session`` reuses a running SparkSession, which
     is then left running; otherwise one is built for ``master`` and stopped at the end. ``out``
     must not exist yet (Spark's default mode: a mistyped folder is never overwritten).
     """
     from pyspark.sql.types import StringType, StructField, StructType
+
+    from cds.bulk.export import export_files
 
     if audit is None or columns is None:
         default_audit, default_columns = _default_audit()
@@ -277,3 +272,19 @@ def run_spark(
     finally:
         if session is None:
             spark.stop()
+
+
+def read_spark_report(out: Path) -> pa.Table:
+    """What :func:`run_spark` wrote to ``out``, as the embedded engine's table (``read_parts``'s
+    schema: every column a string, ``pathway`` back from the folder names), for ``write_report``
+    and ``summary``; empty when no patient had a finding."""
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+    from cds.bulk.audit import SCHEMA
+
+    if not any(out.rglob("*.parquet")):
+        return SCHEMA.empty_table()
+    partitioning = ds.partitioning(pa.schema([("pathway", pa.string())]), flavor="hive")
+    table = ds.dataset(str(out), format="parquet", partitioning=partitioning).to_table()
+    return table.select(SCHEMA.names).cast(SCHEMA)

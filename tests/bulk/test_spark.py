@@ -29,12 +29,14 @@ from typing import Any
 
 import pytest
 
+from cds.bulk.export import ExportReader, export_files
+from cds.bulk.patient import FINDING_COLUMNS, audit_patient
 from cds.bulk.spark import (
     SparkRunSummary,
-    export_files,
     finding_row,
     patient_key,
     read_ndjson,
+    read_spark_report,
     run_spark,
     sort_resources,
 )
@@ -174,12 +176,12 @@ def _write_export(folder: Path) -> Path:
         (folder / f"{kind}.ndjson").write_text("\n".join(lines) + "\n", encoding="utf-8")
     with gzip.open(folder / "Condition.ndjson.gz", "wt", encoding="utf-8") as gz:
         gz.writelines(json.dumps(r) + "\n" for r in resources["Condition"])
-    (folder / "manifest.json").write_text('{"output": []}', encoding="utf-8")  # not NDJSON
+    (folder / "notes.txt").write_text('{"resourceType": "Patient", "id": "x"}\n')  # not NDJSON
     return folder
 
 
-def _plain_python_rows(export: Path) -> list[tuple[str | None, ...]]:
-    """The same audit without Spark: group in a dict, call the same per-patient function."""
+def _plain_python_groups(export: Path) -> dict[str, list[dict[str, Any]]]:
+    """The export grouped per patient in a dict, with :func:`patient_key`."""
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for path in export_files(export):
         for line in read_ndjson(path):
@@ -190,10 +192,19 @@ def _plain_python_rows(export: Path) -> list[tuple[str | None, ...]]:
             key = patient_key(resource) if isinstance(resource, dict) else None
             if key is not None:
                 groups[key].append(resource)
+    return groups
+
+
+def _names(resources: list[dict[str, Any]]) -> list[str]:
+    return sorted(f"{r['resourceType']}/{r.get('id')}" for r in resources)
+
+
+def _plain_python_rows(export: Path) -> list[tuple[str | None, ...]]:
+    """The same audit without Spark: group in a dict, call the same per-patient function."""
     registry = _registry()
     return sorted(
         finding_row(finding, COLUMNS)
-        for key, resources in groups.items()
+        for key, resources in _plain_python_groups(export).items()
         for finding in stub_audit(key, sort_resources(resources), registry, TODAY)
     )
 
@@ -270,18 +281,23 @@ def test_patient_key_of_every_reference_shape(resource: dict[str, Any], key: str
     assert patient_key(resource) == key
 
 
-def test_export_files_are_the_ndjson_ones_and_gzip_reads_like_text(tmp_path: Path) -> None:
+def test_gzip_reads_like_text_and_blank_lines_are_no_resources(tmp_path: Path) -> None:
     export = _write_export(tmp_path / "export")
-    assert [p.name for p in export_files(export)] == [
-        "Condition.ndjson.gz",
-        "Observation.ndjson",
-        "Other.ndjson",
-        "Patient.ndjson",
-    ]
     assert len(list(read_ndjson(export / "Condition.ndjson.gz"))) == 14
     assert len(list(read_ndjson(export / "Observation.ndjson"))) == 4  # the blank line skipped
-    with pytest.raises(FileNotFoundError):
-        export_files(tmp_path)
+
+
+def test_the_key_is_the_embedded_engines(tmp_path: Path) -> None:
+    """patient_key groups the export exactly as DuckDB's SQL key does (cds.bulk.export)."""
+    export = _write_export(tmp_path / "export")
+    reader = ExportReader(export_files(export), memory_limit="256MB", threads=1)
+    try:
+        embedded = {key: _names(resources) for key, resources in reader.patients()}
+    finally:
+        reader.close()
+    plain = {key: _names(resources) for key, resources in _plain_python_groups(export).items()}
+    assert plain == embedded
+    assert len(plain) == 13
 
 
 def test_the_criteria_are_loaded_once_per_worker_process() -> None:
@@ -403,3 +419,57 @@ def test_an_existing_output_folder_is_never_overwritten(spark: Any, run: SparkRu
             session=spark,
         )
     assert sorted(p.name for p in run.out.iterdir()) == before
+
+
+# -- the real per-patient engine on both engines ---------------------------------------------
+
+
+def test_the_stub_has_the_findings_columns() -> None:
+    assert COLUMNS == FINDING_COLUMNS
+
+
+def _write_examples_export(folder: Path) -> Path:
+    """The example records (examples/*.json) as a Bulk export with a manifest, drafts left out."""
+    by_kind: dict[str, list[str]] = defaultdict(list)
+    for path in sorted((REPO / "examples").glob("*.json")):
+        for entry in json.loads(path.read_text(encoding="utf-8"))["entry"]:
+            resource = entry["resource"]
+            if resource.get("status") != "draft":
+                by_kind[resource["resourceType"]].append(json.dumps(resource, ensure_ascii=False))
+    folder.mkdir(parents=True)
+    output = []
+    for kind, lines in by_kind.items():
+        name = f"{kind}.ndjson.gz" if kind == "Observation" else f"{kind}.ndjson"
+        with (
+            gzip.open(folder / name, "wt", encoding="utf-8")
+            if name.endswith(".gz")
+            else open(folder / name, "w", encoding="utf-8") as handle
+        ):
+            handle.write("\n".join(lines) + "\n")
+        output.append({"type": kind, "url": f"https://fhir.example/out/{name}"})
+    (folder / "manifest.json").write_text(json.dumps({"output": output}), encoding="utf-8")
+    return folder
+
+
+@pytest.mark.spark
+@pytest.mark.xdist_group("spark")
+def test_spark_and_the_embedded_reader_give_the_same_report(spark: Any, tmp_path: Path) -> None:
+    """audit_patient itself (not the stub) over the example records: Spark's Parquet, read back
+    as the report table, equals the embedded engine's grouping through the same function."""
+    export = _write_examples_export(tmp_path / "export")
+    out = tmp_path / "findings"
+    summary = run_spark(export, out, TODAY, criteria_dir=CRITERIA, session=spark)
+    got = sorted(tuple(row.values()) for row in read_spark_report(out).to_pylist())
+    reader = ExportReader(export_files(export), memory_limit="256MB", threads=1)
+    try:
+        expected = sorted(
+            finding_row(finding, FINDING_COLUMNS)
+            for key, resources in reader.patients()
+            for finding in audit_patient(key, resources, _registry(), TODAY)
+        )
+    finally:
+        reader.close()
+    assert got == expected
+    assert summary.findings == len(got)
+    assert {"myelomatose", "sarkom", "sarkom-oppfolging"} <= {row[1] for row in got}
+    assert summary.patients == len(list((REPO / "examples").glob("*.json")))
