@@ -4,7 +4,8 @@ Design. A FHIR Bulk Data export is a folder of NDJSON files, one resource type p
 (``Patient.ndjson``, ``Observation.ndjson.gz``, …). The audit is embarrassingly parallel per
 patient, so the Spark job is one shuffle:
 
-1. read every ``*.ndjson`` / ``*.ndjson.gz`` as text lines (Spark decompresses ``.gz`` itself);
+1. read the export's files (the embedded engine's choice: the manifest's, else every
+   ``*.ndjson[.gz]`` / ``*.jsonl[.gz]``) as text lines (Spark decompresses ``.gz`` itself);
 2. parse each line as JSON in the Python workers and key it by its patient
    (:func:`patient_key`, the embedded engine's key); lines without a patient (a Practitioner,
    an Organization) and lines that are not a JSON object are counted and left out;
@@ -15,24 +16,22 @@ patient, so the Spark job is one shuffle:
 5. the findings become rows of ``FINDING_COLUMNS`` (all strings) written as Parquet partitioned
    by ``pathway``. A patient without findings gives no rows.
 
-The RDD API is used rather than ``applyInPandas`` so that neither pandas nor pyarrow is needed:
-the records are small dicts, and only the final rows cross into the JVM. The resources of a
+The RDD API is used rather than ``applyInPandas`` so that pandas and Arrow batches are not
+needed: the records are small dicts, and only the final rows cross into the JVM. The resources of a
 patient are handed over in a fixed order (:func:`sort_resources`) so that the result does not
 depend on how Spark happened to split the files. Nothing here logs resource content: the counts
 in :class:`SparkRunSummary` are all that leaves the job besides the Parquet files.
 
-The per-patient function can be passed in (the tests use a stub as well as the real one); the
-files are chosen as the embedded engine chooses them (``cds.bulk.export.export_files``: the
-manifest when there is one), and the key is the same as its SQL key (:func:`patient_key`).
+The per-patient function can be passed in (the tests use a stub as well as the real one).
+:func:`read_spark_report` reads the Parquet folders back as the embedded engine's report table.
 """
 
 from __future__ import annotations
 
-import gzip
 import json
 import re
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -57,7 +56,9 @@ class AuditPatient(Protocol):
 
 @dataclass(frozen=True)
 class SparkRunSummary:
-    """What a run read and wrote, in counts only (no patient data).
+    """What a run read and wrote, in counts only (no patient data): JSON-object lines read
+    (``resources``, with or without a patient), of those without a patient (``unkeyed``), lines
+    that are not a JSON object (``unreadable``), patients audited and finding rows written.
 
     Counted with Spark accumulators, which a retried task may count twice: exact in local mode,
     an upper bound on a cluster with task failures.
@@ -68,15 +69,6 @@ class SparkRunSummary:
     unreadable: int
     patients: int
     findings: int
-
-
-def read_ndjson(path: Path) -> Iterator[str]:
-    """The non-blank lines of one export file, decompressing ``.gz`` (a plain-Python reader)."""
-    opener: Callable[..., Any] = gzip.open if path.name.endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8") as lines:
-        for line in lines:
-            if line.strip():
-                yield line
 
 
 # The same key as the embedded engine's (cds.bulk.export, in SQL there): a reference whose value

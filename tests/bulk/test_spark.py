@@ -35,7 +35,6 @@ from cds.bulk.spark import (
     SparkRunSummary,
     finding_row,
     patient_key,
-    read_ndjson,
     read_spark_report,
     run_spark,
     sort_resources,
@@ -178,6 +177,15 @@ def _write_export(folder: Path) -> Path:
         gz.writelines(json.dumps(r) + "\n" for r in resources["Condition"])
     (folder / "notes.txt").write_text('{"resourceType": "Patient", "id": "x"}\n')  # not NDJSON
     return folder
+
+
+def read_ndjson(path: Path) -> Iterator[str]:
+    """The non-blank lines of one export file, decompressing ``.gz``: the plain-Python reader."""
+    opener: Any = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8") as lines:
+        for line in lines:
+            if line.strip():
+                yield line
 
 
 def _plain_python_groups(export: Path) -> dict[str, list[dict[str, Any]]]:
