@@ -29,6 +29,7 @@ The per-patient function can be passed in (the tests use a stub as well as the r
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from collections.abc import Iterable, Iterator, Sequence
@@ -152,6 +153,10 @@ def spark_session(master: str = "local[2]") -> SparkSession:
     """
     from pyspark.sql import SparkSession
 
+    if master.startswith("local"):
+        # one machine: bind to loopback, not whatever the host name resolves to (a warning, and a
+        # failure in containers whose host name does not resolve)
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     package_root = str(Path(__file__).resolve().parents[2])
     spark = (
         SparkSession.builder.master(master)
