@@ -21,7 +21,7 @@ import os
 import shutil
 import sys
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -459,12 +459,25 @@ def _write_examples_export(folder: Path) -> Path:
     return folder
 
 
+def _write_synthetic_export(folder: Path) -> Path:
+    """200 patients of ``cds synth-export`` (seeded, gzipped, with a manifest): every outcome
+    of its mix a few times."""
+    from cds.bulk.synth import write_export
+
+    write_export(folder, patients=200, seed=3, today=TODAY, compress=True)
+    return folder
+
+
 @pytest.mark.spark
 @pytest.mark.xdist_group("spark")
-def test_spark_and_the_embedded_reader_give_the_same_report(spark: Any, tmp_path: Path) -> None:
-    """audit_patient itself (not the stub) over the example records: Spark's Parquet, read back
-    as the report table, equals the embedded engine's grouping through the same function."""
-    export = _write_examples_export(tmp_path / "export")
+@pytest.mark.parametrize("write", [_write_examples_export, _write_synthetic_export])
+def test_spark_and_the_embedded_reader_give_the_same_report(
+    spark: Any, tmp_path: Path, write: Callable[[Path], Path]
+) -> None:
+    """audit_patient itself (not the stub) over the example records and a synthetic practice:
+    Spark's Parquet, read back as the report table, equals the embedded engine's grouping
+    through the same function."""
+    export = write(tmp_path / "export")
     out = tmp_path / "findings"
     summary = run_spark(export, out, TODAY, criteria_dir=CRITERIA, session=spark)
     got = sorted(tuple(row.values()) for row in read_spark_report(out).to_pylist())
@@ -479,5 +492,9 @@ def test_spark_and_the_embedded_reader_give_the_same_report(spark: Any, tmp_path
         reader.close()
     assert got == expected
     assert summary.findings == len(got)
-    assert {"myelomatose", "sarkom", "sarkom-oppfolging"} <= {row[1] for row in got}
-    assert summary.patients == len(list((REPO / "examples").glob("*.json")))
+    if write is _write_examples_export:
+        assert {"myelomatose", "sarkom", "sarkom-oppfolging"} <= {row[1] for row in got}
+        assert summary.patients == len(list((REPO / "examples").glob("*.json")))
+    else:
+        assert len({row[2] for row in got}) >= 4  # the outcomes of the mix, not an empty report
+        assert summary.patients == 200
