@@ -15,6 +15,7 @@ per-patient engine (``cds.bulk.patient``) in a process pool, into a resumable re
 
 from __future__ import annotations
 
+import json
 import os
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -33,7 +34,7 @@ from cds.bulk.patient import FINDING_COLUMNS, IDENTIFIER_COLUMNS, audit_patient,
 from cds.criteria.loader import load_registry
 from cds.criteria.registry import Registry
 
-Batch = list[tuple[str, list[dict[str, Any]]]]
+Batch = list[tuple[str, list[str]]]  # patient reference, its resources as JSON lines
 SCHEMA = pa.schema([(name, pa.string()) for name in FINDING_COLUMNS])
 WITH_IDENTIFIERS = pa.schema([(n, pa.string()) for n in (*FINDING_COLUMNS, *IDENTIFIER_COLUMNS)])
 
@@ -60,14 +61,15 @@ def _run_batch(index: int, batch: Batch) -> tuple[int, int, list[dict[str, Any]]
     registry: Registry = _worker["registry"]
     today: date = _worker["today"]
     rows: list[dict[str, Any]] = []
-    for patient, resources in batch:
+    for patient, lines in batch:
+        resources = [v for v in map(json.loads, lines) if isinstance(v, dict)]
         found = audit_patient(patient, resources, registry, today)
         who = identifiers(resources) if found and _worker.get("identifiers") else {}
         rows.extend({**asdict(row), **who} for row in found)
     return index, len(batch), rows
 
 
-def batches(patients: Iterable[tuple[str, list[dict[str, Any]]]], size: int) -> Iterator[Batch]:
+def batches(patients: Iterable[tuple[str, list[str]]], size: int) -> Iterator[Batch]:
     """Consecutive batches of ``size`` patients."""
     batch: Batch = []
     for item in patients:
@@ -129,7 +131,7 @@ def run_audit(
             initargs=(str(criteria_dir), today.isoformat(), with_identifiers),
         ) as pool:
             pending: deque[Future[tuple[int, int, list[dict[str, Any]]]]] = deque()
-            for index, batch in enumerate(batches(reader.patients(), batch_size)):
+            for index, batch in enumerate(batches(reader.patient_lines(), batch_size)):
                 if index in done:
                     skipped += 1
                     bar.update(len(batch))

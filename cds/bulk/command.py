@@ -51,7 +51,18 @@ def add_audit_parser(commands: Any, iso_date: Any) -> None:
     audit.add_argument(
         "--summary", action="store_true", help="print the summary per pathway and outcome"
     )
-    audit.add_argument("--engine", choices=ENGINES, default="embedded", help="(%(default)s)")
+    audit.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="embedded",
+        help="embedded: DuckDB and a process pool on this machine; spark: Apache Spark "
+        "(pip install -e '.[spark]', Java 17+) (default: %(default)s)",
+    )
+    audit.add_argument(
+        "--master",
+        default="local[2]",
+        help="Spark master URL for --engine spark (default: %(default)s)",
+    )
     audit.add_argument("--no-progress", action="store_true", help="no progress bar")
     audit.add_argument(
         "--with-identifiers",
@@ -69,10 +80,10 @@ def run_audit_command(args: argparse.Namespace, criteria_dir: Path) -> int:
     from cds.bulk.audit import default_workers, read_parts, run_audit
     from cds.bulk.report import summary, summary_text, write_report, write_summary
 
-    if args.engine != "embedded":
-        raise NotImplementedError("--engine spark is not wired yet (docs/audit.md)")
     export: Path | list[Path] = args.export[0] if len(args.export) == 1 else list(args.export)
     today: date = args.today
+    if args.engine == "spark":
+        return _spark(args, export, today, criteria_dir)
     run = run_audit(
         export,
         args.out,
@@ -98,4 +109,34 @@ def run_audit_command(args: argparse.Namespace, criteria_dir: Path) -> int:
         )
     if args.summary:
         print(summary_text(rows, run.stats.patients))
+    return 0
+
+
+def _spark(args: argparse.Namespace, export: Path | list[Path], today: date, criteria: Path) -> int:
+    """``--engine spark``: Parquet partitioned by pathway in ``<out>.spark/``, then the same
+    report, summary and HTML as the embedded engine."""
+    from cds.bulk.report import summary, summary_text, write_report, write_summary
+    from cds.bulk.spark import read_spark_report, run_spark
+
+    if args.with_identifiers:
+        raise ValueError("--with-identifiers is not supported with --engine spark yet")
+    folder = args.out.with_name(args.out.name + ".spark")
+    if folder.exists() and args.restart:
+        import shutil
+
+        shutil.rmtree(folder)
+    if folder.exists():
+        raise FileExistsError(f"{folder} exists: a Spark run is not resumed (use --restart)")
+    run = run_spark(export, folder, today, master=args.master, criteria_dir=criteria)
+    table = read_spark_report(folder)
+    write_report(table, args.out)
+    rows = summary(table)
+    write_summary(rows, args.out.with_name(args.out.name + ".summary.csv"))
+    if args.html is not None:
+        from cds.bulk.html import write_html
+        from cds.version import service_version
+
+        write_html(rows, args.html, patients=run.patients, today=today, version=service_version())
+    if args.summary:
+        print(summary_text(rows, run.patients))
     return 0

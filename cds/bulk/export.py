@@ -119,11 +119,18 @@ class ExportReader:
     def patients(self, chunk: int = 2048) -> Iterator[tuple[str, list[dict[str, Any]]]]:
         """(patient reference, its resources) in patient order; one patient in memory at a time
         beyond DuckDB's fetch chunk."""
+        for patient, lines in self.patient_lines(chunk):
+            resources = [v for v in map(json.loads, lines) if isinstance(v, dict)]
+            yield patient, resources
+
+    def patient_lines(self, chunk: int = 2048) -> Iterator[tuple[str, list[str]]]:
+        """The same, with each resource as its JSON line: the audit's workers parse them, so
+        the reading process only moves text (``cds.bulk.audit``)."""
         result = self.con.execute(
             "SELECT patient, line FROM keyed WHERE patient IS NOT NULL ORDER BY patient"
         )
         current: str | None = None
-        resources: list[dict[str, Any]] = []
+        lines: list[str] = []
         while True:
             rows = result.fetchmany(chunk)
             if not rows:
@@ -131,13 +138,11 @@ class ExportReader:
             for patient, line in rows:
                 if patient != current:
                     if current is not None:
-                        yield current, resources
-                    current, resources = patient, []
-                value = json.loads(line)
-                if isinstance(value, dict):
-                    resources.append(value)
+                        yield current, lines
+                    current, lines = patient, []
+                lines.append(line)
         if current is not None:
-            yield current, resources
+            yield current, lines
 
     def close(self) -> None:
         self.con.close()

@@ -34,22 +34,46 @@ _LABS = (
     ("NPU03568", "B-Trombocytter", "Trombocytter", "10*9/L", "10*9/L", 170.0, 340.0, 0),
 )
 _RANGES = {
-    "NPU04998": (60, 105), "NPU01443": (2.15, 2.51), "NPU19673": (36, 48),
-    "NPU03577": (0.4, 4.5), "NPU02593": (3.5, 10.0), "NPU03568": (145, 390),
+    "NPU04998": (60, 105),
+    "NPU01443": (2.15, 2.51),
+    "NPU19673": (36, 48),
+    "NPU03577": (0.4, 4.5),
+    "NPU02593": (3.5, 10.0),
+    "NPU03568": (145, 390),
 }
 # (ICPC-2 code, display, text, clinical status, ATC medication or None)
 _PROBLEMS = (
-    ("K86", "Hypertensjon ukomplisert", "Hypertensjon", "active",
-     ("C09AA05", "ramipril", "Ramipril 5 mg tablett", "1 tablett daglig")),
-    ("T93", "Lipidforstyrrelse", "Hyperkolesterolemi", "active",
-     ("C10AA05", "atorvastatin", "Atorvastatin 20 mg tablett", "1 tablett om kvelden")),
-    ("R96", "Astma", "Astma, godt regulert", "active",
-     ("R03AC02", "salbutamol", "Salbutamol inhalasjonsaerosol", "Ved behov")),
+    (
+        "K86",
+        "Hypertensjon ukomplisert",
+        "Hypertensjon",
+        "active",
+        ("C09AA05", "ramipril", "Ramipril 5 mg tablett", "1 tablett daglig"),
+    ),
+    (
+        "T93",
+        "Lipidforstyrrelse",
+        "Hyperkolesterolemi",
+        "active",
+        ("C10AA05", "atorvastatin", "Atorvastatin 20 mg tablett", "1 tablett om kvelden"),
+    ),
+    (
+        "R96",
+        "Astma",
+        "Astma, godt regulert",
+        "active",
+        ("R03AC02", "salbutamol", "Salbutamol inhalasjonsaerosol", "Ved behov"),
+    ),
     ("R74", "Akutt øvre luftveisinfeksjon", "Forkjølelse", "resolved", None),
     ("H71", "Akutt mellomørebetennelse", "Otitt venstre øre", "resolved", None),
     ("P06", "Søvnforstyrrelse", "Innsovningsvansker", "resolved", None),
-    ("R97", "Allergisk rhinitt", "Pollenallergi", "active",
-     ("R06AE07", "cetirizin", "Cetirizin 10 mg tablett", "1 tablett daglig i pollensesongen")),
+    (
+        "R97",
+        "Allergisk rhinitt",
+        "Pollenallergi",
+        "active",
+        ("R06AE07", "cetirizin", "Cetirizin 10 mg tablett", "1 tablett daglig i pollensesongen"),
+    ),
     ("F70", "Infeksiøs konjunktivitt", "Øyekatarr", "resolved", None),
 )
 
@@ -70,17 +94,30 @@ def _quantity(value: float, unit: str, ucum: str | None) -> dict[str, Any]:
 
 
 def _lab(
-    patient_id: str, rid: str, day: date, code: str, display: str, text: str,
-    value: dict[str, Any], ranges: list[dict[str, Any]],
+    patient_id: str,
+    rid: str,
+    day: date,
+    code: str,
+    display: str,
+    text: str,
+    value: dict[str, Any],
+    ranges: list[dict[str, Any]],
 ) -> dict[str, Any]:
     return {
         "resourceType": "Observation",
         "id": rid,
         "status": "final",
-        "category": [{"coding": [{
-            "system": "http://terminology.hl7.org/CodeSystem/observation-category",
-            "code": "laboratory", "display": "Laboratory",
-        }]}],
+        "category": [
+            {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                        "code": "laboratory",
+                        "display": "Laboratory",
+                    }
+                ]
+            }
+        ],
         "code": {"coding": [{"system": _NLK, "code": code, "display": display}], "text": text},
         "subject": _subject(patient_id),
         "effectiveDateTime": _instant(day, 8),
@@ -96,21 +133,51 @@ def _labs(patient_id: str, gender: str, day: date, rng: random.Random) -> Iterat
     hb_low, hb_high = (13.4, 17.0) if gender == "male" else (11.7, 15.3)
     hb = round(rng.uniform(hb_low + 0.6, hb_high - 0.6), 1)
     g_dl = _quantity(0, "g/dL", "g/dL")
-    yield _lab(patient_id, f"{patient_id}-hb", day, "NOR05172", "B-Hemoglobin", "Hemoglobin",
-               g_dl | {"value": hb},
-               [{"low": g_dl | {"value": hb_low}, "high": g_dl | {"value": hb_high}}])
-    yield _lab(patient_id, f"{patient_id}-egfr", day, "NOR25909",
-               "Nyre-eGFR CKD-EPI Kreatinin (overfl.=1,73m2)", "eGFR",
-               {"value": rng.randint(75, 110), "unit": "mL/min/1,73m2"}, [{"text": "> 60"}])
+    yield _lab(
+        patient_id,
+        f"{patient_id}-hb",
+        day,
+        "NOR05172",
+        "B-Hemoglobin",
+        "Hemoglobin",
+        g_dl | {"value": hb},
+        [{"low": g_dl | {"value": hb_low}, "high": g_dl | {"value": hb_high}}],
+    )
+    yield _lab(
+        patient_id,
+        f"{patient_id}-egfr",
+        day,
+        "NOR25909",
+        "Nyre-eGFR CKD-EPI Kreatinin (overfl.=1,73m2)",
+        "eGFR",
+        {"value": rng.randint(75, 110), "unit": "mL/min/1,73m2"},
+        [{"text": "> 60"}],
+    )
     mg_l = _quantity(0, "mg/L", "mg/L")
-    yield _lab(patient_id, f"{patient_id}-crp", day, "NPU19748", "P-C-Reaktivt protein", "CRP",
-               mg_l | {"value": rng.randint(1, 4)}, [{"high": mg_l | {"value": 5}}])
+    yield _lab(
+        patient_id,
+        f"{patient_id}-crp",
+        day,
+        "NPU19748",
+        "P-C-Reaktivt protein",
+        "CRP",
+        mg_l | {"value": rng.randint(1, 4)},
+        [{"high": mg_l | {"value": 5}}],
+    )
     for code, display, text, unit, ucum, low, high, decimals in rng.sample(_LABS, 3):
         value = round(rng.uniform(low, high), decimals)
         ref_low, ref_high = _RANGES[code]
         ranges = [{"low": _quantity(ref_low, unit, ucum), "high": _quantity(ref_high, unit, ucum)}]
-        yield _lab(patient_id, f"{patient_id}-{code.lower()}", day, code, display, text,
-                   _quantity(int(value) if decimals == 0 else value, unit, ucum), ranges)
+        yield _lab(
+            patient_id,
+            f"{patient_id}-{code.lower()}",
+            day,
+            code,
+            display,
+            text,
+            _quantity(int(value) if decimals == 0 else value, unit, ucum),
+            ranges,
+        )
 
 
 def _encounter(patient_id: str, rid: str, day: date) -> dict[str, Any]:
@@ -118,8 +185,11 @@ def _encounter(patient_id: str, rid: str, day: date) -> dict[str, Any]:
         "resourceType": "Encounter",
         "id": rid,
         "status": "finished",
-        "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
-                  "code": "AMB", "display": "ambulatory"},
+        "class": {
+            "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
+            "code": "AMB",
+            "display": "ambulatory",
+        },
         "type": [{"text": "Konsultasjon"}],
         "subject": _subject(patient_id),
         "participant": [{"individual": {"reference": _GP["reference"]}}],
@@ -128,9 +198,7 @@ def _encounter(patient_id: str, rid: str, day: date) -> dict[str, Any]:
     }
 
 
-def healthy_resources(
-    patient_id: str, today: date, rng: random.Random
-) -> Iterator[dict[str, Any]]:
+def healthy_resources(patient_id: str, today: date, rng: random.Random) -> Iterator[dict[str, Any]]:
     """One healthy adult's record: Patient, labs, one or two problems, contacts, maybe a booked
     appointment and a vaccination. Every date lies 10 days or more before ``today``."""
     gender = rng.choice(("female", "male"))
@@ -155,20 +223,38 @@ def healthy_resources(
         yield {
             "resourceType": "Condition",
             "id": f"{patient_id}-c{number}",
-            "clinicalStatus": {"coding": [{
-                "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
-                "code": status,
-            }]},
-            "verificationStatus": {"coding": [{
-                "system": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
-                "code": "confirmed",
-            }]},
-            "category": [{"coding": [{
-                "system": "http://terminology.hl7.org/CodeSystem/condition-category",
-                "code": "problem-list-item" if status == "active" else "encounter-diagnosis",
-            }]}],
-            "code": {"coding": [{"system": _ICPC2, "code": code, "display": display}],
-                     "text": text},
+            "clinicalStatus": {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                        "code": status,
+                    }
+                ]
+            },
+            "verificationStatus": {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
+                        "code": "confirmed",
+                    }
+                ]
+            },
+            "category": [
+                {
+                    "coding": [
+                        {
+                            "system": "http://terminology.hl7.org/CodeSystem/condition-category",
+                            "code": "problem-list-item"
+                            if status == "active"
+                            else "encounter-diagnosis",
+                        }
+                    ]
+                }
+            ],
+            "code": {
+                "coding": [{"system": _ICPC2, "code": code, "display": display}],
+                "text": text,
+            },
             "subject": _subject(patient_id),
             "onsetDateTime": onset.isoformat(),
             "recordedDate": onset.isoformat(),
@@ -180,7 +266,8 @@ def healthy_resources(
                 "id": f"{patient_id}-m{number}",
                 "status": "active",
                 "medicationCodeableConcept": {
-                    "coding": [{"system": _ATC, "code": atc, "display": name}], "text": product,
+                    "coding": [{"system": _ATC, "code": atc, "display": name}],
+                    "text": product,
                 },
                 "subject": _subject(patient_id),
                 "effectivePeriod": {"start": onset.isoformat()},
@@ -202,9 +289,16 @@ def _vaccination(patient_id: str, day: date) -> dict[str, Any]:
         "resourceType": "Procedure",
         "id": f"{patient_id}-v",
         "status": "completed",
-        "code": {"coding": [{"system": "http://snomed.info/sct", "code": "33879002",
-                             "display": "Administration of vaccine to produce active immunity"}],
-                 "text": "Influensavaksine"},
+        "code": {
+            "coding": [
+                {
+                    "system": "http://snomed.info/sct",
+                    "code": "33879002",
+                    "display": "Administration of vaccine to produce active immunity",
+                }
+            ],
+            "text": "Influensavaksine",
+        },
         "subject": _subject(patient_id),
         "performedDateTime": _instant(day, 10),
         "performer": [{"actor": {"reference": _GP["reference"]}}],
@@ -234,8 +328,18 @@ def marked_referral(patient_id: str, authored: date) -> dict[str, Any]:
         "id": f"{patient_id}-henvisning",
         "status": "active",
         "intent": "order",
-        "category": [{"coding": [{"system": "http://snomed.info/sct", "code": "3457005",
-                                  "display": "Patient referral"}], "text": "Henvisning"}],
+        "category": [
+            {
+                "coding": [
+                    {
+                        "system": "http://snomed.info/sct",
+                        "code": "3457005",
+                        "display": "Patient referral",
+                    }
+                ],
+                "text": "Henvisning",
+            }
+        ],
         "priority": "urgent",
         "code": {"text": "Henvisning hematologisk poliklinikk"},
         "subject": _subject(patient_id),

@@ -115,8 +115,12 @@ def patient_id(index: int) -> str:
 
 
 def patient_resources(
-    index: int, seed: int, today: date, chosen: tuple[str, str] | None,
-    *, examples: Path = EXAMPLES_DIR,
+    index: int,
+    seed: int,
+    today: date,
+    chosen: tuple[str, str] | None,
+    *,
+    examples: Path = EXAMPLES_DIR,
 ) -> Iterator[dict[str, Any]]:
     """Every resource of one patient, the Patient first."""
     rng = random.Random(f"synth:{seed}:{index}")  # noqa: S311 (reproducible, not a secret)
@@ -171,8 +175,13 @@ class _Files:
 
 
 def write_export(
-    out: Path, *, patients: int, seed: int = 0, today: date = TEMPLATE_TODAY,
-    compress: bool = False, examples: Path = EXAMPLES_DIR,
+    out: Path,
+    *,
+    patients: int,
+    seed: int = 0,
+    today: date = TEMPLATE_TODAY,
+    compress: bool = False,
+    examples: Path = EXAMPLES_DIR,
 ) -> dict[str, Any]:
     """Write the export into ``out`` (created; files of the same names overwritten).
 

@@ -118,4 +118,3 @@ def template_resources(
             born = date.fromisoformat(out["birthDate"])
             out.update(person_fields(born, out.get("gender", "unknown"), rng))
         yield out
-

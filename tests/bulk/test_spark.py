@@ -498,3 +498,25 @@ def test_spark_and_the_embedded_reader_give_the_same_report(
     else:
         assert len({row[2] for row in got}) >= 4  # the outcomes of the mix, not an empty report
         assert summary.patients == 200
+
+
+# Last in the module: ``cds audit --engine spark`` reuses the module's session and stops it.
+@pytest.mark.spark
+@pytest.mark.xdist_group("spark")
+def test_both_engines_give_the_same_report_from_the_command_line(
+    spark: Any, tmp_path: Path
+) -> None:
+    from cds.bulk.synth import write_export
+    from cds.cli import main
+
+    export = tmp_path / "praksis"
+    write_export(export, patients=150, seed=3, compress=True)
+    base = ["audit", str(export), "--today", "2026-11-20", "--no-progress"]
+    embedded, on_spark = tmp_path / "e.csv", tmp_path / "s.csv"
+    assert main([*base, "--out", str(embedded), "--workers", "2", "--batch-size", "40"]) == 0
+    assert main([*base, "--out", str(on_spark), "--engine", "spark"]) == 0
+    head_e, *rows_e = embedded.read_text(encoding="utf-8").splitlines()
+    head_s, *rows_s = on_spark.read_text(encoding="utf-8").splitlines()
+    assert head_e == head_s and rows_e and sorted(rows_e) == sorted(rows_s)
+    summary_e = embedded.with_name("e.csv.summary.csv").read_text(encoding="utf-8")
+    assert summary_e == on_spark.with_name("s.csv.summary.csv").read_text(encoding="utf-8")
