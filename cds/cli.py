@@ -60,7 +60,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "docs":
             return _docs(args.out, check=args.check)
         if args.command == "audit":
-            return run_audit_command(args, _settings().criteria_dir)
+            text = run_audit_command(args, _settings().criteria_dir)
+            if text:
+                print(text)
+            return EXIT_OK
         if args.command == "synth-export":
             return _synth_export(args)
         if args.command == "timeline":

@@ -75,28 +75,36 @@ def add_audit_parser(commands: Any, iso_date: Any) -> None:
     )
 
 
-def run_audit_command(args: argparse.Namespace, criteria_dir: Path) -> int:
-    """Run the audit, write the report and its summary, print the summary when asked."""
+def run_audit_command(args: argparse.Namespace, criteria_dir: Path) -> str:
+    """Run the audit, write the report, its summary and the HTML page; return the summary's
+    text when ``--summary`` asks for it (the CLI prints it), else ""."""
     from cds.bulk.audit import default_workers, read_parts, run_audit
-    from cds.bulk.report import summary, summary_text, write_report, write_summary
 
     export: Path | list[Path] = args.export[0] if len(args.export) == 1 else list(args.export)
     today: date = args.today
     if args.engine == "spark":
-        return _spark(args, export, today, criteria_dir)
-    run = run_audit(
-        export,
-        args.out,
-        today=today,
-        criteria_dir=criteria_dir,
-        workers=args.workers or default_workers(),
-        batch_size=args.batch_size,
-        memory_limit=args.memory_limit,
-        restart=args.restart,
-        progress=not args.no_progress,
-        with_identifiers=args.with_identifiers,
-    )
-    table = read_parts(run.parts)
+        table, patients = _spark(args, export, today, criteria_dir)
+    else:
+        run = run_audit(
+            export,
+            args.out,
+            today=today,
+            criteria_dir=criteria_dir,
+            workers=args.workers or default_workers(),
+            batch_size=args.batch_size,
+            memory_limit=args.memory_limit,
+            restart=args.restart,
+            progress=not args.no_progress,
+            with_identifiers=args.with_identifiers,
+        )
+        table, patients = read_parts(run.parts), run.stats.patients
+    return _outputs(table, args, patients, today)
+
+
+def _outputs(table: Any, args: argparse.Namespace, patients: int, today: date) -> str:
+    """The same files from either engine: the report, ``<out>.summary.csv``, the HTML page."""
+    from cds.bulk.report import summary, summary_text, write_report, write_summary
+
     write_report(table, args.out)
     rows = summary(table)
     write_summary(rows, args.out.with_name(args.out.name + ".summary.csv"))
@@ -104,18 +112,15 @@ def run_audit_command(args: argparse.Namespace, criteria_dir: Path) -> int:
         from cds.bulk.html import write_html
         from cds.version import service_version
 
-        write_html(
-            rows, args.html, patients=run.stats.patients, today=today, version=service_version()
-        )
-    if args.summary:
-        print(summary_text(rows, run.stats.patients))
-    return 0
+        write_html(rows, args.html, patients=patients, today=today, version=service_version())
+    return summary_text(rows, patients) if args.summary else ""
 
 
-def _spark(args: argparse.Namespace, export: Path | list[Path], today: date, criteria: Path) -> int:
-    """``--engine spark``: Parquet partitioned by pathway in ``<out>.spark/``, then the same
-    report, summary and HTML as the embedded engine."""
-    from cds.bulk.report import summary, summary_text, write_report, write_summary
+def _spark(
+    args: argparse.Namespace, export: Path | list[Path], today: date, criteria: Path
+) -> tuple[Any, int]:
+    """``--engine spark``: Parquet partitioned by pathway in ``<out>.spark/``; the findings
+    table and the number of patients."""
     from cds.bulk.spark import read_spark_report, run_spark
 
     if args.with_identifiers:
@@ -128,15 +133,4 @@ def _spark(args: argparse.Namespace, export: Path | list[Path], today: date, cri
     if folder.exists():
         raise FileExistsError(f"{folder} exists: a Spark run is not resumed (use --restart)")
     run = run_spark(export, folder, today, master=args.master, criteria_dir=criteria)
-    table = read_spark_report(folder)
-    write_report(table, args.out)
-    rows = summary(table)
-    write_summary(rows, args.out.with_name(args.out.name + ".summary.csv"))
-    if args.html is not None:
-        from cds.bulk.html import write_html
-        from cds.version import service_version
-
-        write_html(rows, args.html, patients=run.patients, today=today, version=service_version())
-    if args.summary:
-        print(summary_text(rows, run.patients))
-    return 0
+    return read_spark_report(folder), run.patients

@@ -37,8 +37,8 @@ from cds.evaluate.referral_state import NOT_SENT, is_labelled
 from cds.facts.model import OrderFact, PatientFacts
 from cds.facts.text import findings
 
-_ATTENDED_ENCOUNTER = frozenset({"finished", "in-progress", "arrived", "triaged", "onleave"})
-_ATTENDED_APPOINTMENT = frozenset({"arrived", "checked-in", "fulfilled"})
+ATTENDED_ENCOUNTER = frozenset({"finished", "in-progress", "arrived", "triaged", "onleave"})
+ATTENDED_APPOINTMENT = frozenset({"arrived", "checked-in", "fulfilled"})
 BOOKED_APPOINTMENT = frozenset({"booked", "pending", "proposed", "waitlist"})
 _DONE_PROCEDURE = frozenset({"completed", "in-progress"})
 
@@ -131,14 +131,14 @@ def attendances(
             continue
         if enc.status == "planned":
             booked.append((enc.ref, enc.when))
-        elif enc.status in _ATTENDED_ENCOUNTER and enc.when and start <= enc.when <= today:
+        elif enc.status in ATTENDED_ENCOUNTER and enc.when and start <= enc.when <= today:
             seen.append(_contact(enc.ref, enc.when, linked(enc.based_on), code, enc.department))
     for app in facts.appointments:
         if not (linked(app.based_on) or at_department(app.department)):
             continue
         if app.status in BOOKED_APPOINTMENT and (app.when is None or app.when >= start):
             booked.append((app.ref, app.when))
-        elif app.status in _ATTENDED_APPOINTMENT and app.when and start <= app.when <= today:
+        elif app.status in ATTENDED_APPOINTMENT and app.when and start <= app.when <= today:
             seen.append(_contact(app.ref, app.when, linked(app.based_on), code, app.department))
     return seen, booked
 

@@ -26,7 +26,7 @@ from cds.criteria.codebook import CodeBook
 from cds.criteria.followup import ABSENT, Characteristic, FollowupProgramme, Indicator
 from cds.criteria.lexicon import AssertionLexicon
 from cds.evaluate.followup_model import CharacteristicValue, Seen
-from cds.evaluate.matching import matcher_for, regexes
+from cds.evaluate.matching import matcher_for, matching_conditions, regexes
 from cds.facts.model import ConditionFact, PatientFacts
 from cds.facts.text import findings
 
@@ -70,8 +70,7 @@ def diagnoses(
 ) -> list[ConditionFact]:
     """The patient's diagnoses of the programme's code set (any status: a treated sarcoma is
     often recorded as resolved)."""
-    matcher = matcher_for(codebook.codesets[programme.diagnosis])
-    return [c for c in facts.conditions if matcher.matches(c.codes)]
+    return [c for c, _ in matching_conditions(facts, codebook.codesets[programme.diagnosis])]
 
 
 def subject_texts(
@@ -167,9 +166,8 @@ def indicated(
     affirmed: list[Seen] = []
     doubtful: list[Seen] = []
     for name in indicator.codesets:
-        matcher = matcher_for(codebook.codesets[name])
-        for cond in facts.conditions:
-            if cond.when is not None and cond.when > after and matcher.matches(cond.codes):
+        for cond, _ in matching_conditions(facts, codebook.codesets[name]):
+            if cond.when is not None and cond.when > after:
                 affirmed.append(Seen(cond.ref, cond.when, cond.text))
     lexicon = lexicon_of(codebook)
     for text in texts:

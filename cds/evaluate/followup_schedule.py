@@ -28,16 +28,20 @@ from typing import Literal
 from cds.criteria.clock import TreatmentKind
 from cds.criteria.codebook import CodeBook
 from cds.criteria.followup import Characteristic, FollowupProgramme, Group, Investigation
+from cds.evaluate.clock_evidence import (
+    ATTENDED_APPOINTMENT,
+    ATTENDED_ENCOUNTER,
+    BOOKED_APPOINTMENT,
+)
 from cds.evaluate.followup_model import Instance, InstanceStatus, PlannedActivity, Seen
 from cds.evaluate.followup_profile import Profile
 from cds.evaluate.matching import matcher_for, matching_medications, regexes
 from cds.facts.model import PatientFacts
 from cds.facts.reports import modality_of
 
+# Only a completed Procedure ends treatment (a radiotherapy course in progress has not ended),
+# unlike the clock, where an operation in progress has started it.
 _DONE_PROCEDURE = frozenset({"completed"})
-_ATTENDED_ENCOUNTER = frozenset({"finished", "in-progress", "arrived", "triaged", "onleave"})
-_ATTENDED_APPOINTMENT = frozenset({"arrived", "checked-in", "fulfilled"})
-_BOOKED_APPOINTMENT = frozenset({"booked", "pending", "proposed", "waitlist"})
 _DONE_ORDER = frozenset({"completed"})
 _ACTIVE_ORDER = frozenset({"active", "on-hold"})
 # An active order may be placed this long before the window it is for opens.
@@ -271,17 +275,17 @@ def _done(inv: Investigation, facts: PatientFacts, today: date) -> Iterator[Seen
     elif inv.kind == "visit":
         departments = regexes(inv.departments)
         for enc in facts.encounters:
-            if enc.status in _ATTENDED_ENCOUNTER and enc.when and enc.when <= today:
+            if enc.status in ATTENDED_ENCOUNTER and enc.when and enc.when <= today:
                 if any(p.search(enc.department) for p in departments):
                     yield Seen(enc.ref, enc.when, enc.department.split("\n")[0])
         for app in facts.appointments:
-            if app.status in _ATTENDED_APPOINTMENT and app.when and app.when <= today:
+            if app.status in ATTENDED_APPOINTMENT and app.when and app.when <= today:
                 if any(p.search(app.department) for p in departments):
                     yield Seen(app.ref, app.when, app.department.split("\n")[0])
     else:
         patterns = regexes(inv.patterns)
         for enc in facts.encounters:
-            if enc.status in _ATTENDED_ENCOUNTER and enc.when and enc.when <= today:
+            if enc.status in ATTENDED_ENCOUNTER and enc.when and enc.when <= today:
                 if any(p.search(enc.reason) for p in patterns):
                     yield Seen(enc.ref, enc.when, enc.reason.split("\n")[0])
         for report in facts.reports:
@@ -304,7 +308,7 @@ def _booked(inv: Investigation, facts: PatientFacts, today: date) -> Iterator[Se
     fresh = today - timedelta(days=STALE_BOOKING_DAYS)
     words = regexes(inv.departments if inv.kind == "visit" else inv.patterns)
     for app in facts.appointments:
-        if app.status in _BOOKED_APPOINTMENT and app.when and app.when >= fresh:
+        if app.status in BOOKED_APPOINTMENT and app.when and app.when >= fresh:
             imaging = inv.kind == "imaging" and order_is(inv, (app.department,))
             if imaging or any(p.search(app.department) for p in words):
                 yield Seen(app.ref, app.when, app.department.split("\n")[0])
