@@ -9,13 +9,21 @@ per-patient engine (``cds.bulk.patient``) in a process pool, into a resumable re
 * **Bounded memory.** DuckDB works within ``memory_limit`` (spilling to disk); at most
   ``2 × workers`` batches are in flight, so memory depends on the batch size and the number of
   workers, not on the number of patients.
-* **Workers** load the criteria once each (the pool initializer) and run exactly the engine a
-  hook call runs; results do not depend on the number of workers or the batch size.
+* **Workers** run exactly the engine a hook call runs; results do not depend on the number of
+  workers or the batch size. Where processes are forked (Linux), the criteria are loaded once,
+  before the pool starts, and the workers inherit them; the pool is started before DuckDB opens
+  the export, so no process is forked while DuckDB's threads run. Elsewhere each worker loads
+  the criteria itself. Workers parse the JSON lines with orjson (the reading process only moves
+  text).
+* **Batch size.** By default it follows the number of patients (``auto_batch_size``: about
+  64 batches, 50–500 patients each), so the last batch a worker runs is short and no core waits
+  long at the end; the size is part of the run's stamp, so a resumed run cuts the same batches.
 """
 
 from __future__ import annotations
 
-import json
+import gc
+import multiprocessing
 import os
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -30,6 +38,7 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from cds.bulk.export import ExportReader, ExportStats, export_files
+from cds.bulk.lines import parse_line
 from cds.bulk.patient import FINDING_COLUMNS, IDENTIFIER_COLUMNS, audit_patient, identifiers
 from cds.criteria.loader import load_registry
 from cds.criteria.registry import Registry
@@ -52,9 +61,15 @@ class AuditRun:
 
 
 def _init_worker(criteria_dir: str, today: str, with_identifiers: bool = False) -> None:
-    _worker["registry"] = load_registry(Path(criteria_dir))
+    if _worker.get("criteria_dir") != criteria_dir:  # not inherited from a forking parent
+        _worker["registry"] = load_registry(Path(criteria_dir))
+        _worker["criteria_dir"] = criteria_dir
     _worker["today"] = date.fromisoformat(today)
     _worker["identifiers"] = with_identifiers
+
+
+def _ready() -> None:
+    """A task that only proves a worker has started (the pool starts before DuckDB)."""
 
 
 def _run_batch(index: int, batch: Batch) -> tuple[int, int, list[dict[str, Any]]]:
@@ -62,7 +77,7 @@ def _run_batch(index: int, batch: Batch) -> tuple[int, int, list[dict[str, Any]]
     today: date = _worker["today"]
     rows: list[dict[str, Any]] = []
     for patient, lines in batch:
-        resources = [v for v in map(json.loads, lines) if isinstance(v, dict)]
+        resources = [v for v in map(parse_line, lines) if isinstance(v, dict)]
         found = audit_patient(patient, resources, registry, today)
         who = identifiers(resources) if found and _worker.get("identifiers") else {}
         rows.extend({**asdict(row), **who} for row in found)
@@ -79,6 +94,17 @@ def batches(patients: Iterable[tuple[str, list[str]]], size: int) -> Iterator[Ba
             batch = []
     if batch:
         yield batch
+
+
+def auto_batch_size(patients: int) -> int:
+    """The default batch size for an export of ``patients``: about 64 batches, 50–500 each."""
+    return max(50, min(500, -(-patients // 64)))
+
+
+def _pool_context() -> Any:
+    """Fork where the platform has it (the workers inherit the loaded criteria), else spawn."""
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
 
 
 def parts_dir(out: Path) -> Path:
@@ -100,7 +126,7 @@ def run_audit(
     today: date,
     criteria_dir: Path,
     workers: int = 1,
-    batch_size: int = 500,
+    batch_size: int | None = None,
     memory_limit: str = "1GB",
     restart: bool = False,
     progress: bool = True,
@@ -112,40 +138,57 @@ def run_audit(
         for old in (*parts.glob("*.parquet"), parts / "RUN"):
             old.unlink(missing_ok=True)
     parts.mkdir(parents=True, exist_ok=True)
-    stamp = parts / "RUN"
-    key = f"today={today.isoformat()} batch_size={batch_size} identifiers={with_identifiers}\n"
-    if stamp.exists() and stamp.read_text() != key:
-        raise ValueError(
-            f"{parts} holds a run with other settings ({stamp.read_text().strip()}): use --restart"
-        )
-    stamp.write_text(key)
-    done = {int(p.stem.split("-")[1]) for p in parts.glob("part-*.parquet")}
+    files = export_files(export)
     schema = WITH_IDENTIFIERS if with_identifiers else SCHEMA
-    reader = ExportReader(export_files(export), memory_limit=memory_limit, threads=workers)
+    workers = max(1, workers)
+    context = _pool_context()
+    settings = (str(criteria_dir), today.isoformat(), with_identifiers)
+    if context.get_start_method() == "fork":
+        _init_worker(*settings)  # loaded once here; the forked workers inherit it
+        # The inherited objects out of the workers' garbage collection: scanning them would
+        # touch (and copy) every inherited page in each worker.
+        gc.freeze()
     ran = skipped = 0
-    try:
-        bar = tqdm(total=reader.stats.patients, unit="pas", disable=not progress, leave=False)
-        with ProcessPoolExecutor(
-            max_workers=max(1, workers),
-            initializer=_init_worker,
-            initargs=(str(criteria_dir), today.isoformat(), with_identifiers),
-        ) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_init_worker, initargs=settings
+    ) as pool:
+        for started in [pool.submit(_ready) for _ in range(workers)]:
+            started.result()  # every worker forked before DuckDB starts its threads
+        gc.unfreeze()  # this process collects as before (a no-op without the freeze)
+        reader = ExportReader(files, memory_limit=memory_limit, threads=workers)
+        try:
+            size = batch_size or auto_batch_size(reader.stats.patients)
+            done = _resume(parts, f"today={today.isoformat()} batch_size={size} "
+                           f"identifiers={with_identifiers}\n")
+            bar = tqdm(total=reader.stats.patients, unit="pas", disable=not progress, leave=False)
             pending: deque[Future[tuple[int, int, list[dict[str, Any]]]]] = deque()
-            for index, batch in enumerate(batches(reader.patient_lines(), batch_size)):
+            for index, batch in enumerate(batches(reader.patient_lines(), size)):
                 if index in done:
                     skipped += 1
                     bar.update(len(batch))
                     continue
                 pending.append(pool.submit(_run_batch, index, batch))
                 ran += 1
-                while len(pending) >= 2 * max(1, workers):
+                while len(pending) >= 2 * workers:
                     _finish(pending.popleft(), parts, bar, schema)
             while pending:
                 _finish(pending.popleft(), parts, bar, schema)
-        bar.close()
-    finally:
-        reader.close()
+            bar.close()
+        finally:
+            reader.close()
     return AuditRun(stats=reader.stats, batches=ran, skipped=skipped, parts=parts)
+
+
+def _resume(parts: Path, key: str) -> set[int]:
+    """The batches a stopped run with the same settings (``key``) finished; another run's
+    parts are refused (``--restart``)."""
+    stamp = parts / "RUN"
+    if stamp.exists() and stamp.read_text() != key:
+        raise ValueError(
+            f"{parts} holds a run with other settings ({stamp.read_text().strip()}): use --restart"
+        )
+    stamp.write_text(key)
+    return {int(p.stem.split("-")[1]) for p in parts.glob("part-*.parquet")}
 
 
 def _finish(

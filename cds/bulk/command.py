@@ -40,7 +40,10 @@ def add_audit_parser(commands: Any, iso_date: Any) -> None:
         "--workers", type=int, default=None, help="processes (default: one per core)"
     )
     audit.add_argument(
-        "--batch-size", type=int, default=500, help="patients per batch (%(default)s)"
+        "--batch-size",
+        type=int,
+        default=None,
+        help="patients per batch (default: about 64 batches of 50-500, by the export's size)",
     )
     audit.add_argument(
         "--memory-limit", default="1GB", help="DuckDB's memory limit (default: %(default)s)"
@@ -123,8 +126,6 @@ def _spark(
     table and the number of patients."""
     from cds.bulk.spark import read_spark_report, run_spark
 
-    if args.with_identifiers:
-        raise ValueError("--with-identifiers is not supported with --engine spark yet")
     folder = args.out.with_name(args.out.name + ".spark")
     if folder.exists() and args.restart:
         import shutil
@@ -132,5 +133,12 @@ def _spark(
         shutil.rmtree(folder)
     if folder.exists():
         raise FileExistsError(f"{folder} exists: a Spark run is not resumed (use --restart)")
-    run = run_spark(export, folder, today, master=args.master, criteria_dir=criteria)
-    return read_spark_report(folder), run.patients
+    run = run_spark(
+        export,
+        folder,
+        today,
+        master=args.master,
+        criteria_dir=criteria,
+        with_identifiers=args.with_identifiers,
+    )
+    return read_spark_report(folder, with_identifiers=args.with_identifiers), run.patients

@@ -31,9 +31,10 @@ import duckdb
 _SUFFIXES = (".ndjson", ".ndjson.gz", ".jsonl", ".jsonl.gz")
 # The patient key of one line (``j`` is the JSON value): see the module docstring.
 _REF = "nullif(regexp_extract(json_extract_string(j, '$.{field}.reference'), '{tail}', 1), '')"
-_TAIL = "(Patient/[^/]+)$"
-# Any «"reference": "…Patient/<id>"» in the resource (an Appointment's participant actor).
-_ANY_REF = r'"reference"\s*:\s*"[^"]*?(Patient/[^"/]+)"'
+# A reference ending in Patient/<id>, or in Patient/<id>/_history/<version> (the version dropped).
+_TAIL = "(Patient/[^/]+)(/_history/[^/]+)?$"
+# Any «"reference": "…Patient/<id>[/_history/<v>]"» in the resource (an Appointment's participant).
+_ANY_REF = r'"reference"\s*:\s*"[^"]*?(Patient/[^"/]+)(/_history/[^"/]+)?"'
 _ANY = f"nullif(regexp_extract(CAST(j AS VARCHAR), '{_ANY_REF}', 1), '')"
 _KEY = (
     "CASE WHEN json_extract_string(j, '$.resourceType') = 'Patient' "

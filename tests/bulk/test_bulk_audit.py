@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import math
 from collections import defaultdict
 from datetime import date
 from pathlib import Path
@@ -13,8 +14,9 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
-from cds.bulk.audit import parts_dir, read_parts, run_audit
+from cds.bulk.audit import auto_batch_size, parts_dir, read_parts, run_audit
 from cds.bulk.export import ExportReader, export_files
+from cds.bulk.lines import parse_line
 from cds.bulk.patient import audit_patient
 from cds.bulk.report import summary, write_report
 from cds.cli import main
@@ -77,6 +79,17 @@ def test_resources_are_keyed_by_every_patient_reference(tmp_path: Path) -> None:
             "participant": [{"actor": {"reference": "https://ehr.example/fhir/Patient/p2"}}],
         },
         {"resourceType": "Condition", "id": "c1", "subject": {"reference": "Patient/p2"}},
+        # a versioned reference is its patient
+        {
+            "resourceType": "Condition",
+            "id": "c2",
+            "subject": {"reference": "Patient/p1/_history/4"},
+        },
+        {
+            "resourceType": "Appointment",
+            "id": "t2",
+            "participant": [{"actor": {"reference": "Patient/p2/_history/1"}}],
+        },
         {"resourceType": "Practitioner", "id": "lege"},
     ]
     (tmp_path / "all.ndjson").write_text("\n".join(json.dumps(x) for x in lines) + "\n")
@@ -85,7 +98,7 @@ def test_resources_are_keyed_by_every_patient_reference(tmp_path: Path) -> None:
         grouped = {p: sorted(r["id"] for r in res) for p, res in reader.patients(chunk=2)}
     finally:
         reader.close()
-    assert grouped == {"Patient/p1": ["a1", "o1", "p1"], "Patient/p2": ["c1", "t1"]}
+    assert grouped == {"Patient/p1": ["a1", "c2", "o1", "p1"], "Patient/p2": ["c1", "t1", "t2"]}
     assert reader.stats.without_patient == 1
 
 
@@ -135,6 +148,34 @@ def test_an_interrupted_run_continues_and_settings_must_match(export: Path, tmp_
         run_audit(export, out, **{**args, "batch_size": 5})
     fresh = run_audit(export, out, restart=True, **{**args, "batch_size": 5})
     assert fresh.skipped == 0
+
+
+@pytest.mark.parametrize(
+    ("patients", "size"),
+    [(1, 50), (3200, 50), (3201, 51), (10_000, 157), (32_000, 500), (32_001, 500), (10**7, 500)],
+)
+def test_the_default_batch_size_follows_the_export(patients: int, size: int) -> None:
+    """About 64 batches, never under 50 or over 500 patients."""
+    assert auto_batch_size(patients) == size
+
+
+def test_a_line_is_parsed_by_orjson_or_json_or_skipped() -> None:
+    # NaN is not JSON; orjson refuses it, json (as before orjson) reads it: the line is kept
+    value = parse_line('{"resourceType": "Observation", "valueDecimal": NaN}')
+    assert math.isnan(value["valueDecimal"])
+    assert parse_line('{"id": "p", "n": [1.5]}') == {"id": "p", "n": [1.5]}
+    assert parse_line("{not json") is None
+
+
+def test_the_default_batch_size_is_part_of_the_stamp(export: Path, tmp_path: Path) -> None:
+    """A resumed run without --batch-size cuts the same batches; an explicit other size refuses."""
+    out = tmp_path / "r.parquet"
+    args: dict[str, Any] = {"today": TODAY, "criteria_dir": REPO / "criteria", "progress": False}
+    run_audit(export, out, **args)
+    assert "batch_size=50 " in (parts_dir(out) / "RUN").read_text()
+    assert run_audit(export, out, **args).skipped == 1
+    with pytest.raises(ValueError, match="--restart"):
+        run_audit(export, out, batch_size=7, **args)
 
 
 @pytest.mark.parametrize("suffix", [".parquet", ".csv", ".json"])
