@@ -9,7 +9,9 @@ patient, so the Spark job is one shuffle:
 2. parse each line as JSON in the Python workers and key it by its patient
    (:func:`patient_key`, the embedded engine's key); lines without a patient (a Practitioner,
    an Organization) and lines that are not a JSON object are counted and left out;
-3. ``groupByKey``: all of one patient's resources arrive together, in one task;
+3. ``groupByKey`` on (patient, line): all of one patient's lines arrive together, in one task,
+   and are parsed again there (a line's text pickles across the shuffle several times faster
+   than the parsed resource; orjson parses it again in microseconds);
 4. the per-patient function (``cds.bulk.patient.audit_patient``, the same one the embedded
    engine calls) runs on each group, with the criteria loaded once per worker process
    (:func:`_worker_registry`, a module-level cache: Python workers are reused between tasks);
@@ -28,7 +30,6 @@ The per-patient function can be passed in (the tests use a stub as well as the r
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import sys
@@ -57,9 +58,10 @@ class AuditPatient(Protocol):
 
 @dataclass(frozen=True)
 class SparkRunSummary:
-    """What a run read and wrote, in counts only (no patient data): JSON-object lines read
-    (``resources``, with or without a patient), of those without a patient (``unkeyed``), lines
-    that are not a JSON object (``unreadable``), patients audited and finding rows written.
+    """What a run read and wrote, in counts only (no patient data): JSON-object lines with a
+    patient (``resources``, as the embedded engine's ``ExportStats.resources``), those without
+    one (``unkeyed``, its ``without_patient``), lines that are not a JSON object
+    (``unreadable``), patients audited and finding rows written.
 
     Counted with Spark accumulators, which a retried task may count twice: exact in local mode,
     an upper bound on a cluster with task failures.
@@ -73,8 +75,9 @@ class SparkRunSummary:
 
 
 # The same key as the embedded engine's (cds.bulk.export, in SQL there): a reference whose value
-# ends in ``Patient/<id>``, relative or absolute; a versioned one (``…/_history/2``) is not one.
-_PATIENT_TAIL = re.compile(r"(Patient/[^/]+)$")
+# ends in ``Patient/<id>``, relative or absolute, or in ``Patient/<id>/_history/<version>`` (the
+# version is dropped: every version of a patient is the same patient).
+_PATIENT_TAIL = re.compile(r"(Patient/[^/]+)(?:/_history/[^/]+)?$")
 _KEY_FIELDS = ("subject", "patient", "beneficiary")
 
 
@@ -191,6 +194,7 @@ def run_spark(
     audit: AuditPatient | None = None,
     columns: Sequence[str] | None = None,
     session: SparkSession | None = None,
+    with_identifiers: bool = False,
 ) -> SparkRunSummary:
     """Audit every patient of the Bulk export ``export`` on Spark; Parquet by pathway in ``out``.
 
@@ -201,6 +205,8 @@ def run_spark(
     ``FINDING_COLUMNS`` (the tests pass a stub). ``session`` reuses a running SparkSession, which
     is then left running; otherwise one is built for ``master`` and stopped at the end. ``out``
     must not exist yet (Spark's default mode: a mistyped folder is never overwritten).
+    ``with_identifiers`` adds the patient's name and national id after the finding's columns
+    (``cds.bulk.patient.identifiers``, as the embedded engine's ``--with-identifiers``).
     """
     from pyspark.sql.types import StringType, StructField, StructType
 
@@ -216,6 +222,7 @@ def run_spark(
     criteria = str(criteria_dir.resolve())
     per_patient = audit
     row_columns = tuple(columns)
+    extra = _identifier_columns() if with_identifiers else ()
 
     spark = session or spark_session(master)
     try:
@@ -226,37 +233,37 @@ def run_spark(
         patients = sc.accumulator(0)
         written = sc.accumulator(0)
 
-        def keyed(line: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        def keyed(line: str) -> Iterator[tuple[str, str]]:
             if not line.strip():
                 return
-            try:
-                resource = json.loads(line)
-            except ValueError:
-                unreadable.add(1)
-                return
+            resource = _parse(line)
             if not isinstance(resource, dict):
                 unreadable.add(1)
                 return
-            resources.add(1)
             key = patient_key(resource)
             if key is None:
                 unkeyed.add(1)
                 return
-            yield key, resource
+            resources.add(1)
+            yield key, line  # the text crosses the shuffle: far cheaper to pickle than the dict
 
-        def findings(
-            group: tuple[str, Iterable[dict[str, Any]]],
-        ) -> Iterator[tuple[str | None, ...]]:
+        def findings(group: tuple[str, Iterable[str]]) -> Iterator[tuple[str | None, ...]]:
             patient_ref, grouped = group
             patients.add(1)
             registry = _worker_registry(criteria)
-            for finding in per_patient(patient_ref, sort_resources(grouped), registry, today):
+            resources = sort_resources(r for r in map(_parse, grouped) if isinstance(r, dict))
+            found = per_patient(patient_ref, resources, registry, today)
+            who = _identifiers(resources) if found and extra else {}
+            for finding in found:
                 written.add(1)
-                yield finding_row(finding, row_columns)
+                yield finding_row(finding, row_columns) + tuple(who.get(c, "") for c in extra)
 
         lines = spark.read.text(paths).rdd.map(lambda row: row[0])
-        rows = lines.flatMap(keyed).groupByKey().flatMap(findings)
-        schema = StructType([StructField(name, StringType(), nullable=True) for name in columns])
+        groups = max(sc.defaultParallelism, shuffle_partitions(paths))
+        rows = lines.flatMap(keyed).groupByKey(groups).flatMap(findings)
+        schema = StructType(
+            [StructField(name, StringType(), nullable=True) for name in (*columns, *extra)]
+        )
         frame = spark.createDataFrame(rows, schema)
         frame.write.partitionBy("pathway").parquet(str(out))
         return SparkRunSummary(
@@ -271,17 +278,57 @@ def run_spark(
             spark.stop()
 
 
-def read_spark_report(out: Path) -> pa.Table:
+def _parse(line: str) -> Any:
+    """One line as the embedded engine's workers parse it (``cds.bulk.lines``)."""
+    from cds.bulk.lines import parse_line
+
+    return parse_line(line)
+
+
+# About this much NDJSON text per group of patients after the shuffle: a Python worker holds one
+# group's lines at a time, so its memory follows this, not the export's size.
+_PARTITION_BYTES = 32 * 1024 * 1024
+# gzip shrinks FHIR NDJSON about eight times (the synthetic practice, far more repetitive, about
+# 35 times: the estimate errs towards fewer, larger groups there). Spark's Python workers spill a
+# group to disk beyond spark.python.worker.memory anyway; this spreads the work over the cores.
+_GZIP_RATIO = 8
+
+
+def shuffle_partitions(paths: Sequence[str]) -> int:
+    """How many groups the patients are shuffled into: the export's estimated text size in
+    pieces of ~32 MB (at least one)."""
+    size = sum(
+        os.path.getsize(p) * (_GZIP_RATIO if p.endswith(".gz") else 1)
+        for p in paths
+        if os.path.exists(p)
+    )
+    return max(1, -(-size // _PARTITION_BYTES))
+
+
+def _identifier_columns() -> tuple[str, ...]:
+    from cds.bulk.patient import IDENTIFIER_COLUMNS
+
+    return IDENTIFIER_COLUMNS
+
+
+def _identifiers(resources: list[dict[str, Any]]) -> dict[str, str]:
+    from cds.bulk.patient import identifiers
+
+    return identifiers(resources)
+
+
+def read_spark_report(out: Path, *, with_identifiers: bool = False) -> pa.Table:
     """What :func:`run_spark` wrote to ``out``, as the embedded engine's table (``read_parts``'s
     schema: every column a string, ``pathway`` back from the folder names), for ``write_report``
     and ``summary``; empty when no patient had a finding."""
     import pyarrow as pa
     import pyarrow.dataset as ds
 
-    from cds.bulk.audit import SCHEMA
+    from cds.bulk.audit import SCHEMA, WITH_IDENTIFIERS
 
+    schema = WITH_IDENTIFIERS if with_identifiers else SCHEMA
     if not any(out.rglob("*.parquet")):
-        return SCHEMA.empty_table()
+        return schema.empty_table()
     partitioning = ds.partitioning(pa.schema([("pathway", pa.string())]), flavor="hive")
     table = ds.dataset(str(out), format="parquet", partitioning=partitioning).to_table()
-    return table.select(SCHEMA.names).cast(SCHEMA)
+    return table.select(schema.names).cast(schema)

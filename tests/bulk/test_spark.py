@@ -37,6 +37,7 @@ from cds.bulk.spark import (
     patient_key,
     read_spark_report,
     run_spark,
+    shuffle_partitions,
     sort_resources,
 )
 from cds.criteria.registry import Registry
@@ -133,7 +134,7 @@ def _export_resources() -> dict[str, list[dict[str, Any]]]:
     observations = [
         _observation("o01", "Patient/p01", "2026-11-01"),
         _observation("o02", "https://fhir.example.no/r4/Patient/p02", "2026-11-02"),
-        _observation("o03", "Patient/p04/_history/3", "2026-11-03"),  # versioned: left out
+        _observation("o03", "Patient/p04/_history/3", "2026-11-03"),  # versioned: p04's
         _observation("o04", "Group/g1", "2026-11-04"),  # not a patient: left out
     ]
     others = [
@@ -249,8 +250,22 @@ def _registry() -> Registry:
             },
             "Patient/p3",
         ),
-        # a versioned reference is none (as in the embedded engine's SQL)
-        ({"resourceType": "Observation", "subject": {"reference": "Patient/p4/_history/2"}}, None),
+        # a versioned reference is the patient (as in the embedded engine's SQL)
+        (
+            {"resourceType": "Observation", "subject": {"reference": "Patient/p4/_history/2"}},
+            "Patient/p4",
+        ),
+        (
+            {"resourceType": "Observation", "subject": {"reference": "Patient/p4/_history"}},
+            None,
+        ),
+        (
+            {
+                "resourceType": "Appointment",
+                "participant": [{"actor": {"reference": "https://x.no/Patient/p7/_history/9"}}],
+            },
+            "Patient/p7",
+        ),
         ({"resourceType": "Coverage", "beneficiary": {"reference": "Patient/p8"}}, "Patient/p8"),
         (
             {
@@ -308,6 +323,19 @@ def test_the_key_is_the_embedded_engines(tmp_path: Path) -> None:
     assert len(plain) == 13
 
 
+def test_patients_are_shuffled_into_groups_of_about_32_mb(tmp_path: Path) -> None:
+    """The number of groups follows the export's (estimated) text size, gzip counted 8x."""
+    mb = 1024 * 1024
+    plain, packed = tmp_path / "Observation.ndjson", tmp_path / "Condition.ndjson.gz"
+    plain.write_bytes(b"x" * (32 * mb))
+    assert shuffle_partitions([str(plain)]) == 1
+    plain.write_bytes(b"x" * (32 * mb + 1))
+    assert shuffle_partitions([str(plain)]) == 2
+    packed.write_bytes(b"x" * (4 * mb))  # ~32 MB of text
+    assert shuffle_partitions([str(plain), str(packed)]) == 3
+    assert shuffle_partitions([str(tmp_path / "gone.ndjson")]) == 1
+
+
 def test_the_criteria_are_loaded_once_per_worker_process() -> None:
     from cds.bulk import spark
 
@@ -327,9 +355,12 @@ class SparkRun:
     rows: list[tuple[str | None, ...]]
 
 
-@pytest.fixture(scope="module")
+# Session-scoped, not module-scoped: xdist's loadgroup keeps the Spark tests on one worker but may
+# run other modules' tests between them, and a module fixture would then start a second JVM
+# (~25 s on a busy machine).
+@pytest.fixture(scope="session")
 def spark() -> Iterator[Any]:
-    """One local SparkSession for the module; skip (fail under CI) without Java."""
+    """One local SparkSession for the test run; skip (fail under CI) without Java."""
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail("CI must run the Spark tests: no java on PATH and no JAVA_HOME")
@@ -348,7 +379,7 @@ def spark() -> Iterator[Any]:
         cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def run(spark: Any, tmp_path_factory: pytest.TempPathFactory) -> SparkRun:
     root = tmp_path_factory.mktemp("spark")
     export = _write_export(root / "export")
@@ -370,7 +401,7 @@ def test_each_patient_is_audited_once_with_all_its_resources(run: SparkRun) -> N
     )
     assert given[("Patient/p02", "diagnostisk")] is None
     assert given[("Patient/p03", "sarkom")] == "Condition/c03+Condition/c99+Patient/p03"
-    assert given[("Patient/p04", "myelomatose")] == "Condition/c04+Patient/p04"
+    assert given[("Patient/p04", "myelomatose")] == "Condition/c04+Observation/o03+Patient/p04"
     assert given[("Patient/p06", "sarkom")] == "Appointment/ap01+Condition/c06+Patient/p06"
     assert given[("Patient/orphan", "myelomatose")] == "Condition/c98"
     outcome = {(row[0], row[1]): row[2] for row in run.rows}
@@ -387,7 +418,7 @@ def test_patients_without_findings_give_no_rows(run: SparkRun) -> None:
     assert "Patient/p10" not in patients
     assert len(patients) == 11  # p01-p12 less p05 and p10, plus the orphan
     assert run.summary == SparkRunSummary(
-        resources=34, unkeyed=3, unreadable=2, patients=13, findings=len(run.rows)
+        resources=32, unkeyed=2, unreadable=2, patients=13, findings=len(run.rows)
     )
 
 
@@ -492,6 +523,11 @@ def test_spark_and_the_embedded_reader_give_the_same_report(
         reader.close()
     assert got == expected
     assert summary.findings == len(got)
+    # the same lines counted the same way by both engines
+    assert (summary.resources, summary.unkeyed) == (
+        reader.stats.resources,
+        reader.stats.without_patient,
+    )
     if write is _write_examples_export:
         assert {"myelomatose", "sarkom", "sarkom-oppfolging"} <= {row[1] for row in got}
         assert summary.patients == len(list((REPO / "examples").glob("*.json")))
@@ -500,7 +536,31 @@ def test_spark_and_the_embedded_reader_give_the_same_report(
         assert summary.patients == 200
 
 
-# Last in the module: ``cds audit --engine spark`` reuses the module's session and stops it.
+@pytest.mark.spark
+@pytest.mark.xdist_group("spark")
+def test_identifiers_on_spark_are_the_embedded_engines(spark: Any, tmp_path: Path) -> None:
+    """--with-identifiers: the same name and national id columns from both engines."""
+    from cds.bulk.synth import write_export
+    from cds.cli import main
+
+    export = tmp_path / "praksis"
+    write_export(export, patients=60, seed=5, compress=False)
+    base = ["audit", str(export), "--today", "2026-11-20", "--no-progress", "--with-identifiers"]
+    embedded, on_spark = tmp_path / "e.csv", tmp_path / "s.csv"
+    assert main([*base, "--out", str(embedded), "--workers", "1"]) == 0
+    folder = on_spark.with_name("s.csv.spark")
+    run_spark(export, folder, TODAY, criteria_dir=CRITERIA, session=spark, with_identifiers=True)
+    from cds.bulk.report import write_report
+
+    write_report(read_spark_report(folder, with_identifiers=True), on_spark)
+    head_e, *rows_e = embedded.read_text(encoding="utf-8").splitlines()
+    head_s, *rows_s = on_spark.read_text(encoding="utf-8").splitlines()
+    assert head_e == head_s and head_e.endswith(",name,national_id")
+    assert rows_e and sorted(rows_e) == sorted(rows_s)
+    assert all(row.rsplit(",", 1)[1].isdigit() for row in rows_s)  # a fødselsnummer on each
+
+
+# Last in the module: ``cds audit --engine spark`` reuses the test run's session and stops it.
 @pytest.mark.spark
 @pytest.mark.xdist_group("spark")
 def test_both_engines_give_the_same_report_from_the_command_line(
@@ -520,3 +580,4 @@ def test_both_engines_give_the_same_report_from_the_command_line(
     assert head_e == head_s and rows_e and sorted(rows_e) == sorted(rows_s)
     summary_e = embedded.with_name("e.csv.summary.csv").read_text(encoding="utf-8")
     assert summary_e == on_spark.with_name("s.csv.summary.csv").read_text(encoding="utf-8")
+
