@@ -22,7 +22,7 @@ machine, Spark) calls it. No names or national ids: the patient is the export's 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import date
 from typing import Any, Literal
 
@@ -209,6 +209,9 @@ def _unsupported_referrals(
                 context=context,
                 horizons=registry.lab_horizons,
             )
+            # Read as on the day it was written, when the patient was alive: a referral is not
+            # written for the dead, so a later death does not hide a referral without criteria.
+            then = replace(then, deceased=False)
             assessment = evaluate(
                 pathway, registry.codebook, then, hook="order-sign", today=order.when
             )

@@ -57,6 +57,7 @@ from cds.evaluate.terms import (
 from cds.evaluate.unassessed import could_hold, deciding_features
 from cds.facts.model import PatientFacts
 from cds.hooks import HookName
+from cds.wording.message import msg
 
 # Outcomes an earlier pathway referral makes redundant.
 _SUPPRESSED_WHEN_REFERRED: frozenset[Outcome] = frozenset({"begrunnet", "mistanke", "not_met"})
@@ -109,6 +110,11 @@ def _evaluate(
     referred = rs.already_referred(pathway, facts, today)
     if rule is not None and referred is not None and rule.outcome in _SUPPRESSED_WHEN_REFERRED:
         rule = None
+    if facts.deceased:
+        # No pathway is suggested for a patient the record says has died (a practice audit would
+        # otherwise list the dead); the findings stay visible in the explain view.
+        rule = None
+        notes[msg("patient.deceased")] = None
 
     # The deciding rule's own context, before filter_tests is narrowed below.
     rule_ctx = rule_context(rule, ctx, filter_tests) if rule is not None else ctx
@@ -154,6 +160,8 @@ def _evaluate(
     if open_rule is not None and referred is not None:
         if open_rule.outcome in _SUPPRESSED_WHEN_REFERRED:
             open_rule, deciding = None, ()
+    if facts.deceased:
+        open_rule, deciding = None, ()
 
     return Assessment(
         pathway=pathway.id,
@@ -177,6 +185,7 @@ def _evaluate(
         open_rule=open_rule.id if open_rule is not None else None,
         open_outcome=open_rule.outcome if open_rule is not None else None,
         deciding_not_assessed=deciding,
+        deceased=facts.deceased,
     )
 
 

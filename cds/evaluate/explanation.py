@@ -105,4 +105,5 @@ def explain_pathway(
         already_referred=assessment.already_referred is not None,
         rules=tuple(rules),
         features=tuple(features),
+        deceased=assessment.deceased,
     )

@@ -178,6 +178,8 @@ class Assessment:
     open_rule: str | None = None
     open_outcome: Outcome | None = None
     deciding_not_assessed: tuple[str, ...] = ()
+    # The record says the patient has died (Patient.deceased[x]): no rule decides, no safety net.
+    deceased: bool = False
 
     @property
     def missing_filter_tests(self) -> tuple[FilterTestStatus, ...]:
@@ -231,3 +233,5 @@ class PathwayTrace:
     already_referred: bool
     rules: tuple[RuleTrace, ...]
     features: tuple[FeatureTrace, ...]
+    # The record says the patient has died: no rule decides (Assessment.deceased).
+    deceased: bool = False

@@ -69,7 +69,7 @@ def safety_net(
 ) -> SafetyNet | None:
     """The pathway's safety-net card, if the timeline calls for one (see the module docstring)."""
     start = timeline.start
-    if start is None:
+    if start is None or assessment.deceased:  # no reminders for a patient who has died
         return None
     ref = next((r for r in start.refs if r.startswith("ServiceRequest/")), None)
     if timeline.next_event == "first_attendance":

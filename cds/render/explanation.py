@@ -112,6 +112,7 @@ def _pathway(trace: PathwayTrace) -> dict[str, Any]:
         "version": trace.version,
         "title": trace.title,
         "alreadyReferred": trace.already_referred,
+        "deceased": trace.deceased,
         "rules": [_rule(r) for r in trace.rules],
         "features": [_feature(f) for f in trace.features],
     }
@@ -138,6 +139,8 @@ def explanation_text(extension: dict[str, Any]) -> str:
         lines.append(f"== {name}: {verdict}")
         if pathway["alreadyReferred"]:
             lines.append("   henvist nylig: kortet holdes tilbake")
+        if pathway.get("deceased"):
+            lines.append("   registrert død: ingen forslag om pakkeforløp")
         for rule in pathway["rules"]:
             if not rule["appliesToHook"]:
                 mark = "·"

@@ -56,6 +56,7 @@ PHRASES: dict[str, str] = {
         " «{comparator}»"
     ),
     # --- notes of the evaluate stage («Merk:» in cards) ------------------------------------
+    "patient.deceased": "pasienten er registrert som død – ingen forslag om pakkeforløp",
     "lab.unit_mismatch": (
         "{label}: enheten {unit:unit} kan ikke sammenlignes med {target:unit} – verdien er "
         "ikke brukt"

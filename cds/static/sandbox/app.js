@@ -409,6 +409,9 @@ function renderExplanation(extension) {
     if (pathway.alreadyReferred) {
       section.append(el("p", { text: "Henvist nylig: kortet holdes tilbake." }));
     }
+    if (pathway.deceased) {
+      section.append(el("p", { text: "Registrert død: ingen forslag om pakkeforløp." }));
+    }
     section.append(el("h4", { text: "Regler i rekkefølge" }), el("ol", {}, ...pathway.rules.map(explainRule)));
     section.append(el("h4", { text: "Funn" }), el("ul", {}, ...pathway.features.map(explainFeature)));
     container.append(section);
