@@ -37,7 +37,6 @@ from cds.bulk.spark import (
     patient_key,
     read_spark_report,
     run_spark,
-    shuffle_partitions,
     sort_resources,
 )
 from cds.criteria.registry import Registry
@@ -321,19 +320,6 @@ def test_the_key_is_the_embedded_engines(tmp_path: Path) -> None:
     plain = {key: _names(resources) for key, resources in _plain_python_groups(export).items()}
     assert plain == embedded
     assert len(plain) == 13
-
-
-def test_patients_are_shuffled_into_groups_of_about_32_mb(tmp_path: Path) -> None:
-    """The number of groups follows the export's (estimated) text size, gzip counted 8x."""
-    mb = 1024 * 1024
-    plain, packed = tmp_path / "Observation.ndjson", tmp_path / "Condition.ndjson.gz"
-    plain.write_bytes(b"x" * (32 * mb))
-    assert shuffle_partitions([str(plain)]) == 1
-    plain.write_bytes(b"x" * (32 * mb + 1))
-    assert shuffle_partitions([str(plain)]) == 2
-    packed.write_bytes(b"x" * (4 * mb))  # ~32 MB of text
-    assert shuffle_partitions([str(plain), str(packed)]) == 3
-    assert shuffle_partitions([str(tmp_path / "gone.ndjson")]) == 1
 
 
 def test_the_criteria_are_loaded_once_per_worker_process() -> None:
