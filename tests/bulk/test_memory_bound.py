@@ -1,7 +1,8 @@
 """The embedded engine streams: reading an export per patient needs memory bounded by the
 DuckDB memory limit, not by the export. Two synthetic exports, the larger three times the
 smaller and larger than the limit, are read in fresh processes; the peak memory of the larger
-may not grow with it. (Run with the timing tests: it measures a process, alone on the machine.)
+may not grow with it. (Peak RSS of a child process does not depend on what else runs, so this
+runs in the parallel stage, not with the timing tests.)
 """
 
 from __future__ import annotations
@@ -9,8 +10,6 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
-
-import pytest
 
 from cds.bulk.synth import write_export
 
@@ -42,7 +41,6 @@ def _size_mb(folder: Path) -> float:
     return sum(p.stat().st_size for p in folder.iterdir()) / 2**20
 
 
-@pytest.mark.timing
 def test_memory_is_flat_in_the_number_of_patients(tmp_path: Path) -> None:
     small, large = tmp_path / "small", tmp_path / "large"
     write_export(small, patients=10_000, seed=1)
