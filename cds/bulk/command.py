@@ -46,7 +46,9 @@ def add_audit_parser(commands: Any, iso_date: Any) -> None:
         help="patients per batch (default: about 64 batches of 50-500, by the export's size)",
     )
     audit.add_argument(
-        "--memory-limit", default="1GB", help="DuckDB's memory limit (default: %(default)s)"
+        "--memory-limit",
+        default="1GB",
+        help="DuckDB's memory limit, at least about 128MB (default: %(default)s)",
     )
     audit.add_argument(
         "--restart", action="store_true", help="start over instead of continuing a stopped run"

@@ -45,6 +45,17 @@ _KEY = (
 _MEMORY = re.compile(r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
 
 
+class MemoryLimitTooLow(RuntimeError):
+    """DuckDB could not read or sort the export within ``--memory-limit``."""
+
+    def __init__(self, limit: str, exc: Exception) -> None:
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        super().__init__(
+            f"the export cannot be read within --memory-limit {limit} ({detail}); give a larger "
+            "limit, at least about 128MB"
+        )
+
+
 @dataclass(slots=True)
 class ExportStats:
     """What reading the export found: files, lines kept, lines without a patient or not JSON."""
@@ -102,12 +113,17 @@ class ExportReader:
         self.con.execute("SET preserve_insertion_order = false")
         self.con.execute(f"SET temp_directory = '{_safe(self._tmp.name)}'")
         self.stats = ExportStats(files=[str(f) for f in files])
-        # _KEY is our own constant; the file names go in as a parameter.
-        self.con.execute(
-            f"CREATE TABLE keyed AS SELECT {_KEY} AS patient, CAST(j AS VARCHAR) AS line "  # noqa: S608
-            "FROM (SELECT json AS j FROM read_ndjson_objects(?, ignore_errors = true))",
-            [[str(f) for f in files]],
-        )
+        self._limit = memory_limit
+        try:
+            # _KEY is our own constant; the file names go in as a parameter.
+            self.con.execute(
+                f"CREATE TABLE keyed AS SELECT {_KEY} AS patient, CAST(j AS VARCHAR) AS line "  # noqa: S608
+                "FROM (SELECT json AS j FROM read_ndjson_objects(?, ignore_errors = true))",
+                [[str(f) for f in files]],
+            )
+        except duckdb.OutOfMemoryException as exc:
+            self.close()
+            raise MemoryLimitTooLow(memory_limit, exc) from exc
         counts = self.con.execute(
             "SELECT count(*), count(*) FILTER (WHERE patient IS NULL), "
             "count(DISTINCT patient) FROM keyed"
@@ -127,9 +143,12 @@ class ExportReader:
     def patient_lines(self, chunk: int = 2048) -> Iterator[tuple[str, list[str]]]:
         """The same, with each resource as its JSON line: the audit's workers parse them, so
         the reading process only moves text (``cds.bulk.audit``)."""
-        result = self.con.execute(
-            "SELECT patient, line FROM keyed WHERE patient IS NOT NULL ORDER BY patient"
-        )
+        try:
+            result = self.con.execute(
+                "SELECT patient, line FROM keyed WHERE patient IS NOT NULL ORDER BY patient"
+            )
+        except duckdb.OutOfMemoryException as exc:
+            raise MemoryLimitTooLow(self._limit, exc) from exc
         current: str | None = None
         lines: list[str] = []
         while True:

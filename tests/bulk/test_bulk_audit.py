@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from cds.bulk.audit import auto_batch_size, parts_dir, read_parts, run_audit
-from cds.bulk.export import ExportReader, export_files
+from cds.bulk.export import ExportReader, MemoryLimitTooLow, export_files
 from cds.bulk.lines import parse_line
 from cds.bulk.patient import audit_patient
 from cds.bulk.report import summary, write_report
@@ -148,6 +148,17 @@ def test_an_interrupted_run_continues_and_settings_must_match(export: Path, tmp_
         run_audit(export, out, **{**args, "batch_size": 5})
     fresh = run_audit(export, out, restart=True, **{**args, "batch_size": 5})
     assert fresh.skipped == 0
+
+
+def test_a_memory_limit_too_low_is_said_plainly(export: Path, tmp_path: Path) -> None:
+    """DuckDB's out-of-memory becomes one line naming --memory-limit, not a traceback."""
+    with pytest.raises(MemoryLimitTooLow, match="--memory-limit 16MB"):
+        ExportReader(export_files(export), memory_limit="16MB", threads=1)
+    code = main(
+        ["audit", str(export), "--today", "2026-11-20", "--out", str(tmp_path / "r.csv"),
+         "--memory-limit", "16MB", "--no-progress"]
+    )
+    assert code != 0
 
 
 @pytest.mark.parametrize(
