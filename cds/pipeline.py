@@ -128,7 +128,7 @@ def respond(
         return CdsResponse(cards=cards)
     # The plans again (explain only): the cards' step keeps none of them.
     plans = list(followup_plans(registry, facts, today))
-    extension = _explanation(decisions, facts, codebook, hook, today, plans)
+    extension = _explanation(decisions, facts, codebook, hook, today, plans, nets)
     return CdsResponse(cards=cards, extension=extension)
 
 
@@ -139,6 +139,7 @@ def _explanation(
     hook: HookName,
     today: date,
     plans: Sequence[tuple[FollowupProgramme, FollowupPlan]] = (),
+    nets: Sequence[SafetyNet] = (),
 ) -> dict[str, Any]:
     """The explain extension, with the follow-up plans' part; a pathway whose explanation fails
     is left out of it (logged): the cards must still go out."""
@@ -152,7 +153,7 @@ def _explanation(
             )
         except Exception as exc:
             _log_failure(decision.pathway, exc, part="explain")
-    return explanation_extension(traces, followup_explanation(plans, facts.patient_ref))
+    return explanation_extension(traces, followup_explanation(plans, facts.patient_ref), nets)
 
 
 def _render(

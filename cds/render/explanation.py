@@ -5,7 +5,8 @@ The extension (key :data:`EXPLAIN_EXTENSION`, README «Explain») holds, per pat
 file order (whether it applies to the hook, held, decided; the terms that failed) and every
 feature (present with its dated evidence; explained, with the cause; not assessed, with the value
 that could not be used; absent, with the clauses that named it but did not count and an earlier
-positive result older than the window), each with its quoted source sentence, file and section.
+positive result older than the window), each with its quoted source sentence, file and section;
+then the safety nets that became cards (the referral, the missed deadline or the decision).
 Labels and reasons are in Bokmål, worded like the cards (``cds.wording``). It is an addition: the
 ``cards`` of the response are the same with or without it.
 """
@@ -18,6 +19,7 @@ from typing import Any
 
 from cds.criteria.base import Citation
 from cds.evaluate.model import Evidence, FeatureTrace, PathwayTrace, RuleTrace, Uncounted
+from cds.evaluate.safety_net_model import SafetyNet
 from cds.render.followup_timeline import followup_explanation_text
 from cds.wording import formats as fmt
 from cds.wording.phrases import say
@@ -42,15 +44,42 @@ _STATUS_WORDS = {
 
 
 def explanation_extension(
-    traces: list[PathwayTrace], followup: Sequence[dict[str, Any]] = ()
+    traces: list[PathwayTrace],
+    followup: Sequence[dict[str, Any]] = (),
+    nets: Sequence[SafetyNet] = (),
 ) -> dict[str, Any]:
-    """The response ``extension`` for ``traces`` (one per pathway, registry order) and, when
-    the patient is in a follow-up programme, its ``followup`` part
-    (``cds.render.followup_timeline.followup_explanation``; left out when there is none)."""
+    """The response ``extension`` for ``traces`` (one per pathway, registry order); when the
+    patient is in a follow-up programme, its ``followup`` part
+    (``cds.render.followup_timeline.followup_explanation``); and the safety nets that became
+    cards (``safetyNets``: why the card is there, from the pathway clock). Empty parts are left
+    out."""
     body: dict[str, Any] = {"version": 1, "pathways": [_pathway(t) for t in traces]}
     if followup:
         body["followup"] = list(followup)
+    if nets:
+        body["safetyNets"] = [_net(n) for n in nets]
     return {EXPLAIN_EXTENSION: body}
+
+
+def _net(net: SafetyNet) -> dict[str, Any]:
+    """One safety net: the episode's start, the deadline it missed or the decision after which
+    findings persist, in the clock's own terms."""
+    out: dict[str, Any] = {
+        "pathway": net.pathway,
+        "kind": net.kind,
+        "level": net.level,
+        "referral": net.referral.when.isoformat(),
+        "status": net.timeline.status,
+    }
+    deadline = net.timeline.deadline
+    if net.kind == "first_attendance" and deadline is not None:
+        out["deadline"] = deadline.due.isoformat()
+        out["daysOverdue"] = net.timeline.days_overdue
+    if net.decision is not None:
+        out["decision"] = net.decision.when.isoformat()
+    if net.referral_ref is not None:
+        out["reference"] = net.referral_ref
+    return out
 
 
 def _cite(citation: Citation) -> dict[str, str]:
@@ -164,5 +193,21 @@ def explanation_text(extension: dict[str, Any]) -> str:
             if "agedOut" in feature:
                 aged = feature["agedOut"]
                 lines.append(f"       eldre: {aged['text']} — {_day(aged)}")
+    for net in body.get("safetyNets", []):
+        what = _NET_WORDS.get(net["kind"], net["kind"])
+        lines.append(f"== Sikkerhetsnett {net['pathway']}: {what}")
+        when = fmt.day(date.fromisoformat(net["referral"]))
+        lines.append(f"   henvist {when}")
+        if "deadline" in net:
+            due = fmt.day(date.fromisoformat(net["deadline"]))
+            lines.append(f"   frist første fremmøte {due}, {net['daysOverdue']} dager over")
+        if "decision" in net:
+            lines.append(f"   avklart {fmt.day(date.fromisoformat(net['decision']))}")
     lines += followup_explanation_text(body.get("followup", []))
     return "\n".join(lines)
+
+
+_NET_WORDS = {
+    "first_attendance": "første fremmøte ikke registrert innen fristen",
+    "not_cancer_persisting": "funn vedvarer etter «ikke kreft»",
+}

@@ -178,3 +178,25 @@ def test_a_result_older_than_the_window_is_named(repo_registry: Registry) -> Non
     assert old[0]["date"] == "2026-05-04"
     assert old[0]["whyText"].startswith("eldre enn ") and old[0]["whyText"].endswith(" dager")
     assert old[0]["text"].startswith("Hemoglobin 10,2")
+
+
+def test_a_safety_net_card_is_explained_by_its_deadline(repo_registry: Registry) -> None:
+    """The referral without a first attendance: the explain view names the referral, the missed
+    deadline and the days over, in JSON and in text."""
+    body = request_from_bundle(_bundle("sarkom-henvist-ingen-time"), hook="patient-view")
+    response = _respond(body, repo_registry, explain=True)
+    nets = response["extension"][EXPLAIN_EXTENSION]["safetyNets"]
+    assert [n["pathway"] for n in nets] == ["sarkom"]
+    net = nets[0]
+    assert net["kind"] == "first_attendance" and net["status"] == "overdue"
+    assert date.fromisoformat(net["deadline"]) < TODAY and net["daysOverdue"] > 0
+    assert date.fromisoformat(net["referral"]) < date.fromisoformat(net["deadline"])
+    text = explanation_text(response["extension"])
+    assert "== Sikkerhetsnett sarkom: første fremmøte ikke registrert innen fristen" in text
+    assert f"{net['daysOverdue']} dager over" in text
+
+
+def test_no_safety_net_part_without_a_safety_net_card(repo_registry: Registry) -> None:
+    body = request_from_bundle(_bundle("myelomatose-begrunnet"), hook="patient-view")
+    response = _respond(body, repo_registry, explain=True)
+    assert "safetyNets" not in response["extension"][EXPLAIN_EXTENSION]

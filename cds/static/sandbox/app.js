@@ -416,7 +416,19 @@ function renderExplanation(extension) {
     section.append(el("h4", { text: "Funn" }), el("ul", {}, ...pathway.features.map(explainFeature)));
     container.append(section);
   }
+  for (const net of explanation.safetyNets || []) container.append(explainSafetyNet(net));
   for (const plan of explanation.followup || []) container.append(explainFollowup(plan));
+}
+
+// A safety net that became a card (the extension's «safetyNets» part): the referral and the
+// deadline it missed, or the decision after which the findings persist.
+function explainSafetyNet(net) {
+  const parts = [`henvist ${net.referral}`];
+  if (net.deadline) parts.push(`frist første fremmøte ${net.deadline}, ${net.daysOverdue} dager over`);
+  if (net.decision) parts.push(`avklart ${net.decision}`);
+  return el("details", { class: "explain-pathway" },
+    el("summary", { text: `Sikkerhetsnett ${net.pathway} (${net.level})` }),
+    el("p", { text: parts.join("; ") }));
 }
 
 // A follow-up programme after treatment (the extension's «followup» part): group, the values
