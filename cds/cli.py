@@ -8,8 +8,10 @@ service does at start-up unless ``CDS_DB_MIGRATE_ON_START=false``); ``cds db pru
 
 ``cds evaluate RECORD.json`` takes a patient record Bundle, builds the CDS Hooks request an EHR
 with full prefetch would send (:func:`cds.record.bundle.request_from_bundle`), and runs it through
-the same gather -> facts -> evaluate -> render pipeline as the HTTP service, without a server.
-Output is the response JSON, or (``--format text``) the cards as a GP would read them.
+the same gather -> facts -> evaluate -> render pipeline as the HTTP service, without a server
+(``--service`` picks another service of the hook, e.g. the registration proposals). Output is
+the response JSON, or (``--format text``) the cards as a GP would read them. The record commands
+live in ``cds.cli_record``; ``cds audit`` in ``cds.bulk.command``.
 
 Exit codes: 0 done; 1 the service itself failed (bad criteria, internal error); 2 usage or input
 error (unreadable file, invalid JSON, not a Bundle), with the reason on stderr.
@@ -18,19 +20,16 @@ error (unreadable file, invalid JSON, not a Bundle), with the reason on stderr.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
 import os
 import sys
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
-
 from cds.bulk.command import add_audit_parser, run_audit_command
-from cds.cli_text import render_text
-from cds.record.bundle import HOOKS, BundleError, request_from_bundle
+from cds.cli_record import UsageError, evaluate_command, timeline_command
+from cds.cli_record import settings_or_usage_error as _settings
+from cds.record.bundle import HOOKS
 
 if TYPE_CHECKING:
     from cds.settings import Settings
@@ -39,10 +38,6 @@ EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 
-
-
-class UsageError(Exception):
-    """Bad input from the user: reported on stderr with exit code 2."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,11 +62,18 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "synth-export":
             return _synth_export(args)
         if args.command == "timeline":
-            code = _timeline(args.record, today=args.today, fmt=args.format, pathway=args.pathway)
+            code = timeline_command(
+                args.record, today=args.today, fmt=args.format, pathway=args.pathway
+            )
             sys.stdout.flush()
             return code
-        code = _evaluate(
-            args.record, hook=args.hook, today=args.today, fmt=args.format, explain=args.explain
+        code = evaluate_command(
+            args.record,
+            hook=args.hook,
+            today=args.today,
+            fmt=args.format,
+            explain=args.explain,
+            service_id=args.service,
         )
         sys.stdout.flush()  # here, not at exit: a closed pipe must reach the handler below
         return code
@@ -130,6 +132,13 @@ def _parser() -> argparse.ArgumentParser:
         choices=("json", "text"),
         default="json",
         help="json: the CDS Hooks response; text: the cards as a GP reads them (default: json)",
+    )
+    evaluate.add_argument(
+        "--service",
+        default=None,
+        metavar="ID",
+        help="the service to call (default: the hook's first; pakkeforlop-registrering for the "
+        "hospital's registration proposals)",
     )
     evaluate.add_argument(
         "--explain",
@@ -302,136 +311,6 @@ def _docs(out: Path | None, *, check: bool) -> int:
     for page in outdated:
         print(f"stale: {page} (run `cds docs`)", file=sys.stderr)
     return EXIT_FAILURE if outdated else EXIT_OK
-
-
-# --- evaluate ---------------------------------------------------------------------------------
-
-
-def _evaluate(source: str, *, hook: str, today: date | None, fmt: str, explain: bool) -> int:
-    bundle = _read_json(source)
-    try:
-        body = request_from_bundle(bundle, hook=hook)
-    except BundleError as exc:
-        raise UsageError(f"{source}: {exc}") from None
-    # The CLI is an edge: it may read the clock.
-    response = _respond(body, today or date.today(), explain=explain)
-    if fmt == "json":
-        print(json.dumps(response, ensure_ascii=False, indent=2))
-    else:
-        print(render_text(response))
-        if explain:
-            from cds.render.explanation import explanation_text
-
-            print()
-            print(explanation_text(response.get("extension", {})))
-    return EXIT_OK
-
-
-def _read_json(source: str) -> Any:
-    try:
-        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise UsageError(f"cannot read {source}: {reason}") from None
-    from cds.wirejson import json_integer  # over-long integers: see cds.wirejson.parse_json
-
-    if not text.strip():
-        raise UsageError(f"{'standard input' if source == '-' else source} is empty")
-    try:
-        return json.loads(text, parse_int=json_integer)
-    except json.JSONDecodeError as exc:
-        raise UsageError(
-            f"{source} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
-        ) from None
-
-
-def _settings() -> Any:
-    from cds.settings import Settings
-
-    try:
-        return Settings()
-    except ValidationError as exc:
-        problems = "; ".join(str(e["msg"]) for e in exc.errors())
-        raise UsageError(f"invalid settings: {problems}") from None
-
-
-def _gathered(body: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
-    """(request, record, registry, settings) for one request body, gathered as the service
-    does (full prefetch: no FHIR server is called)."""
-    from cds.cdshooks import HookRequest
-
-    try:
-        request = HookRequest.model_validate(body)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise UsageError(f"the record gives no valid hook request: {problems}") from None
-    settings = _settings()
-
-    # Imported only now: the pipeline pulls in fhir.resources, which is slow to import.
-    from cds.criteria.loader import load_registry
-    from cds.record.fhirpool import make_fhir_client
-    from cds.record.prefetch import gather_record
-    from cds.services import SERVICES
-
-    service = next(s for s in SERVICES if s.hook == request.hook)
-    registry = load_registry(settings.criteria_dir)
-
-    async def gather() -> Any:
-        # Gather still decodes the prefetch like the service (and with the service's client, so
-        # the outbound policy would hold if a server were called).
-        async with make_fhir_client(settings) as client:
-            return await gather_record(request, service, settings, client)
-
-    return request, asyncio.run(gather()), registry, settings
-
-
-def _respond(body: dict[str, Any], today: date, *, explain: bool = False) -> dict[str, Any]:
-    """The response JSON for one request body, through the same stages as the HTTP service."""
-    from cds.cdshooks import dump
-    from cds.pipeline import respond
-
-    request, record, registry, settings = _gathered(body)
-    return dump(respond(request, record, registry, settings, today=today, explain=explain))
-
-
-def _timeline(source: str, *, today: date | None, fmt: str, pathway: str | None) -> int:
-    """``cds timeline``: the pathway clock of one patient record."""
-    bundle = _read_json(source)
-    try:
-        body = request_from_bundle(bundle, hook="patient-view")
-    except BundleError as exc:
-        raise UsageError(f"{source}: {exc}") from None
-    request, record, registry, _ = _gathered(body)
-    if pathway is not None and pathway not in {p.id for p in registry.pathways}:
-        known = ", ".join(p.id for p in registry.pathways)
-        raise UsageError(f"unknown pathway {pathway!r} (one of {known})")
-    from cds.evaluate.clock import timeline
-    from cds.facts.extract import extract_facts
-    from cds.render.timeline import timeline_json, timeline_text
-
-    day = today or date.today()  # the CLI is an edge: it may read the clock
-    facts = extract_facts(record, registry.codebook, today=day, context=request.context)
-    pairs = [
-        (p, timeline(p, registry.codebook, facts, day))
-        for p in registry.pathways
-        if pathway is None or p.id == pathway
-    ]
-    from cds.followups import plans as followup_plans
-    from cds.render.followup_timeline import followup_json, followup_text
-
-    # Follow-up programmes after treatment, under the pathway that takes over at a recurrence
-    # (``--pathway sarkom`` shows the sarcoma programme too); no diagnosis of one: no block.
-    plans = [
-        (f, plan)
-        for f, plan in followup_plans(registry, facts, day)
-        if pathway is None or f.pathway == pathway
-    ]
-    if fmt == "json":
-        entries = timeline_json(pairs) + followup_json(plans, facts.patient_ref)
-        print(json.dumps(entries, ensure_ascii=False, indent=2))
-    else:
-        print("\n\n".join(filter(None, (timeline_text(pairs), followup_text(plans)))))
-    return EXIT_OK
 
 
 if __name__ == "__main__":

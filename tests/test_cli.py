@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from cds import cli
+from cds.cli_text import render_text
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 BEGRUNNET = EXAMPLES / "myelomatose-begrunnet.json"
@@ -56,8 +57,38 @@ def test_evaluate_reads_stdin(
     assert out.startswith("Ingen kort")
 
 
+def test_evaluate_the_registration_service(capsys: pytest.CaptureFixture[str]) -> None:
+    """--service: the hospital's registration proposals, offline (same cards as over HTTP)."""
+    record = str(EXAMPLES / "sarkom-sykehus-registrering.json")
+    code, out, err = run(
+        capsys, "evaluate", record, "--service", "pakkeforlop-registrering", "--today",
+        "2026-11-20", "--format", "text",
+    )
+    assert (code, err) == (0, "")
+    assert "Pakkeforløp for sarkom: 2 registreringer mangler" in out
+    code, out, _ = run(capsys, "evaluate", record, "--today", "2026-11-20", "--format", "text")
+    assert code == 0 and "registreringer mangler" not in out  # the GP's service by default
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--service", "finnes-ikke"], "unknown service 'finnes-ikke'"),
+        (
+            ["--service", "pakkeforlop-order-sign"],
+            "service pakkeforlop-order-sign answers order-sign, not patient-view",
+        ),
+    ],
+)
+def test_evaluate_a_service_that_does_not_fit_exits_2(
+    capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    code, _, err = run(capsys, "evaluate", str(BEGRUNNET), *argv)
+    assert code == 2 and message in err
+
+
 def test_render_text_of_every_part() -> None:
-    text = cli.render_text(
+    text = render_text(
         {
             "cards": [
                 {
