@@ -39,6 +39,8 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from cds.bulk.lines import parse_line  # the embedded engine's parsing (orjson; light to import)
+
 if TYPE_CHECKING:
     import pyarrow as pa
     from pyspark.sql import SparkSession
@@ -243,7 +245,7 @@ def run_spark(
         def keyed(line: str) -> Iterator[tuple[str, str]]:
             if not line.strip():
                 return
-            resource = _parse(line)
+            resource = parse_line(line)
             if not isinstance(resource, dict):
                 unreadable.add(1)
                 return
@@ -258,7 +260,7 @@ def run_spark(
             patient_ref, grouped = group
             patients.add(1)
             registry = _worker_registry(criteria)
-            resources = sort_resources(r for r in map(_parse, grouped) if isinstance(r, dict))
+            resources = sort_resources(r for r in map(parse_line, grouped) if isinstance(r, dict))
             found = per_patient(patient_ref, resources, registry, today)
             who = _identifiers(resources) if found and extra else {}
             for finding in found:
@@ -282,13 +284,6 @@ def run_spark(
     finally:
         if session is None:
             spark.stop()
-
-
-def _parse(line: str) -> Any:
-    """One line as the embedded engine's workers parse it (``cds.bulk.lines``)."""
-    from cds.bulk.lines import parse_line
-
-    return parse_line(line)
 
 
 def _identifier_columns() -> tuple[str, ...]:

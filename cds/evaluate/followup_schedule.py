@@ -20,10 +20,11 @@ span (an order may be placed up to :data:`ORDER_AHEAD_DAYS` ahead).
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterator
+import re
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from cds.criteria.clock import TreatmentKind
 from cds.criteria.codebook import CodeBook
@@ -274,20 +275,13 @@ def _done(inv: Investigation, facts: PatientFacts, today: date) -> Iterator[Seen
                     yield Seen(report.ref, report.when, report.title)
     elif inv.kind == "visit":
         departments = regexes(inv.departments)
-        for enc in facts.encounters:
-            if enc.status in ATTENDED_ENCOUNTER and enc.when and enc.when <= today:
-                if any(p.search(enc.department) for p in departments):
-                    yield Seen(enc.ref, enc.when, enc.department.split("\n")[0])
-        for app in facts.appointments:
-            if app.status in ATTENDED_APPOINTMENT and app.when and app.when <= today:
-                if any(p.search(app.department) for p in departments):
-                    yield Seen(app.ref, app.when, app.department.split("\n")[0])
+        yield from _attended(facts.encounters, ATTENDED_ENCOUNTER, "department", departments, today)
+        yield from _attended(
+            facts.appointments, ATTENDED_APPOINTMENT, "department", departments, today
+        )
     else:
         patterns = regexes(inv.patterns)
-        for enc in facts.encounters:
-            if enc.status in ATTENDED_ENCOUNTER and enc.when and enc.when <= today:
-                if any(p.search(enc.reason) for p in patterns):
-                    yield Seen(enc.ref, enc.when, enc.reason.split("\n")[0])
+        yield from _attended(facts.encounters, ATTENDED_ENCOUNTER, "reason", patterns, today)
         for report in facts.reports:
             if (
                 report.when
@@ -301,6 +295,22 @@ def _done(inv: Investigation, facts: PatientFacts, today: date) -> Iterator[Seen
         )
         if done and order.when and order.when <= today and order_is(inv, order.labels):
             yield Seen(order.ref, order.when, order.name or "")
+
+
+def _attended(
+    contacts: Iterable[Any],
+    attended: Collection[str],
+    field: str,
+    patterns: Sequence[re.Pattern[str]],
+    today: date,
+) -> Iterator[Seen]:
+    """Contacts (encounters or appointments) attended up to today whose ``field`` (department
+    or reason) one of ``patterns`` finds; shown by that field's first line."""
+    for contact in contacts:
+        if contact.status in attended and contact.when and contact.when <= today:
+            text: str = getattr(contact, field)
+            if any(p.search(text) for p in patterns):
+                yield Seen(contact.ref, contact.when, text.split("\n")[0])
 
 
 def _booked(inv: Investigation, facts: PatientFacts, today: date) -> Iterator[Seen]:

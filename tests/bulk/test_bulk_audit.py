@@ -39,6 +39,12 @@ def _example_resources() -> dict[str, list[dict[str, Any]]]:
     return out
 
 
+def _audit(export: Path, out: Path, *extra: str) -> int:
+    """``cds audit`` on ``export`` into ``out`` with one worker, no progress bar, and ``extra``."""
+    argv = ["audit", str(export), "--today", "2026-11-20", "--out", str(out)]
+    return main([*argv, "--workers", "1", "--no-progress", *extra])
+
+
 @pytest.fixture(scope="module")
 def export(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The example records as a Bulk export: NDJSON per type, Observations gzipped, a manifest."""
@@ -154,11 +160,7 @@ def test_a_memory_limit_too_low_is_said_plainly(export: Path, tmp_path: Path) ->
     """DuckDB's out-of-memory becomes one line naming --memory-limit, not a traceback."""
     with pytest.raises(MemoryLimitTooLow, match="--memory-limit 16MB"):
         ExportReader(export_files(export), memory_limit="16MB", threads=1)
-    code = main(
-        ["audit", str(export), "--today", "2026-11-20", "--out", str(tmp_path / "r.csv"),
-         "--memory-limit", "16MB", "--no-progress"]
-    )
-    assert code != 0
+    assert _audit(export, tmp_path / "r.csv", "--memory-limit", "16MB") != 0
 
 
 @pytest.mark.parametrize(
@@ -192,20 +194,7 @@ def test_the_default_batch_size_is_part_of_the_stamp(export: Path, tmp_path: Pat
 @pytest.mark.parametrize("suffix", [".parquet", ".csv", ".json"])
 def test_report_formats(export: Path, tmp_path: Path, suffix: str) -> None:
     out = tmp_path / f"rapport{suffix}"
-    code = main(
-        [
-            "audit",
-            str(export),
-            "--today",
-            "2026-11-20",
-            "--out",
-            str(out),
-            "--workers",
-            "1",
-            "--no-progress",
-            "--summary",
-        ]
-    )
+    code = _audit(export, out, "--summary")
     assert code == 0 and out.is_file()
     if suffix == ".parquet":
         rows = pq.read_table(out).to_pylist()
@@ -226,21 +215,7 @@ def test_an_unknown_format_is_refused(tmp_path: Path) -> None:
 
 def test_html_report_is_self_contained(export: Path, tmp_path: Path) -> None:
     out, html = tmp_path / "r.csv", tmp_path / "rapport.html"
-    code = main(
-        [
-            "audit",
-            str(export),
-            "--today",
-            "2026-11-20",
-            "--out",
-            str(out),
-            "--workers",
-            "1",
-            "--no-progress",
-            "--html",
-            str(html),
-        ]
-    )
+    code = _audit(export, out, "--html", str(html))
     page = html.read_text(encoding="utf-8")
     assert code == 0 and page.count("<svg") >= 3  # one chart per outcome found
     assert "Begrunnet mistanke, ikke henvist" in page and "20.11.2026" in page
@@ -250,9 +225,8 @@ def test_html_report_is_self_contained(export: Path, tmp_path: Path) -> None:
 
 def test_identifiers_only_when_asked(export: Path, tmp_path: Path) -> None:
     plain, named = tmp_path / "a.csv", tmp_path / "b.csv"
-    base = ["audit", str(export), "--today", "2026-11-20", "--workers", "1", "--no-progress"]
-    assert main([*base, "--out", str(plain)]) == 0
-    assert main([*base, "--out", str(named), "--with-identifiers"]) == 0
+    assert _audit(export, plain) == 0
+    assert _audit(export, named, "--with-identifiers") == 0
     head, *rows = named.read_text(encoding="utf-8").splitlines()
     assert head.endswith(",name,national_id") and not plain.read_text().count("national_id")
     osteo = next(r for r in rows if r.startswith("Patient/sarkom-oppfolging-osteosarkom,"))
